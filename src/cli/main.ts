@@ -1,0 +1,19 @@
+// The `servesim` command line. Commander parses arguments; each command runs one Effect program
+// through runCommand. Commands register themselves from their own files.
+import { Command } from "commander"
+
+const program = new Command()
+program
+  .name("servesim")
+  .description("Discrete-event simulator of vLLM serving: predict latency, throughput and cost before you deploy.")
+  .showHelpAfterError()
+  .exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : 2)
+  })
+
+const commands: ReadonlyArray<() => Promise<{ register: (p: Command) => void }>> = [
+  // one line per command file
+]
+for (const load of commands) (await load()).register(program)
+
+await program.parseAsync(process.argv)

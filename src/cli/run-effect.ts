@@ -1,0 +1,34 @@
+// Runs one command's Effect program: Ctrl-C interrupts it (finalizers run), a typed failure prints
+// its one-line message and sets exit code 2, a defect prints the cause and sets exit code 1.
+import { Cause, Effect, Exit, Option } from "effect"
+
+const messageOf = (error: unknown): string => {
+  if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string") {
+    const tag = "_tag" in error && typeof error._tag === "string" ? `${error._tag}: ` : ""
+    return `${tag}${error.message}`
+  }
+  return String(error)
+}
+
+export const runCommand = async <A, E>(program: Effect.Effect<A, E>): Promise<void> => {
+  const abort = new AbortController()
+  const onSignal = () => abort.abort()
+  process.once("SIGINT", onSignal)
+  process.once("SIGTERM", onSignal)
+  const exit = await Effect.runPromiseExit(program, { signal: abort.signal })
+  process.off("SIGINT", onSignal)
+  process.off("SIGTERM", onSignal)
+  if (Exit.isFailure(exit)) {
+    const expected = Cause.findErrorOption(exit.cause)
+    if (Option.isSome(expected)) {
+      console.error(`servesim: ${messageOf(expected.value)}`)
+      process.exitCode = 2
+    } else if (Cause.hasInterruptsOnly(exit.cause)) {
+      console.error("servesim: interrupted")
+      process.exitCode = 130
+    } else {
+      console.error(Cause.pretty(exit.cause))
+      process.exitCode = 1
+    }
+  }
+}
