@@ -16,6 +16,11 @@ export interface GpuProfile {
   readonly tdpWatts: number
   /** Generation tag for per-generation fitted coefficients: "ampere" | "ada" | "hopper" | "blackwell". */
   readonly generation: string
+  /**
+   * Total memory as CUDA reports it (torch.cuda.mem_get_info()[1]), which is what vLLM multiplies by
+   * gpu_memory_utilization; a little below memoryBytes (ECC, driver reserve). Absent = estimate.
+   */
+  readonly deviceMemoryBytes?: number
 }
 
 export type Precision = "bf16" | "fp16" | "fp8" | "fp4" | "int4"
@@ -45,6 +50,32 @@ export interface ModelProfile {
   readonly slidingWindow: number
   readonly numSlidingLayers: number
   readonly maxPositionEmbeddings: number
+  // Optional details for exact parameter counts; absent = Llama style (gated SiLU MLP, RMSNorm, no biases).
+  /** false: two-matrix MLP (OPT fc1/fc2) instead of gate/up/down. */
+  readonly mlpGated?: boolean
+  /** Attention projection biases: "qkv" (Qwen2) or "qkvo" (gpt-oss, OPT). */
+  readonly attentionBias?: "qkv" | "qkvo"
+  /** MLP biases (OPT). */
+  readonly mlpBias?: boolean
+  /** LayerNorm with weight and bias (OPT) rather than RMSNorm (weight only). */
+  readonly layerNormBias?: boolean
+  /** Per-head RMSNorm on q and k (Qwen3). */
+  readonly qkNorm?: boolean
+  /** Learned absolute position embedding rows (OPT: max_position_embeddings + 2); absent = RoPE. */
+  readonly learnedPositionEmbeddings?: number
+  /** MLA projection shapes (DeepSeek); needed for its attention weights and FLOPs. */
+  readonly mla?: MlaDims
+  /** Bytes per expert weight when the checkpoint fixes it whatever the serving precision (gpt-oss MXFP4). */
+  readonly expertBytesPerWeight?: number
+}
+
+/** DeepSeek multi-head latent attention shapes (HF config names in comments). */
+export interface MlaDims {
+  readonly qLoraRank: number // q_lora_rank; 0 = plain q_proj
+  readonly kvLoraRank: number // kv_lora_rank
+  readonly qkNopeHeadDim: number // qk_nope_head_dim
+  readonly qkRopeHeadDim: number // qk_rope_head_dim
+  readonly vHeadDim: number // v_head_dim
 }
 
 /** How one engine (one replica) is laid out over GPUs. */

@@ -1,0 +1,101 @@
+// The econ layer's view of "a simulated point": the configuration that was simulated and the metrics
+// of one run, named as `vllm bench serve` names them. The engine's result is a superset of BenchMetrics,
+// so integrating it is a plain assignment. Pure types.
+
+/** Metrics of one run, with `vllm bench serve` field names. Times in ms unless named otherwise. */
+export interface BenchMetrics {
+  readonly completed: number
+  /** Wall time of the benchmark, seconds. */
+  readonly duration: number
+  readonly total_input_tokens: number
+  readonly total_output_tokens: number
+  /** req/s */
+  readonly request_throughput: number
+  /** output tok/s */
+  readonly output_throughput: number
+  /** (input + output) tok/s */
+  readonly total_token_throughput?: number
+  readonly request_goodput?: number
+  readonly mean_ttft_ms: number
+  readonly median_ttft_ms: number
+  readonly p99_ttft_ms: number
+  readonly mean_tpot_ms: number
+  readonly median_tpot_ms: number
+  readonly p99_tpot_ms: number
+  readonly mean_itl_ms: number
+  readonly median_itl_ms: number
+  readonly p99_itl_ms: number
+  readonly mean_e2el_ms: number
+  readonly median_e2el_ms: number
+  readonly p99_e2el_ms: number
+}
+
+export const CORE_METRIC_KEYS = [
+  "completed",
+  "duration",
+  "total_input_tokens",
+  "total_output_tokens",
+  "request_throughput",
+  "output_throughput",
+  "mean_ttft_ms",
+  "median_ttft_ms",
+  "p99_ttft_ms",
+  "mean_tpot_ms",
+  "median_tpot_ms",
+  "p99_tpot_ms",
+  "mean_itl_ms",
+  "median_itl_ms",
+  "p99_itl_ms",
+  "mean_e2el_ms",
+  "median_e2el_ms",
+  "p99_e2el_ms",
+] as const
+
+export const OPTIONAL_METRIC_KEYS = ["total_token_throughput", "request_goodput"] as const
+
+export type CoreMetricKey = (typeof CORE_METRIC_KEYS)[number]
+export type OptionalMetricKey = (typeof OPTIONAL_METRIC_KEYS)[number]
+
+/** How load is applied: closed loop with a concurrency cap (`--max-concurrency`) or open loop at a rate (req/s). */
+export interface LoadSpec {
+  readonly kind: "concurrency" | "rate"
+  readonly value: number
+}
+
+/** What was simulated. `numGpus` = tp·pp·replicas unless the engine says otherwise. */
+export interface PointConfig {
+  /** GPU id as in src/hw/gpus.ts. */
+  readonly gpu: string
+  readonly numGpus: number
+  readonly tp: number
+  readonly pp: number
+  readonly replicas: number
+  readonly load: LoadSpec
+  /** Hugging Face model id, when known; joins the point to quality scores. */
+  readonly model?: string
+  readonly maxNumSeqs?: number
+  readonly maxNumBatchedTokens?: number
+  /** Free-form knobs (quantization, speculative decoding, …) shown in the report. */
+  readonly extra?: Readonly<Record<string, string | number | boolean>>
+}
+
+/** KV-cache usage over time, columnar (same length arrays); seconds from the start of the run. */
+export interface KvTimeline {
+  readonly t: ReadonlyArray<number>
+  /** 0..1 */
+  readonly kvCacheUsage: ReadonlyArray<number>
+  readonly numRunning?: ReadonlyArray<number>
+  readonly numWaiting?: ReadonlyArray<number>
+}
+
+/** One simulated run (one seed) of a point. */
+export interface SeedRun {
+  readonly seed: number | string
+  readonly metrics: BenchMetrics
+  /**
+   * Fraction of busy step time attributable to prefill tokens, when the engine measures it
+   * (Σ over steps of stepTime × prefillShareOfStep / Σ stepTime). Drives the input/output cost split.
+   */
+  readonly prefillTimeFraction?: number
+  readonly timeline?: KvTimeline
+}

@@ -1,0 +1,122 @@
+// Paged KV cache of one engine (vllm/v1/core/kv_cache_manager.py, block_pool.py): a fixed pool of
+// numGpuBlocks blocks of blockSize tokens. A request holds ceil(computed+scheduled / blockSize) blocks;
+// blocks of shareable content go through the prefix cache, the rest are private to the request.
+// Invariant: numPrivate + cache.numReferenced + cache.numEvictable ≤ numGpuBlocks.
+import { PrefixCache, blockKey } from "./prefix-cache.ts"
+import type { RequestState } from "./request-state.ts"
+
+export interface PrefixHit {
+  /** Leading blocks found in the cache. */
+  blocks: number
+  /** Of those, how many are free-but-cached (taking them uses free blocks). */
+  evictable: number
+}
+
+export class KvBlockManager {
+  readonly numGpuBlocks: number
+  readonly blockSize: number
+  readonly enablePrefixCaching: boolean
+  readonly cache = new PrefixCache()
+  numPrivate = 0
+  /** Prompt tokens looked up in the prefix cache, and how many of them hit (vLLM's prefix_cache_queries/hits). */
+  prefixQueries = 0
+  prefixHits = 0
+
+  constructor(numGpuBlocks: number, blockSize: number, enablePrefixCaching: boolean) {
+    this.numGpuBlocks = numGpuBlocks
+    this.blockSize = blockSize
+    this.enablePrefixCaching = enablePrefixCaching
+  }
+
+  /** Blocks read by running requests. */
+  get numUsed(): number {
+    return this.numPrivate + this.cache.numReferenced
+  }
+
+  /** Blocks a request could be given, counting cached-but-unreferenced ones (they are evicted on demand). */
+  get numFree(): number {
+    return this.numGpuBlocks - this.numUsed
+  }
+
+  /** vLLM's kv_cache_usage_perc / 100. */
+  get usage(): number {
+    return this.numUsed / this.numGpuBlocks
+  }
+
+  blocksFor(tokens: number): number {
+    return Math.ceil(tokens / this.blockSize)
+  }
+
+  /** Longest run of leading cached blocks for a request not yet computed; at most numTokens − 1 tokens hit. */
+  findCachedBlocks(req: RequestState, hit: PrefixHit): void {
+    hit.blocks = 0
+    hit.evictable = 0
+    if (!this.enablePrefixCaching) return
+    const maxBlocks = Math.floor((req.numTokens - 1) / this.blockSize)
+    for (let b = 0; b < maxBlocks; b++) {
+      const key = blockKey(req.spec, req.id, b, this.blockSize, true)
+      if (key < 0 || !this.cache.has(key)) break
+      hit.blocks++
+      if (this.cache.isEvictable(key)) hit.evictable++
+    }
+  }
+
+  /** Takes the hit blocks for the request; its computed tokens start after them. */
+  applyHits(req: RequestState, hit: PrefixHit): void {
+    this.prefixQueries += req.numTokens
+    if (hit.blocks === 0) return
+    for (let b = 0; b < hit.blocks; b++) {
+      const key = blockKey(req.spec, req.id, b, this.blockSize, true)
+      this.cache.acquire(key)
+      req.keys.push(key)
+    }
+    req.numBlocks = hit.blocks
+    req.numComputedTokens = hit.blocks * this.blockSize
+    this.prefixHits += req.numComputedTokens
+  }
+
+  /** Ensures the request holds blocks for `tokens` tokens; false (nothing changed) when the pool is short. */
+  allocateSlots(req: RequestState, tokens: number): boolean {
+    const need = this.blocksFor(tokens) - req.numBlocks
+    if (need <= 0) return true
+    if (need > this.numFree) return false
+    const physicallyFree = this.numGpuBlocks - this.numUsed - this.cache.numEvictable
+    for (let shortfall = need - physicallyFree; shortfall > 0; shortfall--) this.cache.evictOne()
+    this.numPrivate += need
+    req.numBlocks += need
+    return true
+  }
+
+  /** After a step computed tokens [from, to): publishes newly full shareable blocks in the prefix cache. */
+  commitComputed(req: RequestState, from: number, to: number): void {
+    if (!this.enablePrefixCaching || req.shareable === 0) return
+    const bs = this.blockSize
+    for (let b = Math.max(req.keys.length, Math.floor(from / bs)); (b + 1) * bs <= to; b++) {
+      // Only a contiguous run of leading blocks is shared; a block someone else published first stays private.
+      if (b !== req.keys.length || (b + 1) * bs > req.shareable) return
+      const key = blockKey(req.spec, req.id, b, bs, false)
+      if (key < 0 || this.cache.has(key)) return
+      this.cache.insertReferenced(key)
+      this.numPrivate--
+      req.keys.push(key)
+    }
+  }
+
+  /**
+   * Returns all of a request's blocks. On preemption (`keepCached`) its full computed blocks stay in the
+   * prefix cache as evictable, so recomputation can hit them, as vLLM does for every full block.
+   */
+  free(req: RequestState, keepCached: boolean): void {
+    for (const key of req.keys) this.cache.release(key)
+    this.numPrivate -= req.numBlocks - req.keys.length
+    if (keepCached && this.enablePrefixCaching) {
+      const full = Math.min(req.numBlocks, Math.floor(req.numComputedTokens / this.blockSize))
+      for (let b = req.keys.length; b < full; b++) {
+        const key = blockKey(req.spec, req.id, b, this.blockSize, true)
+        if (!this.cache.has(key)) this.cache.insertEvictable(key)
+      }
+    }
+    req.keys = []
+    req.numBlocks = 0
+  }
+}

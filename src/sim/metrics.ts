@@ -1,0 +1,221 @@
+// Records what the engines report and turns it into `vllm bench serve --save-result` fields.
+// Per-request numbers live in typed columns (no per-token arrays): inter-token latencies are kept as
+// (gap, count) pairs, since every request decoding in the same step sees the same gap.
+import type { RequestOverheads } from "../hw/types.ts"
+import type { ScheduledBatch } from "./batch-formation.ts"
+import type { Engine, EngineListener } from "./engine.ts"
+import type { RequestState } from "./request-state.ts"
+import type { GoodputSlo } from "./spec.ts"
+import { FloatColumn, distributionOf, weightedDistributionOf, type Distribution } from "./stats.ts"
+
+const PENDING = 0
+const DONE = 1
+const REJECTED = 2
+
+export class MetricsRecorder implements EngineListener {
+  private readonly overheads: RequestOverheads
+  private readonly warmupRequests: number
+  readonly send = new FloatColumn()
+  readonly ttft = new FloatColumn()
+  readonly e2el = new FloatColumn()
+  readonly inputTokens = new FloatColumn()
+  readonly outputTokens = new FloatColumn()
+  readonly queueTime = new FloatColumn()
+  readonly stage = new FloatColumn()
+  readonly status = new FloatColumn()
+  readonly rejected = new Map<string, number>()
+  private readonly itlGap = new FloatColumn()
+  private readonly itlCount = new FloatColumn()
+  private readonly itlStage = new FloatColumn()
+  private curGap = -1
+  private curStage = -1
+  private curCount = 0
+  numPreemptions = 0
+  numSteps = 0
+  busyTime = 0
+  prefillBusyTime = 0
+  batchSizeSum = 0
+  batchSizeMax = 0
+  batchedTokensSum = 0
+  batchedTokensMax = 0
+  kvUsageTimeSum = 0
+  kvUsageMax = 0
+  /** Called when a request is done for the client (finished or rejected), at client time. */
+  onClientDone: (time: number) => void = () => {}
+
+  constructor(overheads: RequestOverheads, warmupRequests: number) {
+    this.overheads = overheads
+    this.warmupRequests = warmupRequests
+  }
+
+  /** A request was sent by the client. */
+  onSend(req: RequestState): void {
+    this.send.set(req.id, req.arrival)
+    this.inputTokens.set(req.id, req.inputTokens)
+    this.stage.set(req.id, req.spec.stage)
+    this.status.set(req.id, PENDING)
+  }
+
+  private flushItl(): void {
+    if (this.curCount > 0) {
+      this.itlGap.push(this.curGap)
+      this.itlCount.push(this.curCount)
+      this.itlStage.push(this.curStage)
+    }
+    this.curCount = 0
+    this.curGap = -1
+  }
+
+  onToken(req: RequestState, time: number, first: boolean): void {
+    if (first || req.id < this.warmupRequests) return
+    const gap = time - req.lastTokenStep
+    const stage = req.spec.stage
+    if (gap === this.curGap && stage === this.curStage) this.curCount++
+    else {
+      this.flushItl()
+      this.curGap = gap
+      this.curStage = stage
+      this.curCount = 1
+    }
+  }
+
+  onFinish(req: RequestState, time: number): void {
+    const o = this.overheads
+    const id = req.id
+    this.status.set(id, DONE)
+    this.ttft.set(id, req.firstTokenStep + o.perOutputToken - req.arrival)
+    const clientDone = time + o.perOutputToken + o.completion
+    this.e2el.set(id, clientDone - req.arrival)
+    this.outputTokens.set(id, req.numOutputTokensDone)
+    this.queueTime.set(id, req.firstScheduled - req.engineArrival)
+    this.onClientDone(clientDone)
+  }
+
+  onPreempt(): void {
+    this.numPreemptions++
+  }
+
+  onReject(req: RequestState, time: number, reason: string): void {
+    this.status.set(req.id, REJECTED)
+    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1)
+    this.onClientDone(time)
+  }
+
+  onStep(engine: Engine, start: number, end: number, batch: ScheduledBatch): void {
+    this.flushItl()
+    const dt = end - start
+    const shape = batch.shape
+    this.numSteps++
+    this.busyTime += dt
+    if (shape.numTokens > 0) this.prefillBusyTime += (dt * shape.prefillTokens) / shape.numTokens
+    this.batchSizeSum += shape.numReqs
+    if (shape.numReqs > this.batchSizeMax) this.batchSizeMax = shape.numReqs
+    this.batchedTokensSum += shape.numTokens
+    if (shape.numTokens > this.batchedTokensMax) this.batchedTokensMax = shape.numTokens
+    const usage = engine.kv.usage
+    this.kvUsageTimeSum += usage * dt
+    if (usage > this.kvUsageMax) this.kvUsageMax = usage
+  }
+
+  /** Indices of measured requests with the given status (and stage, when given). */
+  select(status: number, stage?: number): number[] {
+    const out: number[] = []
+    for (let i = this.warmupRequests; i < this.status.length; i++) {
+      if (this.status.get(i) !== status) continue
+      if (stage !== undefined && this.stage.get(i) !== stage) continue
+      out.push(i)
+    }
+    return out
+  }
+
+  /** Inter-token latencies of measured requests (of one stage, when given). */
+  itlDistribution(stage?: number): Distribution {
+    this.flushItl()
+    const counts = this.itlCount.view()
+    if (stage === undefined) return weightedDistributionOf(this.itlGap.view(), counts)
+    const stages = this.itlStage.view()
+    const masked = new Float64Array(counts.length)
+    for (let i = 0; i < counts.length; i++) masked[i] = stages[i] === stage ? counts[i]! : 0
+    return weightedDistributionOf(this.itlGap.view(), masked)
+  }
+}
+
+const ms = (d: Distribution, name: string, out: Record<string, number>): void => {
+  out[`mean_${name}_ms`] = d.mean * 1000
+  out[`median_${name}_ms`] = d.median * 1000
+  out[`std_${name}_ms`] = d.std * 1000
+  out[`p50_${name}_ms`] = d.p50 * 1000
+  out[`p90_${name}_ms`] = d.p90 * 1000
+  out[`p95_${name}_ms`] = d.p95 * 1000
+  out[`p99_${name}_ms`] = d.p99 * 1000
+}
+
+/** The vllm-bench metric fields for a set of completed requests; ITL given separately. */
+export const benchFields = (
+  rec: MetricsRecorder,
+  done: ReadonlyArray<number>,
+  failed: number,
+  itl: Distribution,
+  goodput: GoodputSlo | undefined,
+): Record<string, number> => {
+  const n = done.length
+  const ttft = new Float64Array(n)
+  const tpot = new Float64Array(n)
+  const e2el = new Float64Array(n)
+  const queue = new Float64Array(n)
+  let tpotCount = 0
+  let inTok = 0
+  let outTok = 0
+  let firstSend = Number.POSITIVE_INFINITY
+  let lastDone = Number.NEGATIVE_INFINITY
+  let good = 0
+  for (let k = 0; k < n; k++) {
+    const i = done[k]!
+    const t = rec.ttft.get(i)
+    const e = rec.e2el.get(i)
+    const out = rec.outputTokens.get(i)
+    ttft[k] = t
+    e2el[k] = e
+    queue[k] = rec.queueTime.get(i)
+    // vllm/benchmarks/serve.py: TPOT = (latency − ttft) / (output_len − 1) for output_len > 1.
+    let reqTpot = 0
+    if (out > 1) {
+      reqTpot = (e - t) / (out - 1)
+      tpot[tpotCount++] = reqTpot
+    }
+    inTok += rec.inputTokens.get(i)
+    outTok += out
+    const s = rec.send.get(i)
+    if (s < firstSend) firstSend = s
+    if (s + e > lastDone) lastDone = s + e
+    if (
+      goodput !== undefined &&
+      (goodput.ttftMs === undefined || t * 1000 <= goodput.ttftMs) &&
+      (goodput.tpotMs === undefined || reqTpot * 1000 <= goodput.tpotMs) &&
+      (goodput.e2elMs === undefined || e * 1000 <= goodput.e2elMs)
+    )
+      good++
+  }
+  const duration = n > 0 ? lastDone - firstSend : 0
+  const per = (x: number) => (duration > 0 ? x / duration : 0)
+  const fields: Record<string, number> = {
+    completed: n,
+    failed,
+    duration,
+    total_input_tokens: inTok,
+    total_output_tokens: outTok,
+    request_throughput: per(n),
+    output_throughput: per(outTok),
+    total_token_throughput: per(inTok + outTok),
+  }
+  if (goodput !== undefined) fields.request_goodput = per(good)
+  ms(distributionOf(ttft), "ttft", fields)
+  ms(distributionOf(tpot.subarray(0, tpotCount)), "tpot", fields)
+  ms(itl, "itl", fields)
+  ms(distributionOf(e2el), "e2el", fields)
+  const q = distributionOf(queue)
+  fields.mean_queue_time_ms = q.mean * 1000
+  fields.median_queue_time_ms = q.median * 1000
+  fields.p99_queue_time_ms = q.p99 * 1000
+  return fields
+}

@@ -1,0 +1,146 @@
+// The discrete-event loop: requests reach the engines (after API ingress), engines step, tokens are
+// sampled. One event per engine step, never per token. Deterministic: float time with (time, seq)
+// ordering and all randomness inside the workload's seeded streams.
+import { Engine } from "./engine.ts"
+import { EventQueue } from "./event-queue.ts"
+import { MetricsRecorder } from "./metrics.ts"
+import { RequestState } from "./request-state.ts"
+import type { SimSpec } from "./spec.ts"
+import type { RequestSpec } from "./types.ts"
+
+/** Samples of engine state over time (for KV-usage-over-time plots). */
+export interface Timeline {
+  time: number[]
+  kvCacheUsage: number[] // mean over replicas, 0..1
+  numRunning: number[]
+  numWaiting: number[]
+}
+
+export interface SimResult {
+  readonly spec: SimSpec
+  readonly recorder: MetricsRecorder
+  readonly engines: ReadonlyArray<Engine>
+  readonly endTime: number
+  readonly timeline: Timeline | undefined
+  readonly numSent: number
+}
+
+const MAX_TIMELINE_SAMPLES = 100_000
+const KICK = 1 // payload bit: start a step on an idle engine after same-instant arrivals
+
+export interface SimulateHooks {
+  /** Called after every engine step is applied (tests check invariants here). */
+  readonly afterStep?: (engine: Engine, time: number) => void
+}
+
+export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult => {
+  const afterStep = hooks.afterStep
+  const overheads = spec.stepTime.overheads
+  const recorder = new MetricsRecorder(overheads, spec.warmupRequests)
+  const engines: Engine[] = []
+  for (let r = 0; r < spec.replicas; r++) engines.push(new Engine(r, spec.engine, spec.policy, spec.stepTime, recorder))
+  const queue = new EventQueue()
+  const inFlight = new Map<number, RequestState>() // sent, not yet at an engine
+  const kickPending = new Uint8Array(spec.replicas)
+  const workload = spec.workload
+  let numSent = 0
+  let now = 0
+
+  const send = (reqSpec: RequestSpec): void => {
+    const req = new RequestState(numSent++, reqSpec)
+    recorder.onSend(req)
+    if (req.inputTokens + req.outputTokens > spec.engine.maxModelLen) {
+      // vLLM's OpenAI server answers 400 before the engine sees the request.
+      recorder.onReject(req, req.arrival, "prompt + max_tokens exceeds max_model_len")
+      return
+    }
+    inFlight.set(req.id, req)
+    const ingress = overheads.ingressBase + overheads.ingressPerInputToken * req.inputTokens
+    queue.push(req.arrival + ingress, -(req.id + 1))
+  }
+
+  let nextOpen: RequestSpec | undefined
+  // Closed loop: each finished (or refused) request frees a client slot at that time.
+  const freedSlots: number[] = []
+  if (workload.kind === "open") nextOpen = workload.next()
+  else {
+    recorder.onClientDone = (time) => {
+      freedSlots.push(time)
+    }
+    for (let i = 0; i < workload.concurrency; i++) freedSlots.push(0)
+  }
+  const sendClosed = (): void => {
+    if (workload.kind !== "closed") return
+    // Slots free in time order; a refused request frees its slot at once, so keep draining.
+    for (let k = 0; k < freedSlots.length; k++) {
+      if (numSent >= workload.numRequests) break
+      send(workload.next(freedSlots[k]!))
+    }
+    freedSlots.length = 0
+  }
+
+  const interval = spec.timelineInterval ?? 0
+  const timeline: Timeline | undefined = interval > 0 ? { time: [], kvCacheUsage: [], numRunning: [], numWaiting: [] } : undefined
+  let nextSample = 0
+  const sample = (t: number): void => {
+    if (timeline === undefined || timeline.time.length >= MAX_TIMELINE_SAMPLES) return
+    let kv = 0
+    let running = 0
+    let waiting = 0
+    for (const e of engines) {
+      kv += e.kv.usage
+      running += e.numRunning
+      waiting += e.numWaiting
+    }
+    timeline.time.push(t)
+    timeline.kvCacheUsage.push(kv / engines.length)
+    timeline.numRunning.push(running)
+    timeline.numWaiting.push(waiting)
+  }
+
+  const startStep = (e: Engine, t: number): void => {
+    const d = e.beginStep(t)
+    if (d >= 0) queue.push(t + d, e.index * 2)
+  }
+
+  for (;;) {
+    sendClosed()
+    // Send every open-loop request due before the next event (ingress only delays, never reorders sends).
+    while (nextOpen !== undefined && (nextOpen.arrival <= queue.peekTime() || queue.size === 0)) {
+      send(nextOpen)
+      nextOpen = workload.kind === "open" ? workload.next() : undefined
+    }
+    if (queue.size === 0) break
+    const t = queue.peekTime()
+    const payload = queue.pop()
+    if (timeline !== undefined) {
+      while (nextSample <= t) {
+        sample(nextSample)
+        nextSample += interval
+      }
+    }
+    now = t
+    if (payload < 0) {
+      const req = inFlight.get(-payload - 1)!
+      inFlight.delete(req.id)
+      const target = spec.replicas === 1 ? 0 : spec.router.pick(engines, req.spec)
+      const e = engines[target]!
+      e.enqueue(req, t)
+      if (!e.busy && kickPending[target] === 0) {
+        kickPending[target] = 1
+        queue.push(t, target * 2 + KICK)
+      }
+    } else {
+      const e = engines[payload >> 1]!
+      if ((payload & KICK) !== 0) {
+        kickPending[e.index] = 0
+        if (!e.busy) startStep(e, t)
+      } else {
+        e.endStep(t)
+        if (afterStep !== undefined) afterStep(e, t)
+        if (e.hasWork()) startStep(e, t)
+      }
+    }
+  }
+  return { spec, recorder, engines, endTime: now, timeline, numSent }
+}

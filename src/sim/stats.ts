@@ -1,0 +1,125 @@
+// Small numeric helpers with numpy's conventions, as `vllm bench serve` computes its metrics:
+// np.mean, np.std (population, ddof = 0), np.median and np.percentile (linear interpolation).
+export interface Distribution {
+  mean: number
+  median: number
+  std: number
+  p50: number
+  p90: number
+  p95: number
+  p99: number
+}
+
+export const emptyDistribution = (): Distribution => ({ mean: 0, median: 0, std: 0, p50: 0, p90: 0, p95: 0, p99: 0 })
+
+/** np.percentile(values, 100·p) with linear interpolation, on sorted values (d3's quantileSorted, R-7). */
+export const quantileSortedLinear = (sorted: Float64Array, p: number): number => {
+  const n = sorted.length
+  if (n === 0) return 0
+  const pos = p * (n - 1)
+  const lo = Math.floor(pos)
+  const hi = Math.min(lo + 1, n - 1)
+  return sorted[lo]! + (pos - lo) * (sorted[hi]! - sorted[lo]!)
+}
+
+/** Distribution of `values` (sorted in place).  */
+export const distributionOf = (values: Float64Array): Distribution => {
+  const n = values.length
+  if (n === 0) return emptyDistribution()
+  values.sort()
+  let sum = 0
+  for (let i = 0; i < n; i++) sum += values[i]!
+  const mean = sum / n
+  let sq = 0
+  for (let i = 0; i < n; i++) sq += (values[i]! - mean) ** 2
+  const q = (p: number) => quantileSortedLinear(values, p)
+  return { mean, median: q(0.5), std: Math.sqrt(sq / n), p50: q(0.5), p90: q(0.9), p95: q(0.95), p99: q(0.99) }
+}
+
+/**
+ * Percentile of a multiset given as (value, count) pairs, equal to np.percentile over the expanded list:
+ * position p·(N − 1), interpolated linearly between the neighbouring expanded entries.
+ */
+export const weightedPercentile = (sortedValues: Float64Array, counts: Float64Array, total: number, p: number): number => {
+  if (total === 0) return 0
+  const pos = p * (total - 1)
+  const lo = Math.floor(pos)
+  const frac = pos - lo
+  let cum = 0
+  for (let i = 0; i < sortedValues.length; i++) {
+    const c = counts[i]!
+    if (lo < cum + c) {
+      const v = sortedValues[i]!
+      if (frac === 0 || lo + 1 < cum + c) return v
+      // The next expanded entry is the next non-empty value.
+      for (let j = i + 1; j < sortedValues.length; j++) if (counts[j]! > 0) return v + frac * (sortedValues[j]! - v)
+      return v
+    }
+    cum += c
+  }
+  return sortedValues[sortedValues.length - 1] ?? 0
+}
+
+/** Distribution of a multiset of (value, count) pairs; values need not be sorted. */
+export const weightedDistributionOf = (values: Float64Array, counts: Float64Array): Distribution => {
+  const n = values.length
+  let total = 0
+  let sum = 0
+  for (let i = 0; i < n; i++) {
+    total += counts[i]!
+    sum += values[i]! * counts[i]!
+  }
+  if (total === 0) return emptyDistribution()
+  const mean = sum / total
+  let sq = 0
+  for (let i = 0; i < n; i++) sq += counts[i]! * (values[i]! - mean) ** 2
+  const order = new Uint32Array(n)
+  for (let i = 0; i < n; i++) order[i] = i
+  order.sort((a, b) => values[a]! - values[b]!)
+  const sv = new Float64Array(n)
+  const sc = new Float64Array(n)
+  for (let i = 0; i < n; i++) {
+    sv[i] = values[order[i]!]!
+    sc[i] = counts[order[i]!]!
+  }
+  const q = (p: number) => weightedPercentile(sv, sc, total, p)
+  return { mean, median: q(0.5), std: Math.sqrt(sq / total), p50: q(0.5), p90: q(0.9), p95: q(0.95), p99: q(0.99) }
+}
+
+/** A growable Float64Array, so long runs keep per-request numbers without JS arrays of boxed values. */
+export class FloatColumn {
+  data: Float64Array
+  length = 0
+
+  constructor(capacity = 1024) {
+    this.data = new Float64Array(capacity)
+  }
+
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float64Array(this.data.length * 2)
+      next.set(this.data)
+      this.data = next
+    }
+    this.data[this.length++] = v
+  }
+
+  /** Sets index i, growing as needed (gaps are 0). */
+  set(i: number, v: number): void {
+    while (i >= this.data.length) {
+      const next = new Float64Array(this.data.length * 2)
+      next.set(this.data)
+      this.data = next
+    }
+    this.data[i] = v
+    if (i >= this.length) this.length = i + 1
+  }
+
+  get(i: number): number {
+    return this.data[i]!
+  }
+
+  view(): Float64Array {
+    return this.data.subarray(0, this.length)
+  }
+}

@@ -1,0 +1,90 @@
+// One function turns a simulation into the `vllm bench serve --save-result` field set (plus the
+// simulator's own counters), so predictions and measurements compare field by field.
+import { benchFields } from "./metrics.ts"
+import type { SimResult, Timeline } from "./simulate.ts"
+
+export interface SimSummary {
+  /** vllm-bench fields: completed, duration, throughputs, mean_/median_/std_/p50_/p90_/p95_/p99_{ttft,tpot,itl,e2el}_ms, … */
+  readonly [field: string]: unknown
+}
+
+const round = (x: number): number => (Number.isFinite(x) ? Number(x.toPrecision(12)) : x)
+
+const roundAll = (o: Record<string, number>): Record<string, number> => {
+  const out: Record<string, number> = {}
+  for (const [k, v] of Object.entries(o)) out[k] = round(v)
+  return out
+}
+
+export interface SummaryOptions {
+  /** Extra fields describing the run (model, gpu, workload), placed under `config`. */
+  readonly config?: Record<string, unknown>
+}
+
+export const summarize = (result: SimResult, options: SummaryOptions = {}): SimSummary => {
+  const { recorder: rec, spec, engines } = result
+  const done = rec.select(1)
+  const failed = rec.select(2).length
+  const fields = benchFields(rec, done, failed, rec.itlDistribution(), spec.goodput)
+  let prefixQueries = 0
+  let prefixHits = 0
+  for (const e of engines) {
+    prefixQueries += e.kv.prefixQueries
+    prefixHits += e.kv.prefixHits
+  }
+  const steps = Math.max(1, rec.numSteps)
+  const busy = rec.busyTime > 0 ? rec.busyTime : 1
+  const own: Record<string, number> = {
+    num_preemptions: rec.numPreemptions,
+    num_steps: rec.numSteps,
+    mean_batch_size: rec.batchSizeSum / steps,
+    max_batch_size: rec.batchSizeMax,
+    mean_batched_tokens: rec.batchedTokensSum / steps,
+    max_batched_tokens: rec.batchedTokensMax,
+    mean_kv_cache_usage: rec.kvUsageTimeSum / busy,
+    max_kv_cache_usage: rec.kvUsageMax,
+    prefix_cache_hit_rate: prefixQueries > 0 ? prefixHits / prefixQueries : 0,
+    engine_busy_time: rec.busyTime,
+    prefill_time_fraction: rec.busyTime > 0 ? rec.prefillBusyTime / rec.busyTime : 0,
+    simulated_time: result.endTime,
+  }
+  const summary: Record<string, unknown> = {
+    ...roundAll(fields),
+    ...roundAll(own),
+    rejected: Object.fromEntries([...rec.rejected.entries()].sort(([a], [b]) => (a < b ? -1 : 1))),
+    config: {
+      ...options.config,
+      replicas: spec.replicas,
+      router: spec.router.name,
+      policy: spec.policy.name,
+      step_time_model: spec.stepTime.name,
+      max_num_seqs: spec.engine.maxNumSeqs,
+      max_num_batched_tokens: spec.engine.maxNumBatchedTokens,
+      max_model_len: spec.engine.maxModelLen,
+      block_size: spec.engine.blockSize,
+      num_gpu_blocks: spec.engine.numGpuBlocks,
+      enable_chunked_prefill: spec.engine.enableChunkedPrefill,
+      enable_prefix_caching: spec.engine.enablePrefixCaching,
+      warmup_requests: spec.warmupRequests,
+    },
+  }
+  const stageCount = spec.stageCount ?? 0
+  if (stageCount > 1) {
+    const stages: Array<Record<string, number>> = []
+    for (let s = 0; s < stageCount; s++) {
+      const stageDone = rec.select(1, s)
+      const stageFailed = rec.select(2, s).length
+      stages.push({ stage: s, ...roundAll(benchFields(rec, stageDone, stageFailed, rec.itlDistribution(s), spec.goodput)) })
+    }
+    summary.stages = stages
+  }
+  if (result.timeline !== undefined) summary.timeline = roundTimeline(result.timeline)
+  return summary
+}
+
+const roundTimeline = (t: Timeline): Timeline => ({
+  time: t.time.map(round),
+  kvCacheUsage: t.kvCacheUsage.map(round),
+  numRunning: t.numRunning,
+  numWaiting: t.numWaiting,
+})

@@ -1,0 +1,254 @@
+// Open-loop arrival processes. Plain JSON-able specs (scenario files embed them); times are seconds
+// from the start of the run, non-decreasing, each tagged with its rate-stage index.
+import { makeRng, STREAMS, type Rng } from "./random.ts"
+
+export interface RateStage {
+  readonly rate: number // requests/s
+  readonly duration: number // s
+}
+
+export type ArrivalSpec =
+  /**
+   * `vllm bench serve --request-rate R --burstiness B` (vllm/benchmarks/serve.py get_request): gaps are
+   * Gamma(shape B, scale 1/(R·B)), so the mean gap is 1/R and CV² = 1/B (B = 1 is Poisson, "inf" gives
+   * fixed 1/R gaps); R = "inf" sends everything at t = 0. The cumulative gaps are then rescaled so the
+   * last request lands at N/R (vllm ≥ 0.10 "close the gap" normalisation; `normalize: false` keeps the
+   * raw sums). The first request arrives after one gap, as in vllm.
+   */
+  | {
+      readonly kind: "rate"
+      readonly rate: number | "inf"
+      readonly burstiness?: number | "inf"
+      readonly normalize?: boolean
+    }
+  /** vllm bench's --ramp-up-strategy: request i's rate moves from startRps to endRps with i/(N-1). */
+  | {
+      readonly kind: "ramp"
+      readonly strategy: "linear" | "exponential"
+      readonly startRps: number
+      readonly endRps: number
+      readonly burstiness?: number | "inf"
+    }
+  /** Fixed gaps of 1/rate from t = 0. */
+  | { readonly kind: "constant"; readonly rate: number }
+  /**
+   * Rate stages run back to back. timer "constant-load" (default) is inference-perf's ConstantLoadTimer
+   * (inference_perf/loadgen/load_timer.py): exactly trunc(rate·duration) requests, exponential gaps
+   * rescaled to sum to the duration, so the last one lands on the stage's end — a Poisson process
+   * conditioned on its count. "poisson": unconditioned Poisson process cut at the stage's end. "fixed":
+   * gaps of exactly 1/rate (older inference-perf constant timers), first one after one gap.
+   */
+  | {
+      readonly kind: "stages"
+      readonly stages: ReadonlyArray<RateStage>
+      readonly timer?: "constant-load" | "poisson" | "fixed"
+    }
+
+export interface Arrival {
+  readonly time: number
+  readonly stage: number
+}
+
+export interface ArrivalStream {
+  next(): Arrival | undefined
+  /** How many arrivals the stream yields, when known in advance. */
+  readonly count: number | undefined
+}
+
+/** Requests a stage sends under ConstantLoadTimer: Python's int(rate * duration). */
+export const stageRequestCount = (s: RateStage): number => Math.trunc(s.rate * s.duration)
+
+const gapSampler = (rng: Rng, burstiness: number | "inf"): ((rate: number) => number) =>
+  burstiness === "inf" ? (rate) => 1 / rate : (rate) => rng.gamma(burstiness, 1 / (rate * burstiness))
+
+const fromGenerator = (gen: Generator<Arrival, void, undefined>, count: number | undefined): ArrivalStream => ({
+  count,
+  next: () => {
+    const r = gen.next()
+    return r.done === true ? undefined : r.value
+  },
+})
+
+function* rateArrivals(seed: string | number, spec: Extract<ArrivalSpec, { kind: "rate" }>, n: number): Generator<Arrival, void, undefined> {
+  if (spec.rate === "inf") {
+    for (let i = 0; i < n; i++) yield { time: 0, stage: 0 }
+    return
+  }
+  const rate = spec.rate
+  const burstiness = spec.burstiness ?? 1
+  let factor = 1
+  if (spec.normalize !== false) {
+    // First pass sums the gaps; the second regenerates them from a fresh copy of the same stream, so
+    // no O(n) buffer is needed.
+    const gap = gapSampler(makeRng(seed, STREAMS.arrivals), burstiness)
+    let total = 0
+    for (let i = 0; i < n; i++) total += gap(rate)
+    if (total > 0) factor = n / rate / total
+  }
+  const gap = gapSampler(makeRng(seed, STREAMS.arrivals), burstiness)
+  let cum = 0
+  for (let i = 0; i < n; i++) {
+    cum += gap(rate)
+    yield { time: cum * factor, stage: 0 }
+  }
+}
+
+function* rampArrivals(seed: string | number, spec: Extract<ArrivalSpec, { kind: "ramp" }>, n: number): Generator<Arrival, void, undefined> {
+  const gap = gapSampler(makeRng(seed, STREAMS.arrivals), spec.burstiness ?? 1)
+  let cum = 0
+  for (let i = 0; i < n; i++) {
+    const progress = i / Math.max(n - 1, 1)
+    const rate =
+      spec.strategy === "linear"
+        ? spec.startRps + (spec.endRps - spec.startRps) * progress
+        : spec.startRps * Math.pow(spec.endRps / spec.startRps, progress)
+    cum += gap(rate)
+    yield { time: cum, stage: 0 }
+  }
+}
+
+function* stageArrivals(seed: string | number, spec: Extract<ArrivalSpec, { kind: "stages" }>): Generator<Arrival, void, undefined> {
+  const timer = spec.timer ?? "constant-load"
+  let start = 0
+  for (let s = 0; s < spec.stages.length; s++) {
+    const stage = spec.stages[s] as RateStage
+    const end = start + stage.duration
+    // One stream per stage: changing a later stage leaves earlier stages' arrivals unchanged.
+    const stream = `${STREAMS.arrivals}/stage${s}`
+    if (timer === "constant-load") {
+      const n = stageRequestCount(stage)
+      let total = 0
+      const sumRng = makeRng(seed, stream)
+      for (let i = 0; i < n; i++) total += sumRng.exponential(1 / stage.rate)
+      const rng = makeRng(seed, stream)
+      let cum = 0
+      for (let i = 0; i < n; i++) {
+        cum += rng.exponential(1 / stage.rate)
+        // The last arrival is exactly the stage's end.
+        yield { time: i === n - 1 ? end : start + stage.duration * (cum / total), stage: s }
+      }
+    } else if (timer === "fixed") {
+      const n = stageRequestCount(stage)
+      for (let i = 1; i <= n; i++) yield { time: start + i / stage.rate, stage: s }
+    } else {
+      const rng = makeRng(seed, stream)
+      for (let t = start + rng.exponential(1 / stage.rate); t <= end; t += rng.exponential(1 / stage.rate)) yield { time: t, stage: s }
+    }
+    start = end
+  }
+}
+
+function* take(gen: Generator<Arrival, void, undefined>, limit: number | undefined): Generator<Arrival, void, undefined> {
+  if (limit === undefined) {
+    yield* gen
+    return
+  }
+  let i = 0
+  for (const a of gen) {
+    if (i++ >= limit) return
+    yield a
+  }
+}
+
+/**
+ * The arrival times of `spec`. `numRequests` is required for rate, ramp and constant; for stages it
+ * caps the count (the stages alone decide it otherwise).
+ */
+export const arrivalStream = (spec: ArrivalSpec, opts: { seed: string | number; numRequests?: number }): ArrivalStream => {
+  const n = opts.numRequests
+  if (spec.kind === "stages") {
+    const timer = spec.timer ?? "constant-load"
+    const known = timer === "poisson" ? undefined : spec.stages.reduce((a, s) => a + stageRequestCount(s), 0)
+    const count = known === undefined ? undefined : n === undefined ? known : Math.min(n, known)
+    return fromGenerator(take(stageArrivals(opts.seed, spec), n), count)
+  }
+  if (n === undefined) throw new RangeError(`arrival kind "${spec.kind}" needs numRequests`)
+  switch (spec.kind) {
+    case "rate":
+      return fromGenerator(rateArrivals(opts.seed, spec, n), n)
+    case "ramp":
+      return fromGenerator(rampArrivals(opts.seed, spec, n), n)
+    case "constant":
+      return fromGenerator(
+        (function* () {
+          for (let i = 0; i < n; i++) yield { time: i / spec.rate, stage: 0 }
+        })(),
+        n,
+      )
+  }
+}
+
+/** Number of rate stages the spec defines (1 for single-rate processes). */
+export const arrivalStageCount = (spec: ArrivalSpec): number => (spec.kind === "stages" ? spec.stages.length : 1)
+
+// ---- validation of untrusted (scenario file) input ----
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x)
+const isPos = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x) && x > 0
+
+const parseBurstiness = (raw: Record<string, unknown>, path: string): number | "inf" | undefined | { error: string } => {
+  const b = raw["burstiness"]
+  if (b === undefined || b === "inf" || isPos(b)) return b
+  return { error: `${path}.burstiness: expected a positive number or "inf"` }
+}
+
+/** Validates a JSON value as an ArrivalSpec; returns a one-line error naming the field path on failure. */
+export const parseArrivalSpec = (raw: unknown, path = "arrival"): ArrivalSpec | string => {
+  if (!isRecord(raw)) return `${path}: expected an object with a "kind"`
+  switch (raw["kind"]) {
+    case "rate": {
+      const rate = raw["rate"]
+      if (rate !== "inf" && !isPos(rate)) return `${path}.rate: expected a positive number or "inf"`
+      const burstiness = parseBurstiness(raw, path)
+      if (typeof burstiness === "object") return burstiness.error
+      const normalize = raw["normalize"]
+      if (normalize !== undefined && typeof normalize !== "boolean") return `${path}.normalize: expected a boolean`
+      return {
+        kind: "rate",
+        rate,
+        ...(burstiness !== undefined ? { burstiness } : {}),
+        ...(normalize !== undefined ? { normalize } : {}),
+      }
+    }
+    case "ramp": {
+      const strategy = raw["strategy"]
+      if (strategy !== "linear" && strategy !== "exponential") return `${path}.strategy: expected "linear" or "exponential"`
+      const startRps = raw["startRps"]
+      if (!isPos(startRps)) return `${path}.startRps: expected a positive number`
+      const endRps = raw["endRps"]
+      if (!isPos(endRps)) return `${path}.endRps: expected a positive number`
+      const burstiness = parseBurstiness(raw, path)
+      if (typeof burstiness === "object") return burstiness.error
+      return { kind: "ramp", strategy, startRps, endRps, ...(burstiness !== undefined ? { burstiness } : {}) }
+    }
+    case "constant": {
+      const rate = raw["rate"]
+      if (!isPos(rate)) return `${path}.rate: expected a positive number`
+      return { kind: "constant", rate }
+    }
+    case "stages": {
+      const stages = parseStages(raw["stages"], `${path}.stages`)
+      if (typeof stages === "string") return stages
+      const timer = raw["timer"]
+      if (timer !== undefined && timer !== "constant-load" && timer !== "poisson" && timer !== "fixed")
+        return `${path}.timer: expected "constant-load", "poisson" or "fixed"`
+      return { kind: "stages", stages, ...(timer !== undefined ? { timer } : {}) }
+    }
+    default:
+      return `${path}.kind: expected one of rate, ramp, constant, stages`
+  }
+}
+
+/** Validates a list of {rate, duration} stages. */
+export const parseStages = (raw: unknown, path: string): RateStage[] | string => {
+  if (!Array.isArray(raw) || raw.length === 0) return `${path}: expected a non-empty array of {rate, duration}`
+  const out: RateStage[] = []
+  for (let i = 0; i < raw.length; i++) {
+    const s: unknown = raw[i]
+    if (!isRecord(s)) return `${path}[${i}]: expected an object {rate, duration}`
+    if (!isPos(s["rate"])) return `${path}[${i}].rate: expected a positive number`
+    if (!isPos(s["duration"])) return `${path}[${i}].duration: expected a positive number`
+    out.push({ rate: s["rate"], duration: s["duration"] })
+  }
+  return out
+}
