@@ -79,9 +79,10 @@ export interface PointConfig {
   readonly extra?: Readonly<Record<string, string | number | boolean>>
 }
 
-/** KV-cache usage over time, columnar (same length arrays); seconds from the start of the run. */
+/** KV-cache usage over time, columnar (same-length arrays), as the engine samples it (src/sim/simulate.ts Timeline). */
 export interface KvTimeline {
-  readonly t: ReadonlyArray<number>
+  /** Seconds from the start of the run. */
+  readonly time: ReadonlyArray<number>
   /** 0..1 */
   readonly kvCacheUsage: ReadonlyArray<number>
   readonly numRunning?: ReadonlyArray<number>

@@ -16,8 +16,12 @@ export interface SchedulerState {
   readonly policy: SchedulingPolicy
   readonly kv: KvBlockManager
   readonly waiting: WaitingQueue
-  /** In admission order (vLLM's self.running). */
+  /** In admission order (vLLM's self.running); may hold finished requests until compacted. */
   running: RequestState[]
+  /** Running requests not yet finished. */
+  readonly numRunning: number
+  /** The running requests not in the decode group, in admission order (all of them on the exact path). */
+  explicit: RequestState[]
   admittedSeq: number
 }
 
@@ -50,7 +54,7 @@ export const makeScheduledBatch = (): ScheduledBatch => ({
 const hit: PrefixHit = { blocks: 0, evictable: 0 }
 
 /** Chunk size for a request given the remaining budget (chunked prefill, long-prefill threshold). */
-const chunkFor = (cfg: EngineConfig, remaining: number, budget: number): number => {
+export const chunkFor = (cfg: EngineConfig, remaining: number, budget: number): number => {
   let n = remaining
   if (cfg.longPrefillTokenThreshold > 0 && n > cfg.longPrefillTokenThreshold) n = cfg.longPrefillTokenThreshold
   return n < budget ? n : budget
@@ -64,6 +68,7 @@ const preempt = (s: SchedulerState, victim: RequestState, out: ScheduledBatch): 
   out.preempted.push(victim)
 }
 
+/** The exact scheduling pass over every running request (decode group dissolved, running compacted). */
 export const schedule = (s: SchedulerState, out: ScheduledBatch): void => {
   const cfg = s.config
   const kv = s.kv
@@ -110,34 +115,41 @@ export const schedule = (s: SchedulerState, out: ScheduledBatch): void => {
   }
 
   // 2. Waiting requests, unless this step preempted.
-  if (out.preempted.length === 0) {
-    while (budget > 0 && running.length < cfg.maxNumSeqs) {
-      const req = s.waiting.peek()
-      if (req === undefined) break
-      if (req.numComputedTokens === 0 && req.numBlocks === 0) kv.findCachedBlocks(req, hit)
-      else {
-        hit.blocks = 0
-        hit.evictable = 0
-      }
-      const computed = hit.blocks * kv.blockSize
-      const remaining = req.numTokens - computed
-      if (!cfg.enableChunkedPrefill && remaining > budget) break
-      const numNew = chunkFor(cfg, remaining, budget)
-      const needed = kv.blocksFor(computed + numNew) - hit.blocks
-      if (needed + hit.evictable > kv.numFree) break
-      s.waiting.pop()
-      kv.applyHits(req, hit)
-      kv.allocateSlots(req, computed + numNew)
-      req.admittedSeq = s.admittedSeq++
-      running.push(req)
-      out.reqs[out.count] = req
-      out.numNew[out.count] = numNew
-      out.count++
-      budget -= numNew
-    }
-  }
+  s.explicit = running.slice()
+  if (out.preempted.length === 0) admitWaiting(s, out, budget)
+  computeShape(out)
+}
 
-  // 3. The batch's shape for the step-time model.
+/** Admits waiting requests in policy order while budget, seats and KV blocks allow (head-of-line blocking). */
+export const admitWaiting = (s: SchedulerState, out: ScheduledBatch, budgetLeft: number): void => {
+  const cfg = s.config
+  const kv = s.kv
+  let budget = budgetLeft
+  while (budget > 0 && s.numRunning < cfg.maxNumSeqs) {
+    const req = s.waiting.peek()
+    if (req === undefined) break
+    kv.findCachedBlocks(req, hit)
+    const computed = hit.blocks * kv.blockSize
+    const remaining = req.numTokens - computed
+    if (!cfg.enableChunkedPrefill && remaining > budget) break
+    const numNew = chunkFor(cfg, remaining, budget)
+    const needed = kv.blocksFor(computed + numNew) - hit.blocks
+    if (needed + hit.evictable > kv.numFree) break
+    s.waiting.pop()
+    kv.applyHits(req, hit)
+    kv.allocateSlots(req, computed + numNew)
+    req.admittedSeq = s.admittedSeq++
+    s.running.push(req)
+    s.explicit.push(req)
+    out.reqs[out.count] = req
+    out.numNew[out.count] = numNew
+    out.count++
+    budget -= numNew
+  }
+}
+
+/** The batch's shape for the step-time model, over the explicitly scheduled requests. */
+export const computeShape = (out: ScheduledBatch): void => {
   const shape = out.shape
   shape.numReqs = out.count
   shape.numTokens = 0

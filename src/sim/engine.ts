@@ -2,8 +2,22 @@
 // begin (schedule + step time) → end (apply computed tokens, sample, finish). The caller owns the
 // clock: it calls beginStep at the time the engine is free and endStep when the step's time has passed.
 // Used by the batch simulator and, in wall time, by the twin server.
+//
+// Requests in steady decode are advanced implicitly by a DecodeGroup (lazyDecode), which makes a step
+// cost O(1) in the batch size. A step is formed on the fast path when the outcome provably equals the
+// exact pass (no preemption, and the token budget is not contended out of admission order);
+// otherwise the group is dissolved and the exact pass runs. The two give identical schedules.
 import type { StepTimeModel } from "../hw/types.ts"
-import { makeScheduledBatch, schedule, type ScheduledBatch, type SchedulerState } from "./batch-formation.ts"
+import {
+  admitWaiting,
+  chunkFor,
+  computeShape,
+  makeScheduledBatch,
+  schedule,
+  type ScheduledBatch,
+  type SchedulerState,
+} from "./batch-formation.ts"
+import { DecodeGroup } from "./decode-group.ts"
 import { KvBlockManager } from "./kv-block-manager.ts"
 import type { RequestState } from "./request-state.ts"
 import type { ReplicaLoad, SchedulingPolicy } from "./spec.ts"
@@ -13,14 +27,25 @@ import { blockKey } from "./prefix-cache.ts"
 
 /** What an engine reports as steps complete. The engine calls these; it never reads a clock. */
 export interface EngineListener {
-  /** A token was sampled for `req` by the step that ended at `time` (first = its first output token). */
+  /** A token was sampled for an explicitly tracked request by the step that ended at `time`. */
   onToken(req: RequestState, time: number, first: boolean): void
+  /** Every decode-group member got a token in the step; `measuredByStage` counts those whose ITL counts. */
+  onGroupTokens(gap: number, measuredByStage: ReadonlyArray<number>): void
+  /** Whether a request's inter-token latencies are recorded (not a warm-up request). */
+  isMeasured(req: RequestState): boolean
   onFinish(req: RequestState, time: number): void
   onPreempt(req: RequestState, time: number): void
   /** A request that can never run here (e.g. its prompt needs more KV blocks than exist). */
   onReject(req: RequestState, time: number, reason: string): void
   onStep(engine: Engine, start: number, end: number, batch: ScheduledBatch): void
 }
+
+export interface EngineOptions {
+  /** Advance steady decodes implicitly (default true). The twin turns it off to see every token. */
+  readonly lazyDecode?: boolean
+}
+
+const byAdmission = (a: RequestState, b: RequestState): number => a.admittedSeq - b.admittedSeq
 
 export class Engine implements SchedulerState, ReplicaLoad {
   readonly index: number
@@ -30,14 +55,30 @@ export class Engine implements SchedulerState, ReplicaLoad {
   readonly waiting: WaitingQueue
   readonly stepTime: StepTimeModel
   private readonly listener: EngineListener
+  private readonly lazyDecode: boolean
+  private readonly group: DecodeGroup
   running: RequestState[] = []
+  explicit: RequestState[] = []
   admittedSeq = 0
   readonly batch: ScheduledBatch = makeScheduledBatch()
   /** Start time of the step in flight, or −1 when idle. */
   stepStart = -1
+  /** Steps completed; the decode group's clock. */
   numSteps = 0
+  private lastStepEnd = 0
+  private groupInStep = false
+  private readonly finishedInStep: RequestState[] = []
+  /** Finished requests still in `running` (removed in batches: removing each costs O(batch)). */
+  private numFinishedInRunning = 0
 
-  constructor(index: number, config: EngineConfig, policy: SchedulingPolicy, stepTime: StepTimeModel, listener: EngineListener) {
+  constructor(
+    index: number,
+    config: EngineConfig,
+    policy: SchedulingPolicy,
+    stepTime: StepTimeModel,
+    listener: EngineListener,
+    options: EngineOptions = {},
+  ) {
     this.index = index
     this.config = config
     this.policy = policy
@@ -45,10 +86,12 @@ export class Engine implements SchedulerState, ReplicaLoad {
     this.waiting = new WaitingQueue(policy)
     this.stepTime = stepTime
     this.listener = listener
+    this.lazyDecode = options.lazyDecode ?? true
+    this.group = new DecodeGroup(config.blockSize)
   }
 
   get numRunning(): number {
-    return this.running.length
+    return this.running.length - this.numFinishedInRunning
   }
 
   get numWaiting(): number {
@@ -64,7 +107,19 @@ export class Engine implements SchedulerState, ReplicaLoad {
   }
 
   hasWork(): boolean {
-    return this.running.length > 0 || this.waiting.size > 0
+    return this.numRunning > 0 || this.waiting.size > 0
+  }
+
+  private compactRunning(): void {
+    if (this.numFinishedInRunning === 0) return
+    this.running = this.running.filter((r) => !r.finished)
+    this.numFinishedInRunning = 0
+  }
+
+  /** Brings every running request's fields up to date (for inspection; changes no outcome). */
+  syncRunning(): void {
+    this.compactRunning()
+    this.group.syncAll(this.numSteps, this.lastStepEnd)
   }
 
   cachedPrefixTokens(req: RequestSpec): number {
@@ -86,15 +141,22 @@ export class Engine implements SchedulerState, ReplicaLoad {
 
   /**
    * Forms the next batch at `now`; returns the step's duration, or −1 when nothing can run
-   * (idle, or the head of the queue cannot fit even in an empty cache — then it is rejected).
+   * (idle, or the head of the queue cannot fit even in an empty engine — then it is rejected).
    */
   beginStep(now: number): number {
     for (;;) {
+      if (this.group.size > 0 && this.fastSchedule()) {
+        this.groupInStep = true
+        break
+      }
+      this.groupInStep = false
+      if (this.group.size > 0) this.group.dissolve(this.numSteps, this.lastStepEnd)
+      this.compactRunning()
       schedule(this, this.batch)
       for (const p of this.batch.preempted) this.listener.onPreempt(p, now)
       if (this.batch.count > 0) break
       const head = this.waiting.peek()
-      if (head === undefined || this.running.length > 0) return -1
+      if (head === undefined || this.numRunning > 0) return -1
       // Nothing runs and the head cannot be admitted into an empty engine: it never will be.
       this.waiting.pop()
       const tooLongUnchunked = !this.config.enableChunkedPrefill && head.numTokens > this.config.maxNumBatchedTokens
@@ -110,11 +172,73 @@ export class Engine implements SchedulerState, ReplicaLoad {
     return this.stepTime.stepTime(this.batch.shape)
   }
 
+  /**
+   * The step with every group member decoding one token, when that is provably what the exact pass
+   * would do; false (nothing changed) otherwise.
+   */
+  private fastSchedule(): boolean {
+    const cfg = this.config
+    const kv = this.kv
+    const g = this.group
+    const out = this.batch
+    const explicit = this.explicit
+    let budget = cfg.maxNumBatchedTokens - g.size
+    if (budget < 0) return false
+    // The exact pass serves running requests in admission order. Members first is exact when every
+    // explicit request was admitted after every member, or when nobody's share is cut by the budget.
+    if (explicit.length > 0 && explicit[0]!.admittedSeq < g.maxAdmittedSeq) {
+      let demand = g.size
+      for (const r of explicit) demand += chunkFor(cfg, r.numTokens - r.numComputedTokens, Number.POSITIVE_INFINITY)
+      if (demand > cfg.maxNumBatchedTokens) return false
+    }
+    const groupBlocks = g.blocksNeeded(this.numSteps)
+    let blocks = groupBlocks
+    out.count = 0
+    out.preempted.length = 0
+    for (let i = 0; i < explicit.length && budget > 0; i++) {
+      const req = explicit[i]!
+      const n = chunkFor(cfg, req.numTokens - req.numComputedTokens, budget)
+      const need = kv.blocksFor(req.numComputedTokens + n) - req.numBlocks
+      if (need > 0) blocks += need
+      out.reqs[out.count] = req
+      out.numNew[out.count] = n
+      out.count++
+      budget -= n
+    }
+    // Any shortfall means a preemption: leave that to the exact pass.
+    if (blocks > kv.numFree) {
+      out.count = 0
+      return false
+    }
+    kv.allocateBlocks(groupBlocks)
+    for (let k = 0; k < out.count; k++) {
+      const req = out.reqs[k]!
+      kv.allocateSlots(req, req.numComputedTokens + out.numNew[k]!)
+    }
+    admitWaiting(this, out, budget)
+    computeShape(out)
+    const shape = out.shape
+    shape.numReqs += g.size
+    shape.numTokens += g.size
+    shape.numDecodeReqs += g.size
+    shape.decodeContextTokens += g.contextTokens(this.numSteps)
+    return true
+  }
+
   /** Applies the step that began at stepStart and ends at `end`. */
   endStep(end: number): void {
     const b = this.batch
     const kv = this.kv
-    let finished = 0
+    const g = this.group
+    const step = ++this.numSteps
+    const finished = this.finishedInStep
+    finished.length = 0
+    if (this.groupInStep) {
+      this.listener.onGroupTokens(end - this.lastStepEnd, g.measuredByStage)
+      for (let req = g.popFinished(step, end); req !== undefined; req = g.popFinished(step, end)) finished.push(req)
+    }
+    const groupFinished = finished.length
+    let joined = 0
     for (let k = 0; k < b.count; k++) {
       const req = b.reqs[k]!
       const from = req.numComputedTokens
@@ -127,14 +251,26 @@ export class Engine implements SchedulerState, ReplicaLoad {
       if (first) req.firstTokenStep = end
       this.listener.onToken(req, end, first)
       req.lastTokenStep = end
-      if (req.numOutputTokensDone >= req.outputTokens) {
-        kv.free(req, false)
-        finished++
-        this.listener.onFinish(req, end)
+      if (req.numOutputTokensDone >= req.outputTokens) finished.push(req)
+      else if (this.lazyDecode && req.shareable !== Number.POSITIVE_INFINITY) {
+        // Conversations (shareable to the end) stay explicit: their decode blocks are published as they fill.
+        g.join(req, step, this.listener.isMeasured(req))
+        joined++
       }
     }
-    if (finished > 0) this.running = this.running.filter((r) => r.numOutputTokensDone < r.outputTokens)
-    this.numSteps++
+    if (joined > 0) this.explicit = this.explicit.filter((r) => !r.inDecodeGroup)
+    if (finished.length > 0) {
+      if (finished.length > 1) finished.sort(byAdmission)
+      for (const req of finished) {
+        req.finished = true
+        kv.free(req, false)
+      }
+      this.numFinishedInRunning += finished.length
+      if (this.numFinishedInRunning > 64 && this.numFinishedInRunning * 2 > this.running.length) this.compactRunning()
+      if (finished.length > groupFinished) this.explicit = this.explicit.filter((r) => !r.finished)
+      for (const req of finished) this.listener.onFinish(req, end)
+    }
+    this.lastStepEnd = end
     this.listener.onStep(this, this.stepStart, end, b)
     this.stepStart = -1
   }

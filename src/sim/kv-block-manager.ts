@@ -80,11 +80,17 @@ export class KvBlockManager {
     const need = this.blocksFor(tokens) - req.numBlocks
     if (need <= 0) return true
     if (need > this.numFree) return false
-    const physicallyFree = this.numGpuBlocks - this.numUsed - this.cache.numEvictable
-    for (let shortfall = need - physicallyFree; shortfall > 0; shortfall--) this.cache.evictOne()
-    this.numPrivate += need
+    this.allocateBlocks(need)
     req.numBlocks += need
     return true
+  }
+
+  /** Takes `n` private blocks for requests tracked in aggregate (the decode group); the caller checked numFree. */
+  allocateBlocks(n: number): void {
+    if (n <= 0) return
+    const physicallyFree = this.numGpuBlocks - this.numUsed - this.cache.numEvictable
+    for (let shortfall = n - physicallyFree; shortfall > 0; shortfall--) this.cache.evictOne()
+    this.numPrivate += n
   }
 
   /** After a step computed tokens [from, to): publishes newly full shareable blocks in the prefix cache. */

@@ -79,6 +79,21 @@ export class MetricsRecorder implements EngineListener {
     }
   }
 
+  isMeasured(req: RequestState): boolean {
+    return req.id >= this.warmupRequests
+  }
+
+  onGroupTokens(gap: number, measuredByStage: ReadonlyArray<number>): void {
+    this.flushItl()
+    for (let stage = 0; stage < measuredByStage.length; stage++) {
+      const count = measuredByStage[stage]
+      if (count === undefined || count === 0) continue
+      this.itlGap.push(gap)
+      this.itlCount.push(count)
+      this.itlStage.push(stage)
+    }
+  }
+
   onFinish(req: RequestState, time: number): void {
     const o = this.overheads
     const id = req.id

@@ -29,6 +29,11 @@ export class RequestState implements PolicyRequestView {
   numPreemptions = 0
   /** Position in admission order, for FCFS preemption (the newest admitted is preempted first). */
   admittedSeq = 0
+  /** Decode-group bookkeeping (decode-group.ts): fields are current as of engine step syncStep. */
+  inDecodeGroup = false
+  finished = false
+  syncStep = 0
+  countsItl = false
 
   constructor(id: number, spec: RequestSpec) {
     this.id = id

@@ -31,6 +31,8 @@ const KICK = 1 // payload bit: start a step on an idle engine after same-instant
 export interface SimulateHooks {
   /** Called after every engine step is applied (tests check invariants here). */
   readonly afterStep?: (engine: Engine, time: number) => void
+  /** Track every decoding request per step instead of implicitly (the reference path; default false). */
+  readonly eagerDecode?: boolean
 }
 
 export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult => {
@@ -38,7 +40,8 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
   const overheads = spec.stepTime.overheads
   const recorder = new MetricsRecorder(overheads, spec.warmupRequests)
   const engines: Engine[] = []
-  for (let r = 0; r < spec.replicas; r++) engines.push(new Engine(r, spec.engine, spec.policy, spec.stepTime, recorder))
+  const engineOptions = { lazyDecode: hooks.eagerDecode !== true }
+  for (let r = 0; r < spec.replicas; r++) engines.push(new Engine(r, spec.engine, spec.policy, spec.stepTime, recorder, engineOptions))
   const queue = new EventQueue()
   const inFlight = new Map<number, RequestState>() // sent, not yet at an engine
   const kickPending = new Uint8Array(spec.replicas)

@@ -60,6 +60,44 @@ export const weightedPercentile = (sortedValues: Float64Array, counts: Float64Ar
   return sortedValues[sortedValues.length - 1] ?? 0
 }
 
+/** Sorts (key, value) pairs by key: a bottom-up merge sort on typed arrays (no comparator calls). */
+export const sortPairs = (keys: Float64Array, values: Float64Array): [Float64Array, Float64Array] => {
+  const n = keys.length
+  let k = Float64Array.from(keys)
+  let v = Float64Array.from(values)
+  let k2 = new Float64Array(n)
+  let v2 = new Float64Array(n)
+  for (let width = 1; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n)
+      const hi = Math.min(lo + 2 * width, n)
+      let i = lo
+      let j = mid
+      let o = lo
+      while (i < mid && j < hi) {
+        if (k[j]! < k[i]!) {
+          k2[o] = k[j]!
+          v2[o++] = v[j++]!
+        } else {
+          k2[o] = k[i]!
+          v2[o++] = v[i++]!
+        }
+      }
+      while (i < mid) {
+        k2[o] = k[i]!
+        v2[o++] = v[i++]!
+      }
+      while (j < hi) {
+        k2[o] = k[j]!
+        v2[o++] = v[j++]!
+      }
+    }
+    ;[k, k2] = [k2, k]
+    ;[v, v2] = [v2, v]
+  }
+  return [k, v]
+}
+
 /** Distribution of a multiset of (value, count) pairs; values need not be sorted. */
 export const weightedDistributionOf = (values: Float64Array, counts: Float64Array): Distribution => {
   const n = values.length
@@ -73,15 +111,7 @@ export const weightedDistributionOf = (values: Float64Array, counts: Float64Arra
   const mean = sum / total
   let sq = 0
   for (let i = 0; i < n; i++) sq += counts[i]! * (values[i]! - mean) ** 2
-  const order = new Uint32Array(n)
-  for (let i = 0; i < n; i++) order[i] = i
-  order.sort((a, b) => values[a]! - values[b]!)
-  const sv = new Float64Array(n)
-  const sc = new Float64Array(n)
-  for (let i = 0; i < n; i++) {
-    sv[i] = values[order[i]!]!
-    sc[i] = counts[order[i]!]!
-  }
+  const [sv, sc] = sortPairs(values, counts)
   const q = (p: number) => weightedPercentile(sv, sc, total, p)
   return { mean, median: q(0.5), std: Math.sqrt(sq / total), p50: q(0.5), p90: q(0.9), p95: q(0.95), p99: q(0.99) }
 }

@@ -32,6 +32,7 @@ const configArb = fc.record({
 
 /** Checks the engine's books after a step; throws with the broken invariant. */
 const checkEngine = (e: Engine): void => {
+  e.syncRunning()
   const cfg = e.config
   const kv = e.kv
   let privateBlocks = 0
@@ -45,7 +46,7 @@ const checkEngine = (e: Engine): void => {
   if (privateBlocks !== kv.numPrivate) throw new Error(`private blocks ${kv.numPrivate} ≠ Σ held ${privateBlocks}`)
   if (keys.size !== kv.cache.numReferenced) throw new Error(`referenced cached blocks ${kv.cache.numReferenced} ≠ ${keys.size}`)
   if (kv.numPrivate + kv.cache.numReferenced + kv.cache.numEvictable > cfg.numGpuBlocks) throw new Error("more blocks in use than exist")
-  if (e.running.length > cfg.maxNumSeqs) throw new Error("max_num_seqs exceeded")
+  if (e.numRunning > cfg.maxNumSeqs) throw new Error("max_num_seqs exceeded")
   if (e.batch.shape.numTokens > cfg.maxNumBatchedTokens) throw new Error("token budget exceeded")
   if (e.batch.count > cfg.maxNumSeqs) throw new Error("batch larger than max_num_seqs")
 }
@@ -91,7 +92,7 @@ describe("engine invariants", () => {
         for (const n of rec.rejected.values()) reasons += n
         expect(reasons).toBe(rejected.length)
         for (const e of result.engines) {
-          expect(e.running.length).toBe(0)
+          expect(e.numRunning).toBe(0)
           expect(e.waiting.size).toBe(0)
           expect(e.kv.numUsed).toBe(0)
         }

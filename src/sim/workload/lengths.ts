@@ -41,8 +41,8 @@ export type LengthPreset = "sharegpt-input" | "sharegpt-output"
  * has 200+ such vllm bench runs of 1000 ShareGPT_V3 prompts: total input tokens / 1000 = 214.5–219.2
  * depending on the tokenizer, generated tokens / 1000 = 193–202. The dispersion is an assumption (no
  * published percentiles found): log-sd 1.1 for prompts (short questions plus long pasted documents),
- * 0.9 for replies. The lognormal parameters below (mean/sd before truncation) are fitted so the
- * truncated means are 217 and 199 (test/sim/workload/lengths.test.ts checks meanLength).
+ * 0.9 for replies, giving medians of ~155 and ~135 tokens. The lognormal parameters below (mean/sd
+ * before truncation) are fitted so the truncated means are 217 and 199 (lengths.test.ts checks).
  */
 export const sharegptInput: LengthDist = { kind: "lognormal", mean: 283.9, sd: 435.5, min: 4, max: 1024, truncate: true }
 export const sharegptOutput: LengthDist = { kind: "lognormal", mean: 202.2, sd: 225.8, min: 4, max: 2044, truncate: true }

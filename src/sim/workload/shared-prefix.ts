@@ -198,6 +198,7 @@ export const sharedPrefixWorkload = (spec: SharedPrefixSpec, opts: SharedPrefixO
   const arrivalSpec: ArrivalSpec = {
     kind: "stages",
     stages: selected.map((s) => spec.load.stages[s] as RateStage),
+    // inference-perf's PoissonLoadTimer draws a Poisson count per second; a Poisson process is the same in law.
     timer: spec.load.type === "constant" ? "constant-load" : "poisson",
   }
   const arrivals = arrivalStream(arrivalSpec, { seed: opts.seed, ...(opts.numRequests !== undefined ? { numRequests: opts.numRequests } : {}) })

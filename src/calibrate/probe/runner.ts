@@ -1,0 +1,623 @@
+// The probe's sweep: for each point (closed loop at a concurrency like `vllm bench serve
+// --max-concurrency`, or open loop with Poisson arrivals at a rate), send warm-ups then the measured
+// requests through one keep-alive pool (Node's fetch: undici's global dispatcher keeps connections
+// alive and reuses them; the pool grows to the number in flight), scrape /metrics about once a second,
+// watch event-loop lag, append every finished request to the run directory, and write the point's
+// summary. Interruption (Ctrl-C) stops in-flight requests and keeps everything already written; a
+// later --resume sends only the requests not yet recorded.
+import { readFileSync } from "node:fs"
+import { monitorEventLoopDelay } from "node:perf_hooks"
+import { Duration, Effect, Fiber, Redacted, Semaphore } from "effect"
+import { HttpClient } from "effect/http"
+import seedrandom from "seedrandom"
+import { FileError, InputError } from "../../cli/errors.ts"
+import { getText, nowEpochMs, ProbeError, sendStreamingRequest } from "./client.ts"
+import { parseVllmMetrics } from "./metrics-parser.ts"
+import { makePrompt, fitPromptModel, IDENTITY_PROMPT_MODEL, wordsForTokens } from "./prompt.ts"
+import type { PromptModel } from "./prompt.ts"
+import { silentProgress } from "./progress.ts"
+import type { ProgressSink } from "./progress.ts"
+import { MANIFEST_FORMAT, openRunDirWriter, readRunDir, readScrapes, requestKey } from "./run-dir.ts"
+import type { Manifest, RunDirWriter } from "./run-dir.ts"
+import { digestScrapes, parseModels, parseVersion, toScrapeRecord } from "./server-info.ts"
+import type { ServerMetricsDigest } from "./server-info.ts"
+import { basicStats, summarizeRecords } from "./summary.ts"
+import type { PointSummaryBody } from "./summary.ts"
+import type { PointSpec, RequestRecord, ScrapeRecord } from "./types.ts"
+
+/** What to measure (becomes manifest.plan). */
+export interface ProbePlan {
+  readonly url: string
+  readonly model: string
+  readonly endpoint: "completions" | "chat"
+  readonly mode: "concurrency" | "rate"
+  readonly points: ReadonlyArray<PointSpec>
+  readonly isl: number
+  readonly osl: number
+  readonly numRequests: number
+  readonly warmup: number
+  readonly timeoutS: number
+  readonly seed: string
+  readonly apiKeyEnv?: string
+  /** Open loop: cap on requests in flight (0 or absent: none). */
+  readonly maxConcurrency?: number
+}
+
+export interface RunOptions {
+  readonly outDir: string
+  readonly apiKey?: Redacted.Redacted<string>
+  readonly progress?: ProgressSink
+  /** /metrics period (default 1000 ms; 0 disables scraping). */
+  readonly scrapeIntervalMs?: number
+  /** Event-loop lag p99 above which TTFT may be skewed (default 5 ms). */
+  readonly lagWarnMs?: number
+  /** Stop after this many consecutive connection_refused failures (default 20). */
+  readonly maxConsecutiveRefused?: number
+  /** Command line to note in the manifest's session list (must not contain secrets). */
+  readonly argv?: string
+}
+
+/** The per-point summary file: vllm bench `--save-result` fields plus the probe's extras. */
+export type PointSummary =
+  & {
+    readonly date: string
+    readonly backend: "servesim-probe"
+    readonly endpoint_type: "openai" | "openai-chat"
+    readonly label: null
+    readonly model_id: string
+    readonly tokenizer_id: null
+    readonly num_prompts: number
+    readonly request_rate: number | "inf"
+    readonly burstiness: number
+    readonly max_concurrency: number | null
+    readonly point: string
+    readonly input_len: number
+    readonly output_len: number
+    readonly warmup_requests: number
+    readonly sessions: ReadonlyArray<number>
+    readonly event_loop_lag_ms: { readonly mean: number; readonly p99: number; readonly max: number } | null
+    readonly server_metrics: ServerMetricsDigest | null
+    readonly warnings: ReadonlyArray<string>
+  }
+  & PointSummaryBody
+
+export interface ProbeResult {
+  readonly dir: string
+  readonly session: number
+  readonly points: ReadonlyArray<{ readonly id: string; readonly summary: PointSummary; readonly ran: boolean }>
+}
+
+const toolVersion = (): string => {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8"))
+    return typeof pkg === "object" && pkg !== null && "version" in pkg && typeof pkg.version === "string" ? pkg.version : "unknown"
+  } catch {
+    return "unknown"
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server discovery and prompt calibration
+
+interface ServerInfo {
+  readonly server: Manifest["server"]
+}
+
+const discoverServer = Effect.fnUntraced(function*(plan: ProbePlan, apiKey: Redacted.Redacted<string> | undefined, progress: ProgressSink) {
+  const opts = { timeoutMs: 15_000, apiKey }
+  const modelsRes = yield* getText(plan.url, "/v1/models", opts).pipe(
+    Effect.mapError((e) => new ProbeError({ message: `cannot reach the server: ${e.message}` }))
+  )
+  if (modelsRes.status === 401 || modelsRes.status === 403) {
+    return yield* new ProbeError({ message: `GET ${plan.url}/v1/models: HTTP ${modelsRes.status} (API key missing or wrong; see --api-key-env)` })
+  }
+  if (modelsRes.status !== 200) {
+    return yield* new ProbeError({ message: `GET ${plan.url}/v1/models: HTTP ${modelsRes.status}` })
+  }
+  const models = parseModels(modelsRes.text)
+  if (typeof models === "string") return yield* new ProbeError({ message: models })
+  const card = models.find((m) => m.id === plan.model)
+  if (card === undefined) {
+    return yield* new InputError({
+      message: `--model ${plan.model}: the server serves ${models.map((m) => m.id).join(", ") || "no models"}`
+    })
+  }
+  const maxModelLen = card.max_model_len
+  if (maxModelLen !== undefined && plan.isl + plan.osl > maxModelLen) {
+    return yield* new InputError({
+      message: `--isl ${plan.isl} + --osl ${plan.osl} exceeds the server's max_model_len ${maxModelLen}`
+    })
+  }
+  const versionRes = yield* getText(plan.url, "/version", opts).pipe(Effect.option)
+  const version = versionRes._tag === "Some" && versionRes.value.status === 200 ? parseVersion(versionRes.value.text) : undefined
+  const metricsRes = yield* getText(plan.url, "/metrics", opts).pipe(Effect.option)
+  let metricsAvailable = false
+  let cache: { numGpuBlocks?: number; blockSize?: number; cacheConfig?: Record<string, string> } = {}
+  let vllmFamilies: ReadonlyArray<string> | undefined
+  if (metricsRes._tag === "Some" && metricsRes.value.status === 200) {
+    const snap = parseVllmMetrics(metricsRes.value.text)
+    if (typeof snap === "string") progress.warn(`/metrics is not readable (${snap}); continuing without server metrics`)
+    else {
+      metricsAvailable = true
+      vllmFamilies = snap.vllmFamilies
+      if (snap.vllmFamilies.length === 0) progress.warn("/metrics has no vllm:* metrics (is this vLLM, and is --disable-log-stats off?)")
+      const cc = snap.cacheConfig
+      if (cc !== undefined) {
+        cache = {
+          ...(cc.numGpuBlocks === undefined ? {} : { numGpuBlocks: cc.numGpuBlocks }),
+          ...(cc.blockSize === undefined ? {} : { blockSize: cc.blockSize }),
+          cacheConfig: { ...cc.labels }
+        }
+      }
+    }
+  } else progress.warn(`GET ${plan.url}/metrics failed; continuing without server metrics`)
+  const info: ServerInfo = {
+    server: {
+      ...(version === undefined ? {} : { version }),
+      models: models.map((m) => ({ ...m })),
+      ...(maxModelLen === undefined ? {} : { maxModelLen }),
+      ...cache,
+      metricsAvailable,
+      ...(vllmFamilies === undefined ? {} : { vllmFamilies: [...vllmFamilies] })
+    }
+  }
+  return info
+})
+
+/** Two short requests (isl and isl/2 words, 1 output token) fit prompt tokens ≈ overhead + perWord · words. */
+const calibratePrompt = Effect.fnUntraced(function*(plan: ProbePlan, apiKey: Redacted.Redacted<string> | undefined, progress: ProgressSink) {
+  const samples: Array<{ words: number; tokens: number }> = []
+  for (const words of [plan.isl, Math.max(1, Math.floor(plan.isl / 2))]) {
+    const outcome = yield* sendStreamingRequest({
+      baseUrl: plan.url,
+      model: plan.model,
+      prompt: makePrompt(words, `${plan.seed}:calibration:${words}`),
+      maxTokens: 1,
+      chat: plan.endpoint === "chat",
+      timeoutMs: plan.timeoutS * 1000,
+      ...(apiKey === undefined ? {} : { apiKey })
+    })
+    if (!outcome.ok) {
+      return yield* new ProbeError({ message: `calibration request failed: ${outcome.errorClass}: ${outcome.error ?? ""}` })
+    }
+    if (outcome.usage === undefined) {
+      progress.warn("the server sent no usage; prompt lengths cannot be checked (tokens counted as words)")
+      return { model: IDENTITY_PROMPT_MODEL, samples }
+    }
+    samples.push({ words, tokens: outcome.usage.prompt_tokens })
+  }
+  const model: PromptModel = samples.length === 2 ? fitPromptModel(samples[0]!, samples[1]!) : IDENTITY_PROMPT_MODEL
+  return { model, samples }
+})
+
+// ---------------------------------------------------------------------------------------------
+// Points
+
+interface Task {
+  readonly index: number
+  readonly warmup: boolean
+  /** Open loop: ms after the point's start. */
+  readonly offsetMs: number
+}
+
+/** Poisson arrival offsets (ms) for warm-ups then measured requests, from the seed and point. */
+export const arrivalOffsetsMs = (seed: string, point: string, rate: number, count: number): ReadonlyArray<number> => {
+  const rng = seedrandom.alea(`${seed}:${point}:arrivals`)
+  const out: number[] = []
+  let t = 0
+  for (let i = 0; i < count; i++) {
+    if (i > 0) t += (-Math.log(1 - rng()) / rate) * 1000
+    out.push(t)
+  }
+  return out
+}
+
+/** The tasks still to run for a point, given the measured requests already on disk. */
+export const remainingTasks = (
+  plan: Pick<ProbePlan, "seed" | "warmup" | "numRequests">,
+  point: PointSpec,
+  doneMeasured: ReadonlySet<number>
+): ReadonlyArray<Task> => {
+  const total = plan.warmup + plan.numRequests
+  const offsets = point.kind === "rate" ? arrivalOffsetsMs(plan.seed, point.id, point.rate, total) : undefined
+  const tasks: Task[] = []
+  const anyMeasuredLeft = doneMeasured.size < plan.numRequests
+  if (!anyMeasuredLeft) return []
+  for (let i = 0; i < plan.warmup; i++) tasks.push({ index: i, warmup: true, offsetMs: offsets?.[i] ?? 0 })
+  for (let i = 0; i < plan.numRequests; i++) {
+    if (doneMeasured.has(i)) continue
+    tasks.push({ index: i, warmup: false, offsetMs: offsets?.[plan.warmup + i] ?? 0 })
+  }
+  // A resumed open-loop point keeps its warm-ups' schedule and moves the remaining measured arrivals
+  // up so the first of them takes the slot of measured request 0, keeping the gaps between them.
+  const firstMeasured = offsets?.[plan.warmup] ?? 0
+  const firstRemaining = tasks.find((t) => !t.warmup)?.offsetMs ?? firstMeasured
+  const shift = firstRemaining - firstMeasured
+  return tasks.map((t) => (t.warmup ? t : { ...t, offsetMs: t.offsetMs - shift }))
+}
+
+interface LagStats {
+  readonly mean: number
+  readonly p99: number
+  readonly max: number
+}
+
+const LAG_RESOLUTION_MS = 10
+
+const startLagMonitor = () => {
+  const h = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS })
+  h.enable()
+  return (): LagStats | null => {
+    h.disable()
+    if (h.count === 0) return null
+    const adj = (ns: number) => Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS)
+    return { mean: adj(h.mean), p99: adj(h.percentile(99)), max: adj(h.max) }
+  }
+}
+
+const pointSummary = (
+  plan: ProbePlan,
+  point: PointSpec,
+  records: ReadonlyArray<RequestRecord>,
+  extras: { lag: LagStats | null; server: ServerMetricsDigest | null; warnings: ReadonlyArray<string> }
+): PointSummary => {
+  const body = summarizeRecords(records)
+  return {
+    date: new Date().toISOString(),
+    backend: "servesim-probe",
+    endpoint_type: plan.endpoint === "chat" ? "openai-chat" : "openai",
+    label: null,
+    model_id: plan.model,
+    tokenizer_id: null,
+    num_prompts: plan.numRequests,
+    request_rate: point.kind === "rate" ? point.rate : "inf",
+    burstiness: 1.0,
+    max_concurrency: point.kind === "concurrency"
+      ? point.concurrency
+      : plan.maxConcurrency !== undefined && plan.maxConcurrency > 0
+      ? plan.maxConcurrency
+      : null,
+    point: point.id,
+    input_len: plan.isl,
+    output_len: plan.osl,
+    warmup_requests: records.filter((r) => r.warmup).length,
+    sessions: [...new Set(records.map((r) => r.session))].sort((a, b) => a - b),
+    event_loop_lag_ms: extras.lag,
+    server_metrics: extras.server,
+    warnings: extras.warnings,
+    ...body
+  }
+}
+
+interface PointContext {
+  readonly plan: ProbePlan
+  readonly manifest: Manifest
+  readonly session: number
+  readonly writer: RunDirWriter
+  readonly apiKey: Redacted.Redacted<string> | undefined
+  readonly progress: ProgressSink
+  readonly scrapeIntervalMs: number
+  readonly lagWarnMs: number
+  readonly maxConsecutiveRefused: number
+  readonly runTag: string
+}
+
+const scrapeOnce = (ctx: PointContext, point: string) =>
+  getText(ctx.plan.url, "/metrics", { timeoutMs: 5000, apiKey: ctx.apiKey }).pipe(
+    Effect.map((res): ScrapeRecord => {
+      const at = nowEpochMs()
+      if (res.status !== 200) return { point, session: ctx.session, at, error: `HTTP ${res.status}` }
+      const snap = parseVllmMetrics(res.text)
+      return typeof snap === "string" ? { point, session: ctx.session, at, error: snap } : toScrapeRecord(point, ctx.session, at, snap)
+    }),
+    Effect.catch((e) => Effect.succeed<ScrapeRecord>({ point, session: ctx.session, at: nowEpochMs(), error: e.message }))
+  )
+
+const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec, previous: ReadonlyArray<RequestRecord>) {
+  const { plan, writer, progress } = ctx
+  const doneMeasured = new Set(previous.filter((r) => !r.warmup).map((r) => r.index))
+  const tasks = remainingTasks(plan, point, doneMeasured)
+  const records: RequestRecord[] = [...previous]
+  const warnings: string[] = []
+  const words = ctx.manifest.prompt.words
+  const total = plan.numRequests
+  let measuredDone = doneMeasured.size
+  let ok = previous.filter((r) => !r.warmup && r.ok).length
+  let failed = measuredDone - ok
+  let consecutiveRefused = 0
+  const ttfts: number[] = []
+  const startPerf = performance.now()
+  const report = () => {
+    const p = {
+      point: point.id,
+      total,
+      done: measuredDone,
+      ok,
+      failed,
+      elapsedS: (performance.now() - startPerf) / 1000,
+      ...(ttfts.length > 0 ? { medianTtftMs: basicStats(ttfts.slice(-200), [50])!.median } : {})
+    }
+    return p
+  }
+  if (doneMeasured.size > 0) progress.info(`${point.id}: resuming, ${doneMeasured.size}/${total} requests already recorded`)
+
+  const exec = (task: Task, intendedAt: number) =>
+    Effect.gen(function*() {
+      const seedKey = task.warmup ? `${plan.seed}:${point.id}:w${task.index}:s${ctx.session}` : `${plan.seed}:${point.id}:${task.index}`
+      const outcome = yield* sendStreamingRequest({
+        baseUrl: plan.url,
+        model: plan.model,
+        prompt: makePrompt(words, seedKey),
+        maxTokens: plan.osl,
+        chat: plan.endpoint === "chat",
+        timeoutMs: plan.timeoutS * 1000,
+        requestId: `servesim-${ctx.runTag}-s${ctx.session}-${point.id}-${task.warmup ? "w" : ""}${task.index}`,
+        ...(ctx.apiKey === undefined ? {} : { apiKey: ctx.apiKey })
+      })
+      const record: RequestRecord = {
+        point: point.id,
+        index: task.index,
+        warmup: task.warmup,
+        session: ctx.session,
+        intendedAt: Math.min(intendedAt, outcome.sentAt),
+        ...outcome,
+        promptTokensRequested: plan.isl,
+        promptWords: words,
+        maxTokens: plan.osl
+      }
+      yield* writer.appendRequest(record)
+      records.push(record)
+      if (!task.warmup) {
+        measuredDone++
+        if (record.ok) ok++
+        else failed++
+        if (record.ok && record.firstTokenMs !== undefined) ttfts.push(record.firstTokenMs)
+      }
+      consecutiveRefused = record.errorClass === "connection_refused" ? consecutiveRefused + 1 : 0
+      progress.update(report())
+      if (consecutiveRefused >= ctx.maxConsecutiveRefused) {
+        return yield* new ProbeError({
+          message: `${consecutiveRefused} consecutive requests could not connect to ${plan.url} (${record.error ?? ""}); ` +
+            `stopped — fix the server and continue with --resume ${writer.dir}`
+        })
+      }
+    })
+
+  const closedLoop = (concurrency: number) =>
+    Effect.gen(function*() {
+      let next = 0
+      const worker = Effect.gen(function*() {
+        while (next < tasks.length) {
+          const task = tasks[next++]!
+          yield* exec(task, nowEpochMs())
+        }
+      })
+      const workers = Math.max(1, Math.min(concurrency, tasks.length))
+      yield* Effect.forEach(Array.from({ length: workers }, (_, i) => i), () => worker, { concurrency: "unbounded", discard: true })
+    })
+
+  const openLoop = Effect.gen(function*() {
+    const t0 = performance.now()
+    const epoch0 = nowEpochMs()
+    const cap = plan.maxConcurrency ?? 0
+    const sem = cap > 0 ? Semaphore.makeUnsafe(cap) : undefined
+    yield* Effect.forEach(tasks, (task) =>
+      Effect.gen(function*() {
+        const wait = task.offsetMs - (performance.now() - t0)
+        if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
+        const run = exec(task, epoch0 + task.offsetMs)
+        yield* sem === undefined ? run : sem.withPermits(1)(run)
+      }), { concurrency: "unbounded", discard: true })
+  })
+
+  const scrapes: ScrapeRecord[] = []
+  const scraping = ctx.manifest.server.metricsAvailable && ctx.scrapeIntervalMs > 0
+  const takeScrape = Effect.gen(function*() {
+    const s = yield* scrapeOnce(ctx, point.id)
+    scrapes.push(s)
+    yield* writer.appendScrape(s)
+  })
+  const scraper = Effect.gen(function*() {
+    for (;;) {
+      yield* Effect.sleep(Duration.millis(ctx.scrapeIntervalMs))
+      yield* takeScrape
+    }
+  })
+
+  if (tasks.length > 0) {
+    if (scraping) yield* takeScrape
+    const scraperFiber = scraping ? yield* Effect.forkChild(scraper) : undefined
+    const stopLag = startLagMonitor()
+    const lagBox: { value: LagStats | null } = { value: null }
+    const sweep = point.kind === "concurrency" ? closedLoop(point.concurrency) : openLoop
+    yield* sweep.pipe(
+      Effect.onInterrupt(() =>
+        Effect.sync(() =>
+          progress.info(`${point.id}: interrupted with ${measuredDone}/${total} requests recorded; continue with --resume ${writer.dir}`)
+        )
+      ),
+      Effect.ensuring(Effect.sync(() => {
+        lagBox.value = stopLag()
+      })),
+      Effect.ensuring(scraperFiber === undefined ? Effect.void : Fiber.interrupt(scraperFiber))
+    )
+    const lag = lagBox.value
+    if (scraping) yield* takeScrape
+    progress.finish(report())
+    if (lag !== null && lag.p99 > ctx.lagWarnMs) {
+      const w = `client event-loop lag p99 ${lag.p99.toFixed(1)} ms (max ${lag.max.toFixed(1)} ms) may skew TTFT/ITL by that much; ` +
+        `lower the concurrency or run the probe on a less loaded machine`
+      warnings.push(w)
+      progress.warn(`${point.id}: ${w}`)
+    }
+    const summary = pointSummary(plan, point, records, {
+      lag,
+      server: digestScrapes(scrapes.filter((s) => s.session === ctx.session)) ?? null,
+      warnings
+    })
+    yield* writer.writeSummary(point.id, summary)
+    return { summary, ran: true }
+  }
+  // Nothing left to send (resume after the last record, before the summary was written).
+  const stored = yield* readScrapes(writer.dir, point.id)
+  const lastSession = Math.max(-1, ...stored.map((s) => s.session))
+  const summary = pointSummary(plan, point, records, {
+    lag: null,
+    server: digestScrapes(stored.filter((s) => s.session === lastSession)) ?? null,
+    warnings
+  })
+  yield* writer.writeSummary(point.id, summary)
+  return { summary, ran: false }
+})
+
+// ---------------------------------------------------------------------------------------------
+// Entry points
+
+const validatePlan = (plan: ProbePlan): string | undefined => {
+  if (plan.points.length === 0) return "no sweep points (give --concurrency or --rate)"
+  if (!Number.isInteger(plan.isl) || plan.isl < 1) return `--isl ${plan.isl}: expected a positive integer`
+  if (!Number.isInteger(plan.osl) || plan.osl < 1) return `--osl ${plan.osl}: expected a positive integer`
+  if (!Number.isInteger(plan.numRequests) || plan.numRequests < 1) return `--num-requests ${plan.numRequests}: expected a positive integer`
+  if (!Number.isInteger(plan.warmup) || plan.warmup < 0) return `--warmup ${plan.warmup}: expected an integer ≥ 0`
+  if (!(plan.timeoutS > 0)) return `--timeout ${plan.timeoutS}: expected seconds > 0`
+  const ids = new Set<string>()
+  for (const p of plan.points) {
+    if (p.kind === "concurrency" && (!Number.isInteger(p.concurrency) || p.concurrency < 1)) {
+      return `--concurrency ${p.concurrency}: expected positive integers`
+    }
+    if (p.kind === "rate" && !(p.rate > 0 && Number.isFinite(p.rate))) return `--rate ${p.rate}: expected positive numbers`
+    if (ids.has(p.id)) return `sweep point ${p.id} is listed twice`
+    ids.add(p.id)
+  }
+  try {
+    const u = new URL(plan.url)
+    if (u.protocol !== "http:" && u.protocol !== "https:") return `--url ${plan.url}: expected http:// or https://`
+  } catch {
+    return `--url ${plan.url}: not a URL`
+  }
+  return undefined
+}
+
+const runPoints = Effect.fnUntraced(function*(
+  plan: ProbePlan,
+  manifest: Manifest,
+  session: number,
+  previous: ReadonlyArray<RequestRecord>,
+  previousSummaries: ReadonlyMap<string, unknown>,
+  options: RunOptions,
+  mode: "fresh" | "resume"
+) {
+  const progress = options.progress ?? silentProgress
+  const writer = yield* openRunDirWriter(options.outDir, manifest, mode)
+  const ctx: PointContext = {
+    plan,
+    manifest,
+    session,
+    writer,
+    apiKey: options.apiKey,
+    progress,
+    scrapeIntervalMs: options.scrapeIntervalMs ?? 1000,
+    lagWarnMs: options.lagWarnMs ?? 5,
+    maxConsecutiveRefused: options.maxConsecutiveRefused ?? 20,
+    runTag: Math.floor(Date.parse(manifest.createdAt) / 1000).toString(36)
+  }
+  const results: Array<{ id: string; summary: PointSummary; ran: boolean }> = []
+  for (const point of plan.points) {
+    const prev = previous.filter((r) => r.point === point.id)
+    const measured = new Set(prev.filter((r) => !r.warmup).map((r) => r.index))
+    const stored = previousSummaries.get(point.id)
+    if (measured.size >= plan.numRequests && stored !== undefined) {
+      progress.info(`${point.id}: already complete, skipped`)
+      results.push({ id: point.id, summary: stored as PointSummary, ran: false })
+      continue
+    }
+    const r = yield* runPoint(ctx, point, prev)
+    results.push({ id: point.id, ...r })
+  }
+  const result: ProbeResult = { dir: options.outDir, session, points: results }
+  return result
+}, Effect.scoped)
+
+/** Starts a new run in `options.outDir` (which must not hold a run yet). */
+export const startProbe = (plan: ProbePlan, options: RunOptions) =>
+  Effect.gen(function*() {
+    const problem = validatePlan(plan)
+    if (problem !== undefined) return yield* new InputError({ message: problem })
+    const progress = options.progress ?? silentProgress
+    const info = yield* discoverServer(plan, options.apiKey, progress)
+    const cal = yield* calibratePrompt(plan, options.apiKey, progress)
+    const words = wordsForTokens(cal.model, plan.isl)
+    progress.info(
+      `server ${info.server.version ?? "(version unknown)"}; prompt ${plan.isl} tokens ≈ ${words} words ` +
+        `(overhead ${cal.model.overhead.toFixed(1)}, ${cal.model.perWord.toFixed(3)} tokens/word)`
+    )
+    const createdAt = new Date().toISOString()
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      createdAt,
+      tool: { name: "servesim", version: toolVersion(), node: process.version, platform: `${process.platform}-${process.arch}` },
+      plan: {
+        url: plan.url,
+        model: plan.model,
+        endpoint: plan.endpoint,
+        mode: plan.mode,
+        points: plan.points.map((p) => ({ ...p })),
+        isl: plan.isl,
+        osl: plan.osl,
+        numRequests: plan.numRequests,
+        warmup: plan.warmup,
+        timeoutS: plan.timeoutS,
+        seed: plan.seed,
+        ...(plan.apiKeyEnv === undefined ? {} : { apiKeyEnv: plan.apiKeyEnv }),
+        ...(plan.maxConcurrency === undefined ? {} : { maxConcurrency: plan.maxConcurrency })
+      },
+      prompt: { overhead: cal.model.overhead, perWord: cal.model.perWord, words, calibration: cal.samples },
+      server: info.server,
+      sessions: [{ session: 0, startedAt: createdAt, ...(options.argv === undefined ? {} : { argv: options.argv }) }]
+    }
+    return yield* runPoints(plan, manifest, 0, [], new Map(), options, "fresh")
+  })
+
+/** Overrides accepted on --resume (the server may have moved; the plan itself is the manifest's). */
+export interface ResumeOverrides {
+  readonly url?: string
+  readonly timeoutS?: number
+  readonly apiKeyEnv?: string
+}
+
+/** Continues the run in `options.outDir`: sends only the requests not recorded yet. */
+export const resumeProbe = (overrides: ResumeOverrides, options: RunOptions) =>
+  Effect.gen(function*() {
+    const contents = yield* readRunDir(options.outDir)
+    const old = contents.manifest
+    const progress = options.progress ?? silentProgress
+    if (contents.discardedTail) progress.info(`${options.outDir}: discarded a half-written last record (an interrupted append)`)
+    const plan: ProbePlan = {
+      ...old.plan,
+      points: old.plan.points,
+      ...(overrides.url === undefined ? {} : { url: overrides.url }),
+      ...(overrides.timeoutS === undefined ? {} : { timeoutS: overrides.timeoutS }),
+      ...(overrides.apiKeyEnv === undefined ? {} : { apiKeyEnv: overrides.apiKeyEnv })
+    }
+    const problem = validatePlan(plan)
+    if (problem !== undefined) return yield* new InputError({ message: problem })
+    const session = Math.max(-1, ...old.sessions.map((s) => s.session), ...contents.requests.map((r) => r.session)) + 1
+    const manifest: Manifest = {
+      ...old,
+      plan: { ...old.plan, url: plan.url, timeoutS: plan.timeoutS, ...(plan.apiKeyEnv === undefined ? {} : { apiKeyEnv: plan.apiKeyEnv }) },
+      sessions: [
+        ...old.sessions,
+        { session, startedAt: new Date().toISOString(), ...(options.argv === undefined ? {} : { argv: options.argv }) }
+      ]
+    }
+    yield* discoverServer(plan, options.apiKey, progress)
+    const done = new Set(contents.requests.map(requestKey))
+    progress.info(`resuming ${options.outDir}: ${done.size} records on disk, session ${session}`)
+    return yield* runPoints(plan, manifest, session, contents.requests, contents.summaries, options, "resume")
+  })
+
+/** Everything the probe can fail with. */
+export type ProbeFailure = ProbeError | InputError | FileError
+
+/** Type of the HttpClient requirement, for callers that provide FetchHttpClient.layer. */
+export type ProbeRequirements = HttpClient.HttpClient

@@ -1,0 +1,460 @@
+// Built-in model profiles, addressed by Hugging Face id, and the parser for HF config.json files.
+// Pure: the built-ins are transcribed config.json fields (sources per entry) run through the same
+// parser a user's config goes through, so the two cannot drift apart.
+
+import type { ModelProfile } from "./types.ts"
+
+type Json = Readonly<Record<string, unknown>>
+const isRecord = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v)
+const asArray = (v: unknown): ReadonlyArray<unknown> | undefined => (Array.isArray(v) ? (v as ReadonlyArray<unknown>) : undefined)
+
+class ConfigError extends Error {}
+
+// MXFP4: 4-bit E2M1 values plus one 8-bit E8M0 scale per 32 (OCP MX spec) = 4.25 bits.
+const MXFP4_BYTES = 4.25 / 8
+
+/**
+ * A ModelProfile from a Hugging Face config.json object. Handles dense Llama/Qwen/Mistral, GQA, MoE
+ * (Mixtral num_local_experts, Qwen3-MoE num_experts/moe_intermediate_size/mlp_only_layers, DeepSeek
+ * n_routed_experts/n_shared_experts/first_k_dense_replace, gpt-oss), MLA (kv_lora_rank +
+ * qk_rope_head_dim), sliding windows (layer_types, use_sliding_window/max_window_layers, Mistral-style
+ * sliding_window on every layer), OPT (ffn_dim, fc1/fc2, LayerNorm, learned positions), and a nested
+ * text_config. Returns a one-line error naming the missing or invalid field on failure.
+ * max_position_embeddings is taken as written (rope_scaling factors are not applied).
+ */
+export const modelFromHfConfig = (config: unknown, id: string): ModelProfile | string => {
+  try {
+    return parse(config, id)
+  } catch (e) {
+    if (e instanceof ConfigError) return e.message
+    throw e
+  }
+}
+
+const parse = (config: unknown, id: string): ModelProfile => {
+  const where = `hf config for "${id}"`
+  if (!isRecord(config)) throw new ConfigError(`${where}: expected a JSON object`)
+  // Multimodal wrappers keep the language model under text_config.
+  const c: Json = isRecord(config["text_config"]) ? { ...config, ...config["text_config"] } : config
+
+  const fail = (field: string, expected: string): never => {
+    const got = c[field]
+    const shown = got === undefined ? "missing" : `got ${JSON.stringify(got)}`
+    throw new ConfigError(`${where}: field "${field}" must be ${expected} (${shown})`)
+  }
+  const isPosInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v > 0
+  const reqInt = (field: string): number => {
+    const v = c[field]
+    return isPosInt(v) ? v : fail(field, "a positive integer")
+  }
+  /** Absent or null → undefined. */
+  const optInt = (field: string): number | undefined => {
+    const v = c[field]
+    if (v === undefined || v === null) return undefined
+    return isPosInt(v) ? v : fail(field, "a positive integer or null")
+  }
+  const optNonNegInt = (field: string): number | undefined => {
+    const v = c[field]
+    if (v === undefined || v === null) return undefined
+    return typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : fail(field, "a non-negative integer or null")
+  }
+  const optBool = (field: string): boolean | undefined => {
+    const v = c[field]
+    if (v === undefined || v === null) return undefined
+    return typeof v === "boolean" ? v : fail(field, "a boolean")
+  }
+
+  const modelType = typeof c["model_type"] === "string" ? c["model_type"] : ""
+  const isOpt = modelType === "opt"
+
+  const hidden = reqInt("hidden_size")
+  const layers = reqInt("num_hidden_layers")
+  const heads = reqInt("num_attention_heads")
+  const kvHeadsCfg = optInt("num_key_value_heads") ?? heads
+  const vocab = reqInt("vocab_size")
+  const maxPos = reqInt("max_position_embeddings")
+  // HF PretrainedConfig defaults tie_word_embeddings to True; Llama/Qwen/Mistral/DeepSeek configs
+  // override it to False and write it out, OPT relies on the default.
+  const tied = optBool("tie_word_embeddings") ?? isOpt
+
+  // MLA (DeepSeek V2/V3): the cache holds one latent of kv_lora_rank + qk_rope_head_dim per token.
+  const kvLora = optInt("kv_lora_rank")
+  const mla =
+    kvLora === undefined
+      ? undefined
+      : {
+          qLoraRank: optInt("q_lora_rank") ?? 0,
+          kvLoraRank: kvLora,
+          qkNopeHeadDim: reqInt("qk_nope_head_dim"),
+          qkRopeHeadDim: reqInt("qk_rope_head_dim"),
+          vHeadDim: reqInt("v_head_dim"),
+        }
+
+  let headDim: number
+  if (mla !== undefined) headDim = mla.qkNopeHeadDim + mla.qkRopeHeadDim
+  else {
+    const explicit = optInt("head_dim")
+    if (explicit !== undefined) headDim = explicit
+    else if (hidden % heads === 0) headDim = hidden / heads
+    else return fail("head_dim", `given explicitly, since hidden_size ${hidden} / num_attention_heads ${heads} is not whole`)
+  }
+
+  // MoE. Each family spells the expert count differently.
+  const experts = optNonNegInt("num_local_experts") ?? optNonNegInt("num_experts") ?? optNonNegInt("n_routed_experts") ?? 0
+  const denseIntermediate = isOpt ? reqInt("ffn_dim") : optInt("intermediate_size")
+  let intermediate: number
+  let moeIntermediate = 0
+  let expertsPerTok = 0
+  let sharedExperts = 0
+  let denseLayers = 0
+  if (experts > 0) {
+    expertsPerTok = optInt("num_experts_per_tok") ?? optInt("experts_per_token") ?? fail("num_experts_per_tok", "a positive integer")
+    if (expertsPerTok > experts) fail("num_experts_per_tok", `at most the expert count ${experts}`)
+    // Mixtral and gpt-oss give the per-expert width as intermediate_size.
+    moeIntermediate = optInt("moe_intermediate_size") ?? denseIntermediate ?? fail("moe_intermediate_size", "a positive integer")
+    intermediate = denseIntermediate ?? moeIntermediate
+    sharedExperts = optNonNegInt("n_shared_experts") ?? 0
+    // Qwen2-MoE: one shared expert of shared_expert_intermediate_size = that many expert-widths.
+    const sharedWidth = optInt("shared_expert_intermediate_size")
+    if (sharedWidth !== undefined) sharedExperts += Math.round(sharedWidth / moeIntermediate)
+    denseLayers = optNonNegInt("first_k_dense_replace") ?? 0
+    const mlpOnly = asArray(c["mlp_only_layers"]) ?? []
+    const sparseStep = optInt("decoder_sparse_step")
+    if (mlpOnly.length > 0 || (sparseStep !== undefined && sparseStep > 1)) {
+      // Qwen-MoE: layer i is sparse unless listed in mlp_only_layers or (i+1) % step != 0.
+      const only = new Set<unknown>(mlpOnly)
+      const step = sparseStep ?? 1
+      let dense = 0
+      for (let i = 0; i < layers; i++) if (only.has(i) || (i + 1) % step !== 0) dense++
+      denseLayers = Math.max(denseLayers, dense)
+    }
+    if (denseLayers > layers) fail("first_k_dense_replace", `at most num_hidden_layers ${layers}`)
+  } else {
+    intermediate = denseIntermediate ?? fail("intermediate_size", "a positive integer")
+  }
+
+  // Sliding-window attention.
+  let slidingWindow = 0
+  let slidingLayers = 0
+  const layerTypes = asArray(c["layer_types"])
+  const window = optInt("sliding_window")
+  if (layerTypes !== undefined) {
+    if (layerTypes.length !== layers) fail("layer_types", `a list of num_hidden_layers (${layers}) entries`)
+    slidingLayers = layerTypes.filter((t) => t === "sliding_attention").length
+    if (slidingLayers > 0) slidingWindow = window ?? fail("sliding_window", "a positive integer when layer_types has sliding_attention")
+  } else if (window !== undefined) {
+    const use = optBool("use_sliding_window")
+    if (use === undefined) {
+      // Mistral style: a window with no switch applies to every layer.
+      slidingWindow = window
+      slidingLayers = layers
+    } else if (use) {
+      // Qwen2/Qwen3: layers from max_window_layers on use the window (HF Qwen2Config.layer_types).
+      const from = optNonNegInt("max_window_layers") ?? 0
+      slidingLayers = Math.max(0, layers - from)
+      slidingWindow = slidingLayers > 0 ? window : 0
+    }
+  }
+
+  // Biases and norms, for exact parameter counts.
+  let attentionBias: "qkv" | "qkvo" | undefined
+  if (isOpt) attentionBias = (optBool("enable_bias") ?? true) ? "qkvo" : undefined
+  else if (modelType === "qwen2" || modelType === "qwen2_moe") attentionBias = "qkv" // HF Qwen2 q/k/v bias=True, o no bias
+  else if (optBool("attention_bias") === true) attentionBias = "qkvo" // Llama/gpt-oss: bias on q, k, v and o
+  const quant = c["quantization_config"]
+  const mxfp4 = isRecord(quant) && quant["quant_method"] === "mxfp4"
+
+  const profile: ModelProfile = {
+    id,
+    numLayers: layers,
+    hiddenSize: hidden,
+    numAttentionHeads: heads,
+    numKeyValueHeads: kvHeadsCfg,
+    headDim,
+    intermediateSize: intermediate,
+    vocabSize: vocab,
+    tieWordEmbeddings: tied,
+    numExperts: experts,
+    numExpertsPerTok: expertsPerTok,
+    moeIntermediateSize: moeIntermediate,
+    numSharedExperts: sharedExperts,
+    numDenseLayers: experts > 0 ? denseLayers : 0,
+    mlaKvDim: mla === undefined ? 0 : mla.kvLoraRank + mla.qkRopeHeadDim,
+    slidingWindow,
+    numSlidingLayers: slidingLayers,
+    maxPositionEmbeddings: maxPos,
+    ...(isOpt
+      ? {
+          mlpGated: false,
+          mlpBias: optBool("enable_bias") ?? true,
+          layerNormBias: true,
+          learnedPositionEmbeddings: maxPos + 2, // OPTLearnedPositionalEmbedding offset 2
+        }
+      : {}),
+    ...(attentionBias === undefined ? {} : { attentionBias }),
+    ...(modelType === "qwen3" || modelType === "qwen3_moe" ? { qkNorm: true } : {}),
+    ...(mla === undefined ? {} : { mla }),
+    ...(mxfp4 && experts > 0 ? { expertBytesPerWeight: MXFP4_BYTES } : {}),
+  }
+  return profile
+}
+
+// ---------------------------------------------------------------------------------------------
+// Built-in table: config.json fields transcribed from the cited copies.
+
+interface BuiltinEntry {
+  /** Hugging Face ids served by this architecture; the first is canonical. */
+  readonly ids: ReadonlyArray<string>
+  /** Extra bare names (facts/models.json ids etc.). */
+  readonly aliases: ReadonlyArray<string>
+  readonly config: Json
+}
+
+const llama = (o: Json): Json => ({ model_type: "llama", tie_word_embeddings: false, ...o })
+const qwen2 = (o: Json): Json => ({ model_type: "qwen2", tie_word_embeddings: false, use_sliding_window: false, ...o })
+const qwen3 = (o: Json): Json => ({ model_type: "qwen3", tie_word_embeddings: false, head_dim: 128, use_sliding_window: false, ...o })
+
+const QWEN3_30B_A3B: Json = {
+  // volcengine/verl tests/utils/test_flops_counter.py @013146cf (Qwen3-30B-A3B-Base); find_string id 68980208961
+  model_type: "qwen3_moe",
+  hidden_size: 2048,
+  num_hidden_layers: 48,
+  num_attention_heads: 32,
+  num_key_value_heads: 4,
+  head_dim: 128,
+  intermediate_size: 6144, // unused: every layer is MoE (mlp_only_layers = [])
+  moe_intermediate_size: 768,
+  num_experts: 128,
+  num_experts_per_tok: 8,
+  decoder_sparse_step: 1,
+  mlp_only_layers: [],
+  vocab_size: 151936,
+  max_position_embeddings: 40960,
+  tie_word_embeddings: false,
+  use_sliding_window: false,
+}
+
+const BUILTINS: ReadonlyArray<BuiltinEntry> = [
+  {
+    ids: ["meta-llama/Llama-2-7b-hf", "meta-llama/Llama-2-7b-chat-hf"],
+    aliases: ["llama-2-7b"],
+    // /work/shared/data/models/hf-configs/Llama-2-7b-hf/config.json (MHA: 32 KV heads)
+    config: llama({ hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 32, vocab_size: 32000, max_position_embeddings: 4096 }),
+  },
+  {
+    ids: ["meta-llama/Llama-2-70b-hf", "meta-llama/Llama-2-70b-chat-hf"],
+    aliases: ["llama-2-70b"],
+    // hf-configs/Llama-2-70b-hf/config.json
+    config: llama({ hidden_size: 8192, intermediate_size: 28672, num_hidden_layers: 80, num_attention_heads: 64, num_key_value_heads: 8, vocab_size: 32000, max_position_embeddings: 4096 }),
+  },
+  {
+    ids: ["codellama/CodeLlama-34b-Instruct-hf", "codellama/CodeLlama-34b-hf"],
+    aliases: ["codellama-34b"],
+    // hf-configs/CodeLlama-34b-Instruct-hf/config.json
+    config: llama({ hidden_size: 8192, intermediate_size: 22016, num_hidden_layers: 48, num_attention_heads: 64, num_key_value_heads: 8, vocab_size: 32000, max_position_embeddings: 16384 }),
+  },
+  {
+    ids: ["meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Meta-Llama-3.1-8B", "meta-llama/Meta-Llama-3.1-8B-Instruct"],
+    aliases: ["llama-3.1-8b", "llama3.1-8b"],
+    // facts/models.json llama-3.1-8b (HF config; Epoch notebook @589a102 cross-check)
+    config: llama({ hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, vocab_size: 128256, max_position_embeddings: 131072 }),
+  },
+  {
+    ids: ["meta-llama/Llama-3.1-70B", "meta-llama/Llama-3.1-70B-Instruct", "meta-llama/Meta-Llama-3.1-70B", "meta-llama/Meta-Llama-3.1-70B-Instruct"],
+    aliases: ["llama-3.1-70b", "llama3.1-70b"],
+    // facts/models.json llama-3.1-70b
+    config: llama({ hidden_size: 8192, intermediate_size: 28672, num_hidden_layers: 80, num_attention_heads: 64, num_key_value_heads: 8, vocab_size: 128256, max_position_embeddings: 131072 }),
+  },
+  {
+    // The 7B-class model for the 2 × A800 paper scenario.
+    ids: ["Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-7B"],
+    aliases: ["qwen2.5-7b"],
+    // facts/models.json qwen2.5-7b (verl test_flops_counter @013146cf). Instruct config: 32768 positions;
+    // the base config lists 131072 (not re-verified), so vLLM's default max_model_len differs for base.
+    config: qwen2({ hidden_size: 3584, intermediate_size: 18944, num_hidden_layers: 28, num_attention_heads: 28, num_key_value_heads: 4, vocab_size: 152064, max_position_embeddings: 32768, sliding_window: 131072, max_window_layers: 28 }),
+  },
+  {
+    ids: ["Qwen/Qwen2.5-14B-Instruct", "Qwen/Qwen2.5-14B"],
+    aliases: ["qwen2.5-14b"],
+    // facts/models.json qwen2.5-14b
+    config: qwen2({ hidden_size: 5120, intermediate_size: 13824, num_hidden_layers: 48, num_attention_heads: 40, num_key_value_heads: 8, vocab_size: 152064, max_position_embeddings: 32768 }),
+  },
+  {
+    ids: ["Qwen/Qwen2.5-32B-Instruct", "Qwen/Qwen2.5-32B"],
+    aliases: ["qwen2.5-32b"],
+    // facts/models.json qwen2.5-32b
+    config: qwen2({ hidden_size: 5120, intermediate_size: 27648, num_hidden_layers: 64, num_attention_heads: 40, num_key_value_heads: 8, vocab_size: 152064, max_position_embeddings: 32768 }),
+  },
+  {
+    ids: ["Qwen/Qwen2.5-72B-Instruct", "Qwen/Qwen2.5-72B"],
+    aliases: ["qwen2.5-72b"],
+    // facts/models.json qwen2.5-72b
+    config: qwen2({ hidden_size: 8192, intermediate_size: 29568, num_hidden_layers: 80, num_attention_heads: 64, num_key_value_heads: 8, vocab_size: 152064, max_position_embeddings: 32768 }),
+  },
+  {
+    ids: ["Qwen/Qwen3-8B"],
+    aliases: ["qwen3-8b"],
+    // facts/models.json qwen3-8b
+    config: qwen3({ hidden_size: 4096, intermediate_size: 12288, num_hidden_layers: 36, num_attention_heads: 32, num_key_value_heads: 8, vocab_size: 151936, max_position_embeddings: 40960 }),
+  },
+  {
+    ids: ["Qwen/Qwen3-14B"],
+    aliases: ["qwen3-14b"],
+    // find_string id 54993165207 (Qwen/Qwen3-14B: 5120, 17408, 40 layers, 40/8 heads, head_dim 128, 151936, 40960)
+    config: qwen3({ hidden_size: 5120, intermediate_size: 17408, num_hidden_layers: 40, num_attention_heads: 40, num_key_value_heads: 8, vocab_size: 151936, max_position_embeddings: 40960 }),
+  },
+  {
+    ids: ["Qwen/Qwen3-32B"],
+    aliases: ["qwen3-32b"],
+    // facts/models.json qwen3-32b
+    config: qwen3({ hidden_size: 5120, intermediate_size: 25600, num_hidden_layers: 64, num_attention_heads: 64, num_key_value_heads: 8, vocab_size: 151936, max_position_embeddings: 40960 }),
+  },
+  {
+    ids: ["Qwen/Qwen3-30B-A3B", "Qwen/Qwen3-30B-A3B-Base"],
+    aliases: ["qwen3-30b-a3b"],
+    config: QWEN3_30B_A3B,
+  },
+  {
+    ids: ["Qwen/Qwen3-30B-A3B-Instruct-2507", "Qwen/Qwen3-30B-A3B-Thinking-2507"],
+    aliases: ["qwen3-30b-a3b-2507"],
+    // Same architecture; 262144 positions (LLMServingSim RTXPRO6000 meta.json @0acc21b: max_model_len 262144).
+    config: { ...QWEN3_30B_A3B, max_position_embeddings: 262144 },
+  },
+  {
+    ids: ["mistralai/Mistral-Small-24B-Instruct-2501", "mistralai/Mistral-Small-24B-Base-2501"],
+    aliases: ["mistral-small-24b-2501", "mistral-small-24b"],
+    // facts/models.json mistral-small-24b-2501 (explicit head_dim 128 ≠ 5120/32)
+    config: { model_type: "mistral", tie_word_embeddings: false, hidden_size: 5120, intermediate_size: 32768, num_hidden_layers: 40, num_attention_heads: 32, num_key_value_heads: 8, head_dim: 128, vocab_size: 131072, max_position_embeddings: 32768, sliding_window: null },
+  },
+  {
+    ids: ["mistralai/Mixtral-8x7B-v0.1", "mistralai/Mixtral-8x7B-Instruct-v0.1"],
+    aliases: ["mixtral-8x7b"],
+    // hf-configs/Mixtral-8x7B-v0.1/config.json
+    config: { model_type: "mixtral", tie_word_embeddings: false, hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, num_local_experts: 8, num_experts_per_tok: 2, vocab_size: 32000, max_position_embeddings: 32768, sliding_window: null },
+  },
+  {
+    ids: ["openai/gpt-oss-120b"],
+    aliases: ["gpt-oss-120b"],
+    // facts/models.json gpt-oss-120b (find_string id 71309954953): even layers slide over 128 tokens,
+    // attention biases, experts in MXFP4.
+    config: {
+      model_type: "gpt_oss",
+      tie_word_embeddings: false,
+      hidden_size: 2880,
+      intermediate_size: 2880,
+      num_hidden_layers: 36,
+      num_attention_heads: 64,
+      num_key_value_heads: 8,
+      head_dim: 64,
+      num_local_experts: 128,
+      num_experts_per_tok: 4,
+      vocab_size: 201088,
+      max_position_embeddings: 131072,
+      sliding_window: 128,
+      layer_types: Array.from({ length: 36 }, (_, i) => (i % 2 === 0 ? "sliding_attention" : "full_attention")),
+      attention_bias: true,
+      quantization_config: { quant_method: "mxfp4" },
+    },
+  },
+  {
+    ids: ["deepseek-ai/DeepSeek-V3", "deepseek-ai/DeepSeek-V3-0324", "deepseek-ai/DeepSeek-V3.1", "deepseek-ai/DeepSeek-R1"],
+    aliases: ["deepseek-v3"],
+    // facts/models.json deepseek-v3 (verl test_flops_counter @013146cf, V3 architecture). The MTP layer
+    // (num_nextn_predict_layers) is not loaded without speculative decoding and is left out.
+    config: {
+      model_type: "deepseek_v3",
+      tie_word_embeddings: false,
+      hidden_size: 7168,
+      intermediate_size: 18432,
+      moe_intermediate_size: 2048,
+      num_hidden_layers: 61,
+      num_attention_heads: 128,
+      num_key_value_heads: 128,
+      n_routed_experts: 256,
+      n_shared_experts: 1,
+      num_experts_per_tok: 8,
+      first_k_dense_replace: 3,
+      q_lora_rank: 1536,
+      kv_lora_rank: 512,
+      qk_nope_head_dim: 128,
+      qk_rope_head_dim: 64,
+      v_head_dim: 128,
+      vocab_size: 129280,
+      max_position_embeddings: 163840,
+    },
+  },
+  {
+    ids: ["facebook/opt-125m"],
+    aliases: ["opt-125m"],
+    // HF OPTConfig of facebook/opt-125m (find_string id 35370331289); used by the vLLM captures.
+    config: { model_type: "opt", hidden_size: 768, ffn_dim: 3072, num_hidden_layers: 12, num_attention_heads: 12, vocab_size: 50272, max_position_embeddings: 2048, word_embed_proj_dim: 768, enable_bias: true, do_layer_norm_before: true },
+  },
+]
+
+const unwrap = (r: ModelProfile | string): ModelProfile => {
+  if (typeof r === "string") throw new Error(`built-in model table: ${r}`)
+  return r
+}
+
+/** Parsed once; profiles keyed by canonical id (the entry's first id). */
+const PROFILES: ReadonlyArray<{ readonly entry: BuiltinEntry; readonly profile: ModelProfile }> = BUILTINS.map((entry) => ({
+  entry,
+  profile: unwrap(modelFromHfConfig(entry.config, entry.ids[0] ?? "")),
+}))
+
+// "-Instruct", "-hf", "-Instruct-2507", "-v0.1" style suffixes name the same architecture.
+const SUFFIX = /-(instruct-2507|thinking-2507|instruct|chat|base|hf|it|v0\.1|v0\.2)$/
+
+const stripSuffixes = (name: string): string => {
+  let prev = ""
+  let cur = name
+  while (cur !== prev) {
+    prev = cur
+    cur = cur.replace(SUFFIX, "")
+  }
+  return cur
+}
+
+const lastSegment = (id: string): string => id.slice(id.lastIndexOf("/") + 1)
+
+interface Hit {
+  readonly id: string // spelling to report
+  readonly profile: ModelProfile
+}
+
+const buildIndex = (): { exact: Map<string, Hit>; names: Map<string, Hit>; stripped: Map<string, Hit> } => {
+  const exact = new Map<string, Hit>()
+  const names = new Map<string, Hit>()
+  const stripped = new Map<string, Hit>()
+  for (const { entry, profile } of PROFILES) {
+    const canonical = entry.ids[0] ?? profile.id
+    for (const id of entry.ids) {
+      const hit: Hit = { id, profile }
+      exact.set(id.toLowerCase(), hit)
+      names.set(lastSegment(id).toLowerCase(), hit)
+    }
+    for (const a of entry.aliases) names.set(a.toLowerCase(), { id: canonical, profile })
+    // Stripped keys must not override an entry that owns the exact name (Qwen3-30B-A3B vs -2507).
+    const key = stripSuffixes(lastSegment(canonical).toLowerCase())
+    if (!stripped.has(key)) stripped.set(key, { id: canonical, profile })
+  }
+  return { exact, names, stripped }
+}
+
+const INDEX = buildIndex()
+
+/**
+ * A built-in model by Hugging Face id, case-insensitive: "meta-llama/Llama-3.1-8B-Instruct",
+ * "Qwen/Qwen3-30B-A3B-Instruct-2507", a bare name ("llama-3.1-8b") or a suffixed variant of a known
+ * architecture ("mistralai/Mixtral-8x7B-Instruct-v0.1"). The profile's id is the matched HF id.
+ */
+export const lookupModel = (id: string): ModelProfile | undefined => {
+  const key = id.trim().toLowerCase()
+  const name = lastSegment(key)
+  const hit = INDEX.exact.get(key) ?? INDEX.names.get(name) ?? INDEX.names.get(stripSuffixes(name)) ?? INDEX.stripped.get(stripSuffixes(name))
+  if (hit === undefined) return undefined
+  return hit.id === hit.profile.id ? hit.profile : { ...hit.profile, id: hit.id }
+}
+
+/** Every Hugging Face id the built-in table lists (variants included). */
+export const builtinModelIds = (): string[] => BUILTINS.flatMap((e) => [...e.ids])

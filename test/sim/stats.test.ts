@@ -1,0 +1,31 @@
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { distributionOf, quantileSortedLinear, weightedDistributionOf } from "../../src/sim/stats.ts"
+
+describe("stats with numpy's conventions", () => {
+  it("percentiles interpolate linearly like np.percentile", () => {
+    const v = Float64Array.from([1, 2, 3, 4])
+    expect(quantileSortedLinear(v, 0.5)).toBe(2.5)
+    expect(quantileSortedLinear(v, 0.9)).toBeCloseTo(3.7, 12)
+    const d = distributionOf(Float64Array.from([4, 1, 3, 2]))
+    expect(d.mean).toBe(2.5)
+    expect(d.std).toBeCloseTo(Math.sqrt(1.25), 12) // population std (ddof = 0)
+    expect(d.p99).toBeCloseTo(3.97, 12)
+  })
+
+  it("a weighted distribution equals the distribution of the expanded list", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.double({ min: 0, max: 10, noNaN: true }), fc.integer({ min: 0, max: 5 })), { minLength: 1, maxLength: 40 }),
+        (pairs) => {
+          const expanded: number[] = []
+          for (const [v, c] of pairs) for (let i = 0; i < c; i++) expanded.push(v)
+          const w = weightedDistributionOf(Float64Array.from(pairs.map((p) => p[0])), Float64Array.from(pairs.map((p) => p[1])))
+          const e = distributionOf(Float64Array.from(expanded))
+          for (const k of ["mean", "median", "std", "p90", "p95", "p99"] as const) expect(w[k]).toBeCloseTo(e[k], 9)
+        },
+      ),
+      { numRuns: 300, seed: 3 },
+    )
+  })
+})
