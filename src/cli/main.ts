@@ -13,6 +13,7 @@ program
 
 const commands: ReadonlyArray<() => Promise<{ register: (p: Command) => void }>> = [
   // one line per command file
+  () => import("./simulate.ts"),
 ]
 for (const load of commands) (await load()).register(program)
 

@@ -121,11 +121,8 @@ export const kvBytesPerTokenForContext = (m: ModelProfile, kvBytes: number, cont
 /** vLLM splits layers over PP ranks evenly, giving the remainder to the last ranks but the final one (get_pp_indices). */
 const ppLayerCounts = (layers: number, pp: number): number[] => {
   const counts = Array.from({ length: pp }, () => Math.floor(layers / pp))
-  const remainder = layers % pp
-  for (let i = 2; i < remainder + 2; i++) {
-    const idx = pp - i
-    counts[idx >= 0 ? idx : 0] = (counts[idx >= 0 ? idx : 0] ?? 0) + 1
-  }
+  // remainder ≤ pp − 1, so the indices pp − 2 … pp − 1 − remainder are all valid.
+  for (let i = 2; i < (layers % pp) + 2; i++) counts[pp - i] = (counts[pp - i] ?? 0) + 1
   return counts
 }
 

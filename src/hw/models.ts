@@ -20,7 +20,8 @@ const MXFP4_BYTES = 4.25 / 8
  * qk_rope_head_dim), sliding windows (layer_types, use_sliding_window/max_window_layers, Mistral-style
  * sliding_window on every layer), OPT (ffn_dim, fc1/fc2, LayerNorm, learned positions), and a nested
  * text_config. Returns a one-line error naming the missing or invalid field on failure.
- * max_position_embeddings is taken as written (rope_scaling factors are not applied).
+ * max_position_embeddings is taken as written (rope_scaling factors are not applied); OPT-350m's
+ * word_embed_proj_dim projections are not counted.
  */
 export const modelFromHfConfig = (config: unknown, id: string): ModelProfile | string => {
   try {
@@ -191,6 +192,7 @@ const parse = (config: unknown, id: string): ModelProfile => {
           learnedPositionEmbeddings: maxPos + 2, // OPTLearnedPositionalEmbedding offset 2
         }
       : {}),
+    ...(!isOpt && optBool("mlp_bias") === true ? { mlpBias: true } : {}), // Llama mlp_bias
     ...(attentionBias === undefined ? {} : { attentionBias }),
     ...(modelType === "qwen3" || modelType === "qwen3_moe" ? { qkNorm: true } : {}),
     ...(mla === undefined ? {} : { mla }),

@@ -1,0 +1,176 @@
+// Command-line flags shared by simulate, sweep, validate and serve: parsers that reject bad values
+// with one line naming the flag, and the mapping from flags to scenario fields (flags override files).
+import { Command, InvalidArgumentError, Option } from "commander"
+
+export const positiveInt = (v: string): number => {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer")
+  return n
+}
+
+export const nonNegativeInt = (v: string): number => {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected an integer ≥ 0")
+  return n
+}
+
+export const positiveNumber = (v: string): number => {
+  const n = Number(v)
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a number > 0")
+  return n
+}
+
+export const rateValue = (v: string): number | "inf" => (v === "inf" ? "inf" : positiveNumber(v))
+
+/** A length: "1024" (fixed), "sharegpt", "uniform:MIN:MAX", "normal:MEAN:SD", "lognormal:MEAN:SD". */
+export const lengthSpec = (v: string): unknown => {
+  if (/^\d+$/.test(v)) return positiveInt(v)
+  if (v === "sharegpt") return "sharegpt"
+  const [kind, a, b] = v.split(":")
+  const x = Number(a)
+  const y = Number(b)
+  if (!Number.isFinite(x) || !Number.isFinite(y)) throw new InvalidArgumentError('expected N, "sharegpt", uniform:MIN:MAX, normal:MEAN:SD or lognormal:MEAN:SD')
+  if (kind === "uniform") return { kind, min: x, max: y }
+  if (kind === "normal" || kind === "lognormal") return { kind, mean: x, sd: y }
+  throw new InvalidArgumentError('expected N, "sharegpt", uniform:MIN:MAX, normal:MEAN:SD or lognormal:MEAN:SD')
+}
+
+/** vllm bench's --goodput KEY:VALUE pairs (ttft, tpot, e2el in ms). */
+export const goodputSpec = (v: string, previous: Record<string, number> | undefined): Record<string, number> => {
+  const out = { ...previous }
+  for (const part of v.split(/[\s,]+/).filter((p) => p !== "")) {
+    const [k, val] = part.split(":")
+    const n = Number(val)
+    const key = k === "ttft" ? "ttftMs" : k === "tpot" ? "tpotMs" : k === "e2el" ? "e2elMs" : undefined
+    if (key === undefined || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected ttft:MS tpot:MS e2el:MS")
+    out[key] = n
+  }
+  return out
+}
+
+export interface ScenarioFlags {
+  model?: string
+  gpu?: string
+  tp?: number
+  pp?: number
+  ep?: number
+  replicas?: number
+  precision?: string
+  kvCacheDtype?: string
+  maxNumSeqs?: number
+  maxNumBatchedTokens?: number
+  maxModelLen?: number
+  gpuMemoryUtilization?: number
+  numGpuBlocks?: number
+  blockSize?: number
+  enablePrefixCaching?: boolean
+  enableChunkedPrefill?: boolean
+  longPrefillTokenThreshold?: number
+  concurrency?: number
+  rate?: number | "inf"
+  burstiness?: number
+  isl?: unknown
+  osl?: unknown
+  oslMultiplier?: number
+  workload?: string
+  trace?: string
+  numRequests?: number
+  warmup?: number
+  seed?: string
+  policy?: string
+  router?: string
+  goodput?: Record<string, number>
+  profile?: string
+}
+
+/** Adds the scenario flags (vLLM's names) to a command. */
+export const addScenarioFlags = (cmd: Command): Command =>
+  cmd
+    .option("--model <id|config.json>", "Hugging Face id of a built-in model, or a path to a config.json")
+    .option("--gpu <id|gpu.json>", "GPU: a800-sxm, a800-pcie, a100-sxm, h100-sxm, h100-pcie, h800-sxm, h200-sxm, l40s, b200-sxm, … or a JSON file")
+    .option("--tp <n>", "tensor parallel size", positiveInt)
+    .option("--pp <n>", "pipeline parallel size", positiveInt)
+    .option("--ep <n>", "expert parallel size (MoE)", positiveInt)
+    .option("--replicas <n>", "data-parallel engines behind the router", positiveInt)
+    .addOption(new Option("--precision <p>", "weight precision").choices(["bf16", "fp16", "fp8", "fp4", "int4"]))
+    .addOption(new Option("--kv-cache-dtype <d>", "KV cache dtype").choices(["auto", "fp8"]))
+    .option("--max-num-seqs <n>", "vLLM max_num_seqs", positiveInt)
+    .option("--max-num-batched-tokens <n>", "vLLM max_num_batched_tokens", positiveInt)
+    .option("--max-model-len <n>", "vLLM max_model_len", positiveInt)
+    .option("--gpu-memory-utilization <f>", "vLLM gpu_memory_utilization", positiveNumber)
+    .option("--num-gpu-blocks <n>", "KV blocks, as vLLM logs them at start-up (overrides the derivation)", positiveInt)
+    .option("--block-size <n>", "KV block size in tokens", positiveInt)
+    .option("--enable-prefix-caching", "prefix caching on (vLLM's default)")
+    .option("--no-enable-prefix-caching", "prefix caching off")
+    .option("--enable-chunked-prefill", "chunked prefill on (vLLM's default)")
+    .option("--no-enable-chunked-prefill", "chunked prefill off")
+    .option("--long-prefill-token-threshold <n>", "cap on one request's prefill chunk per step", nonNegativeInt)
+    .option("--concurrency <n>", "closed loop: requests in flight (vllm bench --max-concurrency)", positiveInt)
+    .option("--rate <r>", "open loop: requests/s, or inf", rateValue)
+    .option("--burstiness <k>", "gamma shape of arrival gaps (1 = Poisson)", positiveNumber)
+    .option("--isl <len>", 'input length: N, "sharegpt", uniform:MIN:MAX, normal:MEAN:SD, lognormal:MEAN:SD', lengthSpec)
+    .option("--osl <len>", "output length (same forms as --isl)", lengthSpec)
+    .option("--osl-multiplier <f>", "scales output lengths (reasoning models)", positiveNumber)
+    .option("--workload <file>", "shared-prefix workload spec (inference-perf JSON)")
+    .option("--trace <file>", "replay a request trace (JSONL or CSV)")
+    .option("--num-requests <n>", "requests to send", positiveInt)
+    .option("--warmup <n>", "first requests left out of the metrics", nonNegativeInt)
+    .option("--seed <s>", "random seed")
+    .option("--policy <name|module>", "fcfs, priority, spf, or a .ts/.js module exporting a SchedulingPolicy")
+    .addOption(new Option("--router <name>", "replica router").choices(["round-robin", "least-outstanding-requests", "least-kv-usage", "prefix-affinity"]))
+    .option("--goodput <slo...>", "SLOs for goodput, e.g. ttft:500 tpot:50 (ms)", (v: string, prev: Record<string, number> | undefined) => goodputSpec(v, prev))
+    .option("--profile <profile.json>", "calibrated step-time profile (servesim calibrate)")
+
+const seedValue = (s: string): string | number => (/^-?\d+$/.test(s) ? Number(s) : s)
+
+/** The scenario fields the flags set (undefined where a flag is absent). */
+export const flagsToScenario = (f: ScenarioFlags): Record<string, unknown> => ({
+  model: f.model,
+  gpu: f.gpu,
+  tp: f.tp,
+  pp: f.pp,
+  ep: f.ep,
+  replicas: f.replicas,
+  precision: f.precision,
+  kvCacheDtype: f.kvCacheDtype,
+  policy: f.policy,
+  router: f.router,
+  seed: f.seed === undefined ? undefined : seedValue(f.seed),
+  goodput: f.goodput,
+  profile: f.profile,
+  engine: {
+    maxNumSeqs: f.maxNumSeqs,
+    maxNumBatchedTokens: f.maxNumBatchedTokens,
+    maxModelLen: f.maxModelLen,
+    gpuMemoryUtilization: f.gpuMemoryUtilization,
+    numGpuBlocks: f.numGpuBlocks,
+    blockSize: f.blockSize,
+    enablePrefixCaching: f.enablePrefixCaching,
+    enableChunkedPrefill: f.enableChunkedPrefill,
+    longPrefillTokenThreshold: f.longPrefillTokenThreshold,
+  },
+  workload: {
+    concurrency: f.concurrency,
+    rate: f.rate,
+    burstiness: f.burstiness,
+    input: f.isl,
+    output: f.osl,
+    oslMultiplier: f.oslMultiplier,
+    file: f.workload,
+    trace: f.trace,
+    numRequests: f.numRequests,
+    warmup: f.warmup,
+  },
+})
+
+/** Drops the workload-shape fields of a base scenario when a flag picks another kind of workload. */
+export const workloadKindOverride = (base: Record<string, unknown>, f: ScenarioFlags): Record<string, unknown> => {
+  const w = base.workload
+  if (typeof w !== "object" || w === null) return base
+  const wl = { ...(w as Record<string, unknown>) }
+  if (f.concurrency !== undefined) for (const k of ["rate", "burstiness", "stages", "arrival", "file", "trace"]) delete wl[k]
+  if (f.rate !== undefined) for (const k of ["concurrency", "stages", "arrival", "file", "trace"]) delete wl[k]
+  if (f.workload !== undefined) for (const k of ["concurrency", "rate", "stages", "arrival", "trace", "input", "output"]) delete wl[k]
+  if (f.trace !== undefined) for (const k of ["concurrency", "rate", "stages", "arrival", "file", "input", "output"]) delete wl[k]
+  return { ...base, workload: wl }
+}

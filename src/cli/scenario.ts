@@ -1,0 +1,135 @@
+// Scenario files (JSON or YAML): what to simulate. Decoded with Effect Schema, reporting every
+// problem with its field path; CLI flags are merged over the file before decoding, so a flag and a
+// field are checked the same way.
+import { Effect, Schema, SchemaIssue } from "effect"
+import { Yaml } from "effect/encoding"
+import { readFile } from "node:fs/promises"
+import { FileError, InputError } from "./errors.ts"
+
+const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
+const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+const PositiveNumber = Schema.Finite.check(Schema.isGreaterThan(0))
+const opt = Schema.optionalKey
+
+const Engine = Schema.Struct({
+  maxNumSeqs: opt(PositiveInt),
+  maxNumBatchedTokens: opt(PositiveInt),
+  maxModelLen: opt(PositiveInt),
+  gpuMemoryUtilization: opt(Schema.Finite.check(Schema.isBetween({ minimum: 0.05, maximum: 1 }))),
+  numGpuBlocks: opt(PositiveInt),
+  blockSize: opt(Schema.Literals([1, 8, 16, 32, 64, 128, 256])),
+  enablePrefixCaching: opt(Schema.Boolean),
+  enableChunkedPrefill: opt(Schema.Boolean),
+  longPrefillTokenThreshold: opt(NonNegativeInt),
+})
+
+const Stage = Schema.Struct({ rate: PositiveNumber, duration: PositiveNumber })
+
+const Workload = Schema.Struct({
+  /** Closed loop: requests in flight (vllm bench --max-concurrency). */
+  concurrency: opt(PositiveInt),
+  /** Open loop: requests/s ("inf" sends all at t = 0). */
+  rate: opt(Schema.Union([PositiveNumber, Schema.Literal("inf")])),
+  burstiness: opt(PositiveNumber),
+  stages: opt(Schema.Array(Stage)),
+  /** A full arrival spec (kind rate | ramp | constant | stages), checked by the workload module. */
+  arrival: opt(Schema.Unknown),
+  numRequests: opt(PositiveInt),
+  warmup: opt(NonNegativeInt),
+  /** Input / output lengths: a token count or a length distribution. */
+  input: opt(Schema.Unknown),
+  output: opt(Schema.Unknown),
+  oslMultiplier: opt(PositiveNumber),
+  prefix: opt(Schema.Struct({ numGroups: PositiveInt, length: PositiveInt })),
+  priority: opt(Schema.Struct({ values: Schema.Array(Schema.Int), weights: opt(Schema.Array(PositiveNumber)) })),
+  /** A shared-prefix workload spec (inference-perf JSON, as in ../shared/data/serving/workloads). */
+  file: opt(Schema.String),
+  /** Rate stages of the workload spec to run (default: all). */
+  fileStages: opt(Schema.Array(NonNegativeInt)),
+  /** Scales the spec's prompt lengths (1.049 reproduces inference-perf's re-tokenised prompts). */
+  inputScale: opt(PositiveNumber),
+  /** A request trace to replay (JSONL or CSV). */
+  trace: opt(Schema.String),
+})
+
+const Goodput = Schema.Struct({ ttftMs: opt(PositiveNumber), tpotMs: opt(PositiveNumber), e2elMs: opt(PositiveNumber) })
+
+export const Scenario = Schema.Struct({
+  name: opt(Schema.String),
+  description: opt(Schema.String),
+  /** A built-in Hugging Face id (e.g. meta-llama/Llama-3.1-8B-Instruct) or a path to a config.json. */
+  model: Schema.String,
+  /** A built-in GPU id (h100-sxm, a800-sxm, …) or a path to a GPU JSON file. */
+  gpu: Schema.String,
+  tp: opt(PositiveInt),
+  pp: opt(PositiveInt),
+  ep: opt(PositiveInt),
+  replicas: opt(PositiveInt),
+  precision: opt(Schema.Literals(["bf16", "fp16", "fp8", "fp4", "int4"])),
+  kvCacheDtype: opt(Schema.Literals(["auto", "fp8"])),
+  engine: opt(Engine),
+  workload: opt(Workload),
+  /** fcfs | priority | spf, or a path to a module whose default export implements SchedulingPolicy. */
+  policy: opt(Schema.String),
+  router: opt(Schema.Literals(["round-robin", "least-outstanding-requests", "least-kv-usage", "prefix-affinity"])),
+  seed: opt(Schema.Union([Schema.Int, Schema.String])),
+  goodput: opt(Goodput),
+  /** A calibrated step-time profile (from `servesim calibrate`). */
+  profile: opt(Schema.String),
+  /** Sample KV usage and queue lengths every this many simulated seconds (0 = off). */
+  timelineInterval: opt(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))),
+  /** Cost parameters for the economics commands; checked there. */
+  cost: opt(Schema.Unknown),
+})
+
+export type Scenario = typeof Scenario.Type
+
+/** Formats a Schema error as one line per problem: `path: message`. */
+export const formatSchemaError = (error: Schema.SchemaError): string => {
+  const issues = SchemaIssue.makeFormatterStandardSchemaV1()(error.issue).issues
+  return issues
+    .map((i) => {
+      const path = (i.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? String(p.key) : String(p))).join(".")
+      return path === "" ? i.message : `${path}: ${i.message}`
+    })
+    .join("; ")
+}
+
+export const decodeScenario = (raw: unknown, source: string): Effect.Effect<Scenario, InputError> =>
+  Schema.decodeUnknownEffect(Scenario)(raw, { errors: "all", onExcessProperty: "error" }).pipe(
+    Effect.mapError((e) => new InputError({ message: `${source}: ${formatSchemaError(e)}` })),
+  )
+
+/** Parses JSON or YAML text, keeping the parser's message (with its position). */
+export const parseStructured = (text: string, path: string): Effect.Effect<unknown, InputError> =>
+  Effect.try({
+    try: () => (/\.ya?ml$/i.test(path) ? Yaml.parse(text) : JSON.parse(text)),
+    catch: (e) => new InputError({ message: `${path}: not valid ${/\.ya?ml$/i.test(path) ? "YAML" : "JSON"}: ${e instanceof Error ? e.message : String(e)}` }),
+  })
+
+export const readText = (path: string): Effect.Effect<string, FileError> =>
+  Effect.tryPromise({
+    try: () => readFile(path, "utf8"),
+    catch: (e) => new FileError({ message: `cannot read ${path}: ${e instanceof Error && "code" in e ? String(e.code) : String(e)}` }),
+  })
+
+/** Reads a scenario file as plain data (not yet decoded), so flags can be merged over it. */
+export const readScenarioFile = (path: string): Effect.Effect<Record<string, unknown>, InputError | FileError> =>
+  Effect.gen(function* () {
+    const raw = yield* parseStructured(yield* readText(path), path)
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return yield* new InputError({ message: `${path}: a scenario must be an object` })
+    return raw as Record<string, unknown>
+  })
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
+
+/** Deep-merges `over` onto `base` (objects merge, everything else replaces; undefined is skipped). */
+export const mergeScenario = (base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> => {
+  const out: Record<string, unknown> = { ...base }
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue
+    const b = out[k]
+    out[k] = isPlainObject(b) && isPlainObject(v) ? mergeScenario(b, v) : v
+  }
+  return out
+}

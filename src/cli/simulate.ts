@@ -1,0 +1,48 @@
+// `servesim simulate [scenario] [flags]`: one simulation, printed as a table or vllm-bench JSON.
+import { Command } from "commander"
+import { Console, Effect } from "effect"
+import { writeFile } from "node:fs/promises"
+import { simulate } from "../sim/simulate.ts"
+import { summarize } from "../sim/summary.ts"
+import { formatSummaryTable } from "../report/table.ts"
+import { buildSimSpec, describeRun } from "./build-spec.ts"
+import { FileError } from "./errors.ts"
+import { addScenarioFlags, type ScenarioFlags } from "./flags.ts"
+import { loadScenario } from "./load-scenario.ts"
+import { runCommand } from "./run-effect.ts"
+
+interface SimulateFlags extends ScenarioFlags {
+  json?: boolean
+  out?: string
+  timelineInterval?: number
+}
+
+export const writeJson = (path: string, value: unknown): Effect.Effect<void, FileError> =>
+  Effect.tryPromise({
+    try: () => writeFile(path, `${JSON.stringify(value, null, 2)}\n`),
+    catch: (e) => new FileError({ message: `cannot write ${path}: ${e instanceof Error ? e.message : String(e)}` }),
+  })
+
+const program = (path: string | undefined, flags: SimulateFlags) =>
+  Effect.gen(function* () {
+    const resolved = yield* loadScenario(path, flags)
+    const spec = buildSimSpec(resolved)
+    const withTimeline = flags.timelineInterval !== undefined ? { ...spec, timelineInterval: flags.timelineInterval } : spec
+    const summary = summarize(simulate(withTimeline), { config: { ...describeRun(resolved), seed: resolved.scenario.seed ?? 0 } })
+    if (flags.out !== undefined) yield* writeJson(flags.out, summary)
+    if (flags.json === true) yield* Console.log(JSON.stringify(summary, null, 2))
+    else yield* Console.log(formatSummaryTable(summary, resolved.scenario.name ?? path ?? "default scenario"))
+  })
+
+export const register = (cli: Command): void => {
+  addScenarioFlags(
+    cli
+      .command("simulate")
+      .description("simulate vLLM serving a workload and print vllm-bench metrics")
+      .argument("[scenario]", "scenario file (JSON or YAML); default scenarios/default.json"),
+  )
+    .option("--json", "print the result as JSON (vllm bench serve --save-result field names)")
+    .option("--out <file>", "write the JSON result to a file")
+    .option("--timeline-interval <s>", "sample KV usage and queues every S simulated seconds", Number)
+    .action((path: string | undefined, flags: SimulateFlags) => runCommand(program(path, flags)))
+}

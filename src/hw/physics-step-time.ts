@@ -1,0 +1,259 @@
+// The fitted physics step-time model: Σ coefficient × basis term (step-time-terms.ts), and the plain
+// datasheet roofline it starts from. Pure; the returned stepTime allocates nothing per call.
+//
+// Combination rule (why not a plain sum): every linear layer of a step multiplies the same M = numTokens
+// rows against its weights, so all of them switch from weight-bound to compute-bound at the same M;
+// the linear part is therefore max(compute, weight reads) over the whole model. On the aiconfigurator
+// GEMM tables (vLLM 0.14) max(a·FLOPs/peak, b·bytes/BW) + c fits H100 bf16 at 5.7% median error against
+// 11.2% for a·FLOPs + b·bytes + c (H200 6.1% vs 11.8%, A100 9.1% vs 9.2%). Everything else runs as
+// separate kernels or on other resources (attention, elementwise, collectives, CPU) and adds.
+//
+//   step = max(gemmCompute·gemmComputeTime + moeCompute·moeComputeTime,
+//              weightRead·weightReadTime + moeExpertWeight·moeExpertWeightTime)
+//        + attentionCompute·attentionComputeTime + kvRead·kvReadTime + elementwise·elementwiseTime
+//        + allReduceLatency·allReduceCount + allReduceBandwidth·allReduceTime
+//        + moeAllToAllLatency·moeAllToAllCount + moeAllToAllBandwidth·moeAllToAllTime
+//        + ppHandoffLatency·ppHandoffCount + ppHandoffBandwidth·ppHandoffTime
+//        + gemmKernelLatency·gemmKernelCount + layerLaunch·layerCount
+//        + stepOverhead·stepCount + perRequestStepOverhead·scheduledRequestCount
+//
+// fp8/fp4 weights use gemmComputeLowPrecision and gemmKernelLatencyLowPrecision instead (their GEMMs
+// quantize activations first and reach a smaller fraction of their peak).
+
+import {
+  linkBandwidthOneWay,
+  stepTimeBasis,
+  type HardwareSetup,
+  type StepTimeBasis,
+} from "./step-time-terms.ts"
+import { moeExpertsTouched } from "./model-costs.ts"
+import type { BatchShape, RequestOverheads, StepTimeModel } from "./types.ts"
+import { zeroOverheads } from "./types.ts"
+
+/** One non-negative multiplier (on a roofline time) or seconds value (on a count) per basis term. */
+export interface StepTimeCoefficients {
+  /** × gemmComputeTime for 16-bit (and W4A16) weights: 1 / achieved fraction of peak. */
+  readonly gemmCompute: number
+  /** × gemmComputeTime for fp8/fp4 weights, relative to their own (fp8/fp4) peak. */
+  readonly gemmComputeLowPrecision: number
+  /** × moeComputeTime (fused-MoE grouped GEMMs). */
+  readonly moeCompute: number
+  /** × weightReadTime: 1 / achieved fraction of HBM bandwidth streaming weights. */
+  readonly weightRead: number
+  /** × moeExpertWeightTime. */
+  readonly moeExpertWeight: number
+  /** × attentionComputeTime (FlashAttention prefill). */
+  readonly attentionCompute: number
+  /** × kvReadTime (paged decode attention). */
+  readonly kvRead: number
+  /** × elementwiseTime. */
+  readonly elementwise: number
+  /** Seconds per all-reduce call. */
+  readonly allReduceLatency: number
+  /** × allReduceTime: 1 / achieved fraction of one-way link bandwidth (bus bandwidth). */
+  readonly allReduceBandwidth: number
+  readonly moeAllToAllLatency: number
+  readonly moeAllToAllBandwidth: number
+  readonly ppHandoffLatency: number
+  readonly ppHandoffBandwidth: number
+  /** Seconds per GEMM kernel (fixed part of a small GEMM). */
+  readonly gemmKernelLatency: number
+  readonly gemmKernelLatencyLowPrecision: number
+  /** Seconds per layer pass for its non-GEMM kernels. */
+  readonly layerLaunch: number
+  /** Seconds per step (per micro-batch) of CPU scheduling, input preparation and sampling. */
+  readonly stepOverhead: number
+  /** Seconds per scheduled request per step. */
+  readonly perRequestStepOverhead: number
+}
+
+export const COEFFICIENT_NAMES: ReadonlyArray<keyof StepTimeCoefficients> = [
+  "gemmCompute",
+  "gemmComputeLowPrecision",
+  "moeCompute",
+  "weightRead",
+  "moeExpertWeight",
+  "attentionCompute",
+  "kvRead",
+  "elementwise",
+  "allReduceLatency",
+  "allReduceBandwidth",
+  "moeAllToAllLatency",
+  "moeAllToAllBandwidth",
+  "ppHandoffLatency",
+  "ppHandoffBandwidth",
+  "gemmKernelLatency",
+  "gemmKernelLatencyLowPrecision",
+  "layerLaunch",
+  "stepOverhead",
+  "perRequestStepOverhead",
+]
+
+/** The datasheet roofline: every multiplier 1, no fixed latencies. */
+export const unitCoefficients: StepTimeCoefficients = {
+  gemmCompute: 1,
+  gemmComputeLowPrecision: 1,
+  moeCompute: 1,
+  weightRead: 1,
+  moeExpertWeight: 1,
+  attentionCompute: 1,
+  kvRead: 1,
+  elementwise: 1,
+  allReduceLatency: 0,
+  allReduceBandwidth: 1,
+  moeAllToAllLatency: 0,
+  moeAllToAllBandwidth: 1,
+  ppHandoffLatency: 0,
+  ppHandoffBandwidth: 1,
+  gemmKernelLatency: 0,
+  gemmKernelLatencyLowPrecision: 0,
+  layerLaunch: 0,
+  stepOverhead: 0,
+  perRequestStepOverhead: 0,
+}
+
+/** Undefined when valid, else why: every coefficient must be a finite number ≥ 0. */
+export const checkCoefficients = (c: StepTimeCoefficients): string | undefined => {
+  for (const k of COEFFICIENT_NAMES) {
+    const v = c[k]
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) return `coefficient ${k} must be a finite number ≥ 0, got ${String(v)}`
+  }
+  return undefined
+}
+
+export interface PhysicsStepTimeOptions extends HardwareSetup {
+  readonly coefficients: StepTimeCoefficients
+  readonly overheads?: RequestOverheads
+  readonly name?: string
+}
+
+const setupName = (s: HardwareSetup): string =>
+  `${s.model.id} on ${s.par.tp * s.par.pp}x${s.gpu.id} ${s.precision} kv=${s.kvCacheDtype} tp=${s.par.tp} pp=${s.par.pp} ep=${s.par.ep}`
+
+/**
+ * The per-step coefficients folded into the basis: a flat set of numbers so that stepTime is a handful
+ * of multiply-adds. Exposed for tests and reports.
+ */
+export interface FoldedStepTime {
+  readonly computePerToken: number
+  readonly computePerRequest: number
+  readonly weightSeconds: number
+  readonly expertSecondsPerExpert: number
+  readonly attentionPerPair: number
+  readonly slidingAttentionPerPair: number
+  readonly kvPerToken: number
+  readonly slidingKvPerToken: number
+  readonly perToken: number // elementwise + collective and hand-off payloads
+  readonly fixed: number // latencies, kernel and layer launches, step overhead
+  readonly perRequest: number
+}
+
+export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): FoldedStepTime => {
+  const low = b.lowPrecisionGemm
+  const gc = low ? c.gemmComputeLowPrecision : c.gemmCompute
+  return {
+    computePerToken: gc * b.gemmSecondsPerToken + c.moeCompute * b.moeSecondsPerToken,
+    computePerRequest: gc * b.lmHeadSecondsPerRequest,
+    weightSeconds: c.weightRead * b.weightReadSeconds,
+    expertSecondsPerExpert: c.moeExpertWeight * b.expertReadSecondsPerExpert,
+    attentionPerPair: c.attentionCompute * b.attentionSecondsPerPair,
+    slidingAttentionPerPair: c.attentionCompute * b.slidingAttentionSecondsPerPair,
+    kvPerToken: c.kvRead * b.kvReadSecondsPerToken,
+    slidingKvPerToken: c.kvRead * b.slidingKvReadSecondsPerToken,
+    perToken:
+      c.elementwise * b.elementwiseSecondsPerToken +
+      c.allReduceBandwidth * b.allReduceSecondsPerToken +
+      c.moeAllToAllBandwidth * b.allToAllSecondsPerToken +
+      c.ppHandoffBandwidth * b.ppHandoffSecondsPerToken,
+    fixed:
+      c.allReduceLatency * b.allReducesPerStep +
+      c.moeAllToAllLatency * b.allToAllsPerStep +
+      c.ppHandoffLatency * b.ppHandoffsPerStep +
+      (low ? c.gemmKernelLatencyLowPrecision : c.gemmKernelLatency) * b.gemmKernelsPerStep +
+      c.layerLaunch * b.layersPerStep +
+      c.stepOverhead * b.pipelineFactor,
+    perRequest: c.perRequestStepOverhead,
+  }
+}
+
+/** Step time from a folded basis; the same arithmetic the StepTimeModel runs. */
+const evaluate = (b: StepTimeBasis, f: FoldedStepTime, batch: BatchShape): number => {
+  if (batch.numTokens <= 0) return 0
+  const pp = b.pipelineFactor
+  const compute = f.computePerToken * batch.numTokens + f.computePerRequest * batch.numReqs
+  let memory = f.weightSeconds
+  if (f.expertSecondsPerExpert > 0) memory += moeExpertsTouched(b.setup.model, batch.numTokens / pp) * pp * f.expertSecondsPerExpert
+  let t = compute > memory ? compute : memory
+  t += f.attentionPerPair * (batch.prefillAttentionWork + batch.decodeContextTokens)
+  const ctx = batch.decodeContextTokens + batch.prefillContextTokens
+  t += f.kvPerToken * ctx
+  if (b.slidingWindow > 0) {
+    const w = b.slidingWindow
+    t +=
+      f.slidingAttentionPerPair *
+      (Math.min(batch.prefillAttentionWork, batch.prefillTokens * w) + Math.min(batch.decodeContextTokens, batch.numDecodeReqs * w))
+    t += f.slidingKvPerToken * Math.min(ctx, (batch.numDecodeReqs + batch.numPrefillReqs) * w)
+  }
+  return t + f.perToken * batch.numTokens + f.fixed + f.perRequest * batch.numReqs
+}
+
+/**
+ * The fitted model: Σ coefficient × term with the max(compute, weights) rule above. Everything that does
+ * not depend on the batch is computed here, once.
+ */
+export const physicsStepTime = (opts: PhysicsStepTimeOptions): StepTimeModel => {
+  const invalid = checkCoefficients(opts.coefficients)
+  if (invalid !== undefined) throw new Error(invalid)
+  const basis = stepTimeBasis(opts)
+  const folded = foldCoefficients(basis, opts.coefficients)
+  return {
+    name: opts.name ?? `physics(${setupName(opts)})`,
+    overheads: opts.overheads ?? zeroOverheads,
+    stepTime: (batch: BatchShape): number => evaluate(basis, folded, batch),
+  }
+}
+
+export interface RooflineOptions extends HardwareSetup {
+  /** Fixed seconds added to every step (CPU scheduling and launch); default 0. */
+  readonly stepOverhead?: number
+  readonly overheads?: RequestOverheads
+}
+
+/**
+ * The plain datasheet roofline (issue 2's first model): max(all FLOPs / peak, all HBM bytes / bandwidth)
+ * + collective and hand-off payloads over the link + a fixed per-step overhead. No fitted efficiencies.
+ */
+export const rooflineStepTime = (opts: RooflineOptions): StepTimeModel => {
+  const b = stepTimeBasis(opts)
+  const fixed = (opts.stepOverhead ?? 0) * b.pipelineFactor
+  const commPerToken = b.allReduceSecondsPerToken + b.allToAllSecondsPerToken + b.ppHandoffSecondsPerToken
+  const pp = b.pipelineFactor
+  const m = opts.model
+  const w = b.slidingWindow
+  return {
+    name: `roofline(${setupName(opts)})`,
+    overheads: opts.overheads ?? zeroOverheads,
+    stepTime: (batch: BatchShape): number => {
+      if (batch.numTokens <= 0) return 0
+      const pairs = batch.prefillAttentionWork + batch.decodeContextTokens
+      const ctx = batch.decodeContextTokens + batch.prefillContextTokens
+      let compute =
+        b.gemmSecondsPerToken * batch.numTokens +
+        b.lmHeadSecondsPerRequest * batch.numReqs +
+        b.moeSecondsPerToken * batch.numTokens +
+        b.attentionSecondsPerPair * pairs
+      let memory = b.weightReadSeconds + b.kvReadSecondsPerToken * ctx + b.elementwiseSecondsPerToken * batch.numTokens
+      if (b.expertReadSecondsPerExpert > 0) memory += moeExpertsTouched(m, batch.numTokens / pp) * pp * b.expertReadSecondsPerExpert
+      if (w > 0) {
+        compute +=
+          b.slidingAttentionSecondsPerPair *
+          (Math.min(batch.prefillAttentionWork, batch.prefillTokens * w) + Math.min(batch.decodeContextTokens, batch.numDecodeReqs * w))
+        memory += b.slidingKvReadSecondsPerToken * Math.min(ctx, (batch.numDecodeReqs + batch.numPrefillReqs) * w)
+      }
+      return Math.max(compute, memory) + commPerToken * batch.numTokens + fixed
+    },
+  }
+}
+
+/** Re-exported for callers that show the link a setup's collectives use. */
+export { linkBandwidthOneWay }

@@ -1,0 +1,342 @@
+// Physics basis terms of one engine step: each a datasheet roofline quantity (seconds at 100% of the
+// GPU's peak FLOP/s, HBM or link bandwidth, or a count of fixed-cost events) computed from the model,
+// GPU, precision, KV dtype, parallelism and the batch. physics-step-time.ts multiplies each by a fitted
+// non-negative coefficient. Pure: no I/O, no clock.
+//
+// Everything is per GPU. A step is one pass of the whole batch through the model; with pipeline
+// parallelism vLLM V1 keeps `pp` micro-batches in flight (its batch queue has pp slots), so a step is
+// pp stage-passes of batch/pp each: batch-independent stage costs (weight reads, kernel and layer
+// launches, latencies, the scheduler) are paid pp times, batch-proportional work once per stage.
+// `pipelineFactor` below is that pp.
+
+import {
+  attentionFlops,
+  bytesPerWeight,
+  kvBytesPerElement,
+  kvBytesPerToken,
+  linearFlopsPerToken,
+  moeExpertsTouched,
+  weightBytesPerGpu,
+} from "./model-costs.ts"
+import type { BatchShape, GpuProfile, KvCacheDtype, ModelProfile, Parallelism, Precision } from "./types.ts"
+
+/** What a step-time model is built for: one replica's model, GPU type, precisions and layout. */
+export interface HardwareSetup {
+  readonly model: ModelProfile
+  readonly gpu: GpuProfile
+  readonly precision: Precision
+  readonly kvCacheDtype: KvCacheDtype
+  readonly par: Parallelism
+}
+
+/** Activations (hidden states, all-reduce payloads, stage hand-offs) stay 16-bit under every weight scheme. */
+export const ACTIVATION_BYTES = 2
+
+/**
+ * Peak dense FLOP/s of the GEMMs at a weight precision. fp8/fp4 checkpoints run W8A8/W4A4 tensor-core
+ * GEMMs (vLLM quantizes activations on the fly); int4 (GPTQ/AWQ) runs W4A16 Marlin kernels, which
+ * dequantize to 16 bits and so run at the bf16 rate.
+ */
+export const gemmPeakFlops = (gpu: GpuProfile, p: Precision): number => {
+  switch (p) {
+    case "bf16":
+    case "fp16":
+    case "int4":
+      return gpu.bf16Flops
+    case "fp8":
+      return gpu.fp8Flops
+    case "fp4":
+      return gpu.fp4Flops
+  }
+}
+
+/** fp8/fp4 GEMMs quantize activations per call and use different kernels: their own fitted efficiency. */
+export const isLowPrecisionGemm = (p: Precision): boolean => p === "fp8" || p === "fp4"
+
+/**
+ * One-direction bandwidth of the GPU-to-GPU link used by collectives: NVLink when present, else PCIe.
+ * Datasheets quote both directions (H100 NVLink 900 GB/s = 450 each way), a ring moves data one way.
+ */
+export const linkBandwidthOneWay = (gpu: GpuProfile): number =>
+  (gpu.nvlinkBandwidth > 0 ? gpu.nvlinkBandwidth : gpu.pcieBandwidth) / 2
+
+/** Ring all-reduce moves 2(n−1)/n of the message through each GPU's link (NCCL's "bus bandwidth" factor). */
+export const ringAllReduceFactor = (n: number): number => (n > 1 ? (2 * (n - 1)) / n : 0)
+
+/** Weights of one routed expert (gate, up, down) per layer. */
+const expertParams = (m: ModelProfile): number => 3 * m.hiddenSize * m.moeIntermediateSize
+
+const moeLayers = (m: ModelProfile): number => (m.numExperts > 0 ? m.numLayers - m.numDenseLayers : 0)
+
+/**
+ * Batch-independent per-GPU constants of a setup, in roofline seconds per unit of batch work. Built once
+ * per step-time model; the term functions below turn a BatchShape into seconds with a few multiplies.
+ */
+export interface StepTimeBasis {
+  readonly setup: HardwareSetup
+  /** pp: micro-batches in flight; multiplies batch-independent stage costs. */
+  readonly pipelineFactor: number
+  /** Non-expert linear layers (attention projections, dense MLPs, shared experts): s per new token. */
+  readonly gemmSecondsPerToken: number
+  /** lm_head: s per sampled request (vLLM computes logits only at the positions it samples). */
+  readonly lmHeadSecondsPerRequest: number
+  /** Routed experts (top-k per token): s per new token at the precision's peak. */
+  readonly moeSecondsPerToken: number
+  /** Non-expert weights read once per stage pass (s), times the pipeline factor. The input embedding is a gather, not a read. */
+  readonly weightReadSeconds: number
+  /** One routed expert's weights on this GPU over the stage's MoE layers / bandwidth (s). */
+  readonly expertReadSecondsPerExpert: number
+  /** Fraction of routed experts held by this GPU (1/tp when TP-sharded, ceil(E/ep)/E whole experts under EP). */
+  readonly expertShare: number
+  /** Attention FLOPs per query–key pair over this GPU's heads and layers / peak bf16 (s): full-attention layers. */
+  readonly attentionSecondsPerPair: number
+  /** The same for sliding-window layers, whose pairs are capped at `slidingWindow` keys per query. */
+  readonly slidingAttentionSecondsPerPair: number
+  readonly slidingWindow: number
+  /** KV bytes per context token on this GPU / bandwidth (s): full-attention layers, and sliding layers. */
+  readonly kvReadSecondsPerToken: number
+  readonly slidingKvReadSecondsPerToken: number
+  /** Elementwise kernels (norms, residual adds, RoPE, activation): bytes touched per token / bandwidth (s). */
+  readonly elementwiseSecondsPerToken: number
+  /** TP all-reduce payload per token through the ring, summed over the step's all-reduces (s). */
+  readonly allReduceSecondsPerToken: number
+  /** All-reduces per step, times the pipeline factor (each pays a fixed latency). */
+  readonly allReducesPerStep: number
+  /** EP dispatch + combine payload per token (s), and their count per step (times the pipeline factor). */
+  readonly allToAllSecondsPerToken: number
+  readonly allToAllsPerStep: number
+  /** PP stage hand-off payload per token (s) and hand-offs on a step's critical path. */
+  readonly ppHandoffSecondsPerToken: number
+  readonly ppHandoffsPerStep: number
+  /** GEMM kernel launches per step over all stage passes (each has a fixed latency). */
+  readonly gemmKernelsPerStep: number
+  /** Transformer layer passes per step over all stage passes: (layers/pp) × pp micro-batches. */
+  readonly layersPerStep: number
+  readonly lowPrecisionGemm: boolean
+}
+
+export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
+  const { model: m, gpu, precision, kvCacheDtype, par } = setup
+  const tp = Math.max(1, par.tp)
+  const pp = Math.max(1, par.pp)
+  const ep = Math.max(1, par.ep)
+  const bw = gpu.memoryBandwidth
+  const peak = gemmPeakFlops(gpu, precision)
+  const h = m.hiddenSize
+  const shards = tp * pp
+  const nMoe = moeLayers(m)
+  const nDense = m.numLayers - nMoe
+  const link = linkBandwidthOneWay(gpu)
+
+  // Linear FLOPs: model-costs counts 2 × active non-embedding params + the lm_head matmul per token.
+  const lmHeadFlops = 2 * m.vocabSize * h
+  const routedFlops = 2 * nMoe * m.numExpertsPerTok * expertParams(m)
+  const denseFlops = linearFlopsPerToken(m) - lmHeadFlops - routedFlops
+
+  // Weights read per stage pass: everything on the GPU but the routed experts (read only when touched,
+  // see moeExpertWeightTime) and the input-embedding slice (a row gather). Tied embeddings double as
+  // lm_head, which is read in full.
+  const expertBytesPerWeight = m.expertBytesPerWeight ?? bytesPerWeight(precision)
+  const expertShare = m.numExperts === 0 ? 0 : ep > 1 ? Math.ceil(m.numExperts / ep) / m.numExperts : 1 / tp
+  const expertBytesOnGpuPerExpert = (expertParams(m) * expertBytesPerWeight * expertShare * nMoe) / pp
+  const allExpertBytes = expertBytesOnGpuPerExpert * m.numExperts
+  const embeddingSlice = m.tieWordEmbeddings && pp === 1 ? 0 : ((Math.ceil(m.vocabSize / 64) * 64) / tp) * h * ACTIVATION_BYTES
+  const readBytes = Math.max(0, weightBytesPerGpu(m, precision, par) - allExpertBytes - embeddingSlice)
+
+  // KV heads are split over TP and replicated when there are fewer than tp (vLLM); an MLA latent is replicated.
+  const kvShare = m.mlaKvDim > 0 ? 1 : Math.max(1, Math.floor(m.numKeyValueHeads / tp)) / m.numKeyValueHeads
+  const kvPerToken = (kvBytesPerToken(m, kvBytesPerElement(kvCacheDtype, precision)) * kvShare) / pp
+  const slidingFraction = m.numLayers > 0 ? m.numSlidingLayers / m.numLayers : 0
+
+  // attentionFlops(m, 1, 1) is one query–key pair over all layers; split it into full and sliding layers.
+  const pairFlops = attentionFlops(m, 1, 1)
+  const headShare = 1 / tp
+  const attnPair = (pairFlops * headShare) / pp / gpu.bf16Flops
+
+  // Elementwise traffic per token and layer, 16-bit: two RMSNorms fused with the residual add (read x and
+  // residual, write both: 4h each), RoPE on q and k (read + write), SiLU-and-mul (read 2I, write I).
+  const qkDim = (m.numAttentionHeads + m.numKeyValueHeads) * m.headDim
+  const mlpWidth = (m.mlpGated === false ? 2 : 3) * m.intermediateSize
+  const moeWidth = 3 * (m.numExpertsPerTok + m.numSharedExperts) * m.moeIntermediateSize
+  const ewBytes =
+    ACTIVATION_BYTES * (m.numLayers * (8 * h + (2 * qkDim) / tp) + (nDense * mlpWidth + nMoe * moeWidth) / tp)
+
+  // Collectives. TP: one all-reduce after attention and one after the MLP/MoE in every layer (vLLM
+  // RowParallelLinear). With EP, vLLM's default all2all backend (allgather_reducescatter) replaces the
+  // MoE layer's all-reduce with a dispatch all-gather and a combine reduce-scatter, each moving
+  // (ep−1)/ep of the tokens' hidden states through every GPU.
+  const epOn = ep > 1 && nMoe > 0
+  const allReducesPerStage = tp > 1 ? (2 * m.numLayers - (epOn ? nMoe : 0)) / pp : 0
+  const allToAllsPerStage = epOn ? (2 * nMoe) / pp : 0
+
+  return {
+    setup,
+    pipelineFactor: pp,
+    gemmSecondsPerToken: denseFlops / shards / peak,
+    lmHeadSecondsPerRequest: lmHeadFlops / tp / peak,
+    moeSecondsPerToken: (routedFlops / shards) / peak,
+    weightReadSeconds: (readBytes / bw) * pp,
+    expertReadSecondsPerExpert: expertBytesOnGpuPerExpert / bw,
+    expertShare,
+    attentionSecondsPerPair: attnPair * (1 - slidingFraction),
+    slidingAttentionSecondsPerPair: attnPair * slidingFraction,
+    slidingWindow: m.numSlidingLayers > 0 ? m.slidingWindow : 0,
+    kvReadSecondsPerToken: (kvPerToken * (1 - slidingFraction)) / bw,
+    slidingKvReadSecondsPerToken: (kvPerToken * slidingFraction) / bw,
+    elementwiseSecondsPerToken: ewBytes / pp / bw,
+    allReduceSecondsPerToken: (allReducesPerStage * h * ACTIVATION_BYTES * ringAllReduceFactor(tp)) / link,
+    allReducesPerStep: allReducesPerStage * pp,
+    allToAllSecondsPerToken: (allToAllsPerStage * h * ACTIVATION_BYTES * (ep - 1)) / ep / link,
+    allToAllsPerStep: allToAllsPerStage * pp,
+    // A micro-batch of batch/pp tokens crosses pp−1 stage boundaries per step.
+    ppHandoffSecondsPerToken: pp > 1 ? ((pp - 1) / pp) * ((h * ACTIVATION_BYTES) / link) : 0,
+    ppHandoffsPerStep: pp - 1,
+    // qkv, o, gate_up, down per dense layer; qkv, o, router, the two fused expert GEMMs (+ shared
+    // gate_up/down) per MoE layer, each stage's layers once per micro-batch; lm_head once per micro-batch.
+    gemmKernelsPerStep: 4 * nDense + (5 + (m.numSharedExperts > 0 ? 2 : 0)) * nMoe + pp,
+    layersPerStep: m.numLayers,
+    lowPrecisionGemm: isLowPrecisionGemm(precision),
+  }
+}
+
+// ---- Terms: roofline seconds (or counts) for one step. Coefficient 1 = the datasheet figure. ----
+
+/** Linear layers' FLOPs (non-expert, all new tokens; lm_head for each request) / peak at the weight precision. */
+export const gemmComputeTime = (b: StepTimeBasis, batch: BatchShape): number =>
+  b.gemmSecondsPerToken * batch.numTokens + b.lmHeadSecondsPerRequest * batch.numReqs
+
+/** Routed-expert FLOPs of all new tokens (top-k experts each) / peak. Zero for dense models. */
+export const moeComputeTime = (b: StepTimeBasis, batch: BatchShape): number => b.moeSecondsPerToken * batch.numTokens
+
+/** Non-expert weight bytes on one GPU / HBM bandwidth: read once per stage pass whatever the batch. */
+export const weightReadTime = (b: StepTimeBasis): number => b.weightReadSeconds
+
+/**
+ * Bytes of the routed experts the batch touches / HBM bandwidth. Under uniform routing a batch of n
+ * tokens touches E(1 − (1 − k/E)^n) experts per layer (moeExpertsTouched); each micro-batch reads its own.
+ */
+export const moeExpertWeightTime = (b: StepTimeBasis, batch: BatchShape): number => {
+  if (b.expertReadSecondsPerExpert === 0 || batch.numTokens <= 0) return 0
+  const pp = b.pipelineFactor
+  return moeExpertsTouched(b.setup.model, batch.numTokens / pp) * pp * b.expertReadSecondsPerExpert
+}
+
+/**
+ * Attention FLOPs (QKᵀ and PV) / peak bf16: the prefill chunks' causal work (BatchShape.prefillAttentionWork
+ * query–key pairs) plus one query per decode request over its context. Sliding-window layers see at most
+ * `window` keys per query. Decode attention of GQA models is memory-bound (kvReadTime); its FLOPs
+ * matter for MLA and many-head models.
+ */
+export const attentionComputeTime = (b: StepTimeBasis, batch: BatchShape): number => {
+  const pairs = batch.prefillAttentionWork + batch.decodeContextTokens
+  let t = b.attentionSecondsPerPair * pairs
+  if (b.slidingAttentionSecondsPerPair > 0) {
+    const w = b.slidingWindow
+    const capped = Math.min(batch.prefillAttentionWork, batch.prefillTokens * w) + Math.min(batch.decodeContextTokens, batch.numDecodeReqs * w)
+    t += b.slidingAttentionSecondsPerPair * capped
+  }
+  return t
+}
+
+/**
+ * KV cache bytes read / HBM bandwidth: each decode request reads its whole context, each prefill chunk
+ * its context (cached prefix + itself). Sliding-window layers read at most `window` tokens per request.
+ */
+export const kvReadTime = (b: StepTimeBasis, batch: BatchShape): number => {
+  const tokens = batch.decodeContextTokens + batch.prefillContextTokens
+  let t = b.kvReadSecondsPerToken * tokens
+  if (b.slidingKvReadSecondsPerToken > 0) {
+    const w = b.slidingWindow
+    t += b.slidingKvReadSecondsPerToken * Math.min(tokens, (batch.numDecodeReqs + batch.numPrefillReqs) * w)
+  }
+  return t
+}
+
+/** Norms, residual adds, RoPE and activation: activation bytes touched / HBM bandwidth. */
+export const elementwiseTime = (b: StepTimeBasis, batch: BatchShape): number => b.elementwiseSecondsPerToken * batch.numTokens
+
+/**
+ * TP all-reduce payload time: 2 per layer, numTokens × hidden × 2 bytes each, × 2(tp−1)/tp through one
+ * direction of NVLink (PCIe when the GPU has none). The A800's 400 GB/s NVLink makes this 1.5× the
+ * A100's 600 GB/s. The fixed per-call latency is allReduceCount × a fitted seconds coefficient.
+ */
+export const allReduceTime = (b: StepTimeBasis, batch: BatchShape): number => b.allReduceSecondsPerToken * batch.numTokens
+
+/** All-reduces per step (0 at TP = 1). */
+export const allReduceCount = (b: StepTimeBasis): number => b.allReducesPerStep
+
+/** Expert-parallel dispatch and combine payload time (0 without EP). */
+export const moeAllToAllTime = (b: StepTimeBasis, batch: BatchShape): number => b.allToAllSecondsPerToken * batch.numTokens
+
+/** Dispatches and combines per step. */
+export const moeAllToAllCount = (b: StepTimeBasis): number => b.allToAllsPerStep
+
+/** Activations handed between pipeline stages (16-bit hidden states of every token) over the link. */
+export const ppHandoffTime = (b: StepTimeBasis, batch: BatchShape): number => b.ppHandoffSecondsPerToken * batch.numTokens
+
+/** Stage hand-offs on a step's critical path (pp − 1). */
+export const ppHandoffCount = (b: StepTimeBasis): number => b.ppHandoffsPerStep
+
+/**
+ * PP bubble factor: micro-batches a step is split into, each paying the batch-independent stage costs
+ * (already folded into weightReadTime, the counts and stepCount).
+ */
+export const ppBubbleFactor = (b: StepTimeBasis): number => b.pipelineFactor
+
+/** GEMM kernel launches per step: each has a fixed latency (ramp-up, tail, activation quantization). */
+export const gemmKernelCount = (b: StepTimeBasis): number => b.gemmKernelsPerStep
+
+/**
+ * Layer passes per step: the fixed cost of each layer's non-GEMM kernels (norms, RoPE, attention
+ * launch, activation). vLLM V1 captures CUDA graphs for decode and for mixed batches up to the largest
+ * capture size, so what remains is GPU-side kernel latency; beyond the capture size the eager launches
+ * overlap the large GEMMs they precede. One per-layer cost therefore serves both.
+ */
+export const layerCount = (b: StepTimeBasis): number => b.layersPerStep
+
+/** Scheduler / input preparation / sampling passes per step: one per micro-batch. */
+export const stepCount = (b: StepTimeBasis): number => b.pipelineFactor
+
+/** Requests scheduled this step: per-request CPU work (input prep, sampling, output processing). */
+export const scheduledRequestCount = (batch: BatchShape): number => batch.numReqs
+
+/** Every term of a step by name (allocates; for fitting, tests and reports, not the hot path). */
+export interface StepTerms {
+  readonly gemmComputeTime: number
+  readonly moeComputeTime: number
+  readonly weightReadTime: number
+  readonly moeExpertWeightTime: number
+  readonly attentionComputeTime: number
+  readonly kvReadTime: number
+  readonly elementwiseTime: number
+  readonly allReduceTime: number
+  readonly allReduceCount: number
+  readonly moeAllToAllTime: number
+  readonly moeAllToAllCount: number
+  readonly ppHandoffTime: number
+  readonly ppHandoffCount: number
+  readonly gemmKernelCount: number
+  readonly layerCount: number
+  readonly stepCount: number
+  readonly scheduledRequestCount: number
+}
+
+export const stepTerms = (b: StepTimeBasis, batch: BatchShape): StepTerms => ({
+  gemmComputeTime: gemmComputeTime(b, batch),
+  moeComputeTime: moeComputeTime(b, batch),
+  weightReadTime: weightReadTime(b),
+  moeExpertWeightTime: moeExpertWeightTime(b, batch),
+  attentionComputeTime: attentionComputeTime(b, batch),
+  kvReadTime: kvReadTime(b, batch),
+  elementwiseTime: elementwiseTime(b, batch),
+  allReduceTime: allReduceTime(b, batch),
+  allReduceCount: allReduceCount(b),
+  moeAllToAllTime: moeAllToAllTime(b, batch),
+  moeAllToAllCount: moeAllToAllCount(b),
+  ppHandoffTime: ppHandoffTime(b, batch),
+  ppHandoffCount: ppHandoffCount(b),
+  gemmKernelCount: gemmKernelCount(b),
+  layerCount: layerCount(b),
+  stepCount: stepCount(b),
+  scheduledRequestCount: scheduledRequestCount(batch),
+})

@@ -1,0 +1,89 @@
+// The compact human-readable form of a simulation result (what `simulate` prints without --json).
+import type { SimSummary } from "../sim/summary.ts"
+
+const num = (s: SimSummary, k: string): number => {
+  const v = s[k]
+  return typeof v === "number" ? v : Number.NaN
+}
+
+const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : "-")
+
+const pad = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
+  const widths: number[] = []
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)))
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")).join("\n")
+}
+
+export const formatSummaryTable = (s: SimSummary, title: string): string => {
+  const cfg = (s.config ?? {}) as Record<string, unknown>
+  const lines: string[] = []
+  lines.push(`${title}`)
+  const describe = [
+    `${String(cfg.model ?? "?")} on ${String(cfg.replicas ?? 1)}× ${String(cfg.tp ?? 1) === "1" ? "" : `TP${String(cfg.tp)} `}${String(cfg.gpu ?? "?")} (${String(cfg.precision ?? "")})`,
+    `max_num_seqs ${String(cfg.max_num_seqs)}, max_num_batched_tokens ${String(cfg.max_num_batched_tokens)}, num_gpu_blocks ${String(cfg.num_gpu_blocks)} (${String(cfg.num_gpu_blocks_source ?? "")}), step time: ${String(cfg.step_time_model)}`,
+  ]
+  lines.push(...describe.map((d) => `  ${d}`))
+  for (const n of (cfg.notes as ReadonlyArray<string> | undefined) ?? []) lines.push(`  note: ${n}`)
+  lines.push("")
+  lines.push(
+    pad([
+      ["requests", "completed", "failed", "duration s", "req/s", "out tok/s", "total tok/s"],
+      [
+        "",
+        String(num(s, "completed")),
+        String(num(s, "failed")),
+        fmt(num(s, "duration")),
+        fmt(num(s, "request_throughput"), 3),
+        fmt(num(s, "output_throughput"), 1),
+        fmt(num(s, "total_token_throughput"), 1),
+      ],
+    ]),
+  )
+  lines.push("")
+  const metricRow = (label: string, key: string): string[] => [
+    label,
+    fmt(num(s, `mean_${key}_ms`)),
+    fmt(num(s, `median_${key}_ms`)),
+    fmt(num(s, `p90_${key}_ms`)),
+    fmt(num(s, `p99_${key}_ms`)),
+  ]
+  lines.push(
+    pad([
+      ["latency (ms)", "mean", "median", "p90", "p99"],
+      metricRow("TTFT", "ttft"),
+      metricRow("TPOT", "tpot"),
+      metricRow("ITL", "itl"),
+      metricRow("E2E", "e2el"),
+    ]),
+  )
+  lines.push("")
+  const extra = [
+    `queue time mean ${fmt(num(s, "mean_queue_time_ms"))} ms`,
+    `batch mean ${fmt(num(s, "mean_batch_size"), 1)} (max ${num(s, "max_batch_size")})`,
+    `KV usage mean ${fmt(100 * num(s, "mean_kv_cache_usage"), 1)}% (max ${fmt(100 * num(s, "max_kv_cache_usage"), 1)}%)`,
+    `preemptions ${num(s, "num_preemptions")}`,
+    `prefix cache hit rate ${fmt(100 * num(s, "prefix_cache_hit_rate"), 1)}%`,
+  ]
+  if (s.request_goodput !== undefined) extra.push(`goodput ${fmt(num(s, "request_goodput"), 3)} req/s`)
+  lines.push(`  ${extra.join(" · ")}`)
+  const rejected = s.rejected as Record<string, number> | undefined
+  if (rejected !== undefined) for (const [reason, n] of Object.entries(rejected)) lines.push(`  rejected ${n}: ${reason}`)
+  const stages = s.stages as ReadonlyArray<Record<string, number>> | undefined
+  if (stages !== undefined) {
+    lines.push("")
+    lines.push(
+      pad([
+        ["stage", "completed", "req/s", "TTFT mean", "TPOT mean", "E2E mean"],
+        ...stages.map((st) => [
+          String(st.stage),
+          String(st.completed),
+          fmt(st.request_throughput ?? Number.NaN, 3),
+          fmt(st.mean_ttft_ms ?? Number.NaN),
+          fmt(st.mean_tpot_ms ?? Number.NaN),
+          fmt(st.mean_e2el_ms ?? Number.NaN),
+        ]),
+      ]),
+    )
+  }
+  return lines.join("\n")
+}

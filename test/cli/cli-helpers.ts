@@ -1,0 +1,16 @@
+// Runs the real CLI (bin/servesim.js) in a child process, as a user would.
+import { spawnSync } from "node:child_process"
+import { fileURLToPath } from "node:url"
+
+export const repoRoot = fileURLToPath(new URL("../../", import.meta.url))
+
+export interface CliRun {
+  status: number | null
+  stdout: string
+  stderr: string
+}
+
+export const runCli = (args: ReadonlyArray<string>, timeoutMs = 120_000): CliRun => {
+  const r = spawnSync(process.execPath, ["bin/servesim.js", ...args], { cwd: repoRoot, encoding: "utf8", timeout: timeoutMs })
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+}
