@@ -64,6 +64,8 @@ export interface MeasuredPoint {
   readonly gpu?: string
   readonly tp?: number
   readonly pp?: number
+  /** "agg" = one aggregated engine (table sources). */
+  readonly mode?: string
   /** "random-fixed" (every request isl in / osl out) or a workload spec path (table sources). */
   readonly workload?: string
   /** Mean input tokens per request (exact for fixed-length workloads). */
@@ -451,6 +453,7 @@ export const parseMeasurementCsv = (text: string, name: string): MeasuredSet | s
       gpu: str("gpu"),
       tp: num("tp"),
       pp: num("pp"),
+      mode: str("mode"),
       workload: str("workload"),
       isl: isl ?? Number.NaN,
       osl: osl ?? Number.NaN,
@@ -561,6 +564,7 @@ export const settingKey = (p: MeasuredPoint): string =>
     p.gpu ?? "",
     p.tp ?? "",
     p.pp ?? "",
+    p.mode ?? "",
     p.workload ?? "",
     Math.round(p.isl),
     Math.round(p.osl),

@@ -208,7 +208,6 @@ export const fitMaxRoofline = (input: MaxFitInput, maxIterations = 100): MaxFitR
   const n = input.y.length
   const nc = (input.compute[0] ?? []).length
   const nm = (input.memory[0] ?? []).length
-  const nf = (input.fixed[0] ?? []).length
   const solve = (computeBound: ReadonlyArray<boolean>): MaxFitResult => {
     const rows: number[][] = []
     for (let i = 0; i < n; i++) {

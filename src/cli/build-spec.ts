@@ -2,6 +2,7 @@
 // KV capacity, the step-time model, the workload, policy and router. Reads the files a scenario
 // names (model config, GPU JSON, workload spec, trace, policy module, calibrated profile).
 import { Effect } from "effect"
+import { existsSync } from "node:fs"
 import { pathToFileURL } from "node:url"
 import { resolve as resolvePath } from "node:path"
 import { lookupGpu, parseGpuJson } from "../hw/gpus.ts"
@@ -40,7 +41,8 @@ export interface ResolvedScenario {
   readonly makeWorkload: (seed: string | number) => { workload: Workload; stageCount: number }
 }
 
-const isFile = (s: string): boolean => s.endsWith(".json") || s.includes("/")
+/** A model or GPU argument names a file when it ends in .json or exists on disk (HF ids contain "/"). */
+const isFile = (s: string): boolean => s.endsWith(".json") || existsSync(s)
 
 const resolveModel = (id: string): Effect.Effect<ModelProfile, InputError | FileError> =>
   Effect.gen(function* () {
@@ -108,7 +110,7 @@ const workloadFactory = (
       const spec = parseSharedPrefixSpec(yield* parseStructured(yield* readText(path), path))
       if (typeof spec === "string") return yield* new InputError({ message: `workload.file ${path}: ${spec}` })
       const stages = w.fileStages
-      return (seed) => {
+      return (seed: string | number) => {
         const wl = sharedPrefixWorkload(spec, {
           seed,
           ...(numRequests !== undefined ? { numRequests } : {}),
@@ -136,7 +138,7 @@ const workloadFactory = (
     if (!openLoop) {
       const concurrency = w.concurrency ?? 32
       const n = numRequests ?? 1000
-      return (seed) => ({ workload: closedLoopWorkload({ seed, concurrency, numRequests: n, ...common }), stageCount: 1 })
+      return (seed: string | number) => ({ workload: closedLoopWorkload({ seed, concurrency, numRequests: n, ...common }), stageCount: 1 })
     }
     let arrival: ArrivalSpec
     if (w.arrival !== undefined) {
@@ -149,7 +151,7 @@ const workloadFactory = (
     if (arrival.kind !== "stages" && numRequests === undefined && w.rate === undefined)
       return yield* new InputError({ message: "workload.numRequests: required for this arrival process" })
     const n = arrival.kind === "stages" ? numRequests : (numRequests ?? 1000)
-    return (seed) => ({
+    return (seed: string | number) => ({
       workload: openLoopWorkload({ seed, arrival, ...(n !== undefined ? { numRequests: n } : {}), ...common }),
       stageCount,
     })

@@ -109,7 +109,7 @@ export const costReport = (flags: CostFlags): Effect.Effect<CostReport, InputErr
     if (invalid !== undefined) return yield* new InputError({ message: invalid })
     const breakdown = hourlyCost(inputs)
     return {
-      gpu,
+      gpu: facts?.id ?? gpu,
       ...(facts === undefined ? {} : { name: facts.name }),
       inputs,
       breakdown,
@@ -140,7 +140,7 @@ export const formatCostReport = (r: CostReport): string => {
     lines.push(`  maintenance   ${money(b.maintenance)}   P·m/8760 = ${num(i.purchasePrice)}·${num(i.maintenanceRate)}/8760`)
   }
   lines.push(`  total         ${money(b.total)} per GPU-hour`)
-  if (r.count > 1) lines.push(`  ×${r.count} GPUs      ${money(r.totalPerHour)} per hour`)
+  if (r.count > 1) lines.push(`  ${`×${r.count} GPUs`.padEnd(14)}${money(r.totalPerHour)} per hour`)
   if (r.cloudReference !== undefined)
     lines.push(`  cloud reference: $${r.cloudReference.usdPerGpuHour}/GPU-h (${r.cloudReference.source})`)
   const sourceEntries = Object.entries(r.sources)

@@ -14,6 +14,8 @@ program
 const commands: ReadonlyArray<() => Promise<{ register: (p: Command) => void }>> = [
   // one line per command file
   () => import("./simulate.ts"),
+  () => import("./cost.ts"),
+  () => import("./report.ts"),
 ]
 for (const load of commands) (await load()).register(program)
 

@@ -129,7 +129,10 @@ export const mergeScenario = (base: Record<string, unknown>, over: Record<string
   for (const [k, v] of Object.entries(over)) {
     if (v === undefined) continue
     const b = out[k]
-    out[k] = isPlainObject(b) && isPlainObject(v) ? mergeScenario(b, v) : v
+    if (isPlainObject(v)) {
+      const merged = mergeScenario(isPlainObject(b) ? b : {}, v)
+      if (Object.keys(merged).length > 0) out[k] = merged
+    } else out[k] = v
   }
   return out
 }

@@ -165,7 +165,12 @@ export const analyzeSweep = (
   const drafts: Draft[] = []
   for (const [index, input] of inputs.entries()) {
     const id = `p${String(index + 1).padStart(inputs.length >= 100 ? 3 : 2, "0")}`
-    if (input.runs.length === 0) return { ok: false, error: `point ${id} (${seriesKey(input.config)}) has no runs` }
+    const where = `point ${id} (${seriesKey(input.config)})`
+    if (input.runs.length === 0) return { ok: false, error: `${where} has no runs` }
+    if (!(Number.isFinite(input.config.numGpus) && input.config.numGpus > 0))
+      return { ok: false, error: `${where}: numGpus must be > 0, got ${input.config.numGpus}` }
+    if (!(Number.isFinite(input.config.load.value) && input.config.load.value > 0))
+      return { ok: false, error: `${where}: load must be > 0, got ${input.config.load.value}` }
     const gpuCost = gpuCosts.get(input.config.gpu)
     if (gpuCost === undefined) return { ok: false, error: `no cost model for ${input.config.gpu}` }
     const gpuHour = gpuCost.breakdown.total

@@ -1,6 +1,7 @@
 // Purchase prices, board power and a reference cloud rate per GPU, keyed by the ids of src/hw/gpus.ts.
 // Street prices move fast and vary by market; every figure names its source (details and more data
 // points in /work/shared/data/facts/gpus.json and /work/shared/notes/economics.md §3). Pure data.
+import { lookupGpu } from "../hw/gpus.ts"
 
 export interface SourcedValue {
   readonly value: number
@@ -12,7 +13,7 @@ export interface GpuPriceFacts {
   readonly name: string
   /** USD per card. */
   readonly purchasePrice: SourcedValue
-  /** Board power in watts (TDP); the cost model's kW default. Should agree with lookupGpu(id).tdpWatts. */
+  /** Board power in watts (TDP); the cost model's kW default. Equal to lookupGpu(id).tdpWatts (tested). */
   readonly boardPowerWatts: SourcedValue
   /** One on-demand USD per GPU-hour for comparison; absent where no stored source has one. */
   readonly cloudReference?: SourcedValue
@@ -54,6 +55,16 @@ export const GPU_PRICES: Readonly<Record<string, GpuPriceFacts>> = {
     boardPowerWatts: { value: 400, source: A100_DATASHEET_TDP },
     cloudReference: { value: 2.7, source: COREWEAVE_2026 },
   },
+  "a100-pcie": {
+    id: "a100-pcie",
+    name: "NVIDIA A100 80GB PCIe",
+    purchasePrice: { value: 15000, source: `${BOKE_2023} (form factor unspecified); aitooldiscovery.com: new A100 80GB $8k-15k` },
+    boardPowerWatts: { value: 300, source: "NVIDIA A100 80GB PCIe datasheet: 300 W" },
+    cloudReference: {
+      value: 3.673,
+      source: "datareceipts/data-receipts 109-gpu-pricing (retrieved 2026-11-09): Azure NC24ads_A100_v4, 1x A100 PCIe 80GB $3.673/h",
+    },
+  },
   "h100-sxm": {
     id: "h100-sxm",
     name: "NVIDIA H100 SXM5 80GB",
@@ -83,6 +94,16 @@ export const GPU_PRICES: Readonly<Record<string, GpuPriceFacts>> = {
         "caihuicloud.com/news/info/10879.html (Caixin, Oct 2023): single H800 ¥350k-400k via intermediaries; midpoint ¥375k at ¥6.92/$ (the rate implied by the Jun-2023 boke.042.cn A800 quote)",
     },
     boardPowerWatts: { value: 700, source: "H800 SXM = H100 SXM with NVLink 400 GB/s; 700 W (gpus.json h800-sxm)" },
+  },
+  "h800-pcie": {
+    id: "h800-pcie",
+    name: "NVIDIA H800 PCIe 80GB",
+    purchasePrice: {
+      value: 54000,
+      source:
+        "caihuicloud.com/news/info/10879.html (Caixin, Oct 2023): single H800 ¥350k-400k (form factor unspecified); midpoint at ¥6.92/$",
+    },
+    boardPowerWatts: { value: 350, source: "H800 PCIe = H100 PCIe power envelope, 350 W (gpus.json h800-pcie)" },
   },
   "h200-sxm": {
     id: "h200-sxm",
@@ -121,4 +142,5 @@ export const GPU_PRICES: Readonly<Record<string, GpuPriceFacts>> = {
 
 export const GPU_PRICE_IDS: ReadonlyArray<string> = Object.keys(GPU_PRICES)
 
-export const lookupGpuPrice = (id: string): GpuPriceFacts | undefined => GPU_PRICES[id]
+/** Prices by GPU id or any alias src/hw/gpus.ts knows ("a800", "A800-SXM4-80GB", …). */
+export const lookupGpuPrice = (id: string): GpuPriceFacts | undefined => GPU_PRICES[lookupGpu(id)?.id ?? id]

@@ -10,7 +10,8 @@
 //
 //   step = max(gemmCompute·gemmComputeTime + moeCompute·moeComputeTime,
 //              weightRead·weightReadTime + moeExpertWeight·moeExpertWeightTime)
-//        + attentionCompute·attentionComputeTime + kvRead·kvReadTime + elementwise·elementwiseTime
+//        + attentionCompute·attentionComputeTime + kvRead·kvReadTime + attentionPerSlot·attentionSlotCount
+//        + elementwise·elementwiseTime
 //        + allReduceLatency·allReduceCount + allReduceBandwidth·allReduceTime
 //        + moeAllToAllLatency·moeAllToAllCount + moeAllToAllBandwidth·moeAllToAllTime
 //        + ppHandoffLatency·ppHandoffCount + ppHandoffBandwidth·ppHandoffTime
@@ -46,6 +47,8 @@ export interface StepTimeCoefficients {
   readonly attentionCompute: number
   /** × kvReadTime (paged decode attention). */
   readonly kvRead: number
+  /** Seconds per (request, KV head, layer) walked by the attention kernel. */
+  readonly attentionPerSlot: number
   /** × elementwiseTime. */
   readonly elementwise: number
   /** Seconds per all-reduce call. */
@@ -75,6 +78,7 @@ export const COEFFICIENT_NAMES: ReadonlyArray<keyof StepTimeCoefficients> = [
   "moeExpertWeight",
   "attentionCompute",
   "kvRead",
+  "attentionPerSlot",
   "elementwise",
   "allReduceLatency",
   "allReduceBandwidth",
@@ -98,6 +102,7 @@ export const unitCoefficients: StepTimeCoefficients = {
   moeExpertWeight: 1,
   attentionCompute: 1,
   kvRead: 1,
+  attentionPerSlot: 0,
   elementwise: 1,
   allReduceLatency: 0,
   allReduceBandwidth: 1,
@@ -172,7 +177,7 @@ export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): Fol
       (low ? c.gemmKernelLatencyLowPrecision : c.gemmKernelLatency) * b.gemmKernelsPerStep +
       c.layerLaunch * b.layersPerStep +
       c.stepOverhead * b.pipelineFactor,
-    perRequest: c.perRequestStepOverhead,
+    perRequest: c.perRequestStepOverhead + c.attentionPerSlot * b.attentionSlotsPerRequest,
   }
 }
 

@@ -16,6 +16,7 @@ export interface ChartSpec {
 type Row = Record<string, string | number | boolean | null>
 
 const WIDTH = 560
+const SATURATION_COLOR = "#111"
 const HEIGHT = 300
 const MAX_TIMELINE_SAMPLES = 400
 const MAX_TIMELINES = 8
@@ -107,19 +108,19 @@ const loadChart = (
       {
         name: "saturation",
         transform: [{ filter: "datum.saturation" }],
-        mark: { type: "point", shape: "diamond", size: 260, strokeWidth: 2.5, filled: false, color: "#d62728" },
+        mark: { type: "point", shape: "diamond", size: 260, strokeWidth: 2.5, filled: false, color: SATURATION_COLOR },
         encoding: { x, y },
       },
       {
         name: "saturation_rule",
         transform: [{ filter: "datum.saturation" }],
-        mark: { type: "rule", strokeDash: [2, 3], color: "#d62728" },
+        mark: { type: "rule", strokeDash: [2, 3], color: SATURATION_COLOR },
         encoding: { x },
       },
       {
         name: "saturation_label",
         transform: [{ filter: "datum.saturation" }],
-        mark: { type: "text", align: "left", dx: 8, dy: -10, color: "#d62728", fontWeight: "bold" },
+        mark: { type: "text", align: "left", dx: 8, dy: -10, color: SATURATION_COLOR, fontWeight: "bold" },
         encoding: { x, y, text: { value: "saturation" } },
       },
       ...(threshold === undefined
@@ -145,7 +146,7 @@ const loadChart = (
   return {
     id,
     title,
-    caption: `${caption}${saturated.length > 0 ? " The red diamond and dotted line mark each configuration's saturation point." : " No configuration saturated within the sweep."}`,
+    caption: `${caption}${saturated.length > 0 ? " The black diamond and dotted line mark each configuration's saturation point." : " No configuration saturated within the sweep."}`,
     spec,
     pointCount: rows.length,
   }

@@ -247,7 +247,7 @@ dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px}dl.kv dt{f
 figure.chart{margin:0;border:1px solid #e3e3e3;border-radius:6px;padding:10px;background:#fff;break-inside:avoid}
 figure.chart .plot svg{max-width:100%;height:auto;display:block}figcaption{font-size:.85em;color:#555;margin-top:4px}
 .badge{display:inline-block;border-radius:3px;padding:0 5px;font-size:.8em;color:#fff;white-space:nowrap}
-.opt{background:#ff7f0e}.sat{background:#d62728}.sla{background:#6a3d9a}.par{background:#222}.miss{background:#999}
+.opt{background:#ff7f0e}.sat{background:#111}.sla{background:#6a3d9a}.par{background:#4c78a8}.miss{background:#999}
 details{font-size:.85em}code{background:#f4f4f4;padding:0 3px}
 `
 

@@ -114,6 +114,8 @@ describe("analyzeSweep", () => {
     const unknown = analyzeSweep([{ ...paperLike[0]!, config: { ...config(8), gpu: "tpu-v9" } }])
     expect(unknown).toEqual({ ok: false, error: 'no price for GPU "tpu-v9"; give a cost model for it' })
     expect(analyzeSweep([])).toEqual({ ok: false, error: "sweep has no points" })
+    const zero = analyzeSweep([{ ...paperLike[0]!, config: { ...config(8), numGpus: 0 } }])
+    expect(zero).toEqual({ ok: false, error: "point p01 (a800-sxm×0 tp2 concurrency): numGpus must be > 0, got 0" })
   })
 
   test("series are split by everything but the load", () => {

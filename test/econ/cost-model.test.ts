@@ -7,7 +7,8 @@ import {
   validateCostInputs,
   type OwnedCostInputs,
 } from "../../src/econ/cost-model.ts"
-import { GPU_PRICE_IDS, GPU_PRICES } from "../../src/econ/gpu-prices.ts"
+import { GPU_PRICE_IDS, GPU_PRICES, lookupGpuPrice } from "../../src/econ/gpu-prices.ts"
+import { builtinGpuIds, lookupGpu } from "../../src/hw/gpus.ts"
 
 const owned = (i: OwnedCostInputs) => ({ kind: "owned" as const, ...i })
 
@@ -75,6 +76,8 @@ describe("price table", () => {
         "a800-sxm",
         "a800-pcie",
         "a100-sxm",
+        "a100-pcie",
+        "h800-pcie",
         "h100-sxm",
         "h100-pcie",
         "h800-sxm",
@@ -96,6 +99,15 @@ describe("price table", () => {
       for (const s of Object.values(sources)) expect(s.length).toBeGreaterThan(10)
     }
     expect(defaultOwnedInputs("no-such-gpu")).toBeUndefined()
+  })
+
+  test("every built-in GPU has a price, board power equals its profile's TDP, aliases resolve", () => {
+    expect([...GPU_PRICE_IDS].sort()).toEqual(builtinGpuIds().sort())
+    for (const id of GPU_PRICE_IDS) {
+      expect(GPU_PRICES[id]?.boardPowerWatts.value, id).toBe(lookupGpu(id)?.tdpWatts)
+    }
+    expect(lookupGpuPrice("A800")?.id).toBe("a800-sxm")
+    expect(defaultOwnedInputs("rtx4090")?.purchasePrice).toBe(1599)
   })
 })
 

@@ -7,7 +7,7 @@
 //   RUN_DIR/metrics/<point>.jsonl       /metrics samples (ScrapeRecord) taken about once a second
 //   RUN_DIR/points/<point>.summary.json the point's summary (vllm bench field names) when the point ends
 //
-// A planned request is identified by (point, index, warmup). A kill -9 can leave a half-written last
+// A measured request is identified by (point, index); a warm-up by (point, index, session). A kill -9 can leave a half-written last
 // line: readers discard it, and reopening for --resume cuts it off before appending.
 import * as fs from "node:fs"
 import * as fsp from "node:fs/promises"
@@ -126,8 +126,9 @@ const decodeManifest = Schema.decodeUnknownExit(ManifestSchema)
 /** File-system-safe point id (ids are already like "concurrency-4" / "rate-2.5"). */
 export const safePointName = (point: string): string => point.replace(/[^A-Za-z0-9._-]/g, "_")
 
-export const requestKey = (r: Pick<RequestRecord, "point" | "index" | "warmup">): string =>
-  `${r.point}#${r.warmup ? "w" : ""}${r.index}`
+/** Identity of a planned request: (point, index) for measured ones; warm-ups are re-sent per session. */
+export const requestKey = (r: Pick<RequestRecord, "point" | "index" | "warmup" | "session">): string =>
+  r.warmup ? `${r.point}#w${r.index}@${r.session}` : `${r.point}#${r.index}`
 
 export interface JsonlParse<A> {
   readonly values: ReadonlyArray<A>
@@ -213,7 +214,7 @@ export interface DedupResult {
   readonly duplicates: number
 }
 
-/** Keeps the first record of each (point, index, warmup). */
+/** Keeps the first record of each requestKey. */
 export const dedupRecords = (records: ReadonlyArray<RequestRecord>): DedupResult => {
   const seen = new Set<string>()
   const out: RequestRecord[] = []

@@ -359,7 +359,7 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
         index: task.index,
         warmup: task.warmup,
         session: ctx.session,
-        intendedAt: Math.min(intendedAt, outcome.sentAt),
+        intendedAt,
         ...outcome,
         promptTokensRequested: plan.isl,
         promptWords: words,
@@ -403,8 +403,10 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
     const sem = cap > 0 ? Semaphore.makeUnsafe(cap) : undefined
     yield* Effect.forEach(tasks, (task) =>
       Effect.gen(function*() {
-        const wait = task.offsetMs - (performance.now() - t0)
-        if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
+        // Timers fire on a 1 ms clock and can be early against performance.now(): sleep until due.
+        for (let wait = task.offsetMs - (performance.now() - t0); wait > 0; wait = task.offsetMs - (performance.now() - t0)) {
+          yield* Effect.sleep(Duration.millis(wait))
+        }
         const run = exec(task, epoch0 + task.offsetMs)
         yield* sem === undefined ? run : sem.withPermits(1)(run)
       }), { concurrency: "unbounded", discard: true })

@@ -1,0 +1,85 @@
+// The shipped step-time coefficients (coefficients.json, written by `npm run fit-defaults`) and the
+// default step-time model built from them. A GPU of a generation without kernel data borrows another
+// generation's coefficients but keeps its own datasheet figures: an A800 is predicted with the A100
+// (ampere) efficiencies and its own 400 GB/s NVLink, so only its all-reduce payload time differs.
+import data from "./coefficients.json" with { type: "json" }
+import { checkCoefficients, physicsStepTime, type StepTimeCoefficients } from "./physics-step-time.ts"
+import type { HardwareSetup } from "./step-time-terms.ts"
+import type { GpuProfile, KvCacheDtype, ModelProfile, Parallelism, Precision, RequestOverheads, StepTimeModel } from "./types.ts"
+
+export interface DatasetFitError {
+  readonly dataset: string
+  readonly generation: string
+  readonly points: number
+  /** Median |predicted − measured| / measured, %. */
+  readonly medianAbsPercentError: number
+  /** true: the dataset set coefficients; false: a held-out check. */
+  readonly fitted: boolean
+}
+
+export interface GenerationCoefficients {
+  /** GPUs whose kernel timings the coefficients were fitted on. */
+  readonly fittedOn: ReadonlyArray<string>
+  readonly coefficients: StepTimeCoefficients
+}
+
+/** Shape of coefficients.json. */
+export interface CoefficientsFile {
+  readonly kind: "servesim-default-coefficients"
+  readonly version: 1
+  readonly generated: string
+  readonly generations: Readonly<Record<string, GenerationCoefficients>>
+  /** Generations without kernel data → the generation whose coefficients they use. */
+  readonly generationFallback: Readonly<Record<string, string>>
+  readonly overheads: RequestOverheads
+  readonly fit: ReadonlyArray<DatasetFitError>
+}
+
+const load = (raw: unknown): CoefficientsFile => {
+  const f = raw as CoefficientsFile
+  if (f.kind !== "servesim-default-coefficients" || f.version !== 1) throw new Error("coefficients.json: unexpected kind or version")
+  for (const [g, c] of Object.entries(f.generations)) {
+    const bad = checkCoefficients(c.coefficients)
+    if (bad !== undefined) throw new Error(`coefficients.json ${g}: ${bad}`)
+  }
+  return f
+}
+
+export const defaultCoefficientsFile: CoefficientsFile = load(data)
+
+/** The generation whose fitted coefficients a GPU uses. */
+export const coefficientGeneration = (gpu: GpuProfile, file: CoefficientsFile = defaultCoefficientsFile): string => {
+  if (file.generations[gpu.generation] !== undefined) return gpu.generation
+  const fallback = file.generationFallback[gpu.generation]
+  if (fallback !== undefined && file.generations[fallback] !== undefined) return fallback
+  const first = Object.keys(file.generations).sort()[0]
+  if (first === undefined) throw new Error("coefficients.json has no generations")
+  return first
+}
+
+export const defaultCoefficients = (gpu: GpuProfile, file: CoefficientsFile = defaultCoefficientsFile): StepTimeCoefficients =>
+  (file.generations[coefficientGeneration(gpu, file)] as GenerationCoefficients).coefficients
+
+export const defaultOverheads: RequestOverheads = defaultCoefficientsFile.overheads
+
+/** The physics step-time model with the shipped coefficients of the GPU's generation. */
+export function defaultStepTime(setup: HardwareSetup): StepTimeModel
+export function defaultStepTime(model: ModelProfile, gpu: GpuProfile, precision: Precision, kvCacheDtype: KvCacheDtype, par: Parallelism): StepTimeModel
+export function defaultStepTime(
+  a: HardwareSetup | ModelProfile,
+  gpu?: GpuProfile,
+  precision?: Precision,
+  kvCacheDtype?: KvCacheDtype,
+  par?: Parallelism,
+): StepTimeModel {
+  const setup: HardwareSetup =
+    "model" in a ? a : { model: a, gpu: gpu as GpuProfile, precision: precision as Precision, kvCacheDtype: kvCacheDtype as KvCacheDtype, par: par as Parallelism }
+  const gen = coefficientGeneration(setup.gpu)
+  const s = setup
+  return physicsStepTime({
+    ...setup,
+    coefficients: defaultCoefficients(setup.gpu),
+    overheads: defaultOverheads,
+    name: `default-${gen}(${s.model.id} on ${s.par.tp * s.par.pp}x${s.gpu.id} ${s.precision} kv=${s.kvCacheDtype} tp=${s.par.tp} pp=${s.par.pp} ep=${s.par.ep})`,
+  })
+}

@@ -1,0 +1,406 @@
+// End to end: the probe against a tiny fake vLLM written here with node:http on 127.0.0.1 (ephemeral
+// port, bounded request count). It streams SSE with continuous usage and misbehaves on purpose for some
+// request indices: HTTP 500 with vLLM's error body, an error chunk inside a 200 stream, a dropped
+// connection. (The full twin server is a separate piece of work.)
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, appendFileSync } from "node:fs"
+import http from "node:http"
+import type { AddressInfo } from "node:net"
+import { tmpdir } from "node:os"
+import path from "node:path"
+import { Effect, Exit, Fiber, Redacted } from "effect"
+import { FetchHttpClient } from "effect/http"
+import { afterEach, describe, expect, it } from "vitest"
+import { measuredPointsFromRunDir } from "../../../src/calibrate/measurements.ts"
+import { readRunDir, requestKey, requestsPath, summaryPath } from "../../../src/calibrate/probe/run-dir.ts"
+import { arrivalOffsetsMs, remainingTasks, resumeProbe, startProbe } from "../../../src/calibrate/probe/runner.ts"
+import type { ProbePlan } from "../../../src/calibrate/probe/runner.ts"
+
+type Behaviour = "ok" | "500" | "errchunk" | "drop"
+
+interface Fake {
+  readonly url: string
+  /** x-request-id of every completion request received (undefined for the probe's calibration requests). */
+  readonly completions: Array<string | undefined>
+  readonly authHeaders: Array<string | undefined>
+  connections: number
+  readonly close: () => Promise<void>
+}
+
+/** Index and warm-up flag from the probe's request id `servesim-<tag>-s<session>-<point>-<w?><index>`. */
+const parseId = (id: string | undefined) => {
+  const m = id === undefined ? null : /-s(\d+)-(.+)-(w?)(\d+)$/.exec(id)
+  return m === null ? undefined : { session: Number(m[1]), point: m[2]!, warmup: m[3] === "w", index: Number(m[4]) }
+}
+
+/** Measured requests misbehave by index: 3 → HTTP 500, 5 → error chunk, 7 → dropped connection (mod 10). */
+const byIndex = (id: string | undefined): Behaviour => {
+  const p = parseId(id)
+  if (p === undefined || p.warmup) return "ok"
+  return p.index % 10 === 3 ? "500" : p.index % 10 === 5 ? "errchunk" : p.index % 10 === 7 ? "drop" : "ok"
+}
+
+const startFake = (options: {
+  readonly behaviour?: (id: string | undefined) => Behaviour
+  readonly tokenDelayMs?: number
+  readonly maxRequests?: number
+  readonly apiKey?: string
+}): Promise<Fake> => {
+  const behaviour = options.behaviour ?? (() => "ok")
+  const delay = options.tokenDelayMs ?? 2
+  const maxRequests = options.maxRequests ?? 500
+  let running = 0
+  let promptTotal = 0
+  let genTotal = 0
+  let steps = 0
+  const fake: Fake = {
+    url: "",
+    completions: [],
+    authHeaders: [],
+    connections: 0,
+    close: async () => undefined
+  }
+  const metricsPage = () =>
+    [
+      "# HELP vllm:num_requests_running Number of requests in model execution batches.",
+      "# TYPE vllm:num_requests_running gauge",
+      `vllm:num_requests_running{engine="0",model_name="fake"} ${running}.0`,
+      "# TYPE vllm:num_requests_waiting gauge",
+      `vllm:num_requests_waiting{engine="0",model_name="fake"} 0.0`,
+      "# TYPE vllm:kv_cache_usage_perc gauge",
+      `vllm:kv_cache_usage_perc{engine="0",model_name="fake"} ${running / 100}`,
+      "# TYPE vllm:prompt_tokens_total counter",
+      `vllm:prompt_tokens_total{engine="0",model_name="fake"} ${promptTotal}.0`,
+      "# TYPE vllm:generation_tokens_total counter",
+      `vllm:generation_tokens_total{engine="0",model_name="fake"} ${genTotal}.0`,
+      "# TYPE vllm:num_preemptions_total counter",
+      `vllm:num_preemptions_total{engine="0",model_name="fake"} 0.0`,
+      "# TYPE vllm:iteration_tokens_total histogram",
+      `vllm:iteration_tokens_total_bucket{engine="0",le="1.0",model_name="fake"} ${steps}.0`,
+      `vllm:iteration_tokens_total_bucket{engine="0",le="+Inf",model_name="fake"} ${steps}.0`,
+      `vllm:iteration_tokens_total_count{engine="0",model_name="fake"} ${steps}.0`,
+      `vllm:iteration_tokens_total_sum{engine="0",model_name="fake"} ${steps}.0`,
+      "# TYPE vllm:cache_config_info gauge",
+      `vllm:cache_config_info{block_size="16",engine="0",num_cpu_blocks="None",num_gpu_blocks="1234"} 1.0`
+    ].join("\n")
+
+  const server = http.createServer((req, res) => {
+    let body = ""
+    req.on("data", (c: Buffer) => (body += c.toString("utf8")))
+    req.on("end", () => {
+      if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+        res.writeHead(401, { "content-type": "application/json" })
+        res.end(JSON.stringify({ error: { message: "Unauthorized", type: "AuthenticationError", param: null, code: 401 } }))
+        return
+      }
+      if (req.method === "GET" && req.url === "/v1/models") {
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end(JSON.stringify({ object: "list", data: [{ id: "fake-model", object: "model", root: "fake-model", max_model_len: 4096 }] }))
+        return
+      }
+      if (req.method === "GET" && req.url === "/version") {
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end(JSON.stringify({ version: "0.0.0-fake" }))
+        return
+      }
+      if (req.method === "GET" && req.url === "/metrics") {
+        res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" })
+        res.end(metricsPage())
+        return
+      }
+      const chat = req.url === "/v1/chat/completions"
+      if (req.method !== "POST" || (req.url !== "/v1/completions" && !chat)) {
+        res.writeHead(404)
+        res.end()
+        return
+      }
+      const id = req.headers["x-request-id"]
+      const rid = Array.isArray(id) ? id[0] : id
+      fake.completions.push(rid)
+      fake.authHeaders.push(req.headers.authorization)
+      if (fake.completions.length > maxRequests) {
+        res.writeHead(503, { "content-type": "application/json" })
+        res.end(JSON.stringify({ error: { message: "fake server request budget exhausted", type: "ServiceUnavailable", param: null, code: 503 } }))
+        return
+      }
+      const b = JSON.parse(body) as { prompt?: string; messages?: Array<{ content: string }>; max_tokens?: number; max_completion_tokens?: number }
+      const text = chat ? b.messages![0]!.content : b.prompt!
+      const promptTokens = text.split(" ").length + 1 + (chat ? 5 : 0)
+      const n = (chat ? b.max_completion_tokens : b.max_tokens) ?? 16
+      const mode = behaviour(rid)
+      if (mode === "500") {
+        res.writeHead(500, { "content-type": "application/json" })
+        res.end(JSON.stringify({ error: { message: "EngineCore encountered an issue", type: "InternalServerError", param: null, code: 500 } }))
+        return
+      }
+      running++
+      promptTotal += promptTokens
+      res.writeHead(200, { "content-type": "text/event-stream" })
+      let sent = 0
+      let closed = false
+      const finish = () => {
+        if (!closed) {
+          closed = true
+          running--
+        }
+      }
+      res.on("close", finish)
+      const chunk = (delta: string, k: number, finishReason: string | null) =>
+        chat
+          ? `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"fake-model","choices":[{"index":0,"delta":{"content":"${delta}"},"finish_reason":${finishReason === null ? "null" : `"${finishReason}"`}}],"usage":{"prompt_tokens":${promptTokens},"completion_tokens":${k},"total_tokens":${promptTokens + k}}}\n\n`
+          : `data: {"id":"cmpl-1","object":"text_completion","created":1,"model":"fake-model","choices":[{"index":0,"text":"${delta}","logprobs":null,"finish_reason":${finishReason === null ? "null" : `"${finishReason}"`},"stop_reason":null}],"usage":{"prompt_tokens":${promptTokens},"completion_tokens":${k},"total_tokens":${promptTokens + k}}}\n\n`
+      if (chat) {
+        res.write(`data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"fake-model","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}],"usage":{"prompt_tokens":${promptTokens},"completion_tokens":0,"total_tokens":${promptTokens}}}\n\n`)
+      }
+      const tick = () => {
+        if (closed) return
+        if (mode === "drop" && sent === 2) {
+          req.socket.destroy()
+          return
+        }
+        if (mode === "errchunk" && sent === 2) {
+          res.write(`data: {"error":{"message":"KV cache transfer failed","type":"InternalServerError","param":null,"code":500}}\n\n`)
+          res.end("data: [DONE]\n\n")
+          return
+        }
+        if (sent < n) {
+          sent++
+          genTotal++
+          steps++
+          res.write(chunk(" tok", sent, sent === n ? "length" : null))
+          setTimeout(tick, delay)
+          return
+        }
+        res.write(`data: {"id":"cmpl-1","object":"text_completion","created":1,"model":"fake-model","choices":[],"usage":{"prompt_tokens":${promptTokens},"completion_tokens":${n},"total_tokens":${promptTokens + n}}}\n\n`)
+        res.end("data: [DONE]\n\n")
+      }
+      setTimeout(tick, delay)
+    })
+  })
+  server.on("connection", () => {
+    fake.connections++
+  })
+  return new Promise((resolve) => {
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as AddressInfo).port
+      resolve(Object.assign(fake, {
+        url: `http://127.0.0.1:${port}`,
+        close: () =>
+          new Promise<void>((r) => {
+            server.closeAllConnections()
+            server.close(() => r())
+          })
+      }))
+    })
+  })
+}
+
+const cleanups: Array<() => Promise<void> | void> = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+const tempDir = (): string => {
+  const d = mkdtempSync(path.join(tmpdir(), "servesim-probe-"))
+  cleanups.push(() => rmSync(d, { recursive: true, force: true }))
+  return d
+}
+
+const fake = async (opts: Parameters<typeof startFake>[0]): Promise<Fake> => {
+  const f = await startFake(opts)
+  cleanups.push(() => f.close())
+  return f
+}
+
+const plan = (url: string, over: Partial<ProbePlan> = {}): ProbePlan => ({
+  url,
+  model: "fake-model",
+  endpoint: "completions",
+  mode: "concurrency",
+  points: [
+    { id: "concurrency-1", kind: "concurrency", concurrency: 1 },
+    { id: "concurrency-4", kind: "concurrency", concurrency: 4 }
+  ],
+  isl: 16,
+  osl: 8,
+  numRequests: 20,
+  warmup: 2,
+  timeoutS: 10,
+  seed: "7",
+  ...over
+})
+
+const provide = <A, E>(eff: Effect.Effect<A, E, import("effect/http").HttpClient.HttpClient>) => eff.pipe(Effect.provide(FetchHttpClient.layer))
+
+describe("probe end to end against a fake vLLM", () => {
+  it("closed-loop sweep: every request recorded once, failures classified and counted", async () => {
+    const f = await fake({ behaviour: byIndex, tokenDelayMs: 2 })
+    const dir = path.join(tempDir(), "run")
+    const result = await Effect.runPromise(provide(startProbe(plan(f.url), { outDir: dir, scrapeIntervalMs: 50 })))
+
+    expect(result.points.map((p) => p.id)).toEqual(["concurrency-1", "concurrency-4"])
+    for (const { summary } of result.points) {
+      expect(summary.completed).toBe(14)
+      expect(summary.failed).toBe(6)
+      expect(summary.errors_by_class).toEqual({
+        connection_refused: 0,
+        timeout: 0,
+        http_4xx: 0,
+        http_5xx: 2,
+        stream_error: 2,
+        dropped_connection: 2,
+        bad_response: 0
+      })
+      expect(summary.total_output_tokens).toBe(14 * 8)
+      expect(summary.total_input_tokens).toBe(14 * 16) // the prompt calibration hit the requested length
+      expect(summary.warmup_requests).toBe(2)
+      expect(summary.mean_tpot_ms).toBeGreaterThan(1)
+      expect(summary.mean_ttft_ms).toBeGreaterThan(0)
+      expect(summary.error_adjusted.p99_ttft_ms).toBe("inf")
+      expect(summary.server_metrics?.generation_tokens).toBeGreaterThan(0)
+      expect(summary.server_metrics?.scrapes).toBeGreaterThanOrEqual(2)
+    }
+    const run = await Effect.runPromise(readRunDir(dir))
+    expect(run.duplicates).toBe(0)
+    expect(run.requests.length).toBe(2 * 22)
+    const keys = new Set(run.requests.map(requestKey))
+    for (const p of ["concurrency-1", "concurrency-4"]) {
+      for (let i = 0; i < 20; i++) expect(keys.has(`${p}#${i}`)).toBe(true)
+      for (let i = 0; i < 2; i++) expect(keys.has(`${p}#w${i}@0`)).toBe(true)
+    }
+    const failed = run.requests.filter((r) => !r.ok)
+    expect(failed.find((r) => r.errorClass === "http_5xx")?.error).toBe("HTTP 500: EngineCore encountered an issue")
+    expect(failed.find((r) => r.errorClass === "stream_error")?.error).toMatch(/KV cache transfer failed/)
+    // The server saw each planned request exactly once (+ the two prompt-calibration requests).
+    expect(f.completions.length).toBe(2 + 2 * 22)
+    expect(new Set(f.completions.filter((c) => c !== undefined)).size).toBe(2 * 22)
+    // One keep-alive pool: connections are reused (dropped ones are replaced).
+    expect(f.connections).toBeLessThanOrEqual(4 + 4 + 4)
+    // Manifest and server facts.
+    expect(run.manifest.server.numGpuBlocks).toBe(1234)
+    expect(run.manifest.server.blockSize).toBe(16)
+    expect(run.manifest.server.version).toBe("0.0.0-fake")
+    expect(run.manifest.server.maxModelLen).toBe(4096)
+    expect(run.manifest.prompt.words).toBe(15) // 16 tokens = 15 words + BOS on this server
+    expect(existsSync(summaryPath(dir, "concurrency-4"))).toBe(true)
+    expect(readdirSync(path.join(dir, "metrics")).sort()).toEqual(["concurrency-1.jsonl", "concurrency-4.jsonl"])
+    // The loader turns the run into measured points.
+    const set = measuredPointsFromRunDir(run)
+    expect(set.points.map((p) => [p.concurrency, p.isl, p.osl, p.completed, p.numGpuBlocks])).toEqual([
+      [1, 16, 8, 14, 1234],
+      [4, 16, 8, 14, 1234]
+    ])
+  })
+
+  it("open loop (Poisson) and chat: intended vs actual send times, role chunk not counted as a token", async () => {
+    const f = await fake({ tokenDelayMs: 1 })
+    const dir = path.join(tempDir(), "run")
+    const p = plan(f.url, { mode: "rate", endpoint: "chat", points: [{ id: "rate-40", kind: "rate", rate: 40 }], numRequests: 12, warmup: 0 })
+    const result = await Effect.runPromise(provide(startProbe(p, { outDir: dir, scrapeIntervalMs: 0 })))
+    const s = result.points[0]!.summary
+    expect(s.completed).toBe(12)
+    expect(s.request_rate).toBe(40)
+    expect(s.endpoint_type).toBe("openai-chat")
+    expect(s.total_output_tokens).toBe(12 * 8)
+    const run = await Effect.runPromise(readRunDir(dir))
+    const offsets = arrivalOffsetsMs("7", "rate-40", 40, 12)
+    const t0 = Math.min(...run.requests.map((r) => r.intendedAt))
+    const intended = run.requests.map((r) => [r.index, r.intendedAt - t0] as const).sort((a, b) => a[0] - b[0])
+    for (const [i, t] of intended) expect(t).toBeCloseTo(offsets[i]!, 2) // epoch ms: ~0.2 µs resolution
+    for (const r of run.requests) {
+      expect(r.sentAt).toBeGreaterThanOrEqual(r.intendedAt)
+      expect(r.chunks[0]![1]).toBe(0) // the role-only chunk carries no token
+      expect(r.firstTokenMs!).toBeGreaterThan(r.firstChunkMs! - 1e-9)
+      expect(r.usage?.prompt_tokens).toBe(16)
+    }
+  })
+
+  it("interrupted mid-point, then a half-written line (kill -9), then --resume: nothing lost, nothing repeated", async () => {
+    const f = await fake({ tokenDelayMs: 4 })
+    const dir = path.join(tempDir(), "run")
+    const p = plan(f.url, { points: [{ id: "concurrency-2", kind: "concurrency", concurrency: 2 }], numRequests: 30, warmup: 1 })
+    const fiber = Effect.runFork(provide(startProbe(p, { outDir: dir, scrapeIntervalMs: 20 })))
+    const lines = () => (existsSync(requestsPath(dir)) ? readFileSync(requestsPath(dir), "utf8").split("\n").length - 1 : 0)
+    for (let i = 0; i < 400 && lines() < 9; i++) await new Promise((r) => setTimeout(r, 10))
+    const exit = await Effect.runPromise(Fiber.interrupt(fiber).pipe(Effect.andThen(Fiber.await(fiber))))
+    expect(Exit.hasInterrupts(exit)).toBe(true)
+    const first = await Effect.runPromise(readRunDir(dir))
+    const recorded = first.requests.filter((r) => !r.warmup)
+    expect(recorded.length).toBeGreaterThanOrEqual(8)
+    expect(recorded.length).toBeLessThan(30)
+    expect(existsSync(summaryPath(dir, "concurrency-2"))).toBe(false)
+    // Simulate a kill -9 in the middle of the next append.
+    appendFileSync(requestsPath(dir), '{"point":"concurrency-2","index":29,"warmup":fal')
+    const sentBefore = f.completions.length
+
+    const resumed = await Effect.runPromise(provide(resumeProbe({}, { outDir: dir, scrapeIntervalMs: 20 })))
+    expect(resumed.session).toBe(1)
+    const final = await Effect.runPromise(readRunDir(dir))
+    expect(final.duplicates).toBe(0)
+    expect(final.discardedTail).toBe(false)
+    const measured = final.requests.filter((r) => !r.warmup)
+    expect(measured.map((r) => r.index).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i))
+    // Records of the first session are kept as they were.
+    for (const r of recorded) expect(measured.find((m) => m.index === r.index)).toEqual(r)
+    // The resumed session asked the server only for what was missing (plus its warm-up).
+    const resumedIds = f.completions.slice(sentBefore).map(parseId).filter((x) => x !== undefined)
+    const resumedMeasured = resumedIds.filter((x) => !x.warmup).map((x) => x.index)
+    expect(resumedMeasured.sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 30 }, (_, i) => i).filter((i) => !recorded.some((r) => r.index === i))
+    )
+    expect(resumedIds.every((x) => x.session === 1)).toBe(true)
+    expect(resumed.points[0]!.summary.completed).toBe(30)
+    expect(resumed.points[0]!.summary.sessions).toEqual([0, 1])
+    const manifest = JSON.parse(readFileSync(path.join(dir, "manifest.json"), "utf8")) as { sessions: unknown[] }
+    expect(manifest.sessions.length).toBe(2)
+    // A second resume finds nothing to do.
+    const before2 = f.completions.length
+    const again = await Effect.runPromise(provide(resumeProbe({}, { outDir: dir })))
+    expect(again.points[0]!.ran).toBe(false)
+    expect(f.completions.length).toBe(before2)
+  })
+
+  it("the API key goes out as a Bearer token and is never written", async () => {
+    const f = await fake({ apiKey: "s3cret-key-value" })
+    const dir = path.join(tempDir(), "run")
+    const p = plan(f.url, { points: [{ id: "concurrency-2", kind: "concurrency", concurrency: 2 }], numRequests: 4, warmup: 0, apiKeyEnv: "FAKE_KEY" })
+    const noKey = await Effect.runPromiseExit(provide(startProbe(p, { outDir: path.join(tempDir(), "nokey") })))
+    expect(JSON.stringify(noKey)).toMatch(/HTTP 401/)
+    await Effect.runPromise(provide(startProbe(p, { outDir: dir, apiKey: Redacted.make("s3cret-key-value") })))
+    expect(f.authHeaders.every((h) => h === "Bearer s3cret-key-value")).toBe(true)
+    for (const file of ["manifest.json", "requests.jsonl", "points/concurrency-2.summary.json", "metrics/concurrency-2.jsonl"]) {
+      expect(readFileSync(path.join(dir, file), "utf8")).not.toContain("s3cret")
+    }
+    expect(readFileSync(path.join(dir, "manifest.json"), "utf8")).toContain("FAKE_KEY")
+  })
+
+  it("a server that is not there fails the command with a one-line reason", async () => {
+    const f = await startFake({})
+    const url = f.url
+    await f.close()
+    const exit = await Effect.runPromiseExit(provide(startProbe(plan(url), { outDir: path.join(tempDir(), "run") })))
+    expect(Exit.isFailure(exit)).toBe(true)
+    expect(JSON.stringify(exit)).toMatch(/cannot reach the server.*ECONNREFUSED/)
+  })
+
+  it("refuses a model the server does not serve and a length beyond max_model_len", async () => {
+    const f = await fake({})
+    const wrongModel = await Effect.runPromiseExit(provide(startProbe(plan(f.url, { model: "other" }), { outDir: path.join(tempDir(), "a") })))
+    expect(JSON.stringify(wrongModel)).toMatch(/--model other: the server serves fake-model/)
+    const tooLong = await Effect.runPromiseExit(provide(startProbe(plan(f.url, { isl: 4000, osl: 200 }), { outDir: path.join(tempDir(), "b") })))
+    expect(JSON.stringify(tooLong)).toMatch(/exceeds the server's max_model_len 4096/)
+  })
+})
+
+describe("remainingTasks", () => {
+  it("re-runs warm-ups, skips recorded measured requests, keeps the Poisson gaps", () => {
+    const p = { seed: "1", warmup: 2, numRequests: 5 }
+    const point = { id: "rate-10", kind: "rate" as const, rate: 10 }
+    const offsets = arrivalOffsetsMs("1", "rate-10", 10, 7)
+    const tasks = remainingTasks(p, point, new Set([0, 1]))
+    expect(tasks.map((t) => [t.warmup, t.index])).toEqual([[true, 0], [true, 1], [false, 2], [false, 3], [false, 4]])
+    expect(tasks[0]!.offsetMs).toBe(0)
+    expect(tasks[2]!.offsetMs).toBeCloseTo(offsets[2]!, 9) // measured 2 takes measured 0's slot
+    expect(tasks[3]!.offsetMs - tasks[2]!.offsetMs).toBeCloseTo(offsets[5]! - offsets[4]!, 9)
+    expect(remainingTasks(p, point, new Set([0, 1, 2, 3, 4]))).toEqual([])
+  })
+})
