@@ -22,13 +22,13 @@ const sampleRss = () => {
 const timer = setInterval(sampleRss, 50)
 
 // 1. Saturation throughput: a closed loop far past the knee.
-const saturation = Effect.runSync(loadScenario(undefined, { ...base, concurrency: 2048, numRequests: 40_000 }))
+const saturation = await Effect.runPromise(loadScenario(undefined, { ...base, concurrency: 2048, numRequests: 40_000 }))
 const sat = summarize(simulate(buildSimSpec(saturation)))
 const maxRate = sat.request_throughput as number
 const rate = 0.9 * maxRate
 
 // 2. The reference run.
-const resolved = Effect.runSync(loadScenario(undefined, { ...base, rate, numRequests }))
+const resolved = await Effect.runPromise(loadScenario(undefined, { ...base, rate, numRequests }))
 const spec = buildSimSpec(resolved)
 const t0 = performance.now()
 const result = simulate(spec)

@@ -3,13 +3,18 @@
 // blocks of shareable content go through the prefix cache, the rest are private to the request.
 // Invariant: numPrivate + cache.numReferenced + cache.numEvictable ≤ numGpuBlocks.
 import { PrefixCache, blockKey } from "./prefix-cache.ts"
-import type { RequestState } from "./request-state.ts"
+import { NO_KEYS, type RequestState } from "./request-state.ts"
 
 export interface PrefixHit {
   /** Leading blocks found in the cache. */
   blocks: number
   /** Of those, how many are free-but-cached (taking them uses free blocks). */
   evictable: number
+}
+
+const addKey = (req: RequestState, key: number): void => {
+  if (req.keys === NO_KEYS) req.keys = [key]
+  else req.keys.push(key)
 }
 
 export class KvBlockManager {
@@ -68,7 +73,7 @@ export class KvBlockManager {
     for (let b = 0; b < hit.blocks; b++) {
       const key = blockKey(req.spec, req.id, b, this.blockSize, true)
       this.cache.acquire(key)
-      req.keys.push(key)
+      addKey(req, key)
     }
     req.numBlocks = hit.blocks
     req.numComputedTokens = hit.blocks * this.blockSize
@@ -104,7 +109,7 @@ export class KvBlockManager {
       if (key < 0 || this.cache.has(key)) return
       this.cache.insertReferenced(key)
       this.numPrivate--
-      req.keys.push(key)
+      addKey(req, key)
     }
   }
 
@@ -122,7 +127,7 @@ export class KvBlockManager {
         if (!this.cache.has(key)) this.cache.insertEvictable(key)
       }
     }
-    req.keys = []
+    req.keys = NO_KEYS
     req.numBlocks = 0
   }
 }

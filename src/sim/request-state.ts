@@ -6,6 +6,9 @@ import type { PolicyRequestView } from "./spec.ts"
 import type { RequestSpec } from "./types.ts"
 import { shareableTokens } from "./prefix-cache.ts"
 
+/** Shared empty key list: most requests never hold a prefix-cache block, so they allocate none. */
+export const NO_KEYS: number[] = []
+
 export class RequestState implements PolicyRequestView {
   readonly id: number
   readonly spec: RequestSpec
@@ -20,7 +23,7 @@ export class RequestState implements PolicyRequestView {
   numOutputTokensDone = 0
   /** Blocks this request holds; the first `keys.length` of them are prefix-cache blocks. */
   numBlocks = 0
-  keys: number[] = []
+  keys: number[] = NO_KEYS
   /** Engine time the request entered the waiting queue (after API ingress). */
   engineArrival = 0
   firstScheduled = -1

@@ -22,11 +22,64 @@ export const quantileSortedLinear = (sorted: Float64Array, p: number): number =>
   return sorted[lo]! + (pos - lo) * (sorted[hi]! - sorted[lo]!)
 }
 
+/**
+ * Sorts a Float64Array in place in ascending order (NaN-free input): an LSD radix sort on the IEEE-754
+ * bit patterns, 4 passes of 16 bits — several times faster than TypedArray.prototype.sort on the
+ * million-element columns of long runs. Bits are moved as uint32 words, so no value is re-encoded.
+ */
+export const sortFloat64 = (a: Float64Array): Float64Array => {
+  const n = a.length
+  if (n < 512) return a.sort()
+  let src = new Uint32Array(2 * n)
+  let dst = new Uint32Array(2 * n)
+  src.set(new Uint32Array(a.buffer, a.byteOffset, 2 * n))
+  // Map doubles to unsigned keys with the same order: flip the sign bit of positives, all bits of negatives.
+  for (let i = 0; i < n; i++) {
+    const hi = src[2 * i + 1]!
+    if ((hi & 0x80000000) !== 0) {
+      src[2 * i] = ~src[2 * i]! >>> 0
+      src[2 * i + 1] = ~hi >>> 0
+    } else src[2 * i + 1] = (hi | 0x80000000) >>> 0
+  }
+  const counts = new Uint32Array(65536)
+  for (let pass = 0; pass < 4; pass++) {
+    const word = pass >> 1
+    const shift = (pass & 1) * 16
+    counts.fill(0)
+    for (let i = 0; i < n; i++) counts[(src[2 * i + word]! >>> shift) & 0xffff]!++
+    if (counts[(src[word]! >>> shift) & 0xffff] === n) continue // every key has this digit
+    let sum = 0
+    for (let d = 0; d < 65536; d++) {
+      const c = counts[d]!
+      counts[d] = sum
+      sum += c
+    }
+    for (let i = 0; i < n; i++) {
+      const pos = counts[(src[2 * i + word]! >>> shift) & 0xffff]!++
+      dst[2 * pos] = src[2 * i]!
+      dst[2 * pos + 1] = src[2 * i + 1]!
+    }
+    const t = src
+    src = dst
+    dst = t
+  }
+  for (let i = 0; i < n; i++) {
+    const hi = src[2 * i + 1]!
+    if ((hi & 0x80000000) !== 0) src[2 * i + 1] = (hi & 0x7fffffff) >>> 0
+    else {
+      src[2 * i] = ~src[2 * i]! >>> 0
+      src[2 * i + 1] = ~hi >>> 0
+    }
+  }
+  new Uint32Array(a.buffer, a.byteOffset, 2 * n).set(src)
+  return a
+}
+
 /** Distribution of `values` (sorted in place).  */
 export const distributionOf = (values: Float64Array): Distribution => {
   const n = values.length
   if (n === 0) return emptyDistribution()
-  values.sort()
+  sortFloat64(values)
   let sum = 0
   for (let i = 0; i < n; i++) sum += values[i]!
   const mean = sum / n

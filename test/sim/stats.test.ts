@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { distributionOf, quantileSortedLinear, weightedDistributionOf } from "../../src/sim/stats.ts"
+import { distributionOf, quantileSortedLinear, sortFloat64, weightedDistributionOf } from "../../src/sim/stats.ts"
 
 describe("stats with numpy's conventions", () => {
   it("percentiles interpolate linearly like np.percentile", () => {
@@ -27,5 +27,25 @@ describe("stats with numpy's conventions", () => {
       ),
       { numRuns: 300, seed: 3 },
     )
+  })
+})
+
+describe("sortFloat64", () => {
+  it("sorts like TypedArray.prototype.sort, negatives, zeros and duplicates included", () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ noNaN: true, min: -1e12, max: 1e12 }), { minLength: 0, maxLength: 3000 }), (xs) => {
+        const a = Float64Array.from(xs)
+        const expected = Float64Array.from(xs).sort()
+        expect(Array.from(sortFloat64(a))).toEqual(Array.from(expected))
+      }),
+      { numRuns: 100, seed: 11 },
+    )
+  })
+
+  it("sorts a large column of latencies", () => {
+    const a = new Float64Array(100_000)
+    for (let i = 0; i < a.length; i++) a[i] = ((i * 7919) % 100_003) / 1000
+    const expected = Float64Array.from(a).sort()
+    expect(sortFloat64(a)).toEqual(expected)
   })
 })

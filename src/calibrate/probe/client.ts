@@ -139,6 +139,7 @@ export const sendStreamingRequest = Effect.fnUntraced(function*(req: StreamReque
   const decoder = new TextDecoder()
   let headersMs: number | undefined
   let status: number | undefined
+  let contentType = ""
   let nonOk: { errorClass: ErrorClass; error: string } | undefined
   let transport: { errorClass: ErrorClass; error: string } | undefined
   let inBody = false
@@ -151,6 +152,7 @@ export const sendStreamingRequest = Effect.fnUntraced(function*(req: StreamReque
     const response = yield* client.execute(request)
     headersMs = elapsed()
     status = response.status
+    contentType = response.headers["content-type"] ?? ""
     if (response.status !== 200) {
       const text = yield* response.text.pipe(
         Effect.timeoutOption(Duration.millis(READ_ERROR_BODY_MS)),
@@ -201,7 +203,12 @@ export const sendStreamingRequest = Effect.fnUntraced(function*(req: StreamReque
     }
   } else if (nonOk !== undefined) verdict = { ok: false, ...nonOk }
   else if (status === undefined) verdict = { ok: false, ...(transport ?? { errorClass: "bad_response", error: "no response" }) }
-  else verdict = judgeStream(tally, transport)
+  else if (
+    transport === undefined && tally.chunks.length === 0 && !tally.done && tally.error === undefined &&
+    !contentType.includes("event-stream")
+  ) {
+    verdict = { ok: false, errorClass: "bad_response", error: oneLine(`HTTP 200 with content-type "${contentType}", not an SSE stream`) }
+  } else verdict = judgeStream(tally, transport)
 
   const outcome: RequestOutcome = {
     sentAt,

@@ -160,7 +160,9 @@ export const parsePrometheusText = (text: string): Scrape | string => {
     if (line.startsWith("#")) {
       const m = /^#\s*(HELP|TYPE|UNIT)\s+(\S+)\s*(.*)$/.exec(line)
       if (m === null) continue // free comment, or "# EOF"
-      const [, kind, name, rest] = m as unknown as [string, string, string, string]
+      const kind = m[1]!
+      const name = m[2]!
+      const rest = m[3] ?? ""
       const fam = declared.get(name) ?? { type: "untyped" as MetricType, samples: [] }
       if (kind === "TYPE") {
         const t = rest.trim().toLowerCase()

@@ -12,6 +12,7 @@ import { FetchHttpClient } from "effect/http"
 import { afterEach, describe, expect, it } from "vitest"
 import { measuredPointsFromRunDir } from "../../../src/calibrate/measurements.ts"
 import { readRunDir, requestKey, requestsPath, summaryPath } from "../../../src/calibrate/probe/run-dir.ts"
+import { sendStreamingRequest } from "../../../src/calibrate/probe/client.ts"
 import { arrivalOffsetsMs, remainingTasks, resumeProbe, startProbe } from "../../../src/calibrate/probe/runner.ts"
 import type { ProbePlan } from "../../../src/calibrate/probe/runner.ts"
 
@@ -402,5 +403,53 @@ describe("remainingTasks", () => {
     expect(tasks[2]!.offsetMs).toBeCloseTo(offsets[2]!, 9) // measured 2 takes measured 0's slot
     expect(tasks[3]!.offsetMs - tasks[2]!.offsetMs).toBeCloseTo(offsets[5]! - offsets[4]!, 9)
     expect(remainingTasks(p, point, new Set([0, 1, 2, 3, 4]))).toEqual([])
+  })
+})
+
+describe("sendStreamingRequest: failure classes at the edge", () => {
+  const serve = async (handler: http.RequestListener): Promise<string> => {
+    const server = http.createServer(handler)
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()))
+    cleanups.push(() => new Promise<void>((r) => {
+      server.closeAllConnections()
+      server.close(() => r())
+    }))
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
+  const send = (baseUrl: string, timeoutMs = 5000) =>
+    Effect.runPromise(provide(sendStreamingRequest({ baseUrl, model: "m", prompt: "hi", maxTokens: 2, chat: false, timeoutMs })))
+
+  it("a JSON 200 instead of a stream is a bad_response", async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" })
+      res.end(JSON.stringify({ id: "x", choices: [{ text: "hi" }] }))
+    })
+    expect(await send(url)).toMatchObject({ ok: false, status: 200, errorClass: "bad_response" })
+  })
+
+  it("FastAPI's 404 body is read into an http_4xx", async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(404, { "content-type": "application/json" })
+      res.end(JSON.stringify({ detail: "Not Found" }))
+    })
+    expect(await send(url)).toMatchObject({ ok: false, status: 404, errorClass: "http_4xx", error: "HTTP 404: Not Found" })
+  })
+
+  it("the per-request deadline is a timeout, keeping what arrived", async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" })
+      res.write('data: {"choices":[{"index":0,"text":"a","finish_reason":null}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}\n\n')
+      // ...and then nothing.
+    })
+    const r = await send(url, 150)
+    expect(r).toMatchObject({ ok: false, errorClass: "timeout", firstTokenMs: expect.any(Number) })
+    expect(r.chunks.length).toBe(1)
+    expect(r.endMs).toBeGreaterThanOrEqual(140)
+  })
+
+  it("nothing listening is connection_refused", async () => {
+    const url = await serve((_req, res) => res.end())
+    await cleanups.pop()!()
+    expect(await send(url)).toMatchObject({ ok: false, errorClass: "connection_refused" })
   })
 })
