@@ -25,7 +25,17 @@ import {
   physicsStepTime,
   type StepTimeCoefficients,
 } from "../hw/physics-step-time.ts"
-import { linkBandwidthOneWay, ringAllReduceFactor } from "../hw/step-time-terms.ts"
+import {
+  allReduceCount,
+  gemmKernelCount,
+  linkBandwidthOneWay,
+  ringAllReduceFactor,
+  scheduledRequestCount,
+  stepCount,
+  stepTimeBasis,
+  type HardwareSetup,
+} from "../hw/step-time-terms.ts"
+import { vllmDefaults } from "../hw/vllm-defaults.ts"
 import type { CoefficientsFile, DatasetFitError, GenerationCoefficients } from "../hw/default-coefficients.ts"
 import type { BatchShape, GpuProfile, ModelProfile, Precision, RequestOverheads } from "../hw/types.ts"
 import {
@@ -39,11 +49,13 @@ import {
   loadLlmServingSimLayers,
   loadMoe,
   loadNccl,
+  loadServingTable,
   loadSplitwise,
   loadVidurCollective,
   loadVidurMlp,
   LLMSERVINGSIM_MODELS,
   VIDUR_MODELS,
+  type ServingRow,
   type VidurMlpPoint,
 } from "./kernel-data.ts"
 import { fitMaxRoofline, medianAbsPercentError, nnls, nnlsRelative, predictMax } from "./nnls.ts"
@@ -81,6 +93,7 @@ const collector = (): Collector => {
 // ---- Per-kernel fits ----
 
 interface GemmFit {
+  hasLowPrecision: boolean
   gemmCompute: number
   gemmComputeLowPrecision: number
   weightRead: number
@@ -118,6 +131,7 @@ const fitGemm = (root: string, dirs: ReadonlyArray<{ dir: string; gpu: string }>
   out.add("aiconfigurator gemm fp8", gen, f8.map((i) => pred[i]!), f8.map((i) => y[i]!), true)
   const hasFp8 = f8.length > 0
   return {
+    hasLowPrecision: hasFp8,
     gemmCompute: fit.compute[0]!,
     // Without fp8 tensor cores (Ampere) vLLM runs fp8 checkpoints as W8A16 Marlin at the bf16 rate.
     gemmComputeLowPrecision: hasFp8 ? fit.compute[1]! : fit.compute[0]!,
@@ -152,12 +166,16 @@ const dotp = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number => {
   return s
 }
 
-/** Prefill attention: latency − (per-slot + KV terms from decode) ≈ launch + attentionCompute·causal FLOPs / peak bf16. */
+/**
+ * Prefill attention: latency − (per-slot and KV terms from decode, Q/O traffic at the elementwise
+ * efficiency) ≈ launch + attentionCompute·causal FLOPs / peak bf16.
+ */
 const fitPrefillAttention = (
   root: string,
   dirs: ReadonlyArray<{ dir: string; gpu: string }>,
   gen: string,
   decode: { attentionPerSlot: number; kvRead: number },
+  elementwise: number,
   out: Collector,
 ) => {
   const rows: number[][] = []
@@ -168,7 +186,9 @@ const fitPrefillAttention = (
     for (const p of loadContextAttention(root, dir, id)) {
       const flops = 4 * p.heads * p.headDim * p.batch * ((p.isl * (p.isl + 1)) / 2)
       const kvBytes = p.batch * p.isl * 2 * p.kvHeads * p.headDim * kvElementBytes(p.kvDtype)
-      offsets.push(decode.attentionPerSlot * p.batch * p.kvHeads + (decode.kvRead * kvBytes) / gpu.memoryBandwidth)
+      // Q read + O write per token, counted with the elementwise traffic in the step model.
+      const qoBytes = p.batch * p.isl * 2 * p.heads * p.headDim * 2
+      offsets.push(decode.attentionPerSlot * p.batch * p.kvHeads + (decode.kvRead * kvBytes + elementwise * qoBytes) / gpu.memoryBandwidth)
       rows.push([1, flops / gpu.bf16Flops])
       y.push(p.latency)
     }
@@ -223,14 +243,20 @@ const fitAllGather = (root: string, dirs: ReadonlyArray<{ dir: string; gpu: stri
   return { moeAllToAllLatency: x[0]!, moeAllToAllBandwidth: x[1]! }
 }
 
+/**
+ * PP hand-off: Vidur send_recv (a100_pairwise_nvlink and h100_pairwise_nvlink are byte-identical files in
+ * the source). Both ranks are timed; the faster one (the other includes waiting for its peer) per size.
+ */
 const fitSendRecv = (root: string, sources: ReadonlyArray<{ gpu: string; dir: string }>, gen: string, out: Collector) => {
   const rows: number[][] = []
   const y: number[] = []
   for (const { gpu: id, dir } of sources) {
     const link = linkBandwidthOneWay(gpuOf(id))
-    for (const p of loadVidurCollective(root, id, dir, "send_recv")) {
-      rows.push([1, p.bytes / link])
-      y.push(p.latency)
+    const best = new Map<number, number>()
+    for (const p of loadVidurCollective(root, id, dir, "send_recv")) best.set(p.bytes, Math.min(best.get(p.bytes) ?? Infinity, p.latency))
+    for (const [bytes, latency] of [...best.entries()].sort((a, b) => a[0] - b[0])) {
+      rows.push([1, bytes / link])
+      y.push(latency)
     }
   }
   const x = nnlsRelative(rows, y)
@@ -262,7 +288,8 @@ const moeShape = (numExperts: number, topk: number): ModelProfile => ({
 
 /**
  * Fused MoE: latency ≈ max(moeCompute·routed FLOPs / peak, moeExpertWeight·touched expert bytes / BW)
- * + launch, per GPU (experts TP-sharded by moe_tp, split whole by moe_ep). Balanced routing only.
+ * + launch, per GPU (experts TP-sharded by moe_tp, split whole by moe_ep). Balanced routing (A100:
+ * power_law_1.01, its only near-uniform table).
  */
 const fitMoe = (root: string, dirs: ReadonlyArray<{ dir: string; gpu: string }>, gen: string, out: Collector) => {
   const compute: number[][] = []
@@ -271,8 +298,11 @@ const fitMoe = (root: string, dirs: ReadonlyArray<{ dir: string; gpu: string }>,
   const y: number[] = []
   for (const { dir, gpu: id } of dirs) {
     const gpu = gpuOf(id)
-    for (const p of loadMoe(root, dir, id)) {
-      if (p.distribution !== "balanced" || (p.dtype !== "bfloat16" && p.dtype !== "fp8")) continue
+    const points = loadMoe(root, dir, id)
+    // The A100 table has no balanced routing; power_law_1.01 is the mildest skew it has.
+    const dist = points.some((p) => p.distribution === "balanced") ? "balanced" : "power_law_1.01"
+    for (const p of points) {
+      if (p.distribution !== dist || (p.dtype !== "bfloat16" && p.dtype !== "fp8")) continue
       const perExpert = (3 * p.hidden * p.inter) / p.tp
       const flops = (2 * p.numTokens * p.topk * perExpert) / p.ep
       const touched = moeExpertsTouched(moeShape(p.numExperts, p.topk), p.numTokens) / p.ep
@@ -284,11 +314,11 @@ const fitMoe = (root: string, dirs: ReadonlyArray<{ dir: string; gpu: string }>,
   }
   if (y.length === 0) return { moeCompute: 1, moeExpertWeight: 1, launch: 0 }
   const fit = fitMaxRoofline({ compute, memory, fixed, y })
-  out.add("aiconfigurator moe (balanced)", gen, y.map((_, i) => predictMax(fit, compute[i]!, memory[i]!, fixed[i]!)), y, true)
+  out.add("aiconfigurator moe", gen, y.map((_, i) => predictMax(fit, compute[i]!, memory[i]!, fixed[i]!)), y, true)
   return { moeCompute: fit.compute[0]!, moeExpertWeight: fit.memory[0]!, launch: fit.fixed[0]! }
 }
 
-/** Per-token elementwise bytes of one layer on one GPU, as step-time-terms counts them. */
+/** Per-token bytes of Vidur's elementwise ops (norms + residual, RoPE, activation) of one layer on one GPU. */
 const elementwiseBytesPerLayer = (p: VidurMlpPoint): number => {
   const headDim = p.hidden / p.heads
   const qk = (p.heads + p.kvHeads) * headDim
@@ -518,6 +548,138 @@ const checkLlmServingSim = (root: string, c: StepTimeCoefficients, out: Collecto
   out.add("llmservingsim H100 layers, eager (held out)", "hopper", pred, y, false)
 }
 
+// ---- Serving overheads (stage 2): what kernel microbenchmarks cannot see ----
+//
+// The microbenchmarks time each kernel alone. A served step also pays CPU work per step and per
+// request (scheduling, input preparation, sampling, output processing), waits at every all-reduce for
+// the slowest rank (launch skew, which grows with TP; Vidur adds 20 µs + skew·tp^1.25 per all-reduce,
+// ../shared/notes/simulators.md §4.3), and runs fp8 GEMMs whose activation quantization torch.compile
+// fuses into the preceding norm/activation kernel. Those four are fitted on closed-loop vLLM runs:
+// silicon-sweeps.csv rows (vLLM 0.12–0.18, H100/H200) of built-in models at concurrency ≤ 16, where a
+// step's time is what a request's TPOT measures. Rows at higher concurrency, the inference-sim runs and
+// every other table stay held out. The older whole-step tables (Splitwise 2023, Argonne vLLM ≈ 0.5)
+// carry pre-V1 CPU overheads several times larger; they are fitted separately and reported only.
+
+/** Serving rows with concurrency up to this train stage 2; the rest are held out. */
+export const TRAIN_MAX_CONCURRENCY = 16
+
+interface ClosedLoopPoint {
+  readonly row: ServingRow
+  readonly setup: HardwareSetup
+  /** Steps a request sees between its first and last token, each with its share of the window. */
+  readonly decodeWindow: ReadonlyArray<{ readonly batch: BatchShape; readonly weight: number }>
+  /** The steps that prefill it (its chunks next to the others' decodes), and the step it waits behind. */
+  readonly prefill: ReadonlyArray<{ readonly batch: BatchShape; readonly weight: number }>
+}
+
+const mixedBatch = (decodes: number, context: number, chunks: number, chunk: number, chunksPerPrompt: number): BatchShape => {
+  // Chunk j of a prompt starts at j·chunk; average over the prompt's chunks.
+  const offset = ((chunksPerPrompt - 1) * chunk) / 2
+  return {
+    numReqs: decodes + chunks,
+    numTokens: decodes + chunks * chunk,
+    numPrefillReqs: chunks,
+    prefillTokens: chunks * chunk,
+    numDecodeReqs: decodes,
+    prefillAttentionWork: chunks * chunk * (offset + (chunk + 1) / 2),
+    prefillContextTokens: chunks * (offset + chunk),
+    decodeContextTokens: decodes * context,
+  }
+}
+
+/**
+ * Steady state of a closed loop (`vllm bench serve --max-concurrency c`, fixed isl/osl) with chunked
+ * prefill under a token budget: every request decodes while the c − 1 others each prefill once per
+ * cycle, so its osl − 1 decode steps carry (c − 1)·chunks prefill chunks (several per step when that
+ * exceeds the window, up to the budget). Decodes attend over isl + osl/2 tokens on average.
+ */
+const closedLoopPoint = (row: ServingRow, setup: HardwareSetup): ClosedLoopPoint | undefined => {
+  const c = row.concurrency
+  const window = row.osl - 1
+  if (!(c >= 1) || !(window >= 1) || !(row.isl >= 1)) return undefined
+  const budget = Number.isFinite(row.maxNumBatchedTokens) ? row.maxNumBatchedTokens : vllmDefaults(setup.gpu).maxNumBatchedTokens
+  const room = Math.max(1, budget - (c - 1))
+  const nChunks = Math.ceil(row.isl / room)
+  const chunk = row.isl / nChunks
+  const ctx = row.isl + row.osl / 2
+  const others = (c - 1) * nChunks
+  const decodeWindow =
+    others <= window
+      ? [
+          { batch: decodeBatch(c, ctx), weight: (window - others) / window },
+          { batch: mixedBatch(c - 1, ctx, 1, chunk, nChunks), weight: others / window },
+        ].filter((s) => s.weight > 0)
+      : [{ batch: mixedBatch(c - 1, ctx, Math.min(others / window, room / chunk), chunk, nChunks), weight: 1 }]
+  const prefill = [
+    // The request arrives mid-step: on average half a step of the others' decoding before its first chunk.
+    { batch: decodeBatch(Math.max(1, c - 1), ctx), weight: 0.5 },
+    { batch: mixedBatch(c - 1, ctx, 1, chunk, nChunks), weight: nChunks },
+  ]
+  return { row, setup, decodeWindow, prefill }
+}
+
+/** Counts the stage-2 coefficients multiply in one step: per step, per request, per all-reduce, per low-precision GEMM kernel. */
+const stage2Counts = (setup: HardwareSetup, batch: BatchShape): number[] => {
+  const b = stepTimeBasis(setup)
+  return [stepCount(b), scheduledRequestCount(batch), allReduceCount(b), b.lowPrecisionGemm ? gemmKernelCount(b) : 0]
+}
+
+const weighted = (
+  steps: ReadonlyArray<{ readonly batch: BatchShape; readonly weight: number }>,
+  f: (b: BatchShape) => number,
+): number => steps.reduce((s, x) => s + x.weight * f(x.batch), 0)
+
+const weightedCounts = (setup: HardwareSetup, steps: ReadonlyArray<{ readonly batch: BatchShape; readonly weight: number }>): number[] => {
+  const acc = [0, 0, 0, 0]
+  for (const st of steps) stage2Counts(setup, st.batch).forEach((v, i) => (acc[i] = acc[i]! + st.weight * v))
+  return acc
+}
+
+const servingPoints = (root: string, file: string, generation: (gpu: GpuProfile) => string): Array<ClosedLoopPoint & { readonly generation: string }> => {
+  const pts: Array<ClosedLoopPoint & { readonly generation: string }> = []
+  for (const row of loadServingTable(root, file)) {
+    if (row.engine !== "vllm" || row.workload !== "random-fixed" || row.pp !== 1) continue
+    const m = lookupModel(row.model)
+    const gpu = lookupGpu(row.gpu)
+    if (m === undefined || gpu === undefined) continue
+    const precision = row.precision as Precision
+    const setup: HardwareSetup = { model: m, gpu, precision, kvCacheDtype: "auto", par: { tp: row.tp, pp: 1, ep: 1 } }
+    const p = closedLoopPoint(row, setup)
+    if (p !== undefined) pts.push({ ...p, generation: generation(gpu) })
+  }
+  return pts
+}
+
+interface Stage2 {
+  readonly stepOverhead: number
+  readonly perRequestStepOverhead: number
+  /** Added to each generation's microbenchmark all-reduce latency. */
+  readonly allReduceSkew: number
+  /** Low-precision GEMM kernel latency in a served (compiled, graphed) step. */
+  readonly gemmKernelLatencyLowPrecision: number
+}
+
+/** TPOT of the closed-loop points ≈ GPU time (stage 1) + Σ stage-2 coefficient × count; NNLS on relative error. */
+const fitStage2 = (train: ReadonlyArray<ClosedLoopPoint>, base: (gen: string) => StepTimeCoefficients, genOf: (p: ClosedLoopPoint) => string): Stage2 => {
+  const a: number[][] = []
+  const b: number[] = []
+  for (const p of train) {
+    const y = p.row.tpotMean
+    if (!(y > 0)) continue
+    const c0 = { ...base(genOf(p)), stepOverhead: 0, perRequestStepOverhead: 0 }
+    const st = physicsStepTime({ ...p.setup, coefficients: stepTimeBasis(p.setup).lowPrecisionGemm ? { ...c0, gemmKernelLatencyLowPrecision: 0 } : c0 })
+    const t0 = weighted(p.decodeWindow, st.stepTime)
+    a.push(weightedCounts(p.setup, p.decodeWindow).map((v) => v / y))
+    b.push((y - t0) / y)
+  }
+  const x = nnls(a, b).x
+  return { stepOverhead: x[0]!, perRequestStepOverhead: x[1]!, allReduceSkew: x[2]!, gemmKernelLatencyLowPrecision: x[3]! }
+}
+
+const predictTpot = (p: ClosedLoopPoint, c: StepTimeCoefficients): number => weighted(p.decodeWindow, physicsStepTime({ ...p.setup, coefficients: c }).stepTime)
+const predictTtftEngine = (p: ClosedLoopPoint, c: StepTimeCoefficients): number => weighted(p.prefill, physicsStepTime({ ...p.setup, coefficients: c }).stepTime)
+
+// ---- Whole fit ----
 // ---- Whole fit ----
 
 export const GENERATIONS: ReadonlyArray<{ readonly name: string; readonly gpus: ReadonlyArray<string>; readonly vidur: ReadonlyArray<{ gpu: string; dir: string }> }> = [
@@ -528,33 +690,25 @@ export const GENERATIONS: ReadonlyArray<{ readonly name: string; readonly gpus: 
 /** ada (L40S, RTX 4090) is closest to Ampere in memory system and kernels; blackwell borrows Hopper's. */
 export const GENERATION_FALLBACK: Readonly<Record<string, string>> = { ada: "ampere", blackwell: "hopper" }
 
-/**
- * Request-level overheads outside engine steps. Not in the kernel data; BLIS's trained-physics fit of
- * vLLM 0.15 on H100 (inference-sim defaults.yaml, via ../shared/notes/simulators.md §5.3 and §9) is the
- * reference: a per-request ingress cost and a per-output-token streaming cost.
- */
-export const DEFAULT_OVERHEADS: RequestOverheads = {
-  ingressBase: 0.002,
-  ingressPerInputToken: 0,
-  perOutputToken: 0,
-  completion: 0,
-}
-
-export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile; errors: ReadonlyArray<DatasetError> } => {
+export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile; errors: ReadonlyArray<DatasetError>; legacy: Readonly<Record<string, { stepOverhead: number; perRequestStepOverhead: number }>> } => {
   const out = collector()
-  const generations: Record<string, GenerationCoefficients> = {}
+  // Stage 1: GPU-side efficiencies from kernel microbenchmarks, per generation.
+  const stage1: Record<string, StepTimeCoefficients> = {}
+  const hasLowPrecisionData: Record<string, boolean> = {}
   for (const gen of GENERATIONS) {
     const dirs = AICONFIGURATOR_GPUS.filter((d) => gen.gpus.includes(d.gpu))
     const gemm = fitGemm(root, dirs, gen.name, out)
     const decode = fitDecodeAttention(root, dirs, gen.name, out)
-    const prefill = fitPrefillAttention(root, dirs, gen.name, decode, out)
+    const ew = fitElementwise(root, gen.gpus, gen.name, out)
+    const prefill = fitPrefillAttention(root, dirs, gen.name, decode, ew.elementwise, out)
     const allReduce = fitAllReduce(root, dirs, gen.name, out)
     const allGather = fitAllGather(root, dirs, gen.name, out)
     const sendRecv = fitSendRecv(root, gen.vidur, gen.name, out)
     const moe = fitMoe(root, dirs, gen.name, out)
-    const ew = fitElementwise(root, gen.gpus, gen.name, out)
-    const gpuOnly: StepTimeCoefficients = {
-      ...gemm,
+    const { hasLowPrecision, ...gemmCoefficients } = gemm
+    hasLowPrecisionData[gen.name] = hasLowPrecision
+    stage1[gen.name] = {
+      ...gemmCoefficients,
       moeCompute: moe.moeCompute,
       moeExpertWeight: moe.moeExpertWeight,
       attentionCompute: prefill.attentionCompute,
@@ -568,17 +722,71 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
       stepOverhead: 0,
       perRequestStepOverhead: 0,
     }
-    checkVidurGemms(root, gen.gpus, gen.name, gpuOnly, out)
+    checkVidurGemms(root, gen.gpus, gen.name, stage1[gen.name]!, out)
+  }
+  const genOf = (gpu: GpuProfile): string =>
+    stage1[gpu.generation] !== undefined ? gpu.generation : (GENERATION_FALLBACK[gpu.generation] ?? "hopper")
+
+  // Stage 2: serving overheads on the closed-loop training rows.
+  const points = servingPoints(root, "silicon-sweeps.csv", genOf)
+  const train = points.filter((p) => p.row.concurrency <= TRAIN_MAX_CONCURRENCY)
+  const heldOut = points.filter((p) => p.row.concurrency > TRAIN_MAX_CONCURRENCY)
+  const s2 = fitStage2(train, (g) => stage1[g]!, (p) => (p as ClosedLoopPoint & { generation: string }).generation)
+  const final: Record<string, StepTimeCoefficients> = {}
+  for (const gen of GENERATIONS) {
+    const c1 = stage1[gen.name]!
+    final[gen.name] = {
+      ...c1,
+      stepOverhead: s2.stepOverhead,
+      perRequestStepOverhead: s2.perRequestStepOverhead,
+      allReduceLatency: c1.allReduceLatency + s2.allReduceSkew,
+      // Without fp8 tensor cores (Ampere) fp8 weights run W8A16 kernels: keep the bf16-like fit.
+      gemmKernelLatencyLowPrecision: hasLowPrecisionData[gen.name] ? s2.gemmKernelLatencyLowPrecision : c1.gemmKernelLatencyLowPrecision,
+    }
+  }
+  const finalOf = (p: ClosedLoopPoint & { generation: string }): StepTimeCoefficients => final[p.generation]!
+  // Ingress (HTTP, tokenization) from the training rows' TTFT: what the engine-side prediction leaves.
+  const ttftRows = train.filter((p) => p.row.ttftMean > 0)
+  const ingressFit = nnls(
+    ttftRows.map((p) => [1 / p.row.ttftMean, p.row.isl / p.row.ttftMean]),
+    ttftRows.map((p) => (p.row.ttftMean - predictTtftEngine(p, finalOf(p))) / p.row.ttftMean),
+  ).x
+  const overheads: RequestOverheads = { ingressBase: round6(ingressFit[0]!), ingressPerInputToken: round6(ingressFit[1]!), perOutputToken: 0, completion: 0 }
+  const ingressOf = (p: ClosedLoopPoint): number => overheads.ingressBase + overheads.ingressPerInputToken * p.row.isl
+  for (const [name, set, fitted] of [
+    [`silicon-sweeps vLLM TPOT, c ≤ ${TRAIN_MAX_CONCURRENCY} (steady-state)`, train, true],
+    [`silicon-sweeps vLLM TPOT, c > ${TRAIN_MAX_CONCURRENCY} (steady-state, held out)`, heldOut, false],
+  ] as const) {
+    const sel = set.filter((p) => p.row.tpotMean > 0)
+    out.add(name, "hopper", sel.map((p) => predictTpot(p, finalOf(p))), sel.map((p) => p.row.tpotMean), fitted)
+  }
+  out.add(
+    `silicon-sweeps vLLM TTFT, c ≤ ${TRAIN_MAX_CONCURRENCY} (steady-state)`,
+    "hopper",
+    ttftRows.map((p) => ingressOf(p) + predictTtftEngine(p, finalOf(p))),
+    ttftRows.map((p) => p.row.ttftMean),
+    true,
+  )
+
+  // Legacy whole-step tables: their own overhead fit (reported), and the shipped coefficients (held out).
+  const legacy: Record<string, { stepOverhead: number; perRequestStepOverhead: number }> = {}
+  for (const gen of GENERATIONS) {
     const obs = wholeStepObservations(root, gen.gpus)
-    const overheads = fitOverheads(obs, gpuOnly)
-    const coefficients: StepTimeCoefficients = { ...gpuOnly, ...overheads }
+    const lo = fitOverheads(obs, stage1[gen.name]!)
+    legacy[gen.name] = { stepOverhead: round6(lo.stepOverhead), perRequestStepOverhead: round6(lo.perRequestStepOverhead) }
+    const withLegacy = { ...stage1[gen.name]!, ...lo }
     for (const name of [...new Set(obs.map((o) => o.dataset))]) {
       const sel = obs.filter((o) => o.dataset === name)
-      out.add(name, gen.name, sel.map((o) => predictObservation(o, coefficients)), sel.map((o) => o.measured), true)
+      out.add(`${name} (own overhead fit)`, gen.name, sel.map((o) => predictObservation(o, withLegacy)), sel.map((o) => o.measured), true)
+      out.add(`${name} (shipped, held out)`, gen.name, sel.map((o) => predictObservation(o, final[gen.name]!)), sel.map((o) => o.measured), false)
     }
-    if (gen.name === "hopper") checkLlmServingSim(root, coefficients, out)
+  }
+  checkLlmServingSim(root, final.hopper!, out)
+
+  const generations: Record<string, GenerationCoefficients> = {}
+  for (const gen of GENERATIONS) {
     const rounded = {} as Record<keyof StepTimeCoefficients, number>
-    for (const k of COEFFICIENT_NAMES) rounded[k] = round6(coefficients[k])
+    for (const k of COEFFICIENT_NAMES) rounded[k] = round6(final[gen.name]![k])
     generations[gen.name] = { fittedOn: gen.gpus, coefficients: rounded }
   }
   const file: CoefficientsFile = {
@@ -587,10 +795,10 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
     generated: "npm run fit-defaults (src/calibrate/fit-defaults.ts) on ../shared/data",
     generations,
     generationFallback: GENERATION_FALLBACK,
-    overheads: DEFAULT_OVERHEADS,
+    overheads,
     fit: out.errors,
   }
-  return { file, errors: out.errors }
+  return { file, errors: out.errors, legacy }
 }
 
 export const COEFFICIENTS_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "..", "hw", "coefficients.json")
@@ -599,7 +807,7 @@ export const serializeCoefficients = (file: CoefficientsFile): string => `${JSON
 
 const main = (): void => {
   const root = dataRoot()
-  const { file, errors } = fitDefaults(root)
+  const { file, errors, legacy } = fitDefaults(root)
   writeFileSync(COEFFICIENTS_PATH, serializeCoefficients(file))
   const w = Math.max(...errors.map((e) => e.dataset.length))
   console.log(`data: ${root}`)
@@ -610,6 +818,8 @@ const main = (): void => {
     console.log(`\n${g} (${c.fittedOn.join(", ")}):`)
     for (const k of COEFFICIENT_NAMES) console.log(`  ${k.padEnd(30)} ${c.coefficients[k]}`)
   }
+  console.log(`\nrequest overheads: ${JSON.stringify(file.overheads)}`)
+  console.log(`legacy vLLM (Splitwise, Argonne) overheads, not shipped: ${JSON.stringify(legacy)}`)
   console.log(`\nwrote ${COEFFICIENTS_PATH}`)
 }
 

@@ -374,3 +374,59 @@ export const loadLlmServingSimLayers = (root: string, model: string, tp: number)
   const [ln, inp, kv, lat] = ["layer_name", "input", "kv_cache", "latency(ns)"].map(t.col) as [number, number, number, number]
   return t.rows.map((r) => ({ model, tp, layer: str(r, ln), input: num(r, inp), kvCache: num(r, kv), latency: num(r, lat) * 1e-9 }))
 }
+
+// ---- Serving measurement tables (../shared/data/serving/*.csv, format in its README) ----
+
+export interface ServingRow {
+  readonly source: string
+  readonly engine: string
+  readonly engineVersion: string
+  readonly gpu: string
+  readonly model: string
+  readonly precision: string
+  readonly tp: number
+  readonly pp: number
+  readonly workload: string
+  readonly isl: number
+  readonly osl: number
+  /** NaN when blank (open loop). */
+  readonly concurrency: number
+  readonly requestRate: number
+  readonly maxNumSeqs: number
+  readonly maxNumBatchedTokens: number
+  /** Seconds; NaN when not measured. */
+  readonly ttftMean: number
+  readonly tpotMean: number
+  readonly e2eMean: number
+}
+
+export const loadServingTable = (root: string, file: string): ServingRow[] => {
+  const path = join(root, "serving", file)
+  if (!existsSync(path)) return []
+  const t = readTable(path)
+  const c = (n: string): number => t.col(n)
+  const opt = (r: ReadonlyArray<string>, n: string): number => {
+    const v = str(r, c(n)).trim()
+    return v === "" ? NaN : Number(v)
+  }
+  return t.rows.map((r) => ({
+    source: str(r, c("source")),
+    engine: str(r, c("engine")),
+    engineVersion: str(r, c("engine_version")),
+    gpu: str(r, c("gpu")),
+    model: str(r, c("model")),
+    precision: str(r, c("precision")),
+    tp: opt(r, "tp"),
+    pp: opt(r, "pp"),
+    workload: str(r, c("workload")),
+    isl: opt(r, "isl"),
+    osl: opt(r, "osl"),
+    concurrency: opt(r, "concurrency"),
+    requestRate: opt(r, "request_rate"),
+    maxNumSeqs: opt(r, "max_num_seqs"),
+    maxNumBatchedTokens: opt(r, "max_num_batched_tokens"),
+    ttftMean: opt(r, "ttft_mean_ms") * 1e-3,
+    tpotMean: opt(r, "tpot_mean_ms") * 1e-3,
+    e2eMean: opt(r, "e2e_mean_ms") * 1e-3,
+  }))
+}

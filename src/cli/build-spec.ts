@@ -16,7 +16,7 @@ import type { GoodputSlo, SchedulingPolicy, SimSpec, Workload } from "../sim/spe
 import type { EngineConfig } from "../sim/types.ts"
 import { arrivalStageCount, parseArrivalSpec, type ArrivalSpec } from "../sim/workload/arrivals.ts"
 import { parseLengthDist, sharegptInput, sharegptOutput, type LengthDist } from "../sim/workload/lengths.ts"
-import { parseSharedPrefixSpec, sharedPrefixWorkload } from "../sim/workload/shared-prefix.ts"
+import { asRunByInferencePerf, parseSharedPrefixSpec, sharedPrefixWorkload } from "../sim/workload/shared-prefix.ts"
 import { closedLoopWorkload, openLoopWorkload } from "../sim/workload/synthetic.ts"
 import { parseTrace, traceWorkload } from "../sim/workload/trace.ts"
 import { FileError, InputError } from "./errors.ts"
@@ -107,8 +107,9 @@ const workloadFactory = (
     }
     if (w.file !== undefined) {
       const path = w.file
-      const spec = parseSharedPrefixSpec(yield* parseStructured(yield* readText(path), path))
-      if (typeof spec === "string") return yield* new InputError({ message: `workload.file ${path}: ${spec}` })
+      const parsed = parseSharedPrefixSpec(yield* parseStructured(yield* readText(path), path))
+      if (typeof parsed === "string") return yield* new InputError({ message: `workload.file ${path}: ${parsed}` })
+      const spec = w.inferencePerfDefaults === true ? asRunByInferencePerf(parsed) : parsed
       const stages = w.fileStages
       return (seed: string | number) => {
         const wl = sharedPrefixWorkload(spec, {

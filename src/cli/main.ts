@@ -16,6 +16,7 @@ const commands: ReadonlyArray<() => Promise<{ register: (p: Command) => void }>>
   () => import("./simulate.ts"),
   () => import("./cost.ts"),
   () => import("./report.ts"),
+  () => import("./validate.ts"),
 ]
 for (const load of commands) (await load()).register(program)
 

@@ -21,7 +21,7 @@ interface ProbeFlags {
   readonly osl: string
   readonly numRequests: string
   readonly warmup: string
-  readonly timeout: string
+  readonly timeout?: string
   readonly apiKeyEnv?: string
   readonly chat?: boolean
   readonly out?: string
@@ -30,6 +30,8 @@ interface ProbeFlags {
   readonly scrapeInterval: string
   readonly json?: boolean
 }
+
+const DEFAULT_TIMEOUT_S = 600
 
 const parseList = (flag: string, text: string): ReadonlyArray<number> | string => {
   const parts = text.split(",").map((s) => s.trim()).filter((s) => s !== "")
@@ -76,7 +78,7 @@ export const planFromFlags = (f: ProbeFlags): ProbePlan | string => {
   if (typeof numRequests === "string") return numRequests
   const warmup = parseNumber("--warmup", f.warmup, true, 0)
   if (typeof warmup === "string") return warmup
-  const timeoutS = parseNumber("--timeout", f.timeout, false, 0.001)
+  const timeoutS = parseNumber("--timeout", f.timeout ?? String(DEFAULT_TIMEOUT_S), false, 0.001)
   if (typeof timeoutS === "string") return timeoutS
   let maxConcurrency: number | undefined
   if (f.maxConcurrency !== undefined) {
@@ -144,7 +146,7 @@ export const register = (program: Command): void => {
     .option("--osl <tokens>", "output tokens per request (max_tokens, ignore_eos)", "128")
     .option("--num-requests <n>", "measured requests per point", "200")
     .option("--warmup <n>", "warm-up requests per point, sent first in the same loop and excluded", "0")
-    .option("--timeout <seconds>", "per-request deadline", "600")
+    .option("--timeout <seconds>", `per-request deadline (default ${DEFAULT_TIMEOUT_S})`)
     .option("--api-key-env <NAME>", "environment variable holding the API key (sent as Bearer; never written)")
     .option("--chat", "use /v1/chat/completions instead of /v1/completions")
     .option("--out <dir>", "new run directory")
@@ -169,7 +171,7 @@ export const register = (program: Command): void => {
             const key = apiKeyFromEnv(flags.apiKeyEnv)
             if (typeof key === "string") return yield* new InputError({ message: key })
             let timeoutS: number | undefined
-            if (flags.timeout !== "600") {
+            if (flags.timeout !== undefined) {
               const t = parseNumber("--timeout", flags.timeout, false, 0.001)
               if (typeof t === "string") return yield* new InputError({ message: t })
               timeoutS = t

@@ -48,6 +48,11 @@ const Workload = Schema.Struct({
   fileStages: opt(Schema.Array(NonNegativeInt)),
   /** Scales the spec's prompt lengths (1.049 reproduces inference-perf's re-tokenised prompts). */
   inputScale: opt(PositiveNumber),
+  /**
+   * Run the spec as inference-perf versions that ignore num_unique_system_prompts & co. did: their
+   * defaults, 10 system prompts × 10 single-turn questions (the runs of inference-sim-h100-poisson.csv).
+   */
+  inferencePerfDefaults: opt(Schema.Boolean),
   /** A request trace to replay (JSONL or CSV). */
   trace: opt(Schema.String),
 })

@@ -236,6 +236,94 @@ const QWEN3_30B_A3B: Json = {
   use_sliding_window: false,
 }
 
+const QWEN3_235B_A22B: Json = {
+  // Qwen/Qwen3-235B-A22B config.json (transformers 4.51.0) as transcribed in a public litellm_config.py,
+  // find_string id 22176531064; the HF model card (Qwen/Qwen3-235B-A22B-FP8, mirrored at
+  // hf-p-cfw.fyan.top) agrees: 94 layers, 64 Q / 4 KV heads, 128 experts, 8 active, 235B total / 22B
+  // active, 234B non-embedding.
+  model_type: "qwen3_moe",
+  hidden_size: 4096,
+  num_hidden_layers: 94,
+  num_attention_heads: 64,
+  num_key_value_heads: 4,
+  head_dim: 128,
+  intermediate_size: 12288, // unused: every layer is MoE (mlp_only_layers = [])
+  moe_intermediate_size: 1536,
+  num_experts: 128,
+  num_experts_per_tok: 8,
+  decoder_sparse_step: 1,
+  mlp_only_layers: [],
+  vocab_size: 151936,
+  max_position_embeddings: 40960,
+  tie_word_embeddings: false,
+  use_sliding_window: false,
+  sliding_window: null,
+}
+
+const MINIMAX_M2: Json = {
+  // MiniMaxAI/MiniMax-M2.5 config.json: the "exact pinned MiniMax-M2.5 profile" of a public Rust
+  // checkpoint loader (find_string id 70485612569); the same shape is in the M2.1 config copy at
+  // huggingface.co/QuixiAI/MiniMax-M2.1-bf16/blob/main/config.json and in
+  // huggingface.co/tiny-random/minimax-m2.5 (max_position_embeddings 196608, vocab 200064). NVIDIA
+  // Megatron-Bridge docs (docs.nvidia.com/nemo/megatron-bridge/nightly/models/minimax/minimax-m2.html):
+  // M2.5 is the same MiniMaxM2ForCausalLM architecture as M2. GQA MoE, every layer MoE
+  // (attn_type_list all 1 = full attention), no shared expert (shared_intermediate_size 0),
+  // intermediate_size is the per-expert width (Mixtral style). Left out: the 3 MTP modules
+  // (num_mtp_modules, not loaded without speculative decoding), the full-width q/k RMSNorm
+  // (use_qk_norm, qk_norm_type "per_layer": 48·128 + 8·128 weights per layer, 0.0002% of the total; the
+  // profile's qkNorm flag means Qwen3's per-head norm), the routing-bias vector, and the FP8
+  // quantization_config (block [128, 128]); the serving precision comes from the measurement row.
+  model_type: "minimax_m2",
+  hidden_size: 3072,
+  intermediate_size: 1536,
+  num_hidden_layers: 62,
+  num_attention_heads: 48,
+  num_key_value_heads: 8,
+  head_dim: 128,
+  num_local_experts: 256,
+  num_experts_per_tok: 8,
+  vocab_size: 200064,
+  max_position_embeddings: 196608,
+  tie_word_embeddings: false,
+  sliding_window: null,
+}
+
+const KIMI_K2_5: Json = {
+  // moonshotai/Kimi-K2.5 config.json (KimiK25ForConditionalGeneration). Only text_config is modelled: the
+  // MoonViT vision tower and its projector only run on image/video inputs and are irrelevant to text
+  // serving. text_config is DeepSeek-V3 architecture (DeepseekV3ForCausalLM, model_type kimi_k2): MLA,
+  // 384 routed + 1 shared expert, top-8, first_k_dense_replace 1, 64 heads. Values from two public
+  // transcriptions of the config (find_string ids 55329353243, a Swift test fixture, and 4289690615, a
+  // Python fixture) that agree field by field, and the Kimi-K2 text model at
+  // huggingface.co/Edithai/aura-v1/blob/main/config.json (kimi_k2, 262144 positions). Not confirmed from
+  // the moonshotai repository itself (not in the stored index). Left out: quantization_config (the
+  // release ships routed experts as compressed-tensors INT4, group 32, with attention, shared experts and
+  // lm_head in bf16); the serving precision comes from the measurement row. num_nextn_predict_layers 0.
+  model_type: "kimi_k25",
+  tie_word_embeddings: false,
+  text_config: {
+    model_type: "kimi_k2",
+    tie_word_embeddings: false,
+    hidden_size: 7168,
+    intermediate_size: 18432,
+    moe_intermediate_size: 2048,
+    num_hidden_layers: 61,
+    num_attention_heads: 64,
+    num_key_value_heads: 64,
+    n_routed_experts: 384,
+    n_shared_experts: 1,
+    num_experts_per_tok: 8,
+    first_k_dense_replace: 1,
+    q_lora_rank: 1536,
+    kv_lora_rank: 512,
+    qk_nope_head_dim: 128,
+    qk_rope_head_dim: 64,
+    v_head_dim: 128,
+    vocab_size: 163840,
+    max_position_embeddings: 262144,
+  },
+}
+
 const BUILTINS: ReadonlyArray<BuiltinEntry> = [
   {
     ids: ["meta-llama/Llama-2-7b-hf", "meta-llama/Llama-2-7b-chat-hf"],
@@ -256,9 +344,11 @@ const BUILTINS: ReadonlyArray<BuiltinEntry> = [
     config: llama({ hidden_size: 8192, intermediate_size: 22016, num_hidden_layers: 48, num_attention_heads: 64, num_key_value_heads: 8, vocab_size: 32000, max_position_embeddings: 16384 }),
   },
   {
-    ids: ["meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Meta-Llama-3.1-8B", "meta-llama/Meta-Llama-3.1-8B-Instruct"],
+    ids: ["meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Meta-Llama-3.1-8B", "meta-llama/Meta-Llama-3.1-8B-Instruct", "nvidia/Llama-3.1-8B-Instruct-FP8"],
     aliases: ["llama-3.1-8b", "llama3.1-8b"],
-    // facts/models.json llama-3.1-8b (HF config; Epoch notebook @589a102 cross-check)
+    // facts/models.json llama-3.1-8b (HF config; Epoch notebook @589a102 cross-check). nvidia/…-FP8 is
+    // NVIDIA's ModelOpt FP8 checkpoint of Llama-3.1-8B-Instruct: same architecture, fp8 weights (the
+    // precision comes from the serving config, not from this profile).
     config: llama({ hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, vocab_size: 128256, max_position_embeddings: 131072 }),
   },
   {
@@ -386,6 +476,23 @@ const BUILTINS: ReadonlyArray<BuiltinEntry> = [
     },
   },
   {
+    ids: ["Qwen/Qwen3-235B-A22B", "Qwen/Qwen3-235B-A22B-FP8"],
+    aliases: ["qwen3-235b-a22b"],
+    // -FP8 is Qwen's block-FP8 checkpoint of the same architecture; precision comes from the serving config.
+    config: QWEN3_235B_A22B,
+  },
+  {
+    ids: ["MiniMaxAI/MiniMax-M2.5", "MiniMaxAI/MiniMax-M2", "MiniMaxAI/MiniMax-M2.1"],
+    aliases: ["minimax-m2.5", "minimax-m2"],
+    // M2, M2.1 and M2.5 share the MiniMaxM2ForCausalLM shape and 196608 positions (see MINIMAX_M2).
+    config: MINIMAX_M2,
+  },
+  {
+    ids: ["moonshotai/Kimi-K2.5"],
+    aliases: ["kimi-k2.5"],
+    config: KIMI_K2_5,
+  },
+  {
     ids: ["facebook/opt-125m"],
     aliases: ["opt-125m"],
     // HF OPTConfig of facebook/opt-125m (find_string id 35370331289); used by the vLLM captures.
@@ -404,8 +511,9 @@ const PROFILES: ReadonlyArray<{ readonly entry: BuiltinEntry; readonly profile: 
   profile: unwrap(modelFromHfConfig(entry.config, entry.ids[0] ?? "")),
 }))
 
-// "-Instruct", "-hf", "-Instruct-2507", "-v0.1" style suffixes name the same architecture.
-const SUFFIX = /-(instruct-2507|thinking-2507|instruct|chat|base|hf|it|v0\.1|v0\.2)$/
+// "-Instruct", "-hf", "-Instruct-2507", "-v0.1" style suffixes name the same architecture, and so does
+// "-FP8" (a quantized checkpoint; the serving precision comes from the run, not the profile).
+const SUFFIX = /-(instruct-2507|thinking-2507|instruct|chat|base|hf|it|v0\.1|v0\.2|fp8)$/
 
 const stripSuffixes = (name: string): string => {
   let prev = ""

@@ -63,6 +63,23 @@ export const linkBandwidthOneWay = (gpu: GpuProfile): number =>
 /** Ring all-reduce moves 2(n−1)/n of the message through each GPU's link (NCCL's "bus bandwidth" factor). */
 export const ringAllReduceFactor = (n: number): number => (n > 1 ? (2 * (n - 1)) / n : 0)
 
+/**
+ * Activation bytes per token over all layers on one GPU that no GEMM moves, 16-bit: two RMSNorms fused
+ * with the residual add (read x and residual, write both: 4h each), RoPE on q and k (read + write), the
+ * attention kernel's Q read and O write (its K/V are kvReadTime), SiLU-and-mul (read 2I, write I; GELU
+ * read I, write I). Norms are replicated on every TP rank; the rest is split.
+ */
+export const elementwiseBytesPerToken = (m: ModelProfile, tp: number): number => {
+  const h = m.hiddenSize
+  const nMoe = moeLayers(m)
+  const qDim = m.numAttentionHeads * m.headDim
+  const qkDim = qDim + m.numKeyValueHeads * m.headDim
+  const mlpWidth = (m.mlpGated === false ? 2 : 3) * m.intermediateSize
+  const moeWidth = 3 * (m.numExpertsPerTok + m.numSharedExperts) * m.moeIntermediateSize
+  const perLayer = 8 * h + (2 * qkDim + 2 * qDim) / tp
+  return ACTIVATION_BYTES * (m.numLayers * perLayer + ((m.numLayers - nMoe) * mlpWidth + nMoe * moeWidth) / tp)
+}
+
 /** Weights of one routed expert (gate, up, down) per layer. */
 const expertParams = (m: ModelProfile): number => 3 * m.hiddenSize * m.moeIntermediateSize
 
@@ -155,13 +172,8 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
   const headShare = 1 / tp
   const attnPair = (pairFlops * headShare) / pp / gpu.bf16Flops
 
-  // Elementwise traffic per token and layer, 16-bit: two RMSNorms fused with the residual add (read x and
-  // residual, write both: 4h each), RoPE on q and k (read + write), SiLU-and-mul (read 2I, write I).
-  const qkDim = (m.numAttentionHeads + m.numKeyValueHeads) * m.headDim
-  const mlpWidth = (m.mlpGated === false ? 2 : 3) * m.intermediateSize
-  const moeWidth = 3 * (m.numExpertsPerTok + m.numSharedExperts) * m.moeIntermediateSize
-  const ewBytes =
-    ACTIVATION_BYTES * (m.numLayers * (8 * h + (2 * qkDim) / tp) + (nDense * mlpWidth + nMoe * moeWidth) / tp)
+  // Activation traffic per token outside the GEMMs, 16-bit: elementwiseBytesPerToken below.
+  const ewBytes = elementwiseBytesPerToken(m, tp)
 
   // Collectives. TP: one all-reduce after attention and one after the MLP/MoE in every layer (vLLM
   // RowParallelLinear). With EP, vLLM's default all2all backend (allgather_reducescatter) replaces the
@@ -263,7 +275,7 @@ export const kvReadTime = (b: StepTimeBasis, batch: BatchShape): number => {
   return t
 }
 
-/** Norms, residual adds, RoPE and activation: activation bytes touched / HBM bandwidth. */
+/** Norms, residual adds, RoPE, attention Q/O and activation: activation bytes touched / HBM bandwidth. */
 export const elementwiseTime = (b: StepTimeBasis, batch: BatchShape): number => b.elementwiseSecondsPerToken * batch.numTokens
 
 /**

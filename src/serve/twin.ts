@@ -48,6 +48,7 @@ export const MIMICKED_VLLM_VERSION = "0.25.1"
 export const MAX_PREFIX_BLOCKS = 256
 const MAX_BODY_BYTES = 64 * 1024 * 1024
 const MAX_INTERNED_BLOCKS = 1_000_000
+const ROUTES: ReadonlySet<string> = new Set(["/health", "/ping", "/version", "/v1/models", "/metrics", "/v1/completions", "/v1/chat/completions", "/tokenize"])
 
 export interface TwinOptions {
   readonly engine: EngineConfig
@@ -427,7 +428,7 @@ export const startTwin = async (o: TwinOptions): Promise<Twin> => {
     sendJson(res, 200, { count: tokens.length, max_model_len: engineCfg.maxModelLen, tokens: tokens.map(promptTokenId), token_strs: null })
   }
 
-  const route = async (req: IncomingMessage, res: ServerResponse): Promise<string> => {
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://twin")
     const path = url.pathname
     const method = req.method ?? "GET"
@@ -438,21 +439,21 @@ export const startTwin = async (o: TwinOptions): Promise<Twin> => {
         if (!get && !(path === "/ping" && method === "POST")) break
         res.writeHead(200, { ...baseHeaders(), "content-length": "0" })
         res.end()
-        return path
+        return
       case "/version":
         if (!get) break
         sendJson(res, 200, { version: MIMICKED_VLLM_VERSION, servesim: { twin: true, time_scale: timeScale, metrics_time_unit: "simulated_seconds" } })
-        return path
+        return
       case "/v1/models":
         if (!get) break
         sendJson(res, 200, models())
-        return path
+        return
       case "/metrics": {
         if (!get) break
         const text = metrics.render(sim.gauges())
         res.writeHead(200, { ...baseHeaders(), "content-type": METRICS_TYPE, "content-length": String(Buffer.byteLength(text)) })
         res.end(text)
-        return path
+        return
       }
       case "/v1/completions":
       case "/v1/chat/completions":
@@ -462,38 +463,37 @@ export const startTwin = async (o: TwinOptions): Promise<Twin> => {
         try {
           text = await readBody(req)
         } catch (e) {
-          sendJson(res, 413, errorBody(400, e instanceof Error ? e.message : String(e)))
-          return path
+          sendJson(res, 400, errorBody(400, e instanceof Error ? e.message : String(e)))
+          return
         }
         if (path === "/tokenize") handleTokenize(res, text)
         else handleGeneration(req, res, path === "/v1/completions" ? "completion" : "chat", text)
-        return path
+        return
       }
       default: {
         const body = JSON.stringify({ detail: "Not Found" })
         res.writeHead(404, { ...baseHeaders(), "content-type": JSON_TYPE, "content-length": String(Buffer.byteLength(body)) })
         res.end(body)
-        return path
+        return
       }
     }
     const body = JSON.stringify({ detail: "Method Not Allowed" })
     res.writeHead(405, { ...baseHeaders(), "content-type": JSON_TYPE, "content-length": String(Buffer.byteLength(body)) })
     res.end(body)
-    return path
   }
 
   const server: Server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
     const t0 = performance.now()
     const requestBytes = Number(req.headers["content-length"] ?? 0) || 0
-    let handler = "unknown"
+    const path = new URL(req.url ?? "/", "http://twin").pathname
+    // prometheus_fastapi_instrumentator groups unknown routes as "none".
+    const handler = ROUTES.has(path) ? path : "none"
     res.on("close", () => {
       const len = Number(res.getHeader("content-length") ?? 0) || 0
       metrics.onHttp(handler, req.method ?? "GET", res.statusCode, ((performance.now() - t0) / 1000) * timeScale, requestBytes, len)
     })
     route(req, res).then(
-      (h) => {
-        handler = h
-      },
+      () => {},
       (e: unknown) => {
         log(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`)
         if (!res.headersSent) sendJson(res, 500, errorBody(500, `servesim twin: internal error: ${e instanceof Error ? e.message : String(e)}`))

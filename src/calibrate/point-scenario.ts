@@ -1,0 +1,81 @@
+// The scenario that reproduces a measured point: its model, GPU, parallelism, precision and scheduler
+// limits, and its workload (closed loop at its concurrency with fixed lengths, or its workload spec at
+// its rate). Shared by validate and calibrate so both simulate exactly the measured setting.
+import { dirname, resolve } from "node:path"
+import type { SharedPrefixSpec } from "../sim/workload/shared-prefix.ts"
+import type { MeasuredPoint } from "./measurements.ts"
+
+/** Requests simulated for a closed-loop point whose request count was not recorded. */
+export const defaultClosedLoopRequests = (concurrency: number): number => Math.max(10 * concurrency, 100)
+
+/** The workload-spec path of a table row, resolved against the table's folder. */
+export const workloadSpecPath = (p: MeasuredPoint): string | undefined => {
+  if (p.workload === undefined || p.workload === "random-fixed" || p.workload === "") return undefined
+  const file = p.source.replace(/:\d+$/, "")
+  return resolve(dirname(file), p.workload)
+}
+
+const defined = (o: Record<string, unknown>): Record<string, unknown> => {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v
+  return out
+}
+
+export interface PointScenarioOptions {
+  readonly profile?: string
+  readonly gpu?: string
+  readonly model?: string
+  readonly tp?: number
+  /** The parsed workload spec of the point, when it names one (for its server settings and lengths). */
+  readonly spec?: SharedPrefixSpec
+  readonly seed?: number
+}
+
+/** A plain scenario object (decoded later like any scenario file), or the reason the point cannot be simulated. */
+export const scenarioForPoint = (p: MeasuredPoint, o: PointScenarioOptions = {}): Record<string, unknown> | string => {
+  const model = o.model ?? p.model
+  const gpu = o.gpu ?? p.gpu
+  if (model === undefined) return "the measurement does not say which model (give --model)"
+  if (gpu === undefined) return "the measurement does not say which GPU (give --gpu)"
+  const specPath = workloadSpecPath(p)
+  const server = o.spec?.server
+  const engine = defined({
+    maxNumSeqs: p.maxNumSeqs ?? server?.maxNumSeqs,
+    maxNumBatchedTokens: p.maxNumBatchedTokens ?? server?.maxNumBatchedTokens,
+    maxModelLen: p.maxModelLen ?? server?.maxModelLen,
+    numGpuBlocks: p.numGpuBlocks,
+    blockSize: p.blockSize,
+  })
+  let workload: Record<string, unknown>
+  if (specPath !== undefined) {
+    if (o.spec === undefined) return `workload spec ${specPath} was not read`
+    const nominal = o.spec.systemPromptLen + o.spec.questionLen
+    workload = defined({
+      file: specPath,
+      fileStages: [0],
+      inferencePerfDefaults: true,
+      // Match the measured mean prompt: inference-perf's prompts re-tokenise longer than drawn.
+      inputScale: p.isl > 0 && !o.spec.multiTurn ? p.isl / nominal : undefined,
+      numRequests: p.numRequests,
+    })
+  } else {
+    const isl = Math.max(1, Math.round(p.isl))
+    const osl = Math.max(1, Math.round(p.osl))
+    if (p.concurrency !== undefined) workload = { concurrency: p.concurrency, input: isl, output: osl, numRequests: p.numRequests ?? defaultClosedLoopRequests(p.concurrency) }
+    else if (p.requestRate !== undefined) workload = { rate: p.requestRate, input: isl, output: osl, numRequests: p.numRequests ?? 1000 }
+    else if (p.burst === true) workload = { rate: "inf", input: isl, output: osl, numRequests: p.numRequests ?? 1000 }
+    else return "the measurement has neither a concurrency nor a request rate"
+  }
+  return defined({
+    name: p.label ?? p.source,
+    model,
+    gpu,
+    tp: o.tp ?? p.tp,
+    pp: p.pp,
+    precision: p.precision,
+    engine: Object.keys(engine).length > 0 ? engine : undefined,
+    workload,
+    profile: o.profile,
+    seed: o.seed ?? 0,
+  })
+}

@@ -1,0 +1,113 @@
+// `servesim validate <measurements...>`: simulate every measured point's setting and compare predicted
+// with measured TTFT, TPOT, ITL and E2E (means), per row and as the median absolute % error.
+import { Command } from "commander"
+import { Console, Effect, Exit } from "effect"
+import { COMPARE_METRICS, compareMeans, medianAbsErrorByMetric, type MetricComparison } from "../calibrate/compare.ts"
+import { loadMeasurements, type MeasuredPoint } from "../calibrate/measurements.ts"
+import { predictPoint } from "../calibrate/predict-point.ts"
+import { runCommand } from "./run-effect.ts"
+import { writeJson } from "./simulate.ts"
+
+interface ValidateFlags {
+  engine: string
+  profile?: string
+  json?: boolean
+  out?: string
+  limit?: number
+}
+
+export interface ValidatedRow {
+  readonly source: string
+  readonly label: string
+  readonly model: string
+  readonly gpu: string
+  readonly tp: number
+  readonly load: string
+  readonly isl: number
+  readonly osl: number
+  readonly comparisons: ReadonlyArray<MetricComparison>
+}
+
+const loadOf = (p: MeasuredPoint): string =>
+  p.concurrency !== undefined ? `c=${p.concurrency}` : p.requestRate !== undefined ? `${p.requestRate} req/s` : "burst"
+
+const fmt = (x: number | undefined, d = 1): string => (x === undefined || !Number.isFinite(x) ? "-" : x.toFixed(d))
+
+const formatTable = (rows: ReadonlyArray<ValidatedRow>): string => {
+  const header = ["model", "gpu", "tp", "load", "isl/osl", ...COMPARE_METRICS.flatMap((m) => [`${m} meas`, `${m} pred`, `${m} err%`])]
+  const body = rows.map((r) => [
+    r.model.split("/").pop() ?? r.model,
+    r.gpu,
+    String(r.tp),
+    r.load,
+    `${Math.round(r.isl)}/${Math.round(r.osl)}`,
+    ...COMPARE_METRICS.flatMap((m) => {
+      const c = r.comparisons.find((x) => x.metric === m)
+      return [fmt(c?.measuredMs), fmt(c?.predictedMs), c === undefined ? "-" : `${c.errorPct >= 0 ? "+" : ""}${c.errorPct.toFixed(1)}`]
+    }),
+  ])
+  const all = [header, ...body]
+  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)))
+  return all.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")).join("\n")
+}
+
+const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
+  Effect.gen(function* () {
+    const set = yield* loadMeasurements(sources)
+    const points = set.points.filter((p) => flags.engine === "all" || (p.engine ?? "vllm") === flags.engine)
+    const chosen = flags.limit !== undefined ? points.slice(0, flags.limit) : points
+    const rows: ValidatedRow[] = []
+    const skipped: Array<{ source: string; reason: string }> = []
+    for (const p of chosen) {
+      const exit = yield* Effect.exit(predictPoint(p, flags.profile !== undefined ? { profile: flags.profile } : {}))
+      if (Exit.isFailure(exit)) {
+        const reason = exit.cause.toString().split("\n")[0] ?? "failed"
+        skipped.push({ source: p.source, reason })
+        continue
+      }
+      rows.push({
+        source: p.source,
+        label: p.label ?? p.source,
+        model: p.model ?? "?",
+        gpu: p.gpu ?? "?",
+        tp: p.tp ?? 1,
+        load: loadOf(p),
+        isl: p.isl,
+        osl: p.osl,
+        comparisons: compareMeans(exit.value, p),
+      })
+    }
+    const medians = medianAbsErrorByMetric(rows.map((r) => r.comparisons))
+    const report = { sources, engine: flags.engine, profile: flags.profile ?? "defaults", points: rows.length, skipped, medianAbsErrorPct: medians, rows, warnings: set.warnings }
+    if (flags.out !== undefined) yield* writeJson(flags.out, report)
+    if (flags.json === true) {
+      yield* Console.log(JSON.stringify(report, null, 2))
+      return
+    }
+    yield* Console.log(formatTable(rows))
+    yield* Console.log("")
+    yield* Console.log(`${rows.length} points simulated, ${skipped.length} skipped (engine ${flags.engine})`)
+    for (const m of COMPARE_METRICS) {
+      const s = medians[m]
+      if (s !== undefined) yield* Console.log(`median |error| ${m.toUpperCase()}: ${s.medianAbsPct.toFixed(1)}% over ${s.n} points`)
+    }
+    const reasons = new Map<string, number>()
+    for (const s of skipped) {
+      const r = s.reason.replace(/^.*?: /, "")
+      reasons.set(r, (reasons.get(r) ?? 0) + 1)
+    }
+    for (const [r, n] of reasons) yield* Console.log(`skipped ${n}: ${r}`)
+  })
+
+export const register = (cli: Command): void => {
+  cli
+    .command("validate")
+    .description("predict every measured point and compare with the measurement (TTFT, TPOT, ITL, E2E)")
+    .argument("<sources...>", "measurement-table CSV, vllm bench --save-result JSON, or probe run directories")
+    .option("--engine <name>", "only rows of this engine (vllm, sglang, trtllm, all)", "vllm")
+    .option("--profile <profile.json>", "calibrated step-time profile (default: shipped coefficients)")
+    .option("--limit <n>", "only the first N points", (v: string) => Number.parseInt(v, 10))
+    .option("--json", "print the report as JSON")
+    .option("--out <file>", "write the JSON report to a file")
+    .action((sources: string[], flags: ValidateFlags) => runCommand(program(sources, flags)))
+}
