@@ -262,3 +262,28 @@ export const medianAbsPercentError = (predicted: ReadonlyArray<number>, measured
   const mid = e.length >> 1
   return 100 * (e.length % 2 === 1 ? (e[mid] as number) : ((e[mid - 1] as number) + (e[mid] as number)) / 2)
 }
+
+/**
+ * Robust NNLS: min Σ |A x − b| subject to x ≥ 0, by iteratively reweighted least squares (each row
+ * weighted 1/max(|r_i|, floor) and re-solved with Lawson–Hanson). Used where a few rows measure
+ * something the model does not describe, so that they cannot drag the fit the way they would in L2.
+ */
+export const nnlsL1 = (a: ReadonlyArray<ReadonlyArray<number>>, b: ReadonlyArray<number>, iterations = 50, floor = 1e-3): number[] => {
+  let x = nnls(a, b).x
+  for (let it = 0; it < iterations; it++) {
+    const w = a.map((row, i) => {
+      let r = b[i] as number
+      for (let j = 0; j < row.length; j++) r -= (row[j] as number) * (x[j] as number)
+      return 1 / Math.sqrt(Math.max(Math.abs(r), floor))
+    })
+    const next = nnls(
+      a.map((row, i) => row.map((v) => v * (w[i] as number))),
+      b.map((v, i) => v * (w[i] as number)),
+    ).x
+    let change = 0
+    for (let j = 0; j < next.length; j++) change = Math.max(change, Math.abs((next[j] as number) - (x[j] as number)) / Math.max(Math.abs(x[j] as number), 1e-12))
+    x = next
+    if (change < 1e-9) break
+  }
+  return x
+}

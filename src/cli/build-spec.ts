@@ -8,6 +8,9 @@ import { resolve as resolvePath } from "node:path"
 import { lookupGpu, parseGpuJson } from "../hw/gpus.ts"
 import { lookupModel, modelFromHfConfig } from "../hw/models.ts"
 import { numGpuBlocksFor } from "../hw/kv-capacity.ts"
+import { defaultStepTime } from "../hw/default-coefficients.ts"
+import { speculativeStepTime } from "../hw/speculative-decoding.ts"
+import { prefixShareSplit } from "../econ/sweep-grid.ts"
 import { vllmDefaultMaxModelLen, vllmDefaults } from "../hw/vllm-defaults.ts"
 import type { GpuProfile, KvCacheDtype, ModelProfile, Parallelism, Precision, StepTimeModel } from "../hw/types.ts"
 import { builtinPolicies, policyShapeError } from "../sim/scheduling-policy.ts"
@@ -122,15 +125,21 @@ const workloadFactory = (
         return { workload: wl, stageCount: wl.stageCount }
       }
     }
-    const input = lengthOf(w.input, "workload.input", sharegptInput)
-    if (typeof input === "string") return yield* new InputError({ message: input })
+    const sampled = lengthOf(w.input, "workload.input", sharegptInput)
+    if (typeof sampled === "string") return yield* new InputError({ message: sampled })
     const output = lengthOf(w.output, "workload.output", sharegptOutput)
     if (typeof output === "string") return yield* new InputError({ message: output })
+    // What-if: a share of each prompt is a shared prefix (mean prompt length unchanged).
+    if (w.prefixShare !== undefined && w.prefix !== undefined)
+      return yield* new InputError({ message: "workload: give either prefix or prefixShare, not both" })
+    const split = w.prefixShare === undefined ? undefined : prefixShareSplit(sampled, w.prefixShare, w.prefixGroups ?? 1)
+    const input = split?.input ?? sampled
+    const prefix = split?.prefix ?? w.prefix
     const common = {
       input,
       output,
       ...(w.oslMultiplier !== undefined ? { outputMultiplier: w.oslMultiplier } : {}),
-      ...(w.prefix !== undefined ? { prefix: w.prefix } : {}),
+      ...(prefix !== undefined ? { prefix } : {}),
       ...(w.priority !== undefined ? { priority: w.priority } : {}),
     }
     const openLoop = w.rate !== undefined || w.stages !== undefined || w.arrival !== undefined
@@ -158,6 +167,29 @@ const workloadFactory = (
     })
   })
 
+/** What-if: wraps the step time with speculative decoding; the draft runs on the target's GPUs. */
+const withSpeculative = (
+  s: Scenario,
+  target: StepTimeModel,
+  hw: { gpu: GpuProfile; precision: Precision; kvCacheDtype: KvCacheDtype; par: Parallelism },
+): Effect.Effect<StepTimeModel, InputError | FileError> =>
+  Effect.gen(function* () {
+    const sp = s.speculative
+    if (sp === undefined) return target
+    if (sp.method === "ngram" && sp.draftModel !== undefined)
+      return yield* new InputError({ message: "speculative.draftModel: only used with method draft (n-gram needs no draft model)" })
+    if (sp.method === "draft" && sp.draftModel === undefined)
+      return yield* new InputError({ message: "speculative.draftModel: required with method draft (--draft-model)" })
+    let draft: StepTimeModel | undefined
+    if (sp.draftModel !== undefined) {
+      const dm = yield* resolveModel(sp.draftModel)
+      // vLLM runs the draft with the target's TP unless its heads do not split that way.
+      const tp = dm.numAttentionHeads % hw.par.tp === 0 ? hw.par.tp : 1
+      draft = defaultStepTime({ model: dm, gpu: hw.gpu, precision: hw.precision, kvCacheDtype: hw.kvCacheDtype, par: { tp, pp: 1, ep: 1 } })
+    }
+    return speculativeStepTime(target, { method: sp.method, numTokens: sp.numTokens, acceptance: sp.acceptance, ...(draft !== undefined ? { draft } : {}) })
+  })
+
 export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, InputError | FileError> =>
   Effect.gen(function* () {
     const model = yield* resolveModel(s.model)
@@ -178,6 +210,7 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
     const maxNumSeqs = e.maxNumSeqs ?? defaults.maxNumSeqs
     const modelMax = vllmDefaultMaxModelLen(model)
     const stepTime = yield* stepTimeFor(s, { model, gpu, precision, kvCacheDtype, par })
+    const stepTimeModel = yield* withSpeculative(s, stepTime.model, { gpu, precision, kvCacheDtype, par })
     let maxModelLen = e.maxModelLen ?? modelMax
     // vllm/config/scheduler.py: without chunked prefill the budget must hold a whole prompt.
     let maxNumBatchedTokens = maxNumBatchedTokensGiven ?? defaults.maxNumBatchedTokens
@@ -238,7 +271,7 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
     }
     const policy = yield* resolvePolicy(s.policy)
     const makeWorkload = yield* workloadFactory(s, engine)
-    return { scenario: s, model, gpu, precision, kvCacheDtype, par, engine, stepTime: stepTime.model, policy, numGpuBlocksSource, notes, makeWorkload }
+    return { scenario: s, model, gpu, precision, kvCacheDtype, par, engine, stepTime: stepTimeModel, policy, numGpuBlocksSource, notes, makeWorkload }
   })
 
 /** A fresh SimSpec for one run (router and workload are stateful). */

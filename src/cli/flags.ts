@@ -20,6 +20,13 @@ export const positiveNumber = (v: string): number => {
   return n
 }
 
+/** A fraction in [0, 1]. */
+export const unitFraction = (v: string): number => {
+  const n = Number(v)
+  if (v.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError("expected a number in [0, 1]")
+  return n
+}
+
 export const rateValue = (v: string): number | "inf" => (v === "inf" ? "inf" : positiveNumber(v))
 
 /** A length: "1024" (fixed), "sharegpt", "uniform:MIN:MAX", "normal:MEAN:SD", "lognormal:MEAN:SD". */
@@ -72,6 +79,12 @@ export interface ScenarioFlags {
   isl?: unknown
   osl?: unknown
   oslMultiplier?: number
+  prefixShare?: number
+  prefixGroups?: number
+  specMethod?: string
+  specTokens?: number
+  specAcceptance?: number
+  draftModel?: string
   workload?: string
   trace?: string
   numRequests?: number
@@ -111,6 +124,12 @@ export const addScenarioFlags = (cmd: Command): Command =>
     .option("--isl <len>", 'input length: N, "sharegpt", uniform:MIN:MAX, normal:MEAN:SD, lognormal:MEAN:SD', lengthSpec)
     .option("--osl <len>", "output length (same forms as --isl)", lengthSpec)
     .option("--osl-multiplier <f>", "scales output lengths (reasoning models)", positiveNumber)
+    .option("--prefix-share <f>", "what-if: fraction of each prompt that is a shared, cacheable prefix [0, 1)", unitFraction)
+    .option("--prefix-groups <n>", "distinct shared prefixes for --prefix-share (default 1)", positiveInt)
+    .addOption(new Option("--spec-method <m>", "what-if: speculative decoding with a draft model or n-gram lookup").choices(["draft", "ngram"]))
+    .option("--spec-tokens <k>", "speculative tokens proposed per step", positiveInt)
+    .option("--spec-acceptance <a>", "per-token acceptance rate of the proposals, [0, 1]", unitFraction)
+    .option("--draft-model <id|config.json>", "draft model for --spec-method draft")
     .option("--workload <file>", "shared-prefix workload spec (inference-perf JSON)")
     .option("--trace <file>", "replay a request trace (JSONL or CSV)")
     .option("--num-requests <n>", "requests to send", positiveInt)
@@ -138,6 +157,7 @@ export const flagsToScenario = (f: ScenarioFlags): Record<string, unknown> => ({
   seed: f.seed === undefined ? undefined : seedValue(f.seed),
   goodput: f.goodput,
   profile: f.profile,
+  speculative: { method: f.specMethod, numTokens: f.specTokens, acceptance: f.specAcceptance, draftModel: f.draftModel },
   engine: {
     maxNumSeqs: f.maxNumSeqs,
     maxNumBatchedTokens: f.maxNumBatchedTokens,
@@ -156,6 +176,8 @@ export const flagsToScenario = (f: ScenarioFlags): Record<string, unknown> => ({
     input: f.isl,
     output: f.osl,
     oslMultiplier: f.oslMultiplier,
+    prefixShare: f.prefixShare,
+    prefixGroups: f.prefixGroups,
     file: f.workload,
     trace: f.trace,
     numRequests: f.numRequests,
@@ -172,5 +194,6 @@ export const workloadKindOverride = (base: Record<string, unknown>, f: ScenarioF
   if (f.rate !== undefined) for (const k of ["concurrency", "stages", "arrival", "file", "trace"]) delete wl[k]
   if (f.workload !== undefined) for (const k of ["concurrency", "rate", "stages", "arrival", "trace", "input", "output"]) delete wl[k]
   if (f.trace !== undefined) for (const k of ["concurrency", "rate", "stages", "arrival", "file", "input", "output"]) delete wl[k]
+  if (f.prefixShare !== undefined) delete wl.prefix
   return { ...base, workload: wl }
 }

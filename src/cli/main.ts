@@ -17,6 +17,8 @@ const commands: ReadonlyArray<() => Promise<{ register: (p: Command) => void }>>
   () => import("./cost.ts"),
   () => import("./report.ts"),
   () => import("./validate.ts"),
+  () => import("./probe.ts"),
+  () => import("./calibrate.ts"),
 ]
 for (const load of commands) (await load()).register(program)
 

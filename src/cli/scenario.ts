@@ -41,6 +41,10 @@ const Workload = Schema.Struct({
   output: opt(Schema.Unknown),
   oslMultiplier: opt(PositiveNumber),
   prefix: opt(Schema.Struct({ numGroups: PositiveInt, length: PositiveInt })),
+  /** What-if: fraction of each prompt's tokens that is a shared (cacheable) prefix; mapped onto `prefix`. */
+  prefixShare: opt(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1))),
+  /** Distinct shared prefixes for prefixShare (default 1). */
+  prefixGroups: opt(PositiveInt),
   priority: opt(Schema.Struct({ values: Schema.Array(Schema.Int), weights: opt(Schema.Array(PositiveNumber)) })),
   /** A shared-prefix workload spec (inference-perf JSON, as in ../shared/data/serving/workloads). */
   file: opt(Schema.String),
@@ -83,8 +87,19 @@ export const Scenario = Schema.Struct({
   profile: opt(Schema.String),
   /** Sample KV usage and queue lengths every this many simulated seconds (0 = off). */
   timelineInterval: opt(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))),
+  /** What-if: speculative decoding in the step-time model (src/hw/speculative-decoding.ts). */
+  speculative: opt(
+    Schema.Struct({
+      method: Schema.Literals(["draft", "ngram"]),
+      numTokens: PositiveInt,
+      acceptance: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })),
+      draftModel: opt(Schema.String),
+    }),
+  ),
   /** Cost parameters for the economics commands; checked there. */
   cost: opt(Schema.Unknown),
+  /** The grid of `servesim sweep` (lists of loads and configurations); checked there. */
+  sweep: opt(Schema.Unknown),
 })
 
 export type Scenario = typeof Scenario.Type

@@ -483,7 +483,7 @@ const BUILTINS: ReadonlyArray<BuiltinEntry> = [
   },
   {
     ids: ["MiniMaxAI/MiniMax-M2.5", "MiniMaxAI/MiniMax-M2", "MiniMaxAI/MiniMax-M2.1"],
-    aliases: ["minimax-m2.5", "minimax-m2"],
+    aliases: ["minimax-m2.5"],
     // M2, M2.1 and M2.5 share the MiniMaxM2ForCausalLM shape and 196608 positions (see MINIMAX_M2).
     config: MINIMAX_M2,
   },

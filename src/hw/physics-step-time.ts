@@ -1,15 +1,18 @@
 // The fitted physics step-time model: Σ coefficient × basis term (step-time-terms.ts), and the plain
 // datasheet roofline it starts from. Pure; the returned stepTime allocates nothing per call.
 //
-// Combination rule (why not a plain sum): every linear layer of a step multiplies the same M = numTokens
-// rows against its weights, so all of them switch from weight-bound to compute-bound at the same M;
-// the linear part is therefore max(compute, weight reads) over the whole model. On the aiconfigurator
-// GEMM tables (vLLM 0.14) max(a·FLOPs/peak, b·bytes/BW) + c fits H100 bf16 at 5.7% median error against
-// 11.2% for a·FLOPs + b·bytes + c (H200 6.1% vs 11.8%, A100 9.1% vs 9.2%). Everything else runs as
-// separate kernels or on other resources (attention, elementwise, collectives, CPU) and adds.
+// Combination rule (why not a plain sum): every dense linear layer of a step multiplies the same
+// M = numTokens rows against its weights, so all of them switch from weight-bound to compute-bound at
+// the same M; the dense linear part is therefore max(compute, weight reads) over the whole model. On the
+// aiconfigurator GEMM tables (vLLM 0.14) max(a·FLOPs/peak, b·bytes/BW) + c fits H100 bf16 at 5.7% median
+// error against 11.2% for a·FLOPs + b·bytes + c (H200 6.1% vs 11.8%, A100 9.1% vs 9.2%). Fused-MoE
+// kernels are the exception: spread over many experts with few tokens each, they overlap little, and
+// on the moe tables a·FLOPs + b·bytes + c fits better than the max (H100 23% vs 28% median error).
+// Everything else runs as separate kernels or on other resources (attention, elementwise, collectives,
+// CPU) and adds.
 //
-//   step = max(gemmCompute·gemmComputeTime + moeCompute·moeComputeTime,
-//              weightRead·weightReadTime + moeExpertWeight·moeExpertWeightTime)
+//   step = max(gemmCompute·gemmComputeTime, weightRead·weightReadTime)
+//        + moeCompute·moeComputeTime + moeExpertWeight·moeExpertWeightTime + moeLayerLatency·moeLayerCount
 //        + attentionCompute·attentionComputeTime + kvRead·kvReadTime + attentionPerSlot·attentionSlotCount
 //        + elementwise·elementwiseTime
 //        + allReduceLatency·allReduceCount + allReduceBandwidth·allReduceTime
@@ -37,12 +40,14 @@ export interface StepTimeCoefficients {
   readonly gemmCompute: number
   /** × gemmComputeTime for fp8/fp4 weights, relative to their own (fp8/fp4) peak. */
   readonly gemmComputeLowPrecision: number
-  /** × moeComputeTime (fused-MoE grouped GEMMs). */
+  /** × moeComputeTime (fused-MoE grouped GEMMs, relative to the bf16 peak). */
   readonly moeCompute: number
   /** × weightReadTime: 1 / achieved fraction of HBM bandwidth streaming weights. */
   readonly weightRead: number
   /** × moeExpertWeightTime. */
   readonly moeExpertWeight: number
+  /** Seconds per MoE layer pass (fused-MoE's routing, alignment, grouped GEMMs and reduction kernels). */
+  readonly moeLayerLatency: number
   /** × attentionComputeTime (FlashAttention prefill). */
   readonly attentionCompute: number
   /** × kvReadTime (paged decode attention). */
@@ -76,6 +81,7 @@ export const COEFFICIENT_NAMES: ReadonlyArray<keyof StepTimeCoefficients> = [
   "moeCompute",
   "weightRead",
   "moeExpertWeight",
+  "moeLayerLatency",
   "attentionCompute",
   "kvRead",
   "attentionPerSlot",
@@ -100,6 +106,7 @@ export const unitCoefficients: StepTimeCoefficients = {
   moeCompute: 1,
   weightRead: 1,
   moeExpertWeight: 1,
+  moeLayerLatency: 0,
   attentionCompute: 1,
   kvRead: 1,
   attentionPerSlot: 0,
@@ -141,6 +148,7 @@ const setupName = (s: HardwareSetup): string =>
  */
 export interface FoldedStepTime {
   readonly computePerToken: number
+  readonly moePerToken: number
   readonly computePerRequest: number
   readonly weightSeconds: number
   readonly expertSecondsPerExpert: number
@@ -157,7 +165,8 @@ export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): Fol
   const low = b.lowPrecisionGemm
   const gc = low ? c.gemmComputeLowPrecision : c.gemmCompute
   return {
-    computePerToken: gc * b.gemmSecondsPerToken + c.moeCompute * b.moeSecondsPerToken,
+    computePerToken: gc * b.gemmSecondsPerToken,
+    moePerToken: c.moeCompute * b.moeSecondsPerToken,
     computePerRequest: gc * b.lmHeadSecondsPerRequest,
     weightSeconds: c.weightRead * b.weightReadSeconds,
     expertSecondsPerExpert: c.moeExpertWeight * b.expertReadSecondsPerExpert,
@@ -176,6 +185,7 @@ export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): Fol
       c.ppHandoffLatency * b.ppHandoffsPerStep +
       (low ? c.gemmKernelLatencyLowPrecision : c.gemmKernelLatency) * b.gemmKernelsPerStep +
       c.layerLaunch * b.layersPerStep +
+      c.moeLayerLatency * b.moeLayersPerStep +
       c.stepOverhead * b.pipelineFactor,
     perRequest: c.perRequestStepOverhead + c.attentionPerSlot * b.attentionSlotsPerRequest,
   }
@@ -186,9 +196,10 @@ const evaluate = (b: StepTimeBasis, f: FoldedStepTime, batch: BatchShape): numbe
   if (batch.numTokens <= 0) return 0
   const pp = b.pipelineFactor
   const compute = f.computePerToken * batch.numTokens + f.computePerRequest * batch.numReqs
-  let memory = f.weightSeconds
-  if (f.expertSecondsPerExpert > 0) memory += moeExpertsTouched(b.setup.model, batch.numTokens / pp) * pp * f.expertSecondsPerExpert
+  const memory = f.weightSeconds
   let t = compute > memory ? compute : memory
+  if (f.expertSecondsPerExpert > 0)
+    t += f.moePerToken * batch.numTokens + moeExpertsTouched(b.setup.model, batch.numTokens / pp) * pp * f.expertSecondsPerExpert
   t += f.attentionPerPair * (batch.prefillAttentionWork + batch.decodeContextTokens)
   const ctx = batch.decodeContextTokens + batch.prefillContextTokens
   t += f.kvPerToken * ctx

@@ -97,7 +97,7 @@ export interface StepTimeBasis {
   readonly gemmSecondsPerToken: number
   /** lm_head: s per sampled request (vLLM computes logits only at the positions it samples). */
   readonly lmHeadSecondsPerRequest: number
-  /** Routed experts (top-k per token): s per new token at the precision's peak. */
+  /** Routed experts (top-k per token): s per new token at the bf16 peak (see moeComputeTime). */
   readonly moeSecondsPerToken: number
   /** Non-expert weights read once per stage pass (s), times the pipeline factor. The input embedding is a gather, not a read. */
   readonly weightReadSeconds: number
@@ -127,6 +127,8 @@ export interface StepTimeBasis {
   /** PP stage hand-off payload per token (s) and hand-offs on a step's critical path. */
   readonly ppHandoffSecondsPerToken: number
   readonly ppHandoffsPerStep: number
+  /** MoE layer passes per step (fused-MoE routing, alignment, grouped GEMMs, reduction: a fixed cost each). */
+  readonly moeLayersPerStep: number
   /** GEMM kernel launches per step over all stage passes (each has a fixed latency). */
   readonly gemmKernelsPerStep: number
   /** Transformer layer passes per step over all stage passes: (layers/pp) × pp micro-batches. */
@@ -188,7 +190,8 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
     pipelineFactor: pp,
     gemmSecondsPerToken: denseFlops / shards / peak,
     lmHeadSecondsPerRequest: lmHeadFlops / tp / peak,
-    moeSecondsPerToken: (routedFlops / shards) / peak,
+    moeSecondsPerToken: routedFlops / shards / gpu.bf16Flops,
+    moeLayersPerStep: nMoe,
     weightReadSeconds: (readBytes / bw) * pp,
     expertReadSecondsPerExpert: expertBytesOnGpuPerExpert / bw,
     expertShare,
@@ -206,9 +209,9 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
     // A micro-batch of batch/pp tokens crosses pp−1 stage boundaries per step.
     ppHandoffSecondsPerToken: pp > 1 ? ((pp - 1) / pp) * ((h * ACTIVATION_BYTES) / link) : 0,
     ppHandoffsPerStep: pp - 1,
-    // qkv, o, gate_up, down per dense layer; qkv, o, router, the two fused expert GEMMs (+ shared
-    // gate_up/down) per MoE layer, each stage's layers once per micro-batch; lm_head once per micro-batch.
-    gemmKernelsPerStep: 4 * nDense + (5 + (m.numSharedExperts > 0 ? 2 : 0)) * nMoe + pp,
+    // qkv, o, gate_up, down per dense layer; qkv, o, router (+ shared gate_up/down) per MoE layer, whose
+    // fused expert kernels are moeLayerCount; each stage's layers once per micro-batch, lm_head once per micro-batch.
+    gemmKernelsPerStep: 4 * nDense + (3 + (m.numSharedExperts > 0 ? 2 : 0)) * nMoe + pp,
     layersPerStep: m.numLayers,
     lowPrecisionGemm: isLowPrecisionGemm(precision),
   }
@@ -220,7 +223,11 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
 export const gemmComputeTime = (b: StepTimeBasis, batch: BatchShape): number =>
   b.gemmSecondsPerToken * batch.numTokens + b.lmHeadSecondsPerRequest * batch.numReqs
 
-/** Routed-expert FLOPs of all new tokens (top-k experts each) / peak. Zero for dense models. */
+/**
+ * Routed-expert FLOPs of all new tokens (top-k experts each) / peak bf16. vLLM's fused-MoE kernels
+ * reach the same rate with fp8 and bf16 weights on the aiconfigurator moe tables (8192 tokens: ≈ 4.4×
+ * the bf16 FLOP time either way), so the bf16 peak is the reference whatever the precision. Zero for dense models.
+ */
 export const moeComputeTime = (b: StepTimeBasis, batch: BatchShape): number => b.moeSecondsPerToken * batch.numTokens
 
 /** Non-expert weight bytes on one GPU / HBM bandwidth: read once per stage pass whatever the batch. */
@@ -306,6 +313,9 @@ export const ppHandoffCount = (b: StepTimeBasis): number => b.ppHandoffsPerStep
  */
 export const ppBubbleFactor = (b: StepTimeBasis): number => b.pipelineFactor
 
+/** MoE layer passes per step. */
+export const moeLayerCount = (b: StepTimeBasis): number => b.moeLayersPerStep
+
 /** GEMM kernel launches per step: each has a fixed latency (ramp-up, tail, activation quantization). */
 export const gemmKernelCount = (b: StepTimeBasis): number => b.gemmKernelsPerStep
 
@@ -340,6 +350,7 @@ export interface StepTerms {
   readonly ppHandoffTime: number
   readonly ppHandoffCount: number
   readonly gemmKernelCount: number
+  readonly moeLayerCount: number
   readonly layerCount: number
   readonly stepCount: number
   readonly scheduledRequestCount: number
@@ -361,6 +372,7 @@ export const stepTerms = (b: StepTimeBasis, batch: BatchShape): StepTerms => ({
   ppHandoffTime: ppHandoffTime(b, batch),
   ppHandoffCount: ppHandoffCount(b),
   gemmKernelCount: gemmKernelCount(b),
+  moeLayerCount: moeLayerCount(b),
   layerCount: layerCount(b),
   stepCount: stepCount(b),
   scheduledRequestCount: scheduledRequestCount(batch),

@@ -1,6 +1,7 @@
 // The twin has no tokenizer. Prompt tokens are a deterministic word-piece approximation of the text,
 // chosen so that common English words are one token each (as in BPE vocabularies):
 //   - a run of letters (with combining marks) is one token per 8 characters ("the" = 1, "internationalization" = 3),
+//   - a Han, Hiragana, Katakana or Hangul character is one token,
 //   - a run of digits is one token per 3 digits ("2026" = 2),
 //   - every other non-space character (punctuation, symbols, emoji) is one token,
 //   - whitespace belongs to the token after it (" the" is one token); trailing whitespace is one token.
@@ -13,7 +14,8 @@
 // Output text is placeholder words, one token each under the rule above, so a client that re-counts
 // the text with the same approximation gets usage.completion_tokens.
 
-const TOKEN_RE = /\s*(?:[\p{L}\p{M}]{1,8}|\p{N}{1,3}|[^\s\p{L}\p{M}\p{N}])|\s+$/gu
+const CJK = "\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}"
+const TOKEN_RE = new RegExp(`\\s*(?:[${CJK}]|(?:(?![${CJK}])[\\p{L}\\p{M}]){1,8}|\\p{N}{1,3}|[^\\s\\p{L}\\p{M}\\p{N}])|\\s+$`, "gu")
 
 /** Token strings of a text under the approximation (their count is the prompt length). */
 export const tokenizeText = (text: string): string[] => text.match(TOKEN_RE) ?? []

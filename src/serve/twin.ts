@@ -372,7 +372,11 @@ export const startTwin = async (o: TwinOptions): Promise<Twin> => {
       if (completePending) complete()
     }
 
-    if (g.stream) res.writeHead(200, { ...baseHeaders(), ...SSE_HEADERS })
+    if (g.stream) {
+      // Headers go out now, as vLLM's StreamingResponse sends them before the first token.
+      res.writeHead(200, { ...baseHeaders(), ...SSE_HEADERS })
+      res.flushHeaders()
+    }
     res.on("close", () => {
       if (!done && id >= 0) {
         log(`request ${index}: client closed the connection before the response ended`)

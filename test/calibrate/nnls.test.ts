@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { fitMaxRoofline, leastSquares, medianAbsPercentError, nnls, nnlsRelative, predictMax } from "../../src/calibrate/nnls.ts"
+import { fitMaxRoofline, leastSquares, medianAbsPercentError, nnls, nnlsL1, nnlsRelative, predictMax } from "../../src/calibrate/nnls.ts"
 
 describe("leastSquares", () => {
   it("solves an overdetermined consistent system exactly", () => {
@@ -107,5 +107,19 @@ describe("relative and max-roofline fits", () => {
   it("medianAbsPercentError", () => {
     expect(medianAbsPercentError([1.1, 0.8, 1], [1, 1, 1])).toBeCloseTo(10, 10)
     expect(medianAbsPercentError([1.1, 0.8], [1, 1])).toBeCloseTo(15, 10)
+  })
+})
+
+describe("nnlsL1", () => {
+  it("ignores a gross outlier that pulls the L2 fit", () => {
+    const xs = Array.from({ length: 21 }, (_, i) => i)
+    const a = xs.map((x) => [1, x])
+    const b = xs.map((x) => 2 + 0.5 * x)
+    b[20] = 100 // one row from another experiment
+    const l2 = nnls(a, b).x
+    const l1 = nnlsL1(a, b)
+    expect(Math.abs((l2[1] as number) - 0.5)).toBeGreaterThan(0.5)
+    expect(l1[0]).toBeCloseTo(2, 3)
+    expect(l1[1]).toBeCloseTo(0.5, 4)
   })
 })

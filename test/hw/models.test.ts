@@ -340,3 +340,61 @@ describe("lookupModel", () => {
     expect(paramCount(mustLookup("Qwen/Qwen3-30B-A3B-Instruct-2507"))).toEqual(paramCount(mustLookup("Qwen/Qwen3-30B-A3B")))
   })
 })
+
+// ---------------------------------------------------------------------------------------------
+// Large MoE models of silicon-sweeps.csv (vLLM rows), against their published sizes.
+
+describe("silicon-sweeps models", () => {
+  const within = (got: number, published: number): number => Math.abs(got / published - 1)
+
+  it("resolves every vLLM model id of silicon-sweeps.csv, reporting the id asked for", () => {
+    const ids = builtinModelIds()
+    for (const id of ["MiniMaxAI/MiniMax-M2.5", "moonshotai/Kimi-K2.5", "Qwen/Qwen3-235B-A22B-FP8", "nvidia/Llama-3.1-8B-Instruct-FP8"]) {
+      expect(ids).toContain(id)
+      expect(lookupModel(id)?.id).toBe(id)
+      expect(lookupModel(id.toUpperCase())?.id).toBe(id)
+    }
+  })
+
+  it("gives -FP8 checkpoints their base model's architecture", () => {
+    const same = (a: string, b: string): void => expect({ ...mustLookup(a), id: "" }).toEqual({ ...mustLookup(b), id: "" })
+    same("Qwen/Qwen3-235B-A22B-FP8", "Qwen/Qwen3-235B-A22B")
+    same("nvidia/Llama-3.1-8B-Instruct-FP8", "meta-llama/Llama-3.1-8B-Instruct")
+    // Any "-FP8" suffix strips like "-Instruct" does.
+    expect(lookupModel("Qwen/Qwen3-30B-A3B-FP8")?.id).toBe("Qwen/Qwen3-30B-A3B")
+  })
+
+  it("MiniMax-M2.5: GQA MoE, 256 experts top-8, ~230B total / ~10B active", () => {
+    const m = mustLookup("MiniMaxAI/MiniMax-M2.5")
+    expect([m.numLayers, m.hiddenSize, m.numAttentionHeads, m.numKeyValueHeads, m.headDim]).toEqual([62, 3072, 48, 8, 128])
+    expect([m.numExperts, m.numExpertsPerTok, m.moeIntermediateSize, m.numSharedExperts, m.numDenseLayers, m.mlaKvDim]).toEqual([256, 8, 1536, 0, 0, 0])
+    expect(kvBytesPerToken(m, 2)).toBe(253_952) // 2 · 62 · 8 · 128 · 2
+    const { total, active, embedding } = paramCount(m)
+    expect(within(total, 230e9)).toBeLessThan(0.03) // 228.7B
+    // MiniMax's "10B active" (9.8B in its reports) leaves out the embedding and lm_head (1.23B).
+    expect(within(active - embedding, 10e9)).toBeLessThan(0.03) // 9.80B
+    expect(mustLookup("MiniMaxAI/MiniMax-M2")).toEqual({ ...m, id: "MiniMaxAI/MiniMax-M2" })
+  })
+
+  it("Kimi-K2.5 (language model): DeepSeek-V3 MLA MoE, 384 + 1 experts, ~1.04T total / ~32B active", () => {
+    const m = mustLookup("moonshotai/Kimi-K2.5")
+    expect([m.numLayers, m.hiddenSize, m.numAttentionHeads, m.vocabSize, m.maxPositionEmbeddings]).toEqual([61, 7168, 64, 163840, 262144])
+    expect([m.numExperts, m.numExpertsPerTok, m.moeIntermediateSize, m.numSharedExperts, m.numDenseLayers]).toEqual([384, 8, 2048, 1, 1])
+    expect(m.mla).toEqual({ qLoraRank: 1536, kvLoraRank: 512, qkNopeHeadDim: 128, qkRopeHeadDim: 64, vHeadDim: 128 })
+    expect(kvBytesPerToken(m, 2)).toBe(70_272) // (512 + 64) · 61 · 2
+    const { total, active } = paramCount(m)
+    expect(within(total, 1.04e12)).toBeLessThan(0.03) // 1.026T
+    expect(within(active, 32e9)).toBeLessThan(0.03) // 32.86B
+  })
+
+  it("Qwen3-235B-A22B: GQA MoE, 128 experts top-8, ~235B total / ~22B active", () => {
+    const m = mustLookup("Qwen/Qwen3-235B-A22B-FP8")
+    expect([m.numLayers, m.hiddenSize, m.numAttentionHeads, m.numKeyValueHeads, m.headDim, m.qkNorm]).toEqual([94, 4096, 64, 4, 128, true])
+    expect([m.numExperts, m.numExpertsPerTok, m.moeIntermediateSize, m.numDenseLayers, m.maxPositionEmbeddings]).toEqual([128, 8, 1536, 0, 40960])
+    expect(kvBytesPerToken(m, 2)).toBe(192_512) // 2 · 94 · 4 · 128 · 2
+    const { total, active, embedding } = paramCount(m)
+    expect(within(total, 235e9)).toBeLessThan(0.03) // 235.09B
+    expect(within(total - embedding, 234e9)).toBeLessThan(0.01) // model card: 234B non-embedding
+    expect(within(active, 22e9)).toBeLessThan(0.03) // 22.19B
+  })
+})

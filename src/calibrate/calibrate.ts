@@ -1,0 +1,169 @@
+// Calibration: fit the step-time coefficients and request overheads of one deployment to measured
+// points by simulating every point's setting and minimising the log-ratio error of mean TTFT, TPOT and
+// E2E (Levenberg–Marquardt over a few grouped log-multipliers of the shipped coefficients, so a handful
+// of points suffice). Reports per-point errors and leave-one-point-out cross-validated errors.
+import { Effect } from "effect"
+import { buildSimSpec, resolveScenario, type ResolvedScenario } from "../cli/build-spec.ts"
+import { FileError, InputError } from "../cli/errors.ts"
+import { decodeScenario } from "../cli/scenario.ts"
+import { defaultCoefficients, defaultOverheads } from "../hw/default-coefficients.ts"
+import { physicsStepTime, type StepTimeCoefficients } from "../hw/physics-step-time.ts"
+import type { RequestOverheads } from "../hw/types.ts"
+import { simulate } from "../sim/simulate.ts"
+import { summarize } from "../sim/summary.ts"
+import { compareMeans, medianAbsErrorByMetric, type CompareMetric, type MetricComparison } from "./compare.ts"
+import { levenbergMarquardt } from "./levenberg-marquardt.ts"
+import type { MeasuredPoint } from "./measurements.ts"
+import { pointScenario } from "./predict-point.ts"
+import { PROFILE_KIND, type StepTimeProfile } from "./profile.ts"
+
+/** A fitted knob: a log-multiplier on a group of coefficients, or on one request overhead. */
+interface Knob {
+  readonly name: string
+  readonly coefficients: ReadonlyArray<keyof StepTimeCoefficients>
+  readonly overhead?: keyof RequestOverheads
+  /** Value at θ = 0 for a knob whose default is 0 (seconds). */
+  readonly floor: number
+}
+
+export const KNOBS: ReadonlyArray<Knob> = [
+  { name: "weight-read", coefficients: ["weightRead", "moeExpertWeight"], floor: 0 },
+  { name: "kv-read", coefficients: ["kvRead", "attentionPerSlot"], floor: 0 },
+  { name: "compute", coefficients: ["gemmCompute", "gemmComputeLowPrecision", "moeCompute", "attentionCompute", "elementwise"], floor: 0 },
+  {
+    name: "fixed-latency",
+    coefficients: ["allReduceLatency", "moeAllToAllLatency", "ppHandoffLatency", "gemmKernelLatency", "gemmKernelLatencyLowPrecision", "layerLaunch", "stepOverhead"],
+    floor: 0,
+  },
+  { name: "per-request-step", coefficients: ["perRequestStepOverhead"], floor: 2e-5 },
+  { name: "ingress", coefficients: [], overhead: "ingressBase", floor: 2e-3 },
+]
+
+export interface Calibrated {
+  readonly coefficients: StepTimeCoefficients
+  readonly overheads: RequestOverheads
+}
+
+/** Coefficients and overheads at θ: each knob scales its group's defaults (or its floor when 0). */
+export const applyKnobs = (theta: ReadonlyArray<number>, base: Calibrated): Calibrated => {
+  const c: Record<string, number> = { ...base.coefficients }
+  const o: Record<string, number> = { ...base.overheads }
+  KNOBS.forEach((k, i) => {
+    const m = Math.exp(theta[i]!)
+    for (const name of k.coefficients) {
+      const v = base.coefficients[name]
+      c[name] = (v > 0 ? v : k.floor) * m
+    }
+    if (k.overhead !== undefined) {
+      const v = base.overheads[k.overhead]
+      o[k.overhead] = (v > 0 ? v : k.floor) * m
+    }
+  })
+  return { coefficients: c as unknown as StepTimeCoefficients, overheads: o as unknown as RequestOverheads }
+}
+
+interface PreparedPoint {
+  readonly point: MeasuredPoint
+  readonly resolved: ResolvedScenario
+}
+
+const predict = (pp: PreparedPoint, cal: Calibrated): MetricComparison[] => {
+  const r = pp.resolved
+  const stepTime = physicsStepTime({ model: r.model, gpu: r.gpu, precision: r.precision, kvCacheDtype: r.kvCacheDtype, par: r.par, ...cal, name: "calibrating" })
+  return compareMeans(summarize(simulate(buildSimSpec({ ...r, stepTime }))), pp.point)
+}
+
+const FITTED: ReadonlyArray<CompareMetric> = ["ttft", "tpot", "e2el"]
+
+const residualsOf = (comparisons: ReadonlyArray<MetricComparison>): number[] =>
+  comparisons.filter((c) => FITTED.includes(c.metric)).map((c) => Math.log(c.predictedMs / c.measuredMs))
+
+export interface PointFit {
+  readonly source: string
+  readonly load: string
+  readonly fit: ReadonlyArray<MetricComparison>
+  /** Errors predicting this point from a fit on the other points (absent with fewer than 3 points). */
+  readonly crossValidated?: ReadonlyArray<MetricComparison>
+}
+
+export interface CalibrationResult {
+  readonly profile: StepTimeProfile
+  readonly points: ReadonlyArray<PointFit>
+  readonly knobs: Readonly<Record<string, number>>
+  readonly evaluations: number
+}
+
+const loadOf = (p: MeasuredPoint): string =>
+  p.concurrency !== undefined ? `c=${p.concurrency}` : p.requestRate !== undefined ? `${p.requestRate} req/s` : "burst"
+
+export interface CalibrateOptions {
+  readonly model?: string
+  readonly gpu?: string
+  readonly tp?: number
+  /** Leave-one-point-out cross-validation (default on with ≥ 3 points). */
+  readonly crossValidate?: boolean
+}
+
+export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOptions = {}): Effect.Effect<CalibrationResult, InputError | FileError> =>
+  Effect.gen(function* () {
+    if (points.length === 0) return yield* new InputError({ message: "no measured points to calibrate on" })
+    const prepared: PreparedPoint[] = []
+    for (const point of points) {
+      const raw = yield* pointScenario(point, { ...(o.model !== undefined ? { model: o.model } : {}), ...(o.gpu !== undefined ? { gpu: o.gpu } : {}), ...(o.tp !== undefined ? { tp: o.tp } : {}) })
+      const resolved = yield* resolveScenario(yield* decodeScenario(raw, point.source))
+      prepared.push({ point, resolved })
+    }
+    const first = prepared[0]!.resolved
+    for (const pp of prepared) {
+      const r = pp.resolved
+      if (r.model.id !== first.model.id || r.gpu.id !== first.gpu.id || r.par.tp !== first.par.tp || r.par.pp !== first.par.pp || r.precision !== first.precision)
+        return yield* new InputError({
+          message: `calibrate fits one deployment: ${pp.point.source} is ${r.model.id} on ${r.gpu.id} tp=${r.par.tp} ${r.precision}, the first point is ${first.model.id} on ${first.gpu.id} tp=${first.par.tp} ${first.precision} (filter with --model/--gpu/--tp or use --per-group)`,
+        })
+    }
+    const base: Calibrated = { coefficients: defaultCoefficients(first.gpu), overheads: defaultOverheads }
+    let evaluations = 0
+    const residualsFor = (subset: ReadonlyArray<PreparedPoint>) => (theta: ReadonlyArray<number>): number[] => {
+      const cal = applyKnobs(theta, base)
+      return subset.flatMap((pp) => residualsOf(predict(pp, cal)))
+    }
+    const theta0 = KNOBS.map(() => 0)
+    const full = levenbergMarquardt(residualsFor(prepared), theta0)
+    evaluations += full.evaluations
+    const fitted = applyKnobs(full.theta, base)
+    const crossValidate = (o.crossValidate ?? true) && prepared.length >= 3
+    const pointFits: PointFit[] = []
+    for (let k = 0; k < prepared.length; k++) {
+      const pp = prepared[k]!
+      const fit = predict(pp, fitted)
+      let crossValidated: MetricComparison[] | undefined
+      if (crossValidate) {
+        const others = prepared.filter((_, i) => i !== k)
+        const loo = levenbergMarquardt(residualsFor(others), full.theta, { maxIterations: 4 })
+        evaluations += loo.evaluations
+        crossValidated = predict(pp, applyKnobs(loo.theta, base))
+      }
+      pointFits.push({ source: pp.point.source, load: loadOf(pp.point), fit, ...(crossValidated !== undefined ? { crossValidated } : {}) })
+    }
+    const withBlocks = points.find((p) => p.numGpuBlocks !== undefined)
+    const profile: StepTimeProfile = {
+      kind: PROFILE_KIND,
+      version: 1,
+      model: first.model.id,
+      gpu: first.gpu.id,
+      tp: first.par.tp,
+      pp: first.par.pp,
+      precision: first.precision,
+      coefficients: fitted.coefficients,
+      overheads: fitted.overheads,
+      ...(withBlocks?.numGpuBlocks !== undefined ? { numGpuBlocks: withBlocks.numGpuBlocks } : {}),
+      ...(withBlocks?.blockSize !== undefined ? { blockSize: withBlocks.blockSize } : {}),
+      fit: {
+        points: points.length,
+        knobs: Object.fromEntries(KNOBS.map((k, i) => [k.name, Math.exp(full.theta[i]!)])),
+        medianAbsErrorPct: medianAbsErrorByMetric(pointFits.map((p) => p.fit)),
+        ...(crossValidate ? { leaveOneOutMedianAbsErrorPct: medianAbsErrorByMetric(pointFits.map((p) => p.crossValidated ?? [])) } : {}),
+      },
+    }
+    return { profile, points: pointFits, knobs: Object.fromEntries(KNOBS.map((k, i) => [k.name, Math.exp(full.theta[i]!)])), evaluations }
+  })

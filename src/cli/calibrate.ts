@@ -1,0 +1,135 @@
+// `servesim calibrate <RUN_DIR | bench.json ... | table.csv>`: fit a step-time profile to measured
+// points (one deployment), print per-point fit and leave-one-out errors, write the profile.
+// `--per-group` calibrates every deployment group of a table separately and reports the
+// cross-validated errors over all of them (the real-data evaluation of issue 4).
+import { Command } from "commander"
+import { Console, Effect, Exit } from "effect"
+import { calibrate, type CalibrationResult } from "../calibrate/calibrate.ts"
+import { COMPARE_METRICS, medianAbsErrorByMetric, type MetricComparison } from "../calibrate/compare.ts"
+import { groupBySetting, loadMeasurements, type MeasuredPoint } from "../calibrate/measurements.ts"
+import { InputError } from "./errors.ts"
+import { positiveInt } from "./flags.ts"
+import { runCommand } from "./run-effect.ts"
+import { writeJson } from "./simulate.ts"
+
+interface CalibrateFlags {
+  model?: string
+  gpu?: string
+  tp?: number
+  engine: string
+  out?: string
+  json?: boolean
+  perGroup?: boolean
+  cv: boolean
+  minPoints: number
+}
+
+const errCell = (cs: ReadonlyArray<MetricComparison> | undefined, m: string): string => {
+  const c = cs?.find((x) => x.metric === m)
+  return c === undefined ? "-" : `${c.errorPct >= 0 ? "+" : ""}${c.errorPct.toFixed(1)}%`
+}
+
+const formatResult = (r: CalibrationResult): string => {
+  const lines = [`profile: ${r.profile.model} on ${r.profile.gpu} tp=${r.profile.tp} ${r.profile.precision}; ${r.evaluations} simulation sweeps`]
+  lines.push(`fitted multipliers: ${Object.entries(r.knobs).map(([k, v]) => `${k} ×${v.toPrecision(3)}`).join(", ")}`)
+  const header = ["point", "load", ...COMPARE_METRICS.filter((m) => m !== "itl").flatMap((m) => [`${m} fit`, `${m} loo`])]
+  const rows = r.points.map((p) => [
+    p.source.split("/").pop() ?? p.source,
+    p.load,
+    ...COMPARE_METRICS.filter((m) => m !== "itl").flatMap((m) => [errCell(p.fit, m), errCell(p.crossValidated, m)]),
+  ])
+  const all = [header, ...rows]
+  const widths = header.map((_, i) => Math.max(...all.map((row) => row[i]!.length)))
+  lines.push(...all.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")))
+  return lines.join("\n")
+}
+
+const chosenPoints = (points: ReadonlyArray<MeasuredPoint>, f: CalibrateFlags): MeasuredPoint[] =>
+  points.filter(
+    (p) =>
+      (f.engine === "all" || (p.engine ?? "vllm") === f.engine) &&
+      (f.model === undefined || p.model === undefined || p.model.toLowerCase() === f.model.toLowerCase()) &&
+      (f.gpu === undefined || p.gpu === undefined || p.gpu === f.gpu) &&
+      (f.tp === undefined || p.tp === undefined || p.tp === f.tp),
+  )
+
+const perGroup = (points: ReadonlyArray<MeasuredPoint>, f: CalibrateFlags) =>
+  Effect.gen(function* () {
+    const groups = [...groupBySetting(points).entries()].filter(([, g]) => g.length >= f.minPoints)
+    const results: Array<{ group: string; points: number; result?: CalibrationResult; skipped?: string }> = []
+    let i = 0
+    for (const [key, g] of groups) {
+      i++
+      process.stderr.write(`[${i}/${groups.length}] ${key}\n`)
+      const exit = yield* Effect.exit(calibrate(g, { crossValidate: f.cv }))
+      if (Exit.isFailure(exit)) results.push({ group: key, points: g.length, skipped: exit.cause.toString().split("\n")[0] ?? "failed" })
+      else results.push({ group: key, points: g.length, result: exit.value })
+    }
+    const fitted = results.flatMap((r) => (r.result === undefined ? [] : [r.result]))
+    const loo = medianAbsErrorByMetric(fitted.flatMap((r) => r.points.map((p) => p.crossValidated ?? [])))
+    const fit = medianAbsErrorByMetric(fitted.flatMap((r) => r.points.map((p) => p.fit)))
+    const report = {
+      groups: results.map((r) => ({
+        group: r.group,
+        points: r.points,
+        ...(r.skipped !== undefined ? { skipped: r.skipped } : {}),
+        ...(r.result !== undefined ? { knobs: r.result.knobs, fit: r.result.profile.fit, perPoint: r.result.points } : {}),
+      })),
+      medianAbsErrorPct: { fit, leaveOneOut: loo },
+    }
+    if (f.out !== undefined) yield* writeJson(f.out, report)
+    if (f.json === true) return yield* Console.log(JSON.stringify(report, null, 2))
+    for (const r of results) {
+      if (r.result === undefined) yield* Console.log(`${r.group}: skipped (${r.skipped})`)
+      else {
+        const m = medianAbsErrorByMetric(r.result.points.map((p) => p.crossValidated ?? []))
+        yield* Console.log(`${r.group}: ${r.points} points, leave-one-out median |err| TTFT ${m.ttft?.medianAbsPct.toFixed(1) ?? "-"}%, TPOT ${m.tpot?.medianAbsPct.toFixed(1) ?? "-"}%`)
+      }
+    }
+    yield* Console.log("")
+    yield* Console.log(`${fitted.length} groups calibrated, ${results.length - fitted.length} skipped`)
+    for (const m of COMPARE_METRICS) {
+      const l = loo[m]
+      const ff = fit[m]
+      if (l !== undefined) yield* Console.log(`median |error| ${m.toUpperCase()}: fit ${ff?.medianAbsPct.toFixed(1)}% · leave-one-out ${l.medianAbsPct.toFixed(1)}% over ${l.n} points`)
+    }
+  })
+
+const program = (sources: ReadonlyArray<string>, f: CalibrateFlags) =>
+  Effect.gen(function* () {
+    const set = yield* loadMeasurements(sources)
+    for (const w of set.warnings) process.stderr.write(`warning: ${w}\n`)
+    const points = chosenPoints(set.points, f)
+    if (points.length === 0) return yield* new InputError({ message: "no measured points match the filters (--engine/--model/--gpu/--tp)" })
+    if (f.perGroup === true) return yield* perGroup(points, f)
+    if (f.out === undefined) return yield* new InputError({ message: "--out: where to write the profile is required" })
+    const result = yield* calibrate(points, {
+      crossValidate: f.cv,
+      ...(f.model !== undefined ? { model: f.model } : {}),
+      ...(f.gpu !== undefined ? { gpu: f.gpu } : {}),
+      ...(f.tp !== undefined ? { tp: f.tp } : {}),
+    })
+    yield* writeJson(f.out, result.profile)
+    if (f.json === true) yield* Console.log(JSON.stringify({ profile: result.profile, points: result.points }, null, 2))
+    else {
+      yield* Console.log(formatResult(result))
+      yield* Console.log(`wrote ${f.out}`)
+    }
+  })
+
+export const register = (cli: Command): void => {
+  cli
+    .command("calibrate")
+    .description("fit step-time coefficients and overheads to measurements; writes a profile for --profile")
+    .argument("<sources...>", "probe run directories, vllm bench --save-result JSON files, or a measurement-table CSV")
+    .option("--model <id>", "model (when the measurements do not say, or to pick one deployment)")
+    .option("--gpu <id>", "GPU (when the measurements do not say, or to pick one deployment)")
+    .option("--tp <n>", "tensor parallel size", positiveInt)
+    .option("--engine <name>", "only points of this engine (vllm, sglang, trtllm, all)", "vllm")
+    .option("--out <profile.json>", "where to write the profile")
+    .option("--per-group", "calibrate each deployment group separately and report cross-validated errors")
+    .option("--min-points <n>", "with --per-group: skip groups with fewer points", positiveInt, 3)
+    .option("--no-cv", "skip leave-one-point-out cross-validation")
+    .option("--json", "print JSON")
+    .action((sources: string[], flags: CalibrateFlags) => runCommand(program(sources, flags)))
+}
