@@ -39,6 +39,17 @@ export const KNOBS: ReadonlyArray<Knob> = [
   { name: "ingress", coefficients: [], overhead: "ingressBase", floor: 2e-3 },
 ]
 
+/**
+ * Knobs fitted for a number of measured points: fewer points, fewer knobs, so leave-one-out stays an
+ * honest prediction (decode weight reads, prefill compute and fixed latencies first).
+ */
+export const knobsFor = (numPoints: number): number[] => {
+  const names = ["weight-read", "compute", "fixed-latency"]
+  if (numPoints >= 4) names.push("kv-read", "ingress")
+  if (numPoints >= 6) names.push("per-request-step")
+  return names.map((n) => KNOBS.findIndex((k) => k.name === n))
+}
+
 export interface Calibrated {
   readonly coefficients: StepTimeCoefficients
   readonly overheads: RequestOverheads
@@ -123,14 +134,21 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
     }
     const base: Calibrated = { coefficients: defaultCoefficients(first.gpu), overheads: defaultOverheads }
     let evaluations = 0
+    // θ over the active knobs only; the others stay at the shipped defaults (θ = 0).
+    const active = knobsFor(prepared.length)
+    const expand = (t: ReadonlyArray<number>): number[] => {
+      const all = KNOBS.map(() => 0)
+      active.forEach((k, i) => (all[k] = t[i]!))
+      return all
+    }
     const residualsFor = (subset: ReadonlyArray<PreparedPoint>) => (theta: ReadonlyArray<number>): number[] => {
-      const cal = applyKnobs(theta, base)
+      const cal = applyKnobs(expand(theta), base)
       return subset.flatMap((pp) => residualsOf(predict(pp, cal)))
     }
-    const theta0 = KNOBS.map(() => 0)
-    const full = levenbergMarquardt(residualsFor(prepared), theta0)
+    const full = levenbergMarquardt(residualsFor(prepared), active.map(() => 0))
     evaluations += full.evaluations
-    const fitted = applyKnobs(full.theta, base)
+    const fullTheta = expand(full.theta)
+    const fitted = applyKnobs(fullTheta, base)
     const crossValidate = (o.crossValidate ?? true) && prepared.length >= 3
     const pointFits: PointFit[] = []
     for (let k = 0; k < prepared.length; k++) {
@@ -141,7 +159,7 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
         const others = prepared.filter((_, i) => i !== k)
         const loo = levenbergMarquardt(residualsFor(others), full.theta, { maxIterations: 4 })
         evaluations += loo.evaluations
-        crossValidated = predict(pp, applyKnobs(loo.theta, base))
+        crossValidated = predict(pp, applyKnobs(expand(loo.theta), base))
       }
       pointFits.push({ source: pp.point.source, load: loadOf(pp.point), fit, ...(crossValidated !== undefined ? { crossValidated } : {}) })
     }
@@ -160,10 +178,10 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
       ...(withBlocks?.blockSize !== undefined ? { blockSize: withBlocks.blockSize } : {}),
       fit: {
         points: points.length,
-        knobs: Object.fromEntries(KNOBS.map((k, i) => [k.name, Math.exp(full.theta[i]!)])),
+        knobs: Object.fromEntries(active.map((k) => [KNOBS[k]!.name, Math.exp(fullTheta[k]!)])),
         medianAbsErrorPct: medianAbsErrorByMetric(pointFits.map((p) => p.fit)),
         ...(crossValidate ? { leaveOneOutMedianAbsErrorPct: medianAbsErrorByMetric(pointFits.map((p) => p.crossValidated ?? [])) } : {}),
       },
     }
-    return { profile, points: pointFits, knobs: Object.fromEntries(KNOBS.map((k, i) => [k.name, Math.exp(full.theta[i]!)])), evaluations }
+    return { profile, points: pointFits, knobs: Object.fromEntries(active.map((k) => [KNOBS[k]!.name, Math.exp(fullTheta[k]!)])), evaluations }
   })

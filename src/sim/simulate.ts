@@ -48,6 +48,7 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
   const workload = spec.workload
   let numSent = 0
   let now = 0
+  let apiServerFreeAt = 0
 
   const send = (reqSpec: RequestSpec): void => {
     const req = new RequestState(numSent++, reqSpec)
@@ -58,8 +59,11 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
       return
     }
     inFlight.set(req.id, req)
-    const ingress = overheads.ingressBase + overheads.ingressPerInputToken * req.inputTokens
-    queue.push(req.arrival + ingress, -(req.id + 1))
+    // vLLM's API server handles requests one at a time on its event loop (parse, tokenize, hand to
+    // the engine core), so requests sent together reach the engine staggered, not in one lump.
+    const start = Math.max(req.arrival, apiServerFreeAt)
+    apiServerFreeAt = start + overheads.ingressBase + overheads.ingressPerInputToken * req.inputTokens
+    queue.push(apiServerFreeAt, -(req.id + 1))
   }
 
   let nextOpen: RequestSpec | undefined
