@@ -58,8 +58,13 @@ export interface ArrivalStream {
 /** Requests a stage sends under ConstantLoadTimer: Python's int(rate * duration). */
 export const stageRequestCount = (s: RateStage): number => Math.trunc(s.rate * s.duration)
 
+// Gamma(1, 1/rate) is the exponential: drawn directly (one uniform), as Poisson arrivals are the common case.
 const gapSampler = (rng: Rng, burstiness: number | "inf"): ((rate: number) => number) =>
-  burstiness === "inf" ? (rate) => 1 / rate : (rate) => rng.gamma(burstiness, 1 / (rate * burstiness))
+  burstiness === "inf"
+    ? (rate) => 1 / rate
+    : burstiness === 1
+      ? (rate) => rng.exponential(1 / rate)
+      : (rate) => rng.gamma(burstiness, 1 / (rate * burstiness))
 
 const fromGenerator = (gen: Generator<Arrival, void, undefined>, count: number | undefined): ArrivalStream => ({
   count,

@@ -30,11 +30,19 @@ export const makeRng = (seed: string | number, stream: string): Rng => {
   // (0, 1]: safe under log.
   const open = (): number => 1 - prng()
 
+  // Box–Muller; the pair's second value is kept for the next call (half the logs and square roots).
+  let spare = 0
+  let hasSpare = false
   const normal01 = (): number => {
-    // Box–Muller without caching the second value: one call, one state advance pattern.
-    const u1 = open()
-    const u2 = prng()
-    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2)
+    if (hasSpare) {
+      hasSpare = false
+      return spare
+    }
+    const r = Math.sqrt(-2 * Math.log(open()))
+    const a = 2 * Math.PI * prng()
+    spare = r * Math.sin(a)
+    hasSpare = true
+    return r * Math.cos(a)
   }
 
   // Marsaglia & Tsang (2000), "A simple method for generating gamma variables", for shape >= 1.

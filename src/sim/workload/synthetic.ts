@@ -47,10 +47,8 @@ export interface ClosedLoopOptions extends SyntheticOptions {
   readonly numRequests: number
 }
 
-type Body = Omit<RequestSpec, "arrival" | "stage">
-
-/** Draws request bodies; each aspect has its own stream so they stay independent. */
-const bodyMaker = (o: SyntheticOptions): (() => Body) => {
+/** Makes request specs; each aspect draws from its own stream so they stay independent. */
+const bodyMaker = (o: SyntheticOptions): ((arrival: number, stage: number) => RequestSpec) => {
   const rIn = makeRng(o.seed, STREAMS.input)
   const rOut = makeRng(o.seed, STREAMS.output)
   const rPrefix = makeRng(o.seed, STREAMS.prefix)
@@ -66,7 +64,7 @@ const bodyMaker = (o: SyntheticOptions): (() => Body) => {
   // One SharedPrefix object per group, shared by all its requests.
   const groups: SharedPrefix[] = prefix === undefined ? [] : Array.from({ length: prefix.numGroups }, (_, id) => ({ id, length: prefix.length }))
   const none: ReadonlyArray<SharedPrefix> = []
-  return () => {
+  return (arrival, stage) => {
     const input = sampleIn(rIn)
     const output = Math.max(1, Math.round(sampleOut(rOut) * mult))
     let prefixes = none
@@ -75,7 +73,7 @@ const bodyMaker = (o: SyntheticOptions): (() => Body) => {
       prefixes = [groups[rPrefix.int(0, prefix.numGroups - 1)] as SharedPrefix]
       prefixLen = prefix.length
     }
-    return { inputTokens: prefixLen + input, outputTokens: output, prefixes, contentId: -1, priority: pickPriority(rPrio) }
+    return { arrival, inputTokens: prefixLen + input, outputTokens: output, prefixes, contentId: -1, priority: pickPriority(rPrio), stage }
   }
 }
 
@@ -110,7 +108,7 @@ export const openLoopWorkload = (o: OpenLoopOptions): CountedOpenLoopWorkload =>
     next: () => {
       const a = arrivals.next()
       if (a === undefined) return undefined
-      return { arrival: a.time, stage: a.stage, ...body() }
+      return body(a.time, a.stage)
     },
   }
 }
@@ -124,6 +122,6 @@ export const closedLoopWorkload = (o: ClosedLoopOptions): CountedClosedLoopWorkl
     concurrency: o.concurrency,
     numRequests: o.numRequests,
     countRequests: o.numRequests,
-    next: (sendTime) => ({ arrival: sendTime, stage: 0, ...body() }),
+    next: (sendTime) => body(sendTime, 0),
   }
 }
