@@ -2,18 +2,19 @@
 // measured timings in ../shared/data (or $SERVESIM_DATA), read in place, and prints the fit error per
 // dataset. Deterministic: the same data gives the same file byte for byte.
 //
-// Each coefficient is fitted on the microbenchmark that isolates it, per GPU generation (ampere: A100;
-// hopper: H100 + H200 pooled, so one set must serve both HBM3 and HBM3e):
-//   aiconfigurator gemm_perf            → gemmCompute(+LowPrecision), weightRead, gemmKernelLatency(+LowPrecision)
+// Stage 1, GPU-side efficiencies, each on the microbenchmark that isolates it, per GPU generation
+// (ampere: A100; hopper: H100 + H200 pooled, so one set must serve both HBM3 and HBM3e):
+//   aiconfigurator gemm_perf            → gemmCompute(+LowPrecision), weightRead, gemmKernelLatency (max rule)
 //   aiconfigurator generation_attention → kvRead, attentionPerSlot
+//   vidur mlp (norm/rope/act/add ops)   → elementwise, layerLaunch (GPU part)
 //   aiconfigurator context_attention    → attentionCompute
-//   aiconfigurator custom_allreduce/nccl all_reduce → allReduceLatency, allReduceBandwidth
-//   aiconfigurator nccl all_gather/reduce_scatter    → moeAllToAllLatency, moeAllToAllBandwidth
-//   aiconfigurator moe_perf             → moeCompute, moeExpertWeight
+//   aiconfigurator custom_allreduce (< 8 MiB) + nccl all_reduce → allReduceLatency, allReduceBandwidth
+//   aiconfigurator nccl all_gather/reduce_scatter              → moeAllToAllLatency, moeAllToAllBandwidth
+//   aiconfigurator moe_perf             → moeCompute, moeExpertWeight, moeLayerLatency (sum rule)
 //   vidur send_recv                     → ppHandoffLatency, ppHandoffBandwidth
-//   vidur mlp (norm/rope/act/add ops)   → elementwise, layerLaunch
-// then the CPU-side per-step and per-request overheads on whole-step timings (see fitOverheads).
-// Datasets not used for a coefficient are reported as held-out checks.
+// Stage 2, what a served step adds that no microbenchmark shows (CPU per step and per request, per-layer
+// launch gaps, all-reduce rank skew, fused fp8 quantization), on closed-loop vLLM runs: see fitStage2.
+// Everything not used for a coefficient is reported as a held-out check.
 import { writeFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -77,16 +78,22 @@ const peakFor = (gpu: GpuProfile, dtype: string): number => (dtype === "bfloat16
 
 interface Collector {
   readonly errors: DatasetError[]
-  add(dataset: string, generation: string, predicted: ReadonlyArray<number>, measured: ReadonlyArray<number>, fitted: boolean): void
+  add(dataset: string, generation: string, predicted: ReadonlyArray<number>, measured: ReadonlyArray<number>, role: boolean | "comparison"): void
 }
 
 const collector = (): Collector => {
   const errors: DatasetError[] = []
   return {
     errors,
-    add: (dataset, generation, predicted, measured, fitted) => {
+    add: (dataset, generation, predicted, measured, role) => {
       if (measured.length === 0) return
-      errors.push({ dataset, generation, points: measured.length, medianAbsPercentError: round1(medianAbsPercentError(predicted, measured)), fitted })
+      errors.push({
+        dataset,
+        generation,
+        points: measured.length,
+        medianAbsPercentError: round1(medianAbsPercentError(predicted, measured)),
+        role: role === "comparison" ? "comparison" : role ? "fit" : "held out",
+      })
     },
   }
 }
@@ -131,6 +138,11 @@ const fitGemm = (root: string, dirs: ReadonlyArray<{ dir: string; gpu: string }>
   out.add("aiconfigurator gemm bf16", gen, bf.map((i) => pred[i]!), bf.map((i) => y[i]!), true)
   out.add("aiconfigurator gemm fp8", gen, f8.map((i) => pred[i]!), f8.map((i) => y[i]!), true)
   const hasFp8 = f8.length > 0
+  // The alternative combination rule, for the record: a·FLOPs + b·bytes + c.
+  const sumRows = y.map((_, i) => [...compute[i]!, ...memory[i]!, ...fixed[i]!])
+  const xs = nnlsRelative(sumRows, y)
+  const sumPred = sumRows.map((r) => dotp(r, xs))
+  out.add("aiconfigurator gemm bf16, sum rule", gen, bf.map((i) => sumPred[i]!), bf.map((i) => y[i]!), "comparison")
   return {
     hasLowPrecision: hasFp8,
     gemmCompute: fit.compute[0]!,
@@ -215,7 +227,7 @@ const fitAllReduce = (root: string, dirs: ReadonlyArray<{ dir: string; gpu: stri
     const link = linkBandwidthOneWay(gpu)
     const points = [
       ...loadCustomAllReduce(root, dir, id).filter((p) => p.kernel === "vLLM_custom_graph" && p.bytes <= CUSTOM_ALLREDUCE_MAX_BYTES),
-      ...loadNccl(root, dir, id).filter((p) => p.op === "all_reduce" && p.bytes > CUSTOM_ALLREDUCE_MAX_BYTES),
+      ...loadNccl(root, dir, id).filter((p) => p.op === "all_reduce" && p.dtype === "half" && p.bytes > CUSTOM_ALLREDUCE_MAX_BYTES),
     ]
     for (const p of points) {
       rows.push([1, (p.bytes * ringAllReduceFactor(p.numGpus)) / link])
@@ -234,7 +246,7 @@ const fitAllGather = (root: string, dirs: ReadonlyArray<{ dir: string; gpu: stri
   for (const { dir, gpu: id } of dirs) {
     const link = linkBandwidthOneWay(gpuOf(id))
     for (const p of loadNccl(root, dir, id)) {
-      if (p.op !== "all_gather" && p.op !== "reduce_scatter") continue
+      if ((p.op !== "all_gather" && p.op !== "reduce_scatter") || p.dtype !== "half") continue
       rows.push([1, (p.bytes * (p.numGpus - 1)) / p.numGpus / link])
       y.push(p.latency)
     }
@@ -312,6 +324,9 @@ const fitMoe = (root: string, dirs: ReadonlyArray<{ dir: string; gpu: string }>,
   if (y.length === 0) return { moeCompute: 1, moeExpertWeight: 1, moeLayerLatency: 0 }
   const x = nnlsRelative(rows, y)
   out.add("aiconfigurator moe", gen, rows.map((r) => dotp(r, x)), y, true)
+  // The alternative rule, for the record: max(a·FLOPs, b·bytes) + c.
+  const mx = fitMaxRoofline({ compute: rows.map((r) => [r[0]!]), memory: rows.map((r) => [r[1]!]), fixed: rows.map(() => [1]), y })
+  out.add("aiconfigurator moe, max rule", gen, rows.map((r) => predictMax(mx, [r[0]!], [r[1]!], [1])), y, "comparison")
   return { moeCompute: x[0]!, moeExpertWeight: x[1]!, moeLayerLatency: x[2]! }
 }
 
@@ -558,7 +573,7 @@ const checkLlmServingSim = (root: string, c: StepTimeCoefficients, out: Collecto
 // carry pre-V1 CPU overheads several times larger; they are fitted separately and reported only.
 
 /** Serving rows with concurrency up to this train stage 2; the rest are held out. */
-export const TRAIN_MAX_CONCURRENCY = 64
+export const TRAIN_MAX_CONCURRENCY = 16
 
 interface ClosedLoopPoint {
   readonly row: ServingRow
@@ -698,8 +713,12 @@ const predictTtftEngine = (p: ClosedLoopPoint, c: StepTimeCoefficients): number 
  */
 export const DEFAULT_OVERHEADS: RequestOverheads = { ingressBase: 0.002, ingressPerInputToken: 0, perOutputToken: 0, completion: 0 }
 
+/**
+ * Generations with kernel data. Vidur's a100_pairwise_nvlink and h100_pairwise_nvlink send_recv files
+ * are byte-identical, so both generations take the hand-off efficiency fitted against the H100 link.
+ */
 export const GENERATIONS: ReadonlyArray<{ readonly name: string; readonly gpus: ReadonlyArray<string>; readonly vidur: ReadonlyArray<{ gpu: string; dir: string }> }> = [
-  { name: "ampere", gpus: ["a100-sxm"], vidur: [{ gpu: "a100-sxm", dir: "a100_pairwise_nvlink" }] },
+  { name: "ampere", gpus: ["a100-sxm"], vidur: [{ gpu: "h100-sxm", dir: "h100_pairwise_nvlink" }] },
   { name: "hopper", gpus: ["h100-sxm", "h200-sxm"], vidur: [{ gpu: "h100-sxm", dir: "h100_pairwise_nvlink" }] },
 ]
 
@@ -763,6 +782,7 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
     }
   }
   const finalOf = (p: ClosedLoopPoint & { generation: string }): StepTimeCoefficients => final[p.generation]!
+  // FIT_DEBUG=1 prints the steady-state view's signed TPOT error per deployment.
   if (process.env.FIT_DEBUG !== undefined) {
     const groups = new Map<string, number[]>()
     for (const p of points) {
@@ -840,7 +860,7 @@ const main = (): void => {
   console.log(`data: ${root}`)
   console.log(`${"dataset".padEnd(w)}  gen     points  median |err|  role`)
   for (const e of errors)
-    console.log(`${e.dataset.padEnd(w)}  ${e.generation.padEnd(6)}  ${String(e.points).padStart(6)}  ${`${e.medianAbsPercentError.toFixed(1)}%`.padStart(12)}  ${e.fitted ? "fit" : "held out"}`)
+    console.log(`${e.dataset.padEnd(w)}  ${e.generation.padEnd(6)}  ${String(e.points).padStart(6)}  ${`${e.medianAbsPercentError.toFixed(1)}%`.padStart(12)}  ${e.role}`)
   for (const [g, c] of Object.entries(file.generations)) {
     console.log(`\n${g} (${c.fittedOn.join(", ")}):`)
     for (const k of COEFFICIENT_NAMES) console.log(`  ${k.padEnd(30)} ${c.coefficients[k]}`)

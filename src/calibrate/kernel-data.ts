@@ -138,19 +138,33 @@ export const loadGenerationAttention = (root: string, dir: string, gpu: string):
 
 export interface CollectivePoint {
   readonly gpu: string
+  /** Element type of the message: bfloat16 | half | int8 ("" when the table does not say). */
+  readonly dtype: string
   /** vLLM_custom_graph | vLLM_custom_eager | NCCL */
   readonly kernel: string
   /** all_reduce | all_gather | reduce_scatter | alltoall | send_recv */
   readonly op: string
   readonly numGpus: number
+  /** Message size in bytes (aiconfigurator tables give elements; converted here). */
   readonly bytes: number
   readonly latency: number
 }
 
+/** aiconfigurator's collective tables give message_size in elements of the dtype (NCCL half vs int8 timings only agree that way). */
+const elementBytes = (dtype: string): number => (dtype === "int8" || dtype === "fp8" ? 1 : dtype === "float" || dtype === "float32" ? 4 : 2)
+
 export const loadCustomAllReduce = (root: string, dir: string, gpu: string): CollectivePoint[] => {
   const t = readTable(aic(root, dir, "comm", "vllm", "0.14.0", "custom_allreduce_perf.csv.gz"))
-  const [k, n, s, l] = ["kernel_source", "num_gpus", "message_size", "latency"].map(t.col) as [number, number, number, number]
-  return t.rows.map((r) => ({ gpu, kernel: str(r, k), op: "all_reduce", numGpus: num(r, n), bytes: num(r, s), latency: num(r, l) * 1e-3 }))
+  const [k, d, n, s, l] = ["kernel_source", "allreduce_dtype", "num_gpus", "message_size", "latency"].map(t.col) as [number, number, number, number, number]
+  return t.rows.map((r) => ({
+    gpu,
+    dtype: str(r, d),
+    kernel: str(r, k),
+    op: "all_reduce",
+    numGpus: num(r, n),
+    bytes: num(r, s) * elementBytes(str(r, d)),
+    latency: num(r, l) * 1e-3,
+  }))
 }
 
 export const loadNccl = (root: string, dir: string, gpu: string): CollectivePoint[] => {
@@ -159,8 +173,16 @@ export const loadNccl = (root: string, dir: string, gpu: string): CollectivePoin
   const v = versions[0]
   if (v === undefined) return []
   const t = readTable(join(base, v, "nccl_perf.csv.gz"))
-  const [op, n, s, l] = ["op_name", "num_gpus", "message_size", "latency"].map(t.col) as [number, number, number, number]
-  return t.rows.map((r) => ({ gpu, kernel: "NCCL", op: str(r, op), numGpus: num(r, n), bytes: num(r, s), latency: num(r, l) * 1e-3 }))
+  const [op, d, n, s, l] = ["op_name", "nccl_dtype", "num_gpus", "message_size", "latency"].map(t.col) as [number, number, number, number, number]
+  return t.rows.map((r) => ({
+    gpu,
+    dtype: str(r, d),
+    kernel: "NCCL",
+    op: str(r, op),
+    numGpus: num(r, n),
+    bytes: num(r, s) * elementBytes(str(r, d)),
+    latency: num(r, l) * 1e-3,
+  }))
 }
 
 export interface MoePoint {
@@ -274,7 +296,7 @@ export const loadVidurCollective = (root: string, gpu: string, dir: string, op: 
   const [med, n, size, dpn] = [`time_stats.${op}.median`, "num_workers", "size", "devices_per_node"].map(t.col) as [number, number, number, number]
   return t.rows
     .filter((r) => op === "send_recv" || num(r, dpn) === num(r, n))
-    .map((r) => ({ gpu, kernel: "NCCL", op, numGpus: num(r, n), bytes: num(r, size), latency: num(r, med) * 1e-3 }))
+    .map((r) => ({ gpu, dtype: "", kernel: "NCCL", op, numGpus: num(r, n), bytes: num(r, size), latency: num(r, med) * 1e-3 }))
 }
 
 // ---- Splitwise (Mutinifni/splitwise-sim @8f99e7d data/perf_model.csv) ----

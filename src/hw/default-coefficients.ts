@@ -13,8 +13,8 @@ export interface DatasetFitError {
   readonly points: number
   /** Median |predicted − measured| / measured, %. */
   readonly medianAbsPercentError: number
-  /** true: the dataset set coefficients; false: a held-out check. */
-  readonly fitted: boolean
+  /** "fit": the dataset set coefficients; "held out": a check it did not see; "comparison": an alternative rule's fit. */
+  readonly role: "fit" | "held out" | "comparison"
 }
 
 export interface GenerationCoefficients {

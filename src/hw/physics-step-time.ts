@@ -4,12 +4,12 @@
 // Combination rule (why not a plain sum): every dense linear layer of a step multiplies the same
 // M = numTokens rows against its weights, so all of them switch from weight-bound to compute-bound at
 // the same M; the dense linear part is therefore max(compute, weight reads) over the whole model. On the
-// aiconfigurator GEMM tables (vLLM 0.14) max(a·FLOPs/peak, b·bytes/BW) + c fits H100 bf16 at 5.7% median
-// error against 11.2% for a·FLOPs + b·bytes + c (H200 6.1% vs 11.8%, A100 9.1% vs 9.2%). Fused-MoE
-// kernels are the exception: spread over many experts with few tokens each, they overlap little, and
-// on the moe tables a·FLOPs + b·bytes + c fits better than the max (H100 23% vs 28% median error).
+// aiconfigurator GEMM tables (vLLM 0.14, n, k ≥ 1024) max(a·FLOPs/peak, b·bytes/BW) + c fits H100 + H200
+// bf16 at 6.5% median error against 12.0% for a·FLOPs + b·bytes + c (A100: 9.8% vs 9.6%). Fused-MoE
+// kernels are the exception: spread over many experts with few tokens each, they overlap little, and on
+// the moe tables the sum fits better than the max (H100 + H200 25.6% vs 31.8%, A100 22.9% vs 29.1%).
 // Everything else runs as separate kernels or on other resources (attention, elementwise, collectives,
-// CPU) and adds.
+// CPU) and adds. (`npm run fit-defaults` prints these comparisons.)
 //
 //   step = max(gemmCompute·gemmComputeTime, weightRead·weightReadTime)
 //        + moeCompute·moeComputeTime + moeExpertWeight·moeExpertWeightTime + moeLayerLatency·moeLayerCount
@@ -24,12 +24,7 @@
 // fp8/fp4 weights use gemmComputeLowPrecision and gemmKernelLatencyLowPrecision instead (their GEMMs
 // quantize activations first and reach a smaller fraction of their peak).
 
-import {
-  linkBandwidthOneWay,
-  stepTimeBasis,
-  type HardwareSetup,
-  type StepTimeBasis,
-} from "./step-time-terms.ts"
+import { stepTimeBasis, type HardwareSetup, type StepTimeBasis } from "./step-time-terms.ts"
 import { moeExpertsTouched } from "./model-costs.ts"
 import type { BatchShape, RequestOverheads, StepTimeModel } from "./types.ts"
 import { zeroOverheads } from "./types.ts"
@@ -198,7 +193,7 @@ const evaluate = (b: StepTimeBasis, f: FoldedStepTime, batch: BatchShape): numbe
   const compute = f.computePerToken * batch.numTokens + f.computePerRequest * batch.numReqs
   const memory = f.weightSeconds
   let t = compute > memory ? compute : memory
-  if (f.expertSecondsPerExpert > 0)
+  if (b.moeLayersPerStep > 0)
     t += f.moePerToken * batch.numTokens + moeExpertsTouched(b.setup.model, batch.numTokens / pp) * pp * f.expertSecondsPerExpert
   t += f.attentionPerPair * (batch.prefillAttentionWork + batch.decodeContextTokens)
   const ctx = batch.decodeContextTokens + batch.prefillContextTokens
@@ -270,6 +265,3 @@ export const rooflineStepTime = (opts: RooflineOptions): StepTimeModel => {
     },
   }
 }
-
-/** Re-exported for callers that show the link a setup's collectives use. */
-export { linkBandwidthOneWay }

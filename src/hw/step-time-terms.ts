@@ -320,10 +320,10 @@ export const moeLayerCount = (b: StepTimeBasis): number => b.moeLayersPerStep
 export const gemmKernelCount = (b: StepTimeBasis): number => b.gemmKernelsPerStep
 
 /**
- * Layer passes per step: the fixed cost of each layer's non-GEMM kernels (norms, RoPE, attention
- * launch, activation). vLLM V1 captures CUDA graphs for decode and for mixed batches up to the largest
- * capture size, so what remains is GPU-side kernel latency; beyond the capture size the eager launches
- * overlap the large GEMMs they precede. One per-layer cost therefore serves both.
+ * Layer passes per step: the fixed cost of a layer beyond its GEMMs — its small kernels (norms, RoPE,
+ * attention, activation) and the gaps between launches. vLLM V1 replays CUDA graphs for decode and for
+ * mixed batches up to the largest capture size; beyond it the eager launches overlap the large GEMMs
+ * they precede. One per-layer cost serves both (fitted on Vidur's kernel timings plus served steps).
  */
 export const layerCount = (b: StepTimeBasis): number => b.layersPerStep
 

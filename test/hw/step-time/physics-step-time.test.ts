@@ -1,0 +1,268 @@
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { coefficientGeneration, defaultCoefficients, defaultCoefficientsFile, defaultStepTime } from "../../../src/hw/default-coefficients.ts"
+import { lookupGpu } from "../../../src/hw/gpus.ts"
+import { lookupModel } from "../../../src/hw/models.ts"
+import {
+  checkCoefficients,
+  COEFFICIENT_NAMES,
+  physicsStepTime,
+  rooflineStepTime,
+  unitCoefficients,
+  type StepTimeCoefficients,
+} from "../../../src/hw/physics-step-time.ts"
+import { allReduceTime, attentionComputeTime, gemmComputeTime, stepTerms, stepTimeBasis, type HardwareSetup } from "../../../src/hw/step-time-terms.ts"
+import type { BatchShape, GpuProfile, ModelProfile, Parallelism, Precision } from "../../../src/hw/types.ts"
+
+const gpu = (id: string): GpuProfile => {
+  const g = lookupGpu(id)
+  if (g === undefined) throw new Error(id)
+  return g
+}
+const model = (id: string): ModelProfile => {
+  const m = lookupModel(id)
+  if (m === undefined) throw new Error(id)
+  return m
+}
+
+const setupOf = (m: string, g: string, precision: Precision, par: Parallelism): HardwareSetup => ({
+  model: model(m),
+  gpu: gpu(g),
+  precision,
+  kvCacheDtype: "auto",
+  par,
+})
+
+const SETUPS: ReadonlyArray<HardwareSetup> = [
+  setupOf("meta-llama/Llama-3.1-8B", "h100-sxm", "bf16", { tp: 1, pp: 1, ep: 1 }),
+  setupOf("meta-llama/Llama-3.1-70B", "a800-sxm", "bf16", { tp: 4, pp: 1, ep: 1 }),
+  setupOf("Qwen/Qwen3-32B", "h200-sxm", "fp8", { tp: 2, pp: 2, ep: 1 }),
+  setupOf("mistralai/Mixtral-8x7B-v0.1", "a100-sxm", "bf16", { tp: 2, pp: 1, ep: 2 }),
+  setupOf("openai/gpt-oss-120b", "h100-sxm", "fp4", { tp: 2, pp: 1, ep: 1 }),
+  setupOf("deepseek-ai/DeepSeek-V3", "b200-sxm", "fp8", { tp: 8, pp: 1, ep: 8 }),
+  setupOf("Qwen/Qwen2.5-7B", "l40s", "int4", { tp: 1, pp: 1, ep: 1 }),
+]
+
+/** A consistent batch: prefill chunks (size, cached prefix before it) and decodes (context each). */
+interface BatchSpec {
+  readonly chunks: ReadonlyArray<{ readonly size: number; readonly cached: number }>
+  readonly decodes: ReadonlyArray<number>
+}
+
+const toBatch = (s: BatchSpec): BatchShape => {
+  let prefillTokens = 0
+  let work = 0
+  let pctx = 0
+  for (const c of s.chunks) {
+    prefillTokens += c.size
+    work += c.size * (c.cached + (c.size + 1) / 2)
+    pctx += c.cached + c.size
+  }
+  const dctx = s.decodes.reduce((a, b) => a + b, 0)
+  return {
+    numReqs: s.chunks.length + s.decodes.length,
+    numTokens: prefillTokens + s.decodes.length,
+    numPrefillReqs: s.chunks.length,
+    prefillTokens,
+    numDecodeReqs: s.decodes.length,
+    prefillAttentionWork: work,
+    prefillContextTokens: pctx,
+    decodeContextTokens: dctx,
+  }
+}
+
+const batchSpec = fc.record({
+  chunks: fc.array(fc.record({ size: fc.integer({ min: 2, max: 4096 }), cached: fc.integer({ min: 0, max: 8192 }) }), { maxLength: 4 }),
+  decodes: fc.array(fc.integer({ min: 1, max: 32768 }), { maxLength: 256 }),
+})
+const nonEmpty = batchSpec.filter((s) => s.chunks.length + s.decodes.length > 0)
+
+/** Σ coefficient × term with the documented rule, computed independently of the folded fast path. */
+const referenceStepTime = (setup: HardwareSetup, c: StepTimeCoefficients, batch: BatchShape): number => {
+  if (batch.numTokens <= 0) return 0
+  const b = stepTimeBasis(setup)
+  const t = stepTerms(b, batch)
+  const low = b.lowPrecisionGemm
+  return (
+    Math.max((low ? c.gemmComputeLowPrecision : c.gemmCompute) * t.gemmComputeTime, c.weightRead * t.weightReadTime) +
+    c.moeCompute * t.moeComputeTime +
+    c.moeExpertWeight * t.moeExpertWeightTime +
+    c.moeLayerLatency * t.moeLayerCount +
+    c.attentionCompute * t.attentionComputeTime +
+    c.kvRead * t.kvReadTime +
+    c.attentionPerSlot * t.attentionSlotCount +
+    c.elementwise * t.elementwiseTime +
+    c.allReduceLatency * t.allReduceCount +
+    c.allReduceBandwidth * t.allReduceTime +
+    c.moeAllToAllLatency * t.moeAllToAllCount +
+    c.moeAllToAllBandwidth * t.moeAllToAllTime +
+    c.ppHandoffLatency * t.ppHandoffCount +
+    c.ppHandoffBandwidth * t.ppHandoffTime +
+    (low ? c.gemmKernelLatencyLowPrecision : c.gemmKernelLatency) * t.gemmKernelCount +
+    c.layerLaunch * t.layerCount +
+    c.stepOverhead * t.stepCount +
+    c.perRequestStepOverhead * t.scheduledRequestCount
+  )
+}
+
+const coefficientArb = fc
+  .tuple(...COEFFICIENT_NAMES.map(() => fc.double({ min: 0, max: 5, noNaN: true })))
+  .map((vs) => Object.fromEntries(COEFFICIENT_NAMES.map((k, i) => [k, k.endsWith("Latency") || k.endsWith("Overhead") || k === "layerLaunch" || k === "attentionPerSlot" ? (vs[i] as number) * 1e-5 : vs[i]])) as unknown as StepTimeCoefficients)
+
+describe("physicsStepTime", () => {
+  it("equals Σ coefficient × term with the max(compute, weights) rule", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: SETUPS.length - 1 }), coefficientArb, nonEmpty, (i, c, spec) => {
+        const setup = SETUPS[i] as HardwareSetup
+        const batch = toBatch(spec)
+        const fast = physicsStepTime({ ...setup, coefficients: c }).stepTime(batch)
+        const ref = referenceStepTime(setup, c, batch)
+        expect(Math.abs(fast - ref)).toBeLessThanOrEqual(1e-12 + 1e-9 * ref)
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it("an empty step takes no time", () => {
+    for (const s of SETUPS) expect(defaultStepTime(s).stepTime(toBatch({ chunks: [], decodes: [] }))).toBe(0)
+  })
+
+  it("rejects negative or non-finite coefficients", () => {
+    expect(checkCoefficients(unitCoefficients)).toBeUndefined()
+    expect(checkCoefficients({ ...unitCoefficients, kvRead: -1 })).toMatch(/kvRead/)
+    expect(checkCoefficients({ ...unitCoefficients, stepOverhead: NaN })).toMatch(/stepOverhead/)
+    expect(() => physicsStepTime({ ...(SETUPS[0] as HardwareSetup), coefficients: { ...unitCoefficients, weightRead: -0.5 } })).toThrow(/weightRead/)
+  })
+})
+
+describe("monotonicity", () => {
+  it("more tokens never make a step faster (one more decode, or a longer prefill chunk)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: SETUPS.length - 1 }), nonEmpty, fc.integer({ min: 1, max: 32768 }), fc.integer({ min: 1, max: 2048 }), (i, spec, ctx, extra) => {
+        const setup = SETUPS[i] as HardwareSetup
+        for (const st of [defaultStepTime(setup), rooflineStepTime({ ...setup, stepOverhead: 1e-3 })]) {
+          const base = st.stepTime(toBatch(spec))
+          expect(st.stepTime(toBatch({ ...spec, decodes: [...spec.decodes, ctx] }))).toBeGreaterThanOrEqual(base)
+          if (spec.chunks.length > 0) {
+            const [first, ...rest] = spec.chunks
+            const longer = { ...spec, chunks: [{ size: first!.size + extra, cached: first!.cached }, ...rest] }
+            expect(st.stepTime(toBatch(longer))).toBeGreaterThanOrEqual(base)
+          }
+        }
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it("more context never makes a decode faster", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: SETUPS.length - 1 }), fc.array(fc.integer({ min: 1, max: 32768 }), { minLength: 1, maxLength: 128 }), fc.integer({ min: 1, max: 8192 }), (i, decodes, more) => {
+        const st = defaultStepTime(SETUPS[i] as HardwareSetup)
+        const longer = [...decodes]
+        longer[0] = (longer[0] as number) + more
+        expect(st.stepTime(toBatch({ chunks: [], decodes: longer }))).toBeGreaterThanOrEqual(st.stepTime(toBatch({ chunks: [], decodes })))
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it("more HBM bandwidth never makes a decode step slower", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: SETUPS.length - 1 }),
+        fc.array(fc.integer({ min: 1, max: 32768 }), { minLength: 1, maxLength: 256 }),
+        fc.double({ min: 1, max: 4, noNaN: true }),
+        (i, decodes, k) => {
+          const s = SETUPS[i] as HardwareSetup
+          const faster = { ...s, gpu: { ...s.gpu, memoryBandwidth: s.gpu.memoryBandwidth * k } }
+          const b = toBatch({ chunks: [], decodes })
+          expect(defaultStepTime(faster).stepTime(b)).toBeLessThanOrEqual(defaultStepTime(s).stepTime(b))
+          expect(rooflineStepTime(faster).stepTime(b)).toBeLessThanOrEqual(rooflineStepTime(s).stepTime(b))
+        },
+      ),
+      { numRuns: 200 },
+    )
+  })
+
+  it("a bigger TP never makes the pure compute terms slower", () => {
+    const models = ["meta-llama/Llama-3.1-70B", "Qwen/Qwen3-32B", "mistralai/Mixtral-8x7B-v0.1", "meta-llama/Llama-2-7b-hf"]
+    fc.assert(
+      fc.property(fc.constantFrom(...models), fc.constantFrom(1, 2, 4), nonEmpty, (m, tp, spec) => {
+        const b = toBatch(spec)
+        const small = stepTimeBasis(setupOf(m, "h100-sxm", "bf16", { tp, pp: 1, ep: 1 }))
+        const big = stepTimeBasis(setupOf(m, "h100-sxm", "bf16", { tp: tp * 2, pp: 1, ep: 1 }))
+        expect(gemmComputeTime(big, b)).toBeLessThanOrEqual(gemmComputeTime(small, b))
+        expect(attentionComputeTime(big, b)).toBeLessThanOrEqual(attentionComputeTime(small, b))
+        expect(big.weightReadSeconds).toBeLessThanOrEqual(small.weightReadSeconds)
+      }),
+      { numRuns: 200 },
+    )
+  })
+})
+
+describe("A800 against A100 (same silicon, NVLink 400 vs 600 GB/s)", () => {
+  const a800 = setupOf("meta-llama/Llama-3.1-70B", "a800-sxm", "bf16", { tp: 2, pp: 1, ep: 1 })
+  const a100 = setupOf("meta-llama/Llama-3.1-70B", "a100-sxm", "bf16", { tp: 2, pp: 1, ep: 1 })
+  const prefill = toBatch({ chunks: [{ size: 4096, cached: 0 }], decodes: [] })
+  const decode = toBatch({ chunks: [], decodes: Array.from({ length: 32 }, () => 2048) })
+
+  it("the all-reduce payload takes 1.5× as long on A800 at TP = 2", () => {
+    const t800 = allReduceTime(stepTimeBasis(a800), prefill)
+    const t100 = allReduceTime(stepTimeBasis(a100), prefill)
+    expect(t800).toBeGreaterThan(t100)
+    expect(t800 / t100).toBeCloseTo(1.5, 12)
+  })
+
+  it("the default model: A800 uses the ampere coefficients and is slower on a prefill, nearly equal on a decode", () => {
+    expect(coefficientGeneration(a800.gpu)).toBe("ampere")
+    expect(defaultCoefficients(a800.gpu)).toEqual(defaultCoefficients(a100.gpu))
+    const p800 = defaultStepTime(a800).stepTime(prefill)
+    const p100 = defaultStepTime(a100).stepTime(prefill)
+    expect(p800).toBeGreaterThan(p100)
+    const d800 = defaultStepTime(a800).stepTime(decode)
+    const d100 = defaultStepTime(a100).stepTime(decode)
+    expect(d800).toBeGreaterThan(d100)
+    expect(d800 / d100).toBeLessThan(1.02)
+  })
+
+  it("the positional form gives the same model", () => {
+    const a = defaultStepTime(a800)
+    const b = defaultStepTime(a800.model, a800.gpu, a800.precision, a800.kvCacheDtype, a800.par)
+    expect(b.stepTime(prefill)).toBe(a.stepTime(prefill))
+    expect(b.name).toBe(a.name)
+  })
+})
+
+describe("shipped coefficients", () => {
+  it("cover ampere and hopper; GPUs without kernel data fall back by generation", () => {
+    expect(Object.keys(defaultCoefficientsFile.generations).sort()).toEqual(["ampere", "hopper"])
+    expect(coefficientGeneration(gpu("h800-sxm"))).toBe("hopper")
+    expect(coefficientGeneration(gpu("h200-sxm"))).toBe("hopper")
+    expect(coefficientGeneration(gpu("l40s"))).toBe("ampere")
+    expect(coefficientGeneration(gpu("rtx-4090"))).toBe("ampere")
+    expect(coefficientGeneration(gpu("b200-sxm"))).toBe("hopper")
+    for (const g of Object.values(defaultCoefficientsFile.generations)) expect(checkCoefficients(g.coefficients)).toBeUndefined()
+  })
+
+  it("efficiencies are physical: ≥ the datasheet (multipliers ≥ 1) and latencies below a millisecond", () => {
+    for (const g of Object.values(defaultCoefficientsFile.generations)) {
+      const c = g.coefficients
+      for (const k of ["gemmCompute", "gemmComputeLowPrecision", "weightRead", "kvRead", "attentionCompute", "moeCompute", "moeExpertWeight", "allReduceBandwidth"] as const)
+        expect(c[k], k).toBeGreaterThanOrEqual(1)
+      for (const k of ["allReduceLatency", "gemmKernelLatency", "layerLaunch", "stepOverhead", "moeLayerLatency"] as const) expect(c[k], k).toBeLessThan(1e-3)
+    }
+  })
+})
+
+describe("speed", () => {
+  it("a million steps in well under a second each way (no allocation per call)", () => {
+    const st = defaultStepTime(setupOf("mistralai/Mixtral-8x7B-v0.1", "h100-sxm", "bf16", { tp: 2, pp: 1, ep: 1 }))
+    const batches = Array.from({ length: 64 }, (_, i) => toBatch({ chunks: i % 4 === 0 ? [{ size: 512, cached: i * 16 }] : [], decodes: Array.from({ length: 1 + i }, (_, j) => 100 + 37 * j) }))
+    let sink = 0
+    const t0 = performance.now()
+    for (let i = 0; i < 1_000_000; i++) sink += st.stepTime(batches[i & 63] as BatchShape)
+    const ms = performance.now() - t0
+    expect(sink).toBeGreaterThan(0)
+    expect(ms).toBeLessThan(2000)
+  })
+})
