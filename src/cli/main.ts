@@ -19,6 +19,7 @@ const commands: ReadonlyArray<() => Promise<{ register: (p: Command) => void }>>
   () => import("./validate.ts"),
   () => import("./probe.ts"),
   () => import("./calibrate.ts"),
+  () => import("./serve.ts"),
 ]
 for (const load of commands) (await load()).register(program)
 

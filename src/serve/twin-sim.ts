@@ -115,6 +115,9 @@ interface Tracked {
   ended: boolean
 }
 
+/** An event handled this late (wall ms) distorts what clients measure by LATE_MS × timeScale simulated ms. */
+export const LATE_MS = 5
+
 const silentHooks: RequestHooks = { onToken: () => {}, onComplete: () => {}, onReject: () => {} }
 
 export class TwinSim {
@@ -135,6 +138,11 @@ export class TwinSim {
   private timerAt = Number.POSITIVE_INFINITY
   private closed = false
   private pumping = false
+  /** Wall milliseconds by which the latest-processed event was late, at most (event-loop lag). */
+  maxLagMs = 0
+  /** Events processed more than LATE_MS after their time, and all events. */
+  lateEvents = 0
+  events = 0
 
   constructor(setup: TwinEngines, timeScale: number, metrics: VllmMetrics, clock: WallClock) {
     this.setup = setup
@@ -313,9 +321,14 @@ export class TwinSim {
     this.pumping = true
     try {
       const now = this.simNow()
+      const wallNow = this.clock()
       while (this.heap.size > 0 && this.heap.peekTime() <= now) {
         const ev = this.heap.pop()!
         if (ev.t > this.simTime) this.simTime = ev.t
+        const lag = wallNow - this.wallMsOf(ev.t)
+        if (lag > this.maxLagMs) this.maxLagMs = lag
+        if (lag > LATE_MS) this.lateEvents++
+        this.events++
         ev.run()
       }
     } finally {

@@ -446,7 +446,18 @@ export const startTwin = async (o: TwinOptions): Promise<Twin> => {
         return
       case "/version":
         if (!get) break
-        sendJson(res, 200, { version: MIMICKED_VLLM_VERSION, servesim: { twin: true, time_scale: timeScale, metrics_time_unit: "simulated_seconds" } })
+        sendJson(res, 200, {
+          version: MIMICKED_VLLM_VERSION,
+          servesim: {
+            twin: true,
+            time_scale: timeScale,
+            metrics_time_unit: "simulated_seconds",
+            // How far behind scaled real time the twin has run (wall ms): client timings are off by up to this × time_scale.
+            max_event_lag_ms: Math.round(sim.maxLagMs * 100) / 100,
+            late_events: sim.lateEvents,
+            events: sim.events,
+          },
+        })
         return
       case "/v1/models":
         if (!get) break

@@ -36,12 +36,12 @@ const run = (args: ReadonlyArray<string>): Run => {
   return { child, stdout: () => out, stderr: () => err, exited }
 }
 
-const waitFor = async (f: () => string | undefined, ms: number): Promise<string> => {
+const waitFor = async (f: () => string | undefined, ms: number, lastErr: () => string = () => ""): Promise<string> => {
   const end = Date.now() + ms
   for (;;) {
     const v = f()
     if (v !== undefined) return v
-    if (Date.now() > end) throw new Error("timed out")
+    if (Date.now() > end) throw new Error(`timed out; stderr: ${lastErr()}`)
     await new Promise((r) => setTimeout(r, 50))
   }
 }
@@ -52,7 +52,7 @@ describe("servesim serve (process)", () => {
   it("prints the URL, serves requests, and closes cleanly on SIGTERM", async () => {
     const a = run([...ARGS, "--port", "0"])
     try {
-      const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(a.stdout())?.[1], 30_000)
+      const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(a.stdout())?.[1], 50_000, () => a.stderr() + a.stdout())
       expect(a.stdout()).toMatch(/time scale 50/)
       expect((await fetch(`${url}/health`)).status).toBe(200)
       const res = await fetch(`${url}/v1/completions`, {
@@ -78,5 +78,5 @@ describe("servesim serve (process)", () => {
     } finally {
       if (a.child.exitCode === null) a.child.kill("SIGKILL")
     }
-  })
+  }, 90_000)
 })

@@ -106,7 +106,9 @@ describe("twin misbehaviour", () => {
         } else if (p.kind === "drop") {
           expect(o.status === 0 || o.broken).toBe(true)
           expect(o.tally?.done ?? false).toBe(false)
-          expect(contentChunks(o)).toBe(p.at)
+          // The twin wrote p.at chunks before cutting the connection; a fetch body stream drops chunks it
+          // had not handed to the reader when the error arrives, so a slow client may see fewer.
+          expect(contentChunks(o)).toBeLessThanOrEqual(p.at)
         } else {
           expect(o.tally!.done).toBe(true)
           expect(o.tally!.usage?.completion_tokens).toBe(OSL)

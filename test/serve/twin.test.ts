@@ -226,7 +226,7 @@ describe("twin: completions and chat", () => {
     expect(await health.text()).toBe("")
     const version = (await (await fetch(`${twin.url}/version`)).json()) as Record<string, unknown>
     expect(version.version).toBe("0.25.1")
-    expect(version.servesim).toEqual({ twin: true, time_scale: 100, metrics_time_unit: "simulated_seconds" })
+    expect(version.servesim).toMatchObject({ twin: true, time_scale: 100, metrics_time_unit: "simulated_seconds" })
     const missing = await fetch(`${twin.url}/nope`)
     expect(missing.status).toBe(404)
     expect(await missing.json()).toEqual({ detail: "Not Found" })
@@ -237,7 +237,7 @@ describe("twin: completions and chat", () => {
 
 describe("twin: engine behaviour seen through HTTP", () => {
   it("queues for real: with max_num_seqs 2, the later of 6 concurrent requests wait for the first ones' decode", async () => {
-    const scale = 10
+    const scale = 5
     const step = 0.1 // simulated seconds per step (tiny prompts: the token term is negligible)
     const osl = 20
     const twin = await startTwin(options({ engine: engine({ maxNumSeqs: 2 }), stepTime: linearStep(step, 0), timeScale: scale }))
@@ -272,7 +272,7 @@ describe("twin: engine behaviour seen through HTTP", () => {
     const decode = 39 * (0.05 + 1e-4)
     const expected = 0.05 + 1e-4 * 100 + decode
     const wall: number[] = []
-    for (const scale of [10, 40]) {
+    for (const scale of [5, 20]) {
       const twin = await startTwin(options({ stepTime: linearStep(0.05, 1e-4), timeScale: scale }))
       try {
         await postJson(`${twin.url}/v1/completions`, { model: MODEL, prompt: "warm up", max_tokens: 1 })
@@ -282,9 +282,9 @@ describe("twin: engine behaviour seen through HTTP", () => {
         const span = ((r.tally.lastChunkMs! - r.tally.firstTokenMs!) * scale) / 1000
         wall.push(r.tally.lastChunkMs!)
         expect(e2e).toBeGreaterThan(expected * 0.95)
-        expect(e2e).toBeLessThan(expected * 1.1 + (30 * scale) / 1000) // + 30 ms of wall overhead
-        expect(span).toBeGreaterThan(decode * 0.8)
-        expect(span).toBeLessThan(decode * 1.25)
+        expect(e2e).toBeLessThan(expected * 1.1 + (50 * scale) / 1000) // + 50 ms of wall overhead (loaded CI machines)
+        expect(span).toBeGreaterThan(decode * 0.75)
+        expect(span).toBeLessThan(decode * 1.35)
         const snap = parseVllmMetrics(await (await fetch(`${twin.url}/metrics`)).text())
         if (typeof snap === "string") throw new Error(snap)
         // /metrics reports simulated seconds: exactly the engine's E2E, whatever the scale.
