@@ -255,6 +255,7 @@ export class TwinSim {
   }
 
   private arrive(r: Tracked, t: number): void {
+    if (r.ended) return // the client left before the request reached the engine
     const target = this.engines.length === 1 ? 0 : this.setup.router.pick(this.engines, r.state.spec)
     r.engine = target
     const e = this.engines[target]!
@@ -303,8 +304,8 @@ export class TwinSim {
   }
 
   /**
-   * The response of request `id` ended early (client gone, injected error or drop). The engine cannot
-   * abort a request, so it keeps computing it (a documented gap); only the callbacks stop.
+   * The response of request `id` ended early (client gone, injected error or drop): the engine aborts
+   * it, as vLLM does, freeing its KV blocks and batch slot before the next step.
    * Returns the engine index it ran on, for the finished_reason count.
    */
   abandon(id: number): number {
@@ -312,6 +313,11 @@ export class TwinSim {
     if (r === undefined) return 0
     r.ended = true
     r.hooks = silentHooks
+    const e = this.engines[r.engine]
+    if (e !== undefined) {
+      e.abort(r.state)
+      if (!e.busy && e.hasWork()) this.startStep(e, Math.max(this.simNow(), this.simTime))
+    }
     return r.engine
   }
 

@@ -70,6 +70,7 @@ export class Engine implements SchedulerState, ReplicaLoad {
   private readonly finishedInStep: RequestState[] = []
   /** Finished requests still in `running` (removed in batches: removing each costs O(batch)). */
   private numFinishedInRunning = 0
+  private numAbortsPending = 0
 
   constructor(
     index: number,
@@ -107,7 +108,7 @@ export class Engine implements SchedulerState, ReplicaLoad {
   }
 
   hasWork(): boolean {
-    return this.numRunning > 0 || this.waiting.size > 0
+    return this.numRunning > 0 || this.waiting.size > 0 || this.numAbortsPending > 0
   }
 
   private compactRunning(): void {
@@ -134,6 +135,30 @@ export class Engine implements SchedulerState, ReplicaLoad {
     return blocks * this.config.blockSize
   }
 
+  /**
+   * Drops a request whose client disconnected (vLLM aborts it: blocks freed, no more steps). Takes
+   * effect before the next step; a step in flight still completes for it.
+   */
+  abort(req: RequestState): void {
+    if (req.finished || req.aborted) return
+    req.aborted = true
+    this.numAbortsPending++
+  }
+
+  private dropAborted(): void {
+    this.numAbortsPending = 0
+    if (this.group.size > 0) this.group.dissolve(this.numSteps, this.lastStepEnd)
+    this.compactRunning()
+    for (const r of this.running) {
+      if (!r.aborted) continue
+      r.finished = true
+      this.kv.free(r, false)
+    }
+    this.running = this.running.filter((r) => !r.aborted)
+    this.explicit = this.running.slice()
+    this.waiting.removeIf((r) => r.aborted)
+  }
+
   enqueue(req: RequestState, now: number): void {
     req.engineArrival = now
     this.waiting.push(req)
@@ -144,6 +169,7 @@ export class Engine implements SchedulerState, ReplicaLoad {
    * (idle, or the head of the queue cannot fit even in an empty engine — then it is rejected).
    */
   beginStep(now: number): number {
+    if (this.numAbortsPending > 0) this.dropAborted()
     for (;;) {
       if (this.group.size > 0 && this.fastSchedule()) {
         this.groupInStep = true

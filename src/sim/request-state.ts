@@ -35,6 +35,8 @@ export class RequestState implements PolicyRequestView {
   /** Decode-group bookkeeping (decode-group.ts): fields are current as of engine step syncStep. */
   inDecodeGroup = false
   finished = false
+  /** The client went away; the engine drops the request before its next step. */
+  aborted = false
   syncStep = 0
   countsItl = false
 

@@ -52,6 +52,13 @@ export class WaitingQueue {
     }
   }
 
+  /** Removes every request matching `drop` (O(n): rebuilds the heap). */
+  removeIf(drop: (req: RequestState) => boolean): void {
+    const reqs = this.heap.splice(0)
+    this.keys.length = 0
+    for (const r of reqs) if (!drop(r)) this.push(r)
+  }
+
   pop(): RequestState | undefined {
     const top = this.heap[0]
     if (top === undefined) return undefined

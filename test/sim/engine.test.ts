@@ -102,3 +102,45 @@ describe("prefix caching", () => {
     expect(num(on, "mean_ttft_ms")).toBeLessThan(num(off, "mean_ttft_ms"))
   })
 })
+
+describe("abort", () => {
+  it("an aborted request leaves the engine: its blocks are freed and the others run as if it never came", async () => {
+    const { Engine } = await import("../../src/sim/engine.ts")
+    const { RequestState } = await import("../../src/sim/request-state.ts")
+    const { fcfs } = await import("../../src/sim/scheduling-policy.ts")
+    const finished: number[] = []
+    const listener = {
+      onToken: () => {},
+      onGroupTokens: () => {},
+      isMeasured: () => true,
+      onFinish: (r: { id: number }) => finished.push(r.id),
+      onPreempt: () => {},
+      onReject: () => {},
+      onStep: () => {},
+    }
+    const e = new Engine(0, engineConfig(), fcfs, linearStepTime(0.01, 0.0001), listener)
+    const a = new RequestState(0, request(0, 500, 50))
+    const b = new RequestState(1, request(0, 500, 50))
+    const c = new RequestState(2, request(0, 500, 50))
+    e.enqueue(a, 0)
+    e.enqueue(b, 0)
+    let t = 0
+    for (let i = 0; i < 5; i++) {
+      t += e.beginStep(t)
+      e.endStep(t)
+    }
+    e.enqueue(c, t)
+    e.abort(b)
+    e.abort(c)
+    while (e.hasWork()) {
+      const d = e.beginStep(t)
+      if (d < 0) break
+      t += d
+      e.endStep(t)
+    }
+    expect(finished).toEqual([0])
+    expect(e.kv.numUsed).toBe(0)
+    expect(e.numRunning).toBe(0)
+    expect(e.waiting.size).toBe(0)
+  })
+})
