@@ -26,28 +26,37 @@ interface Knob {
   readonly floor: number
 }
 
+// Weight streaming and fixed latencies are both paid once per step whatever the batch, so one model's
+// measurements cannot tell them apart: they move together as one "per-step" knob.
 export const KNOBS: ReadonlyArray<Knob> = [
-  { name: "weight-read", coefficients: ["weightRead", "moeExpertWeight"], floor: 0 },
-  { name: "kv-read", coefficients: ["kvRead", "attentionPerSlot"], floor: 0 },
-  { name: "compute", coefficients: ["gemmCompute", "gemmComputeLowPrecision", "moeCompute", "attentionCompute", "elementwise"], floor: 0 },
   {
-    name: "fixed-latency",
-    coefficients: ["allReduceLatency", "moeAllToAllLatency", "ppHandoffLatency", "gemmKernelLatency", "gemmKernelLatencyLowPrecision", "layerLaunch", "stepOverhead"],
+    name: "per-step",
+    coefficients: [
+      "weightRead",
+      "moeExpertWeight",
+      "allReduceLatency",
+      "moeAllToAllLatency",
+      "ppHandoffLatency",
+      "gemmKernelLatency",
+      "gemmKernelLatencyLowPrecision",
+      "layerLaunch",
+      "stepOverhead",
+    ],
     floor: 0,
   },
-  { name: "per-request-step", coefficients: ["perRequestStepOverhead"], floor: 2e-5 },
+  { name: "compute", coefficients: ["gemmCompute", "gemmComputeLowPrecision", "moeCompute", "attentionCompute", "elementwise"], floor: 0 },
   { name: "ingress", coefficients: [], overhead: "ingressBase", floor: 2e-3 },
+  { name: "kv-read", coefficients: ["kvRead", "attentionPerSlot"], floor: 0 },
+  { name: "per-request-step", coefficients: ["perRequestStepOverhead"], floor: 2e-5 },
 ]
 
 /**
- * Knobs fitted for a number of measured points: fewer points, fewer knobs, so leave-one-out stays an
- * honest prediction (decode weight reads, prefill compute and fixed latencies first).
+ * Knobs fitted given the residuals the smallest fit has (a leave-one-out fit: the other points'
+ * measured metrics): fewer residuals, fewer knobs, so cross-validation stays an honest prediction.
  */
-export const knobsFor = (numPoints: number): number[] => {
-  const names = ["weight-read", "compute", "fixed-latency"]
-  if (numPoints >= 4) names.push("kv-read", "ingress")
-  if (numPoints >= 6) names.push("per-request-step")
-  return names.map((n) => KNOBS.findIndex((k) => k.name === n))
+export const knobsFor = (numResiduals: number): number[] => {
+  const n = numResiduals >= 12 ? 5 : numResiduals >= 8 ? 4 : numResiduals >= 4 ? 3 : 2
+  return KNOBS.slice(0, n).map((_, i) => i)
 }
 
 export interface Calibrated {
@@ -135,7 +144,9 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
     const base: Calibrated = { coefficients: defaultCoefficients(first.gpu), overheads: defaultOverheads }
     let evaluations = 0
     // θ over the active knobs only; the others stay at the shipped defaults (θ = 0).
-    const active = knobsFor(prepared.length)
+    const residualCounts = prepared.map((pp) => FITTED.filter((m) => (pp.point.metrics[m].mean ?? 0) > 0).length)
+    const total = residualCounts.reduce((a, b) => a + b, 0)
+    const active = knobsFor(prepared.length >= 3 ? total - Math.max(...residualCounts) : total)
     const expand = (t: ReadonlyArray<number>): number[] => {
       const all = KNOBS.map(() => 0)
       active.forEach((k, i) => (all[k] = t[i]!))

@@ -341,6 +341,7 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
   }
   if (doneMeasured.size > 0) progress.info(`${point.id}: resuming, ${doneMeasured.size}/${total} requests already recorded`)
 
+  const pendingWrites: Array<Fiber.Fiber<void, FileError>> = []
   const exec = (task: Task, intendedAt: number) =>
     Effect.gen(function*() {
       const seedKey = task.warmup ? `${plan.seed}:${point.id}:w${task.index}:s${ctx.session}` : `${plan.seed}:${point.id}:${task.index}`
@@ -365,7 +366,10 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
         promptWords: words,
         maxTokens: plan.osl
       }
-      yield* writer.appendRequest(record)
+      // The record is written (and fdatasync'd) in its own fiber: the closed loop's next request must
+      // go out as soon as this one finishes, as vllm bench does, not after the disk write. Every write
+      // is awaited before the point's summary.
+      pendingWrites.push(yield* Effect.forkDetach(writer.appendRequest(record)))
       records.push(record)
       if (!task.warmup) {
         measuredDone++
@@ -441,8 +445,10 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
       Effect.ensuring(Effect.sync(() => {
         lagBox.value = stopLag()
       })),
-      Effect.ensuring(scraperFiber === undefined ? Effect.void : Fiber.interrupt(scraperFiber))
+      Effect.ensuring(scraperFiber === undefined ? Effect.void : Fiber.interrupt(scraperFiber)),
+      Effect.ensuring(Fiber.awaitAll(pendingWrites))
     )
+    yield* Fiber.joinAll(pendingWrites)
     const lag = lagBox.value
     if (scraping) yield* takeScrape
     progress.finish(report())
