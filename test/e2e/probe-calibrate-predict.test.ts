@@ -11,8 +11,8 @@ import { lookupGpu } from "../../src/hw/gpus.ts"
 import { repoRoot, runCli } from "../cli/cli-helpers.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "servesim-loop-"))
-const MODEL = "meta-llama/Llama-3.1-8B-Instruct"
-const DEPLOYMENT = ["--model", MODEL, "--gpu", "h100-sxm", "--num-gpu-blocks", "6000", "--max-num-seqs", "64", "--max-model-len", "4096"]
+const MODEL = "meta-llama/Llama-3.1-70B-Instruct"
+const DEPLOYMENT = ["--model", MODEL, "--gpu", "h100-sxm", "--tp", "4", "--num-gpu-blocks", "6000", "--max-num-seqs", "64", "--max-model-len", "4096"]
 const ISL = "2048"
 const OSL = "32"
 
@@ -31,7 +31,7 @@ const writeTrueProfile = (): string => {
       version: 1,
       model: MODEL,
       gpu: "h100-sxm",
-      tp: 1,
+      tp: 4,
       pp: 1,
       precision: "bf16",
       coefficients: c,
@@ -74,7 +74,7 @@ describe("probe → calibrate → predict against the twin", () => {
       })
       for (const [c, n] of [[2, 16], [4, 24], [16, 64]] as const) probe(url, c, n)
       const profile = join(dir, "calibrated.json")
-      const cal = runCli(["calibrate", join(dir, "run-c2"), join(dir, "run-c4"), join(dir, "run-c16"), "--gpu", "h100-sxm", "--model", MODEL, "--out", profile], 300_000)
+      const cal = runCli(["calibrate", join(dir, "run-c2"), join(dir, "run-c4"), join(dir, "run-c16"), "--gpu", "h100-sxm", "--tp", "4", "--model", MODEL, "--out", profile], 300_000)
       expect(cal.stderr.replace(/^warning: .*\n/gm, "")).toBe("")
       expect(cal.status).toBe(0)
       const measured = probe(url, 8, 40)
