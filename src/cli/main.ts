@@ -20,6 +20,8 @@ const commands: ReadonlyArray<() => Promise<{ register: (p: Command) => void }>>
   () => import("./probe.ts"),
   () => import("./calibrate.ts"),
   () => import("./serve.ts"),
+  () => import("./sweep.ts"),
+  () => import("./search.ts"),
 ]
 for (const load of commands) (await load()).register(program)
 
