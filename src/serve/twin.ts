@@ -339,7 +339,9 @@ export const startTwin = async (o: TwinOptions): Promise<Twin> => {
           stalled = true
           stallUntil = performance.now() + rates.stallMs
           stallTimer = setTimeout(() => {
+            // Timers can fire a little early against performance.now(): the stall is over when it fires.
             stallTimer = undefined
+            stallUntil = -1
             flush()
           }, rates.stallMs)
           return

@@ -164,11 +164,16 @@ const discoverServer = Effect.fnUntraced(function*(plan: ProbePlan, apiKey: Reda
   return info
 })
 
+const CALIBRATION_ATTEMPTS = 5
+const isTransient = (errorClass: string | undefined): boolean =>
+  errorClass === "http_5xx" || errorClass === "stream_error" || errorClass === "dropped" || errorClass === "timeout" || errorClass === "bad_response"
+
 /** Two short requests (isl and isl/2 words, 1 output token) fit prompt tokens ≈ overhead + perWord · words. */
 const calibratePrompt = Effect.fnUntraced(function*(plan: ProbePlan, apiKey: Redacted.Redacted<string> | undefined, progress: ProgressSink) {
   const samples: Array<{ words: number; tokens: number }> = []
   for (const words of [plan.isl, Math.max(1, Math.floor(plan.isl / 2))]) {
-    const outcome = yield* sendStreamingRequest({
+    // A transient failure (5xx, error chunk, dropped connection) is retried; a 4xx or refusal is final.
+    let outcome = yield* sendStreamingRequest({
       baseUrl: plan.url,
       model: plan.model,
       prompt: makePrompt(words, `${plan.seed}:calibration:${words}`),
@@ -177,6 +182,18 @@ const calibratePrompt = Effect.fnUntraced(function*(plan: ProbePlan, apiKey: Red
       timeoutMs: plan.timeoutS * 1000,
       ...(apiKey === undefined ? {} : { apiKey })
     })
+    for (let attempt = 1; attempt < CALIBRATION_ATTEMPTS && !outcome.ok && isTransient(outcome.errorClass); attempt++) {
+      yield* Effect.sleep(Duration.millis(200 * attempt))
+      outcome = yield* sendStreamingRequest({
+        baseUrl: plan.url,
+        model: plan.model,
+        prompt: makePrompt(words, `${plan.seed}:calibration:${words}:${attempt}`),
+        maxTokens: 1,
+        chat: plan.endpoint === "chat",
+        timeoutMs: plan.timeoutS * 1000,
+        ...(apiKey === undefined ? {} : { apiKey })
+      })
+    }
     if (!outcome.ok) {
       return yield* new ProbeError({ message: `calibration request failed: ${outcome.errorClass}: ${outcome.error ?? ""}` })
     }
