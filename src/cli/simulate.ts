@@ -10,11 +10,15 @@ import { FileError } from "./errors.ts"
 import { addScenarioFlags, type ScenarioFlags } from "./flags.ts"
 import { loadScenario } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
+import { gpuCostsFor } from "./sweep.ts"
+import { defaultOwnedInputs, hourlyCost, type GpuCostInputs } from "../econ/cost-model.ts"
+import { runCost } from "../econ/run-cost.ts"
 
 interface SimulateFlags extends ScenarioFlags {
   json?: boolean
   out?: string
   timelineInterval?: number
+  cloudPrice?: string
 }
 
 export const writeJson = (path: string, value: unknown): Effect.Effect<void, FileError> =>
@@ -28,7 +32,14 @@ const program = (path: string | undefined, flags: SimulateFlags) =>
     const resolved = yield* loadScenario(path, flags)
     const spec = buildSimSpec(resolved)
     const withTimeline = flags.timelineInterval !== undefined ? { ...spec, timelineInterval: flags.timelineInterval } : spec
-    const summary = summarize(simulate(withTimeline), { config: { ...describeRun(resolved), seed: resolved.scenario.seed ?? 0 } })
+    const base = summarize(simulate(withTimeline), { config: { ...describeRun(resolved), seed: resolved.scenario.seed ?? 0 } })
+    // GPU cost: the scenario's cost block or --cloud-price, else the cited owned-cost defaults.
+    const gpuId = resolved.gpu.id
+    const costs = yield* gpuCostsFor([gpuId], resolved.scenario.cost, flags.cloudPrice !== undefined ? { cloudPrice: flags.cloudPrice } : {}, path ?? "scenario")
+    const owned = defaultOwnedInputs(gpuId)
+    const inputs: GpuCostInputs | undefined = costs[gpuId] ?? (owned === undefined ? undefined : { kind: "owned", ...owned })
+    const numGpus = resolved.par.tp * resolved.par.pp * (resolved.scenario.replicas ?? 1)
+    const summary = inputs === undefined ? base : { ...base, cost: runCost(base, numGpus, hourlyCost(inputs).total, resolved.model.id) }
     if (flags.out !== undefined) yield* writeJson(flags.out, summary)
     if (flags.json === true) yield* Console.log(JSON.stringify(summary, null, 2))
     else yield* Console.log(formatSummaryTable(summary, resolved.scenario.name ?? path ?? "default scenario"))
@@ -44,5 +55,6 @@ export const register = (cli: Command): void => {
     .option("--json", "print the result as JSON (vllm bench serve --save-result field names)")
     .option("--out <file>", "write the JSON result to a file")
     .option("--timeline-interval <s>", "sample KV usage and queues every S simulated seconds", Number)
+    .option("--cloud-price <usd>", "price the run at this USD per GPU-hour (default: the scenario's cost block, else the GPU's owned-cost defaults)")
     .action((path: string | undefined, flags: SimulateFlags) => runCommand(program(path, flags)))
 }

@@ -66,6 +66,15 @@ export const formatSummaryTable = (s: SimSummary, title: string): string => {
   ]
   if (s.request_goodput !== undefined) extra.push(`goodput ${fmt(num(s, "request_goodput"), 3)} req/s`)
   lines.push(`  ${extra.join(" · ")}`)
+  const cost = s.cost as
+    | { gpuHourUsd: number; numGpus: number; runCostUsd: number; usdPerMInput: number; usdPerMOutput: number; usdPerRequest: number; api: ReadonlyArray<{ provider: string; costRatio: number }> }
+    | undefined
+  if (cost !== undefined) {
+    lines.push(
+      `  cost at $${fmt(cost.gpuHourUsd, 3)}/GPU-h × ${cost.numGpus} GPU: $${fmt(cost.usdPerMInput, 4)}/1M input, $${fmt(cost.usdPerMOutput, 4)}/1M output, $${cost.usdPerRequest.toPrecision(3)}/request, $${cost.runCostUsd.toPrecision(3)} for the run`,
+    )
+    for (const a of cost.api) lines.push(`  vs ${a.provider}: self-hosted costs ${fmt(a.costRatio, 2)}× the API price for this request set`)
+  }
   const rejected = s.rejected as Record<string, number> | undefined
   if (rejected !== undefined) for (const [reason, n] of Object.entries(rejected)) lines.push(`  rejected ${n}: ${reason}`)
   const stages = s.stages as ReadonlyArray<Record<string, number>> | undefined

@@ -49,6 +49,19 @@ describe("servesim simulate", () => {
     expect(typeof j.request_goodput).toBe("number")
   })
 
+  it("prices the run: GPU time split into $/1M input and output tokens, proportional to the GPU-hour price", () => {
+    const args = ["simulate", "--json", "--num-requests", "200", "--concurrency", "8"]
+    const a = JSON.parse(runCli([...args, "--cloud-price", "2"]).stdout) as { cost: Record<string, number>; duration: number; total_output_tokens: number }
+    const b = JSON.parse(runCli([...args, "--cloud-price", "4"]).stdout) as { cost: Record<string, number> }
+    expect(a.cost.runCostUsd).toBeCloseTo((2 * a.duration) / 3600, 9)
+    expect(b.cost.runCostUsd).toBeCloseTo(2 * a.cost.runCostUsd!, 9)
+    expect(a.cost.usdPerMOutput).toBeGreaterThan(0)
+    // Input and output shares add back up to the whole run.
+    const inTok = (a as unknown as Record<string, number>).total_input_tokens!
+    expect((a.cost.usdPerMInput! * inTok + a.cost.usdPerMOutput! * a.total_output_tokens) / 1e6).toBeCloseTo(a.cost.runCostUsd!, 9)
+    expect(runCli([...args, "--cloud-price", "abc"]).status).toBe(2)
+  })
+
   it("a bad scenario file gets one clear line per problem, exit code 2 and no stack trace", () => {
     const bad = join(tmp, "bad.json")
     writeFileSync(bad, JSON.stringify({ model: "meta-llama/Llama-3.1-8B", gpu: "h100-sxm", tp: 0, engine: { maxNumSeqs: "many" }, workload: { concurrency: -1 }, typo: 1 }))
