@@ -23,6 +23,8 @@ export class DecodeGroup {
   // Min-heap of members by the step that samples their last token.
   private heapReq: RequestState[] = []
   private heapKey: number[] = []
+  /** Admission order of each heap entry (the tie-break), kept beside the key to avoid object reads. */
+  private heapSeq: number[] = []
 
   constructor(blockSize: number) {
     this.blockSize = blockSize
@@ -95,6 +97,7 @@ export class DecodeGroup {
     }
     this.heapReq = []
     this.heapKey = []
+    this.heapSeq = []
     this.byResidue.fill(0)
     this.contextBase = 0
     this.size = 0
@@ -110,7 +113,7 @@ export class DecodeGroup {
   private heapLess(i: number, j: number): boolean {
     const a = this.heapKey[i]!
     const b = this.heapKey[j]!
-    return a < b || (a === b && this.heapReq[i]!.admittedSeq < this.heapReq[j]!.admittedSeq)
+    return a < b || (a === b && this.heapSeq[i]! < this.heapSeq[j]!)
   }
 
   private heapSwap(i: number, j: number): void {
@@ -120,11 +123,15 @@ export class DecodeGroup {
     const k = this.heapKey[i]!
     this.heapKey[i] = this.heapKey[j]!
     this.heapKey[j] = k
+    const q = this.heapSeq[i]!
+    this.heapSeq[i] = this.heapSeq[j]!
+    this.heapSeq[j] = q
   }
 
   private heapPush(req: RequestState, key: number): void {
     this.heapReq.push(req)
     this.heapKey.push(key)
+    this.heapSeq.push(req.admittedSeq)
     let i = this.heapReq.length - 1
     while (i > 0) {
       const p = (i - 1) >> 1
@@ -138,10 +145,12 @@ export class DecodeGroup {
     const top = this.heapReq[0]!
     const lastReq = this.heapReq.pop()!
     const lastKey = this.heapKey.pop()!
+    const lastSeq = this.heapSeq.pop()!
     const n = this.heapReq.length
     if (n > 0) {
       this.heapReq[0] = lastReq
       this.heapKey[0] = lastKey
+      this.heapSeq[0] = lastSeq
       let i = 0
       for (;;) {
         const l = 2 * i + 1

@@ -23,15 +23,18 @@ export const quantileSortedLinear = (sorted: Float64Array, p: number): number =>
 }
 
 /**
- * Sorts a Float64Array in place in ascending order (NaN-free input): an LSD radix sort on the IEEE-754
- * bit patterns, 4 passes of 16 bits — several times faster than TypedArray.prototype.sort on the
- * million-element columns of long runs. Bits are moved as uint32 words, so no value is re-encoded.
+ * Sorts a Float64Array in place in ascending order (NaN-free input), carrying `payload` along when
+ * given: an LSD radix sort on the IEEE-754 bit patterns, 4 passes of 16 bits — several times faster
+ * than TypedArray.prototype.sort on the million-element columns of long runs. Bits are moved as
+ * uint32 words, so no value is re-encoded.
  */
-export const sortFloat64 = (a: Float64Array): Float64Array => {
+export const sortFloat64 = (a: Float64Array, payload?: Float64Array): Float64Array => {
   const n = a.length
-  if (n < 512) return a.sort()
+  if (n < 512 && payload === undefined) return a.sort()
   let src = new Uint32Array(2 * n)
   let dst = new Uint32Array(2 * n)
+  let pSrc = payload === undefined ? undefined : Float64Array.from(payload)
+  let pDst = payload === undefined ? undefined : new Float64Array(n)
   src.set(new Uint32Array(a.buffer, a.byteOffset, 2 * n))
   // Map doubles to unsigned keys with the same order: flip the sign bit of positives, all bits of negatives.
   for (let i = 0; i < n; i++) {
@@ -47,7 +50,7 @@ export const sortFloat64 = (a: Float64Array): Float64Array => {
     const shift = (pass & 1) * 16
     counts.fill(0)
     for (let i = 0; i < n; i++) counts[(src[2 * i + word]! >>> shift) & 0xffff]!++
-    if (counts[(src[word]! >>> shift) & 0xffff] === n) continue // every key has this digit
+    if (n > 0 && counts[(src[word]! >>> shift) & 0xffff] === n) continue // every key has this digit
     let sum = 0
     for (let d = 0; d < 65536; d++) {
       const c = counts[d]!
@@ -58,10 +61,16 @@ export const sortFloat64 = (a: Float64Array): Float64Array => {
       const pos = counts[(src[2 * i + word]! >>> shift) & 0xffff]!++
       dst[2 * pos] = src[2 * i]!
       dst[2 * pos + 1] = src[2 * i + 1]!
+      if (pSrc !== undefined) pDst![pos] = pSrc[i]!
     }
     const t = src
     src = dst
     dst = t
+    if (pSrc !== undefined) {
+      const tp = pSrc
+      pSrc = pDst!
+      pDst = tp
+    }
   }
   for (let i = 0; i < n; i++) {
     const hi = src[2 * i + 1]!
@@ -72,6 +81,7 @@ export const sortFloat64 = (a: Float64Array): Float64Array => {
     }
   }
   new Uint32Array(a.buffer, a.byteOffset, 2 * n).set(src)
+  if (payload !== undefined) payload.set(pSrc!)
   return a
 }
 
@@ -113,41 +123,11 @@ export const weightedPercentile = (sortedValues: Float64Array, counts: Float64Ar
   return sortedValues[sortedValues.length - 1] ?? 0
 }
 
-/** Sorts (key, value) pairs by key: a bottom-up merge sort on typed arrays (no comparator calls). */
+/** Sorts (key, value) pairs by key into new arrays (radix sort on the keys, values carried along). */
 export const sortPairs = (keys: Float64Array, values: Float64Array): [Float64Array, Float64Array] => {
-  const n = keys.length
-  let k = Float64Array.from(keys)
-  let v = Float64Array.from(values)
-  let k2 = new Float64Array(n)
-  let v2 = new Float64Array(n)
-  for (let width = 1; width < n; width *= 2) {
-    for (let lo = 0; lo < n; lo += 2 * width) {
-      const mid = Math.min(lo + width, n)
-      const hi = Math.min(lo + 2 * width, n)
-      let i = lo
-      let j = mid
-      let o = lo
-      while (i < mid && j < hi) {
-        if (k[j]! < k[i]!) {
-          k2[o] = k[j]!
-          v2[o++] = v[j++]!
-        } else {
-          k2[o] = k[i]!
-          v2[o++] = v[i++]!
-        }
-      }
-      while (i < mid) {
-        k2[o] = k[i]!
-        v2[o++] = v[i++]!
-      }
-      while (j < hi) {
-        k2[o] = k[j]!
-        v2[o++] = v[j++]!
-      }
-    }
-    ;[k, k2] = [k2, k]
-    ;[v, v2] = [v2, v]
-  }
+  const k = Float64Array.from(keys)
+  const v = Float64Array.from(values)
+  sortFloat64(k, v)
   return [k, v]
 }
 

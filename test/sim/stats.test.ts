@@ -49,3 +49,25 @@ describe("sortFloat64", () => {
     expect(sortFloat64(a)).toEqual(expected)
   })
 })
+
+describe("sortFloat64 with a payload", () => {
+  it("carries each value's payload to its sorted position", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), fc.integer({ min: 0, max: 1000 })), { maxLength: 2000 }), (pairs) => {
+        const keys = Float64Array.from(pairs.map((p) => p[0]))
+        const payload = Float64Array.from(pairs.map((p) => p[1]))
+        sortFloat64(keys, payload)
+        const expected = [...pairs].sort((a, b) => a[0] - b[0])
+        expect(Array.from(keys)).toEqual(expected.map((p) => p[0]))
+        // Equal keys may come in any order: compare the payload multiset per key.
+        const byKey = (ks: ArrayLike<number>, ps: ArrayLike<number>) => {
+          const m = new Map<number, number[]>()
+          for (let i = 0; i < ks.length; i++) m.set(ks[i]!, [...(m.get(ks[i]!) ?? []), ps[i]!].sort((a, b) => a - b))
+          return m
+        }
+        expect(byKey(keys, payload)).toEqual(byKey(expected.map((p) => p[0]), expected.map((p) => p[1])))
+      }),
+      { numRuns: 100, seed: 5 },
+    )
+  })
+})
