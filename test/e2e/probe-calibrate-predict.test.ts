@@ -1,14 +1,14 @@
 // The whole loop, as a user runs it: a twin server with a hidden "true" profile unlike the shipped
 // defaults; probe a concurrency sweep; calibrate on it; predict a concurrency that was not probed;
 // probe that concurrency too and compare. Every step is the real CLI in its own process.
-import { spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { defaultCoefficients, defaultOverheads } from "../../src/hw/default-coefficients.ts"
 import { lookupGpu } from "../../src/hw/gpus.ts"
-import { repoRoot, runCli } from "../cli/cli-helpers.ts"
+import { runCli } from "../cli/cli-helpers.ts"
+import { startTwinProcess } from "./twin-process.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "servesim-loop-"))
 const MODEL = "meta-llama/Llama-3.1-70B-Instruct"
@@ -54,24 +54,8 @@ const relErr = (predicted: number, measured: number): number => Math.abs(predict
 describe("probe → calibrate → predict against the twin", () => {
   it("predicts an unprobed concurrency within 5% (throughput, TPOT) and 10% (TTFT)", async () => {
     const truth = writeTrueProfile()
-    const twin = spawn(process.execPath, ["bin/servesim.js", "serve", ...DEPLOYMENT, "--profile", truth, "--port", "0", "--time-scale", "1"], {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "pipe"],
-    })
-    let out = ""
-    twin.stdout!.on("data", (d: Buffer) => (out += d.toString()))
+    const { url, proc: twin } = await startTwinProcess([...DEPLOYMENT, "--profile", truth, "--time-scale", "1"])
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`twin did not start: ${out}`)), 60_000)
-        const poll = setInterval(() => {
-          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
-          if (m !== null) {
-            clearInterval(poll)
-            clearTimeout(timer)
-            resolve(m[1]!)
-          }
-        }, 50)
-      })
       for (const [c, n] of [[2, 16], [4, 24], [16, 64]] as const) probe(url, c, n)
       const profile = join(dir, "calibrated.json")
       const cal = runCli(["calibrate", join(dir, "run-c2"), join(dir, "run-c4"), join(dir, "run-c16"), "--gpu", "h100-sxm", "--tp", "4", "--model", MODEL, "--out", profile], 300_000)

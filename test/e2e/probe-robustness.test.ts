@@ -1,36 +1,18 @@
 // The probe against a misbehaving twin (500s, error chunks, stalls, dropped connections): every request
 // is recorded once with its failure class, and the counts add up. Then a probe killed with SIGKILL in
 // the middle of a point resumes: nothing recorded is lost or sent twice.
-import { spawn, type ChildProcess } from "node:child_process"
+import { spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, readdirSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { repoRoot, runCli } from "../cli/cli-helpers.ts"
+import { startTwinProcess } from "./twin-process.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "servesim-robust-"))
 const MODEL = "facebook/opt-125m"
 
-const startTwin = async (extra: ReadonlyArray<string>): Promise<{ url: string; proc: ChildProcess }> => {
-  const proc = spawn(process.execPath, ["bin/servesim.js", "serve", "--model", MODEL, "--gpu", "a100-sxm", "--max-model-len", "2048", "--port", "0", ...extra], {
-    cwd: repoRoot,
-    stdio: ["ignore", "pipe", "pipe"],
-  })
-  let out = ""
-  proc.stdout!.on("data", (d: Buffer) => (out += d.toString()))
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`twin did not start: ${out}`)), 60_000)
-    const poll = setInterval(() => {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
-      if (m !== null) {
-        clearInterval(poll)
-        clearTimeout(timer)
-        resolve(m[1]!)
-      }
-    }, 50)
-  })
-  return { url, proc }
-}
+const startTwin = (extra: ReadonlyArray<string>) => startTwinProcess(["--model", MODEL, "--gpu", "a100-sxm", "--max-model-len", "2048", ...extra])
 
 interface Rec {
   point: string
