@@ -8,9 +8,10 @@ import type { RequestState } from "./request-state.ts"
 import type { GoodputSlo } from "./spec.ts"
 import { FloatColumn, distributionOf, weightedDistributionOf, type Distribution } from "./stats.ts"
 
-const PENDING = 0
-const DONE = 1
-const REJECTED = 2
+/** A request's state in the recorder's status column. */
+export const PENDING = 0
+export const DONE = 1
+export const REJECTED = 2
 
 export class MetricsRecorder implements EngineListener {
   private readonly overheads: RequestOverheads

@@ -1,6 +1,6 @@
 // One function turns a simulation into the `vllm bench serve --save-result` field set (plus the
 // simulator's own counters), so predictions and measurements compare field by field.
-import { benchFields } from "./metrics.ts"
+import { DONE, REJECTED, benchFields } from "./metrics.ts"
 import type { SimResult, Timeline } from "./simulate.ts"
 
 export interface SimSummary {
@@ -23,8 +23,8 @@ export interface SummaryOptions {
 
 export const summarize = (result: SimResult, options: SummaryOptions = {}): SimSummary => {
   const { recorder: rec, spec, engines } = result
-  const done = rec.select(1)
-  const failed = rec.select(2).length
+  const done = rec.select(DONE)
+  const failed = rec.select(REJECTED).length
   const fields = benchFields(rec, done, failed, rec.itlDistribution(), spec.goodput)
   let prefixQueries = 0
   let prefixHits = 0
@@ -72,8 +72,8 @@ export const summarize = (result: SimResult, options: SummaryOptions = {}): SimS
   if (stageCount > 1) {
     const stages: Array<Record<string, number>> = []
     for (let s = 0; s < stageCount; s++) {
-      const stageDone = rec.select(1, s)
-      const stageFailed = rec.select(2, s).length
+      const stageDone = rec.select(DONE, s)
+      const stageFailed = rec.select(REJECTED, s).length
       stages.push({ stage: s, ...roundAll(benchFields(rec, stageDone, stageFailed, rec.itlDistribution(s), spec.goodput)) })
     }
     summary.stages = stages

@@ -3,6 +3,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { fcfs, priority, shortestPromptFirst } from "../../src/sim/scheduling-policy.ts"
 import { leastKvUsage, leastOutstanding, prefixAffinity, roundRobin } from "../../src/sim/router.ts"
+import { DONE, REJECTED } from "../../src/sim/metrics.ts"
 import { simulate } from "../../src/sim/simulate.ts"
 import type { Engine } from "../../src/sim/engine.ts"
 import { engineConfig, linearStepTime, listWorkload, request, spec } from "./helpers.ts"
@@ -84,8 +85,8 @@ describe("engine invariants", () => {
           },
         )
         const rec = result.recorder
-        const done = rec.select(1)
-        const rejected = rec.select(2)
+        const done = rec.select(DONE)
+        const rejected = rec.select(REJECTED)
         expect(done.length + rejected.length).toBe(reqs.length)
         for (const i of done) expect(rec.outputTokens.get(i)).toBeGreaterThan(0)
         let reasons = 0
