@@ -13,9 +13,15 @@ export const prefixSvgIds = (svg: string, prefix: string): string =>
     .replace(/url\(#([^)]+)\)/g, (_m, id: string) => `url(#${prefix}-${id})`)
     .replace(/href="#([^"]+)"/g, (_m, id: string) => `href="#${prefix}-${id}"`)
 
+// Marker layers (saturation point, SLO lines) are empty when nothing saturated; vega then warns about
+// an infinite extent of a scale the other layers already fix. That one warning is noise for users.
+const logger = vega.logger(vega.Warn)
+const warn = logger.warn.bind(logger)
+logger.warn = (...args: ReadonlyArray<unknown>) => (String(args[0]).startsWith("Infinite extent") ? logger : warn(...args))
+
 export const renderSvg = async (spec: TopLevelSpec, idPrefix: string): Promise<string> => {
   const compiled = compile(spec).spec
-  const view = new vega.View(vega.parse(compiled), { renderer: "none", logLevel: vega.Warn })
+  const view = new vega.View(vega.parse(compiled), { renderer: "none", logger })
   try {
     const svg = await view.toSVG()
     return prefixSvgIds(svg, idPrefix)
