@@ -9,9 +9,10 @@ import * as fsp from "node:fs/promises"
 import * as path from "node:path"
 import { Effect } from "effect"
 import { FileError, InputError } from "../cli/errors.ts"
-import { readRunDir } from "./probe/run-dir.ts"
+import { readRunDir, stageSpecPath } from "./probe/run-dir.ts"
 import type { RunDirContents } from "./probe/run-dir.ts"
 import { basicStats, requestMetrics, summarizeRecords } from "./probe/summary.ts"
+import { requestsInPoint } from "./probe/types.ts"
 
 /** Latency statistics in milliseconds; absent = not measured. p50 is the median. */
 export interface LatencyStats {
@@ -479,7 +480,11 @@ export const parseMeasurementCsv = (text: string, name: string): MeasuredSet | s
 // ---------------------------------------------------------------------------------------------
 // (a) probe run directory
 
-/** Measured points of a probe run: one per point with at least one completed request. */
+/**
+ * Measured points of a probe run: one per point with at least one completed request. A --workload
+ * stage point names its one-stage spec (RUN_DIR/workload/<point>.json, absolute) as its workload, so
+ * scenarioForPoint simulates that stage as the probe sent it.
+ */
 export const measuredPointsFromRunDir = (run: RunDirContents): MeasuredSet => {
   const { manifest } = run
   const points: MeasuredPoint[] = []
@@ -497,8 +502,9 @@ export const measuredPointsFromRunDir = (run: RunDirContents): MeasuredSet => {
       warnings.push(`${source}: completed 0 (all ${body.failed} requests failed): nothing measured`)
       continue
     }
-    if (measured.length < manifest.plan.numRequests) {
-      warnings.push(`${source}: incomplete (${measured.length}/${manifest.plan.numRequests} requests); resume the run to finish it`)
+    const planned = requestsInPoint(spec, manifest.plan.numRequests)
+    if (measured.length < planned) {
+      warnings.push(`${source}: incomplete (${measured.length}/${planned} requests); resume the run to finish it`)
     }
     const o = body as unknown as Record<string, unknown>
     const t0 = Math.min(...records.map((r) => r.sentAt))
@@ -520,12 +526,12 @@ export const measuredPointsFromRunDir = (run: RunDirContents): MeasuredSet => {
       engine: "vllm",
       engineVersion: manifest.server.version,
       model: manifest.plan.model,
-      workload: "random-fixed",
+      workload: spec.kind === "stage" ? path.resolve(stageSpecPath(run.dir, spec.id)) : "random-fixed",
       isl: body.mean_input_tokens ?? manifest.plan.isl,
       osl: body.mean_output_tokens ?? manifest.plan.osl,
       concurrency: spec.kind === "concurrency" ? spec.concurrency : manifest.plan.maxConcurrency || undefined,
-      requestRate: spec.kind === "rate" ? spec.rate : undefined,
-      numRequests: manifest.plan.numRequests,
+      requestRate: spec.kind === "concurrency" ? undefined : spec.rate,
+      numRequests: planned,
       completed: body.completed,
       failed: body.failed,
       durationS: body.duration,

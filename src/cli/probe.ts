@@ -1,4 +1,5 @@
 // `servesim probe`: sweep a live vLLM (or the twin) and write a crash-safe run directory.
+import { resolve } from "node:path"
 import { Command, Option as CliOption } from "commander"
 import { Effect } from "effect"
 import { FetchHttpClient } from "effect/http"
@@ -8,14 +9,19 @@ import { resumeProbe, startProbe } from "../calibrate/probe/runner.ts"
 import type { PointSummary, ProbePlan, ProbeResult } from "../calibrate/probe/runner.ts"
 import { pointId } from "../calibrate/probe/types.ts"
 import type { PointSpec } from "../calibrate/probe/types.ts"
+import { workloadPlan } from "../calibrate/probe/workload.ts"
 import { InputError } from "./errors.ts"
 import { runCommand } from "./run-effect.ts"
+import { parseStructured, readText } from "./scenario.ts"
 
 interface ProbeFlags {
   readonly url?: string
   readonly model?: string
   readonly concurrency?: string
   readonly rate?: string
+  readonly workload?: string
+  readonly stages?: string
+  readonly inferencePerfDefaults?: boolean
   readonly maxConcurrency?: string
   readonly isl: string
   readonly osl: string
@@ -53,12 +59,80 @@ const parseNumber = (flag: string, text: string, integer: boolean, min: number):
   return n
 }
 
+/** `--stages 0,2` → stage indices. */
+const parseStages = (text: string): ReadonlyArray<number> | string => {
+  const parts = text.split(",").map((s) => s.trim()).filter((s) => s !== "")
+  if (parts.length === 0) return `--stages ${text}: expected a comma-separated list of stage indices (0 is the first)`
+  const out: number[] = []
+  for (const p of parts) {
+    const n = Number(p)
+    if (!/^\d+$/.test(p) || !Number.isSafeInteger(n)) return `--stages ${text}: "${p}" is not a stage index (0, 1, ...)`
+    out.push(n)
+  }
+  return out
+}
+
+/** What planFromFlags needs besides the flags. */
+export interface PlanInputs {
+  /** The parsed --workload file (JSON or YAML), read by the caller. */
+  readonly workloadSpec?: unknown
+  /** Whether a flag with a default was given on the command line (attribute name, e.g. "numRequests"). */
+  readonly given?: (attribute: string) => boolean
+}
+
+const workloadPlanFromFlags = (f: ProbeFlags & { url: string; model: string }, inputs: PlanInputs): ProbePlan | string => {
+  const file = f.workload!
+  for (const [value, flag] of [[f.concurrency, "--concurrency"], [f.rate, "--rate"], [f.maxConcurrency, "--max-concurrency"]] as const) {
+    if (value !== undefined) return `${flag}: --workload runs the spec's own arrivals (its load.stages); give one or the other`
+  }
+  for (const [attr, flag] of [["isl", "--isl"], ["osl", "--osl"], ["numRequests", "--num-requests"], ["warmup", "--warmup"]] as const) {
+    if (inputs.given?.(attr) === true) return `${flag}: --workload takes lengths and request counts from the spec; give one or the other`
+  }
+  if (inputs.workloadSpec === undefined) return `--workload ${file}: the spec was not read`
+  let stages: ReadonlyArray<number> | undefined
+  if (f.stages !== undefined) {
+    const s = parseStages(f.stages)
+    if (typeof s === "string") return s
+    stages = s
+  }
+  const w = workloadPlan(inputs.workloadSpec, resolve(file), {
+    seed: f.seed,
+    name: file,
+    ...(stages === undefined ? {} : { stages }),
+    ...(f.inferencePerfDefaults === true ? { inferencePerfDefaults: true } : {})
+  })
+  if (typeof w === "string") return w
+  const timeoutS = parseNumber("--timeout", f.timeout ?? String(DEFAULT_TIMEOUT_S), false, 0.001)
+  if (typeof timeoutS === "string") return timeoutS
+  const spec = w.workload.spec
+  return {
+    url: f.url.replace(/\/+$/, "").replace(/\/v1$/, ""),
+    model: f.model,
+    endpoint: f.chat === true ? "chat" : "completions",
+    mode: "workload",
+    points: w.points,
+    isl: spec.systemPromptLen + spec.questionLen,
+    osl: spec.outputLen,
+    numRequests: w.points.reduce((a, p) => a + p.numRequests, 0),
+    warmup: 0,
+    timeoutS,
+    seed: f.seed,
+    workload: w.workload,
+    ...(f.apiKeyEnv === undefined ? {} : { apiKeyEnv: f.apiKeyEnv })
+  }
+}
+
 /** Flags → plan, or a one-line error naming the flag. */
-export const planFromFlags = (f: ProbeFlags): ProbePlan | string => {
+export const planFromFlags = (f: ProbeFlags, inputs: PlanInputs = {}): ProbePlan | string => {
   if (f.url === undefined) return "--url is required (the server root, e.g. http://127.0.0.1:8000)"
   if (f.model === undefined) return "--model is required (the served model name, as /v1/models lists it)"
+  if (f.workload !== undefined) return workloadPlanFromFlags({ ...f, url: f.url, model: f.model }, inputs)
+  if (f.stages !== undefined) return "--stages selects stages of a --workload spec"
+  if (f.inferencePerfDefaults === true) return "--inference-perf-defaults applies to a --workload spec"
   if (f.concurrency !== undefined && f.rate !== undefined) return "give --concurrency or --rate, not both"
-  if (f.concurrency === undefined && f.rate === undefined) return "give --concurrency 1,4,16,64 (closed loop) or --rate 1,2,4 (Poisson)"
+  if (f.concurrency === undefined && f.rate === undefined) {
+    return "give --concurrency 1,4,16,64 (closed loop) or --rate 1,2,4 (Poisson), or --workload SPEC.json (a shared-prefix workload)"
+  }
   let points: PointSpec[]
   if (f.concurrency !== undefined) {
     const list = parseList("--concurrency", f.concurrency)
@@ -134,13 +208,26 @@ export const register = (program: Command): void => {
     .command("probe")
     .description(
       "Measure a live vLLM server (or the twin): sweep concurrency (closed loop) or request rate (Poisson), " +
-        "streaming /v1/completions with ignore_eos and usage on every chunk, scraping /metrics; writes a " +
-        "crash-safe run directory (manifest.json, requests.jsonl, metrics/, points/) that calibrate and validate read."
+        "or send an inference-perf shared-prefix workload spec (--workload, one point per rate stage, the " +
+        "requests `simulate` generates for it); streaming /v1/completions with ignore_eos and usage on every " +
+        "chunk, scraping /metrics; writes a crash-safe run directory (manifest.json, requests.jsonl, metrics/, " +
+        "points/, workload/) that calibrate and validate read."
     )
     .option("--url <url>", "server root, e.g. http://127.0.0.1:8000")
     .option("--model <name>", "served model name (as /v1/models lists it)")
     .option("--concurrency <list>", "closed-loop sweep: requests in flight, e.g. 1,4,16,64 (like vllm bench --max-concurrency)")
     .option("--rate <list>", "open-loop sweep: Poisson arrivals per second, e.g. 1,2,4")
+    .option(
+      "--workload <file>",
+      "inference-perf shared-prefix workload spec (JSON/YAML, as ../shared/data/serving/workloads): its system prompts, " +
+        "questions, multi-turn history, lengths and rate stages (open loop, the simulator's arrivals); one point per stage"
+    )
+    .option("--stages <list>", "with --workload: the stage indices to run, e.g. 0 (default: all)")
+    .option(
+      "--inference-perf-defaults",
+      "with --workload: run it as inference-perf versions that ignore num_unique_system_prompts & co. did " +
+        "(10 system prompts × 10 single-turn questions)"
+    )
     .option("--max-concurrency <n>", "with --rate: cap on requests in flight")
     .option("--isl <tokens>", "prompt tokens per request", "1024")
     .option("--osl <tokens>", "output tokens per request (max_tokens, ignore_eos)", "128")
@@ -151,10 +238,10 @@ export const register = (program: Command): void => {
     .option("--chat", "use /v1/chat/completions instead of /v1/completions")
     .option("--out <dir>", "new run directory")
     .option("--resume <dir>", "continue an interrupted run: only requests not yet recorded are sent")
-    .option("--seed <seed>", "seed for prompts and arrivals", "0")
+    .option("--seed <seed>", "seed for prompts and arrivals (--workload: the simulator's seed; calibrate/validate simulate seed 0)", "0")
     .option("--scrape-interval <seconds>", "/metrics period during a point (0 = off)", "1")
     .addOption(new CliOption("--json", "print the point summaries as JSON instead of a table"))
-    .action((flags: ProbeFlags) =>
+    .action((flags: ProbeFlags, cmd: Command) =>
       runCommand(
         Effect.gen(function*() {
           if (flags.out !== undefined && flags.resume !== undefined) {
@@ -191,7 +278,11 @@ export const register = (program: Command): void => {
               }
             )
           } else {
-            const plan = planFromFlags(flags)
+            const workloadSpec = flags.workload === undefined ? undefined : yield* parseStructured(yield* readText(flags.workload), flags.workload)
+            const plan = planFromFlags(flags, {
+              ...(workloadSpec === undefined ? {} : { workloadSpec }),
+              given: (attribute) => cmd.getOptionValueSource(attribute) === "cli"
+            })
             if (typeof plan === "string") return yield* new InputError({ message: plan })
             const key = apiKeyFromEnv(flags.apiKeyEnv)
             if (typeof key === "string") return yield* new InputError({ message: key })

@@ -27,6 +27,8 @@ export interface StreamRequest {
   readonly apiKey?: Redacted.Redacted<string>
   /** Sent as x-request-id (vLLM uses it as its request id). */
   readonly requestId?: string
+  /** Keep the generated text in the outcome (`responseText`), e.g. for a conversation's next turn. */
+  readonly keepText?: boolean
 }
 
 /** What the client measures; the runner adds the plan fields to make a RequestRecord. */
@@ -135,7 +137,7 @@ export const sendStreamingRequest = Effect.fnUntraced(function*(req: StreamReque
   if (req.requestId !== undefined) request = HttpClientRequest.setHeader(request, "x-request-id", req.requestId)
 
   const parser = makeSseParser()
-  const acc = makeStreamAccumulator()
+  const acc = makeStreamAccumulator({ keepText: req.keepText === true })
   const decoder = new TextDecoder()
   let headersMs: number | undefined
   let status: number | undefined
@@ -225,7 +227,8 @@ export const sendStreamingRequest = Effect.fnUntraced(function*(req: StreamReque
     finishReason: tally.finishReason,
     ...(tally.usage === undefined ? {} : { usage: tally.usage }),
     continuousUsage: tally.continuousUsage,
-    done: tally.done
+    done: tally.done,
+    ...(tally.text === undefined ? {} : { responseText: tally.text })
   }
   return outcome
 })

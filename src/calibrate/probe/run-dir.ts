@@ -6,6 +6,8 @@
 //                                       each finishes (warm-ups too, flagged "warmup": true)
 //   RUN_DIR/metrics/<point>.jsonl       /metrics samples (ScrapeRecord) taken about once a second
 //   RUN_DIR/points/<point>.summary.json the point's summary (vllm bench field names) when the point ends
+//   RUN_DIR/workload/<point>.json       --workload runs: the shared-prefix spec of that one stage (what
+//                                       calibrate and validate simulate for the point)
 //
 // A measured request is identified by (point, index); a warm-up by (point, index, session). A kill -9 can leave a half-written last
 // line: readers discard it, and reopening for --resume cuts it off before appending.
@@ -61,7 +63,8 @@ export const RequestRecordSchema = Schema.Struct({
   done: Schema.Boolean,
   promptTokensRequested: Schema.Number,
   promptWords: Schema.Number,
-  maxTokens: Schema.Number
+  maxTokens: Schema.Number,
+  responseText: Schema.optionalKey(Schema.String)
 })
 // Compile-time check that the schema decodes to the documented record.
 const _recordCheck = (r: typeof RequestRecordSchema.Type): RequestRecord => r
@@ -69,7 +72,15 @@ void _recordCheck
 
 const PointSpecSchema = Schema.Union([
   Schema.Struct({ id: Schema.String, kind: Schema.Literal("concurrency"), concurrency: Schema.Number }),
-  Schema.Struct({ id: Schema.String, kind: Schema.Literal("rate"), rate: Schema.Number })
+  Schema.Struct({ id: Schema.String, kind: Schema.Literal("rate"), rate: Schema.Number }),
+  Schema.Struct({
+    id: Schema.String,
+    kind: Schema.Literal("stage"),
+    stage: Schema.Number,
+    rate: Schema.Number,
+    duration: Schema.Number,
+    numRequests: Schema.Number
+  })
 ])
 
 export const ManifestSchema = Schema.Struct({
@@ -80,7 +91,7 @@ export const ManifestSchema = Schema.Struct({
     url: Schema.String,
     model: Schema.String,
     endpoint: Schema.Literals(["completions", "chat"]),
-    mode: Schema.Literals(["concurrency", "rate"]),
+    mode: Schema.Literals(["concurrency", "rate", "workload"]),
     points: Schema.Array(PointSpecSchema),
     isl: Schema.Number,
     osl: Schema.Number,
@@ -91,7 +102,19 @@ export const ManifestSchema = Schema.Struct({
     /** Name of the environment variable holding the API key (never its value). */
     apiKeyEnv: Schema.optionalKey(Schema.String),
     /** Open loop only: cap on requests in flight (0 = none). */
-    maxConcurrency: Schema.optionalKey(Schema.Number)
+    maxConcurrency: Schema.optionalKey(Schema.Number),
+    /**
+     * --workload: the shared-prefix spec that was run. `file` is the absolute path it was read from;
+     * `spec` is what was sent, in inference-perf's own key names (after --inference-perf-defaults when
+     * given), with all of the file's stages; `stages` are the indices run (one point each). With mode
+     * "workload", numRequests is the total over the stages run.
+     */
+    workload: Schema.optionalKey(Schema.Struct({
+      file: Schema.String,
+      stages: Schema.Array(Schema.Number),
+      inferencePerfDefaults: Schema.Boolean,
+      spec: Schema.Record(Schema.String, Schema.Unknown)
+    }))
   }),
   prompt: Schema.Struct({
     overhead: Schema.Number,
@@ -316,12 +339,16 @@ export interface RunDirWriter {
   readonly appendScrape: (s: ScrapeRecord) => Effect.Effect<void, FileError>
   readonly writeSummary: (point: string, summary: unknown) => Effect.Effect<void, FileError>
   readonly writeManifest: (m: Manifest) => Effect.Effect<void, FileError>
+  /** Writes RUN_DIR/workload/<point>.json (a --workload point's one-stage spec). */
+  readonly writeStageSpec: (point: string, spec: unknown) => Effect.Effect<void, FileError>
 }
 
 export const manifestPath = (dir: string): string => path.join(dir, "manifest.json")
 export const requestsPath = (dir: string): string => path.join(dir, "requests.jsonl")
 export const metricsPath = (dir: string, point: string): string => path.join(dir, "metrics", `${safePointName(point)}.jsonl`)
 export const summaryPath = (dir: string, point: string): string => path.join(dir, "points", `${safePointName(point)}.summary.json`)
+/** A --workload point's one-stage spec (absolute when `dir` is). */
+export const stageSpecPath = (dir: string, point: string): string => path.join(dir, "workload", `${safePointName(point)}.json`)
 
 /**
  * Opens a run directory for writing. `fresh`: the directory must not hold a manifest yet (refuses to
@@ -368,7 +395,12 @@ export const openRunDirWriter = (
       appendRequest: (r) => requests.append(r),
       appendScrape,
       writeSummary: (point, summary) => writeJsonAtomic(summaryPath(dir, point), summary),
-      writeManifest: (m) => writeJsonAtomic(manifestPath(dir), m)
+      writeManifest: (m) => writeJsonAtomic(manifestPath(dir), m),
+      writeStageSpec: (point, spec) =>
+        Effect.tryPromise({
+          try: () => fsp.mkdir(path.join(dir, "workload"), { recursive: true }),
+          catch: fileError(`cannot create ${path.join(dir, "workload")}`)
+        }).pipe(Effect.andThen(writeJsonAtomic(stageSpecPath(dir, point), spec)))
     }
   })
 

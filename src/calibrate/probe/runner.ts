@@ -1,5 +1,6 @@
 // The probe's sweep: for each point (closed loop at a concurrency like `vllm bench serve
-// --max-concurrency`, or open loop with Poisson arrivals at a rate), send warm-ups then the measured
+// --max-concurrency`, open loop with Poisson arrivals at a rate, or one rate stage of a shared-prefix
+// workload spec, see workload.ts), send warm-ups then the measured
 // requests through one keep-alive pool (Node's fetch: undici's global dispatcher keeps connections
 // alive and reuses them; the pool grows to the number in flight), scrape /metrics about once a second,
 // watch event-loop lag, append every finished request to the run directory, and write the point's
@@ -23,17 +24,23 @@ import { digestScrapes, parseModels, parseVersion, toScrapeRecord } from "./serv
 import type { ServerMetricsDigest } from "./server-info.ts"
 import { basicStats, summarizeRecords } from "./summary.ts"
 import type { PointSummaryBody } from "./summary.ts"
+import { requestsInPoint } from "./types.ts"
 import type { PointSpec, RequestRecord, ScrapeRecord } from "./types.ts"
+import { makeStageDriver, stageSpecJson, workloadFromManifest, workloadToManifest } from "./workload.ts"
+import type { StageJob, WorkloadPlan } from "./workload.ts"
 
 /** What to measure (becomes manifest.plan). */
 export interface ProbePlan {
   readonly url: string
   readonly model: string
   readonly endpoint: "completions" | "chat"
-  readonly mode: "concurrency" | "rate"
+  readonly mode: "concurrency" | "rate" | "workload"
   readonly points: ReadonlyArray<PointSpec>
+  /** Prompt tokens per request (workload: the spec's system_prompt_len + question_len). */
   readonly isl: number
+  /** Output tokens per request (workload: the spec's output_len). */
   readonly osl: number
+  /** Measured requests per point (workload: the total over its stage points, each of which has its own count). */
   readonly numRequests: number
   readonly warmup: number
   readonly timeoutS: number
@@ -41,6 +48,8 @@ export interface ProbePlan {
   readonly apiKeyEnv?: string
   /** Open loop: cap on requests in flight (0 or absent: none). */
   readonly maxConcurrency?: number
+  /** mode "workload": the shared-prefix spec whose stages are the points. */
+  readonly workload?: WorkloadPlan
 }
 
 export interface RunOptions {
@@ -78,6 +87,17 @@ export type PointSummary =
     readonly event_loop_lag_ms: { readonly mean: number; readonly p99: number; readonly max: number } | null
     readonly server_metrics: ServerMetricsDigest | null
     readonly warnings: ReadonlyArray<string>
+    /** Workload-stage points: the spec and stage (input_len/output_len are its nominal lengths). */
+    readonly workload?: {
+      readonly file: string
+      readonly stage: number
+      readonly duration_s: number
+      readonly multi_turn: boolean
+      readonly num_groups: number
+      readonly prompts_per_group: number
+      readonly system_prompt_len: number
+      readonly question_len: number
+    }
   }
   & PointSummaryBody
 
@@ -173,26 +193,20 @@ const calibratePrompt = Effect.fnUntraced(function*(plan: ProbePlan, apiKey: Red
   const samples: Array<{ words: number; tokens: number }> = []
   for (const words of [plan.isl, Math.max(1, Math.floor(plan.isl / 2))]) {
     // A transient failure (5xx, error chunk, dropped connection) is retried; a 4xx or refusal is final.
-    let outcome = yield* sendStreamingRequest({
-      baseUrl: plan.url,
-      model: plan.model,
-      prompt: makePrompt(words, `${plan.seed}:calibration:${words}`),
-      maxTokens: 1,
-      chat: plan.endpoint === "chat",
-      timeoutMs: plan.timeoutS * 1000,
-      ...(apiKey === undefined ? {} : { apiKey })
-    })
-    for (let attempt = 1; attempt < CALIBRATION_ATTEMPTS && !outcome.ok && isTransient(outcome.errorClass); attempt++) {
-      yield* Effect.sleep(Duration.millis(200 * attempt))
-      outcome = yield* sendStreamingRequest({
+    const send = (attempt: number) =>
+      sendStreamingRequest({
         baseUrl: plan.url,
         model: plan.model,
-        prompt: makePrompt(words, `${plan.seed}:calibration:${words}:${attempt}`),
+        prompt: makePrompt(words, `${plan.seed}:calibration:${words}${attempt > 0 ? `:${attempt}` : ""}`),
         maxTokens: 1,
         chat: plan.endpoint === "chat",
         timeoutMs: plan.timeoutS * 1000,
         ...(apiKey === undefined ? {} : { apiKey })
       })
+    let outcome = yield* send(0)
+    for (let attempt = 1; attempt < CALIBRATION_ATTEMPTS && !outcome.ok && isTransient(outcome.errorClass); attempt++) {
+      yield* Effect.sleep(Duration.millis(200 * attempt))
+      outcome = yield* send(attempt)
     }
     if (!outcome.ok) {
       return yield* new ProbeError({ message: `calibration request failed: ${outcome.errorClass}: ${outcome.error ?? ""}` })
@@ -215,6 +229,13 @@ interface Task {
   readonly warmup: boolean
   /** Open loop: ms after the point's start. */
   readonly offsetMs: number
+}
+
+/** How a point makes its requests: the tasks left, and each task's prompt and lengths. */
+interface PointDriver {
+  readonly tasks: ReadonlyArray<Task>
+  readonly job: (task: Task) => Effect.Effect<StageJob>
+  readonly finished: (task: Task, record: RequestRecord) => void
 }
 
 /** Poisson arrival offsets (ms) for warm-ups then measured requests, from the seed and point. */
@@ -279,6 +300,7 @@ const pointSummary = (
   extras: { lag: LagStats | null; server: ServerMetricsDigest | null; warnings: ReadonlyArray<string> }
 ): PointSummary => {
   const body = summarizeRecords(records)
+  const spec = plan.workload?.spec
   return {
     date: new Date().toISOString(),
     backend: "servesim-probe",
@@ -286,8 +308,8 @@ const pointSummary = (
     label: null,
     model_id: plan.model,
     tokenizer_id: null,
-    num_prompts: plan.numRequests,
-    request_rate: point.kind === "rate" ? point.rate : "inf",
+    num_prompts: requestsInPoint(point, plan.numRequests),
+    request_rate: point.kind === "concurrency" ? "inf" : point.rate,
     burstiness: 1.0,
     max_concurrency: point.kind === "concurrency"
       ? point.concurrency
@@ -302,6 +324,20 @@ const pointSummary = (
     event_loop_lag_ms: extras.lag,
     server_metrics: extras.server,
     warnings: extras.warnings,
+    ...(point.kind === "stage" && plan.workload !== undefined && spec !== undefined
+      ? {
+        workload: {
+          file: plan.workload.file,
+          stage: point.stage,
+          duration_s: point.duration,
+          multi_turn: spec.multiTurn,
+          num_groups: spec.numGroups,
+          prompts_per_group: spec.promptsPerGroup,
+          system_prompt_len: spec.systemPromptLen,
+          question_len: spec.questionLen
+        }
+      }
+      : {}),
     ...body
   }
 }
@@ -317,6 +353,8 @@ interface PointContext {
   readonly lagWarnMs: number
   readonly maxConsecutiveRefused: number
   readonly runTag: string
+  /** The server's max_model_len, else the workload spec's (multi-turn conversations restart below it). */
+  readonly maxModelLen: number | undefined
 }
 
 const scrapeOnce = (ctx: PointContext, point: string) =>
@@ -330,14 +368,46 @@ const scrapeOnce = (ctx: PointContext, point: string) =>
     Effect.catch((e) => Effect.succeed<ScrapeRecord>({ point, session: ctx.session, at: nowEpochMs(), error: e.message }))
   )
 
+/** The requests of a point: filler prompts of the plan's lengths, or a workload stage's (workload.ts). */
+const pointDriver = (
+  ctx: PointContext,
+  point: PointSpec,
+  previous: ReadonlyArray<RequestRecord>,
+  doneMeasured: ReadonlySet<number>
+): PointDriver => {
+  const { plan } = ctx
+  if (point.kind === "stage") {
+    if (plan.workload === undefined) throw new Error(`point ${point.id}: a workload stage without a workload in the plan`)
+    return makeStageDriver({
+      workload: plan.workload,
+      point,
+      seed: plan.seed,
+      salt: `${plan.seed}:${ctx.runTag}:${point.id}`,
+      model: { overhead: ctx.manifest.prompt.overhead, perWord: ctx.manifest.prompt.perWord },
+      ...(ctx.maxModelLen === undefined ? {} : { maxModelLen: ctx.maxModelLen }),
+      previous
+    })
+  }
+  const words = ctx.manifest.prompt.words
+  return {
+    tasks: remainingTasks(plan, point, doneMeasured),
+    job: (task) =>
+      Effect.sync(() => {
+        const seedKey = task.warmup ? `${plan.seed}:${point.id}:w${task.index}:s${ctx.session}` : `${plan.seed}:${point.id}:${task.index}`
+        return { prompt: makePrompt(words, seedKey), maxTokens: plan.osl, promptTokensRequested: plan.isl, promptWords: words, keepText: false }
+      }),
+    finished: () => undefined
+  }
+}
+
 const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec, previous: ReadonlyArray<RequestRecord>) {
   const { plan, writer, progress } = ctx
   const doneMeasured = new Set(previous.filter((r) => !r.warmup).map((r) => r.index))
-  const tasks = remainingTasks(plan, point, doneMeasured)
+  const driver = pointDriver(ctx, point, previous, doneMeasured)
+  const tasks = driver.tasks
   const records: RequestRecord[] = [...previous]
   const warnings: string[] = []
-  const words = ctx.manifest.prompt.words
-  const total = plan.numRequests
+  const total = requestsInPoint(point, plan.numRequests)
   let measuredDone = doneMeasured.size
   let ok = previous.filter((r) => !r.warmup && r.ok).length
   let failed = measuredDone - ok
@@ -361,15 +431,16 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
   const pendingWrites: Array<Fiber.Fiber<void, FileError>> = []
   const exec = (task: Task, intendedAt: number) =>
     Effect.gen(function*() {
-      const seedKey = task.warmup ? `${plan.seed}:${point.id}:w${task.index}:s${ctx.session}` : `${plan.seed}:${point.id}:${task.index}`
+      const job = yield* driver.job(task)
       const outcome = yield* sendStreamingRequest({
         baseUrl: plan.url,
         model: plan.model,
-        prompt: makePrompt(words, seedKey),
-        maxTokens: plan.osl,
+        prompt: job.prompt,
+        maxTokens: job.maxTokens,
         chat: plan.endpoint === "chat",
         timeoutMs: plan.timeoutS * 1000,
         requestId: `servesim-${ctx.runTag}-s${ctx.session}-${point.id}-${task.warmup ? "w" : ""}${task.index}`,
+        ...(job.keepText ? { keepText: true } : {}),
         ...(ctx.apiKey === undefined ? {} : { apiKey: ctx.apiKey })
       })
       const record: RequestRecord = {
@@ -379,10 +450,11 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
         session: ctx.session,
         intendedAt,
         ...outcome,
-        promptTokensRequested: plan.isl,
-        promptWords: words,
-        maxTokens: plan.osl
+        promptTokensRequested: job.promptTokensRequested,
+        promptWords: job.promptWords,
+        maxTokens: job.maxTokens
       }
+      driver.finished(task, record)
       // The record is written (and fdatasync'd) in its own fiber: the closed loop's next request must
       // go out as soon as this one finishes, as vllm bench does, not after the disk write. Every write
       // is awaited before the point's summary.
@@ -452,6 +524,7 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
     const scraperFiber = scraping ? yield* Effect.forkChild(scraper) : undefined
     const stopLag = startLagMonitor()
     const lagBox: { value: LagStats | null } = { value: null }
+    // Rate and workload-stage points are open loop.
     const sweep = point.kind === "concurrency" ? closedLoop(point.concurrency) : openLoop
     yield* sweep.pipe(
       Effect.onInterrupt(() =>
@@ -499,7 +572,18 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
 // Entry points
 
 const validatePlan = (plan: ProbePlan): string | undefined => {
-  if (plan.points.length === 0) return "no sweep points (give --concurrency or --rate)"
+  if (plan.points.length === 0) return "no sweep points (give --concurrency, --rate or --workload)"
+  const stagePoints = plan.points.filter((p) => p.kind === "stage")
+  if (plan.mode === "workload") {
+    if (plan.workload === undefined) return "mode workload without a workload spec"
+    if (stagePoints.length !== plan.points.length) return "a --workload run has only workload-stage points"
+    if (plan.warmup > 0) return "--warmup: a --workload run sends the spec as written, without warm-ups"
+    if (plan.maxConcurrency !== undefined && plan.maxConcurrency > 0) return "--max-concurrency: a --workload run is open loop as the spec says"
+    for (const p of stagePoints) {
+      if (!(Number.isInteger(p.numRequests) && p.numRequests >= 1)) return `${p.id}: the stage sends no request`
+      if (plan.workload.spec.load.stages[p.stage] === undefined) return `${p.id}: the spec has no stage ${p.stage}`
+    }
+  } else if (stagePoints.length > 0) return "workload-stage points need --workload"
   if (!Number.isInteger(plan.isl) || plan.isl < 1) return `--isl ${plan.isl}: expected a positive integer`
   if (!Number.isInteger(plan.osl) || plan.osl < 1) return `--osl ${plan.osl}: expected a positive integer`
   if (!Number.isInteger(plan.numRequests) || plan.numRequests < 1) return `--num-requests ${plan.numRequests}: expected a positive integer`
@@ -544,14 +628,21 @@ const runPoints = Effect.fnUntraced(function*(
     scrapeIntervalMs: options.scrapeIntervalMs ?? 1000,
     lagWarnMs: options.lagWarnMs ?? 5,
     maxConsecutiveRefused: options.maxConsecutiveRefused ?? 20,
-    runTag: Math.floor(Date.parse(manifest.createdAt) / 1000).toString(36)
+    runTag: Math.floor(Date.parse(manifest.createdAt) / 1000).toString(36),
+    maxModelLen: manifest.server.maxModelLen ?? plan.workload?.spec.server.maxModelLen
+  }
+  // Each workload stage's one-stage spec, before any request: what calibrate/validate simulate.
+  if (plan.workload !== undefined) {
+    for (const point of plan.points) {
+      if (point.kind === "stage") yield* writer.writeStageSpec(point.id, stageSpecJson(plan.workload, point))
+    }
   }
   const results: Array<{ id: string; summary: PointSummary; ran: boolean }> = []
   for (const point of plan.points) {
     const prev = previous.filter((r) => r.point === point.id)
     const measured = new Set(prev.filter((r) => !r.warmup).map((r) => r.index))
     const stored = previousSummaries.get(point.id)
-    if (measured.size >= plan.numRequests && stored !== undefined) {
+    if (measured.size >= requestsInPoint(point, plan.numRequests) && stored !== undefined) {
       progress.info(`${point.id}: already complete, skipped`)
       results.push({ id: point.id, summary: stored as PointSummary, ran: false })
       continue
@@ -576,6 +667,14 @@ export const startProbe = (plan: ProbePlan, options: RunOptions) =>
       `server ${info.server.version ?? "(version unknown)"}; prompt ${plan.isl} tokens ≈ ${words} words ` +
         `(overhead ${cal.model.overhead.toFixed(1)}, ${cal.model.perWord.toFixed(3)} tokens/word)`
     )
+    if (plan.workload !== undefined) {
+      const w = plan.workload.spec
+      progress.info(
+        `workload ${plan.workload.file}: ${w.numGroups} system prompts × ${w.promptsPerGroup} ${w.multiTurn ? "conversations" : "questions"}, ` +
+          `${w.systemPromptLen} + ${w.questionLen} prompt tokens, ${w.outputLen} output tokens; ` +
+          plan.points.map((p) => (p.kind === "stage" ? `${p.id}: ${p.numRequests} requests at ${p.rate}/s` : p.id)).join(", ")
+      )
+    }
     const createdAt = new Date().toISOString()
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
@@ -594,7 +693,8 @@ export const startProbe = (plan: ProbePlan, options: RunOptions) =>
         timeoutS: plan.timeoutS,
         seed: plan.seed,
         ...(plan.apiKeyEnv === undefined ? {} : { apiKeyEnv: plan.apiKeyEnv }),
-        ...(plan.maxConcurrency === undefined ? {} : { maxConcurrency: plan.maxConcurrency })
+        ...(plan.maxConcurrency === undefined ? {} : { maxConcurrency: plan.maxConcurrency }),
+        ...(plan.workload === undefined ? {} : { workload: workloadToManifest(plan.workload) })
       },
       prompt: { overhead: cal.model.overhead, perWord: cal.model.perWord, words, calibration: cal.samples },
       server: info.server,
@@ -617,8 +717,12 @@ export const resumeProbe = (overrides: ResumeOverrides, options: RunOptions) =>
     const old = contents.manifest
     const progress = options.progress ?? silentProgress
     if (contents.discardedTail) progress.info(`${options.outDir}: discarded a half-written last record (an interrupted append)`)
+    const { workload: workloadJson, ...oldPlan } = old.plan
+    const workload = workloadJson === undefined ? undefined : workloadFromManifest(workloadJson)
+    if (typeof workload === "string") return yield* new InputError({ message: `${options.outDir}: ${workload}` })
     const plan: ProbePlan = {
-      ...old.plan,
+      ...oldPlan,
+      ...(workload === undefined ? {} : { workload }),
       points: old.plan.points,
       ...(overrides.url === undefined ? {} : { url: overrides.url }),
       ...(overrides.timeoutS === undefined ? {} : { timeoutS: overrides.timeoutS }),

@@ -251,6 +251,8 @@ export interface StreamTally {
   readonly invalid: number
   readonly invalidReason?: string
   readonly textChars: number
+  /** The generated text, joined (only when the accumulator was made with keepText). */
+  readonly text?: string
 }
 
 export interface StreamAccumulator {
@@ -259,7 +261,8 @@ export interface StreamAccumulator {
   readonly tally: () => StreamTally
 }
 
-export const makeStreamAccumulator = (): StreamAccumulator => {
+export const makeStreamAccumulator = (options: { readonly keepText?: boolean } = {}): StreamAccumulator => {
+  const texts: string[] | undefined = options.keepText === true ? [] : undefined
   const chunks: ChunkTiming[] = []
   let firstChunkMs: number | undefined
   let firstTokenMs: number | undefined
@@ -304,6 +307,7 @@ export const makeStreamAccumulator = (): StreamAccumulator => {
         }
         chunks.push({ t, tokens })
         textChars += msg.text.length
+        texts?.push(msg.text)
         firstChunkMs ??= t
         const carriesToken = tokens !== null ? tokens > 0 : msg.text !== ""
         if (firstTokenMs === undefined && carriesToken) firstTokenMs = t
@@ -326,7 +330,8 @@ export const makeStreamAccumulator = (): StreamAccumulator => {
     ...(error === undefined ? {} : { error }),
     invalid,
     ...(invalidReason === undefined ? {} : { invalidReason }),
-    textChars
+    textChars,
+    ...(texts === undefined ? {} : { text: texts.join("") })
   })
 
   return { onEvent, tally }

@@ -65,6 +65,11 @@ export interface RequestRecord {
   readonly promptTokensRequested: number
   readonly promptWords: number
   readonly maxTokens: number
+  /**
+   * Multi-turn workload points only: the generated text, kept so that a resumed run can rebuild the
+   * conversation history the next turns of this conversation send.
+   */
+  readonly responseText?: string
 }
 
 /** One /metrics sample as stored in RUN_DIR/metrics/<point>.jsonl. */
@@ -92,10 +97,33 @@ export interface ScrapeRecord {
   readonly latencySums?: Readonly<Record<string, { readonly sum: number; readonly count: number }>>
 }
 
-/** A sweep point: closed loop at a concurrency, or open loop (Poisson) at a rate. */
+/**
+ * One rate stage of a shared-prefix workload spec (--workload): its requests follow the spec's
+ * arrivals (ConstantLoadTimer: exactly numRequests = trunc(rate · duration) in `duration` seconds).
+ */
+export interface StagePointSpec {
+  readonly id: string
+  readonly kind: "stage"
+  /** Index of the stage in the spec's load.stages. */
+  readonly stage: number
+  readonly rate: number
+  readonly duration: number
+  readonly numRequests: number
+}
+
+/** A sweep point: closed loop at a concurrency, open loop (Poisson) at a rate, or a workload-spec stage. */
 export type PointSpec =
   | { readonly id: string; readonly kind: "concurrency"; readonly concurrency: number }
   | { readonly id: string; readonly kind: "rate"; readonly rate: number }
+  | StagePointSpec
 
-export const pointId = (p: { readonly kind: "concurrency"; readonly concurrency: number } | { readonly kind: "rate"; readonly rate: number }): string =>
-  p.kind === "concurrency" ? `concurrency-${p.concurrency}` : `rate-${p.rate}`
+export const pointId = (
+  p:
+    | { readonly kind: "concurrency"; readonly concurrency: number }
+    | { readonly kind: "rate"; readonly rate: number }
+    | { readonly kind: "stage"; readonly stage: number }
+): string => (p.kind === "concurrency" ? `concurrency-${p.concurrency}` : p.kind === "rate" ? `rate-${p.rate}` : `stage-${p.stage}`)
+
+/** Measured requests of a point: the plan's --num-requests, or a workload stage's own count. */
+export const requestsInPoint = (point: PointSpec, planNumRequests: number): number =>
+  point.kind === "stage" ? point.numRequests : planNumRequests
