@@ -11,6 +11,8 @@ import { writeJson } from "./simulate.ts"
 interface ValidateFlags {
   engine: string
   profile?: string
+  model?: string
+  gpu?: string
   json?: boolean
   out?: string
   limit?: number
@@ -59,7 +61,13 @@ const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
     const rows: ValidatedRow[] = []
     const skipped: Array<{ source: string; reason: string }> = []
     for (const p of chosen) {
-      const exit = yield* Effect.exit(predictPoint(p, flags.profile !== undefined ? { profile: flags.profile } : {}))
+      const exit = yield* Effect.exit(
+        predictPoint(p, {
+          ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
+          ...(flags.model !== undefined ? { model: flags.model } : {}),
+          ...(flags.gpu !== undefined ? { gpu: flags.gpu } : {}),
+        }),
+      )
       if (Exit.isFailure(exit)) {
         const reason = exit.cause.toString().split("\n")[0] ?? "failed"
         skipped.push({ source: p.source, reason })
@@ -106,6 +114,8 @@ export const register = (cli: Command): void => {
     .argument("<sources...>", "measurement-table CSV, vllm bench --save-result JSON, or probe run directories")
     .option("--engine <name>", "only rows of this engine (vllm, sglang, trtllm, all)", "vllm")
     .option("--profile <profile.json>", "calibrated step-time profile (default: shipped coefficients)")
+    .option("--model <id>", "model, for measurements that do not say (probe runs, bench files)")
+    .option("--gpu <id>", "GPU, for measurements that do not say (probe runs, bench files)")
     .option("--limit <n>", "only the first N points", (v: string) => Number.parseInt(v, 10))
     .option("--json", "print the report as JSON")
     .option("--out <file>", "write the JSON report to a file")
