@@ -9,7 +9,7 @@ import { COMPARE_METRICS, medianAbsErrorByMetric, type MetricComparison } from "
 import { groupBySetting, loadMeasurements, type MeasuredPoint } from "../calibrate/measurements.ts"
 import { InputError } from "./errors.ts"
 import { positiveInt } from "./flags.ts"
-import { runCommand } from "./run-effect.ts"
+import { failureMessage, runCommand } from "./run-effect.ts"
 import { writeJson } from "./simulate.ts"
 
 interface CalibrateFlags {
@@ -62,7 +62,7 @@ const perGroup = (points: ReadonlyArray<MeasuredPoint>, f: CalibrateFlags) =>
       i++
       process.stderr.write(`[${i}/${groups.length}] ${key}\n`)
       const exit = yield* Effect.exit(calibrate(g, { crossValidate: f.cv }))
-      if (Exit.isFailure(exit)) results.push({ group: key, points: g.length, skipped: exit.cause.toString().split("\n")[0] ?? "failed" })
+      if (Exit.isFailure(exit)) results.push({ group: key, points: g.length, skipped: failureMessage(exit.cause) })
       else results.push({ group: key, points: g.length, result: exit.value })
     }
     const fitted = results.flatMap((r) => (r.result === undefined ? [] : [r.result]))

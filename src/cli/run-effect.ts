@@ -10,6 +10,13 @@ const messageOf = (error: unknown): string => {
   return String(error)
 }
 
+/** The one-line message of a failed exit's typed error (or its first line otherwise). */
+export const failureMessage = <E>(cause: Cause.Cause<E>): string => {
+  const expected = Cause.findErrorOption(cause)
+  if (Option.isSome(expected)) return messageOf(expected.value)
+  return Cause.pretty(cause).split("\n")[0] ?? "failed"
+}
+
 export const runCommand = async <A, E>(program: Effect.Effect<A, E>): Promise<void> => {
   const abort = new AbortController()
   const onSignal = () => abort.abort()

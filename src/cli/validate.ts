@@ -5,7 +5,7 @@ import { Console, Effect, Exit } from "effect"
 import { COMPARE_METRICS, compareMeans, medianAbsErrorByMetric, type MetricComparison } from "../calibrate/compare.ts"
 import { loadMeasurements, type MeasuredPoint } from "../calibrate/measurements.ts"
 import { predictPoint } from "../calibrate/predict-point.ts"
-import { runCommand } from "./run-effect.ts"
+import { failureMessage, runCommand } from "./run-effect.ts"
 import { writeJson } from "./simulate.ts"
 
 interface ValidateFlags {
@@ -69,7 +69,7 @@ const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
         }),
       )
       if (Exit.isFailure(exit)) {
-        const reason = exit.cause.toString().split("\n")[0] ?? "failed"
+        const reason = failureMessage(exit.cause)
         skipped.push({ source: p.source, reason })
         continue
       }
