@@ -124,12 +124,24 @@ export interface CalibrateOptions {
   readonly crossValidate?: boolean
 }
 
+/**
+ * Closed-loop points without a recorded request count are simulated with 5 × concurrency requests
+ * (validate uses 10×): the fit runs hundreds of simulations per point, and the first wave's share of
+ * the mean is what the count trades off.
+ */
+export const calibrationClosedLoopRequests = (concurrency: number): number => Math.max(5 * concurrency, 50)
+
 export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOptions = {}): Effect.Effect<CalibrationResult, InputError | FileError> =>
   Effect.gen(function* () {
     if (points.length === 0) return yield* new InputError({ message: "no measured points to calibrate on" })
     const prepared: PreparedPoint[] = []
     for (const point of points) {
-      const raw = yield* pointScenario(point, { ...(o.model !== undefined ? { model: o.model } : {}), ...(o.gpu !== undefined ? { gpu: o.gpu } : {}), ...(o.tp !== undefined ? { tp: o.tp } : {}) })
+      const raw = yield* pointScenario(point, {
+        closedLoopRequests: calibrationClosedLoopRequests,
+        ...(o.model !== undefined ? { model: o.model } : {}),
+        ...(o.gpu !== undefined ? { gpu: o.gpu } : {}),
+        ...(o.tp !== undefined ? { tp: o.tp } : {}),
+      })
       const resolved = yield* resolveScenario(yield* decodeScenario(raw, point.source))
       prepared.push({ point, resolved })
     }
@@ -156,7 +168,7 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
       const cal = applyKnobs(expand(theta), base)
       return subset.flatMap((pp) => residualsOf(predict(pp, cal)))
     }
-    const full = levenbergMarquardt(residualsFor(prepared), active.map(() => 0))
+    const full = levenbergMarquardt(residualsFor(prepared), active.map(() => 0), { maxIterations: 8 })
     evaluations += full.evaluations
     const fullTheta = expand(full.theta)
     const fitted = applyKnobs(fullTheta, base)
@@ -168,7 +180,7 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
       let crossValidated: MetricComparison[] | undefined
       if (crossValidate) {
         const others = prepared.filter((_, i) => i !== k)
-        const loo = levenbergMarquardt(residualsFor(others), full.theta, { maxIterations: 4 })
+        const loo = levenbergMarquardt(residualsFor(others), full.theta, { maxIterations: 3 })
         evaluations += loo.evaluations
         crossValidated = predict(pp, applyKnobs(expand(loo.theta), base))
       }

@@ -29,6 +29,8 @@ export interface PointScenarioOptions {
   /** The parsed workload spec of the point, when it names one (for its server settings and lengths). */
   readonly spec?: SharedPrefixSpec
   readonly seed?: number
+  /** Requests to simulate for a closed-loop point whose count was not recorded (default defaultClosedLoopRequests). */
+  readonly closedLoopRequests?: (concurrency: number) => number
 }
 
 /** A plain scenario object (decoded later like any scenario file), or the reason the point cannot be simulated. */
@@ -61,7 +63,8 @@ export const scenarioForPoint = (p: MeasuredPoint, o: PointScenarioOptions = {})
   } else {
     const isl = Math.max(1, Math.round(p.isl))
     const osl = Math.max(1, Math.round(p.osl))
-    if (p.concurrency !== undefined) workload = { concurrency: p.concurrency, input: isl, output: osl, numRequests: p.numRequests ?? defaultClosedLoopRequests(p.concurrency) }
+    const closedCount = o.closedLoopRequests ?? defaultClosedLoopRequests
+    if (p.concurrency !== undefined) workload = { concurrency: p.concurrency, input: isl, output: osl, numRequests: p.numRequests ?? closedCount(p.concurrency) }
     else if (p.requestRate !== undefined) workload = { rate: p.requestRate, input: isl, output: osl, numRequests: p.numRequests ?? 1000 }
     else if (p.burst === true) workload = { rate: "inf", input: isl, output: osl, numRequests: p.numRequests ?? 1000 }
     else return "the measurement has neither a concurrency nor a request rate"
