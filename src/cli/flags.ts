@@ -42,6 +42,17 @@ export const lengthSpec = (v: string): unknown => {
   throw new InvalidArgumentError('expected N, "sharegpt", uniform:MIN:MAX, normal:MEAN:SD or lognormal:MEAN:SD')
 }
 
+/** Rate stages "RATE:SECONDS,RATE:SECONDS" (requests/s for that many seconds, back to back). */
+export const stagesSpec = (v: string): Array<{ rate: number; duration: number }> =>
+  v.split(",").map((part) => {
+    const [r, d] = part.split(":")
+    const rate = Number(r)
+    const duration = Number(d)
+    if (!Number.isFinite(rate) || rate <= 0 || !Number.isFinite(duration) || duration <= 0)
+      throw new InvalidArgumentError("expected RATE:SECONDS pairs with positive numbers, e.g. 5:600,10:600")
+    return { rate, duration }
+  })
+
 /** vllm bench's --goodput KEY:VALUE pairs (ttft, tpot, e2el in ms). */
 export const goodputSpec = (v: string, previous: Record<string, number> | undefined): Record<string, number> => {
   const out = { ...previous }
@@ -76,6 +87,7 @@ export interface ScenarioFlags {
   concurrency?: number
   rate?: number | "inf"
   burstiness?: number
+  stages?: ReadonlyArray<{ rate: number; duration: number }>
   isl?: unknown
   osl?: unknown
   oslMultiplier?: number
@@ -121,6 +133,7 @@ export const addScenarioFlags = (cmd: Command): Command =>
     .option("--concurrency <n>", "closed loop: requests in flight (vllm bench --max-concurrency)", positiveInt)
     .option("--rate <r>", "open loop: requests/s, or inf", rateValue)
     .option("--burstiness <k>", "gamma shape of arrival gaps (1 = Poisson)", positiveNumber)
+    .option("--stages <rate:seconds,...>", "open loop in rate stages, e.g. 5:600,10:600 (inference-perf's constant load)", stagesSpec)
     .option("--isl <len>", 'input length: N, "sharegpt", uniform:MIN:MAX, normal:MEAN:SD, lognormal:MEAN:SD', lengthSpec)
     .option("--osl <len>", "output length (same forms as --isl)", lengthSpec)
     .option("--osl-multiplier <f>", "scales output lengths (reasoning models)", positiveNumber)
@@ -173,6 +186,7 @@ export const flagsToScenario = (f: ScenarioFlags): Record<string, unknown> => ({
     concurrency: f.concurrency,
     rate: f.rate,
     burstiness: f.burstiness,
+    stages: f.stages,
     input: f.isl,
     output: f.osl,
     oslMultiplier: f.oslMultiplier,
@@ -192,6 +206,7 @@ export const workloadKindOverride = (base: Record<string, unknown>, f: ScenarioF
   const wl = { ...(w as Record<string, unknown>) }
   if (f.concurrency !== undefined) for (const k of ["rate", "burstiness", "stages", "arrival", "file", "trace"]) delete wl[k]
   if (f.rate !== undefined) for (const k of ["concurrency", "stages", "arrival", "file", "trace"]) delete wl[k]
+  if (f.stages !== undefined) for (const k of ["concurrency", "rate", "arrival", "file", "trace"]) delete wl[k]
   if (f.workload !== undefined) for (const k of ["concurrency", "rate", "stages", "arrival", "trace", "input", "output"]) delete wl[k]
   if (f.trace !== undefined) for (const k of ["concurrency", "rate", "stages", "arrival", "file", "input", "output"]) delete wl[k]
   if (f.prefixShare !== undefined) delete wl.prefix

@@ -6,7 +6,6 @@ const program = new Command()
 program
   .name("servesim")
   .description("Discrete-event simulator of vLLM serving: predict latency, throughput and cost before you deploy.")
-  .showHelpAfterError()
   .exitOverride((err) => {
     process.exit(err.exitCode === 0 ? 0 : 2)
   })

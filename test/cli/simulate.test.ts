@@ -62,6 +62,18 @@ describe("servesim simulate", () => {
     expect(runCli([...args, "--cloud-price", "abc"]).status).toBe(2)
   })
 
+  it("--stages runs rate stages back to back and reports each (inference-perf's constant load)", () => {
+    const r = runCli(["simulate", "--json", "--stages", "4:10,12:10", "--isl", "128", "--osl", "32"])
+    expect(r.status).toBe(0)
+    const j = JSON.parse(r.stdout) as { completed: number; stages: Array<{ stage: number; completed: number }> }
+    expect(j.stages.map((s) => s.completed)).toEqual([40, 120])
+    expect(j.completed).toBe(160)
+    const bad = runCli(["simulate", "--stages", "4:x"])
+    expect(bad.status).toBe(2)
+    expect(bad.stderr.trim().split("\n")).toHaveLength(1)
+    expect(bad.stderr).toMatch(/--stages/)
+  })
+
   it("a bad scenario file gets one clear line per problem, exit code 2 and no stack trace", () => {
     const bad = join(tmp, "bad.json")
     writeFileSync(bad, JSON.stringify({ model: "meta-llama/Llama-3.1-8B", gpu: "h100-sxm", tp: 0, engine: { maxNumSeqs: "many" }, workload: { concurrency: -1 }, typo: 1 }))
