@@ -4,7 +4,7 @@
 // policy's victim is preempted by recompute (blocks freed, back to the waiting queue). Waiting
 // requests are then admitted in policy order while budget, seats and blocks allow — but not in a step
 // that preempted. Decides only: it never advances time and records no metrics.
-import type { BatchShape } from "../hw/types.ts"
+import { emptyBatchShape, type BatchShape } from "../hw/types.ts"
 import type { KvBlockManager, PrefixHit } from "./kv-block-manager.ts"
 import type { RequestState } from "./request-state.ts"
 import type { SchedulingPolicy } from "./spec.ts"
@@ -39,16 +39,7 @@ export const makeScheduledBatch = (): ScheduledBatch => ({
   numNew: [],
   count: 0,
   preempted: [],
-  shape: {
-    numReqs: 0,
-    numTokens: 0,
-    numPrefillReqs: 0,
-    prefillTokens: 0,
-    numDecodeReqs: 0,
-    prefillAttentionWork: 0,
-    prefillContextTokens: 0,
-    decodeContextTokens: 0,
-  },
+  shape: emptyBatchShape(),
 })
 
 const hit: PrefixHit = { blocks: 0, evictable: 0 }
