@@ -18,6 +18,7 @@ import { vllmDefaults } from "../hw/vllm-defaults.ts"
 import type { BatchShape, GpuProfile, Precision } from "../hw/types.ts"
 import { loadServingTable, type ServingRow } from "./kernel-data.ts"
 import { nnlsL1 } from "./nnls.ts"
+import { harnessOfLabel, meanLength } from "./client-harness.ts"
 import { decodeBatch } from "./fit-whole-step.ts"
 
 // ---- Serving overheads (stage 2): what kernel microbenchmarks cannot see ----
@@ -67,13 +68,17 @@ const mixedBatch = (decodes: number, context: number, chunks: number, chunk: num
  */
 const closedLoopPoint = (row: ServingRow, setup: HardwareSetup): ClosedLoopPoint | undefined => {
   const c = row.concurrency
-  const window = row.osl - 1
-  if (!(c >= 1) || !(window >= 1) || !(row.isl >= 1)) return undefined
+  // The lengths the row's client really sent (InferenceX draws them below the table's nominal isl/osl).
+  const harness = harnessOfLabel(row.source)
+  const isl = meanLength(harness, row.isl)
+  const osl = meanLength(harness, row.osl)
+  const window = osl - 1
+  if (!(c >= 1) || !(window >= 1) || !(isl >= 1)) return undefined
   const budget = Number.isFinite(row.maxNumBatchedTokens) ? row.maxNumBatchedTokens : vllmDefaults(setup.gpu).maxNumBatchedTokens
   const room = Math.max(1, budget - (c - 1))
-  const nChunks = Math.ceil(row.isl / room)
-  const chunk = row.isl / nChunks
-  const ctx = row.isl + row.osl / 2
+  const nChunks = Math.ceil(isl / room)
+  const chunk = isl / nChunks
+  const ctx = isl + osl / 2
   const others = (c - 1) * nChunks
   const decodeWindow =
     others <= window

@@ -2,6 +2,8 @@
 // limits, and its workload (closed loop at its concurrency with fixed lengths, or its workload spec at
 // its rate). Shared by validate and calibrate so both simulate exactly the measured setting.
 import { dirname, resolve } from "node:path"
+import { asyncSchedulingDefault } from "../hw/vllm-defaults.ts"
+import { harnessOf, lengthFor, type ClientHarness } from "./client-harness.ts"
 import type { SharedPrefixSpec } from "../sim/workload/shared-prefix.ts"
 import type { MeasuredPoint } from "./measurements.ts"
 
@@ -31,6 +33,8 @@ export interface PointScenarioOptions {
   readonly seed?: number
   /** Requests to simulate for a closed-loop point whose count was not recorded (default defaultClosedLoopRequests). */
   readonly closedLoopRequests?: (concurrency: number) => number
+  /** The client that measured a closed-loop row (default: what its provenance names, harnessOf). */
+  readonly harness?: ClientHarness
 }
 
 /** A plain scenario object (decoded later like any scenario file), or the reason the point cannot be simulated. */
@@ -47,6 +51,8 @@ export const scenarioForPoint = (p: MeasuredPoint, o: PointScenarioOptions = {})
     maxModelLen: p.maxModelLen ?? server?.maxModelLen,
     numGpuBlocks: p.numGpuBlocks,
     blockSize: p.blockSize,
+    // The server's scheduling mode follows its version (on from vLLM 0.14); unknown → build-spec's default.
+    asyncScheduling: p.engineVersion !== undefined && p.engineVersion !== "" ? asyncSchedulingDefault(p.pp ?? 1, p.engineVersion) : undefined,
   })
   let workload: Record<string, unknown>
   if (specPath !== undefined) {
@@ -64,7 +70,14 @@ export const scenarioForPoint = (p: MeasuredPoint, o: PointScenarioOptions = {})
     const isl = Math.max(1, Math.round(p.isl))
     const osl = Math.max(1, Math.round(p.osl))
     const closedCount = o.closedLoopRequests ?? defaultClosedLoopRequests
-    if (p.concurrency !== undefined) workload = { concurrency: p.concurrency, input: isl, output: osl, numRequests: p.numRequests ?? closedCount(p.concurrency) }
+    const h = o.harness ?? harnessOf(p)
+    if (p.concurrency !== undefined)
+      workload = {
+        concurrency: p.concurrency,
+        input: lengthFor(h, isl),
+        output: lengthFor(h, osl),
+        numRequests: p.numRequests ?? (o.closedLoopRequests === undefined && h.requestsPerConcurrency !== undefined ? h.requestsPerConcurrency * p.concurrency : closedCount(p.concurrency)),
+      }
     else if (p.requestRate !== undefined) workload = { rate: p.requestRate, input: isl, output: osl, numRequests: p.numRequests ?? 1000 }
     else if (p.burst === true) workload = { rate: "inf", input: isl, output: osl, numRequests: p.numRequests ?? 1000 }
     else return "the measurement has neither a concurrency nor a request rate"

@@ -11,7 +11,7 @@ import { numGpuBlocksFor } from "../hw/kv-capacity.ts"
 import { defaultStepTime } from "../hw/default-coefficients.ts"
 import { speculativeStepTime } from "../hw/speculative-decoding.ts"
 import { prefixShareSplit } from "../econ/sweep-grid.ts"
-import { vllmDefaultMaxModelLen, vllmDefaults } from "../hw/vllm-defaults.ts"
+import { asyncSchedulingDefault, vllmDefaultMaxModelLen, vllmDefaults } from "../hw/vllm-defaults.ts"
 import type { GpuProfile, KvCacheDtype, ModelProfile, Parallelism, Precision, StepTimeModel } from "../hw/types.ts"
 import { builtinPolicies, policyShapeError } from "../sim/scheduling-policy.ts"
 import { builtinRouters } from "../sim/router.ts"
@@ -268,6 +268,7 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
       enableChunkedPrefill: chunked,
       enablePrefixCaching: e.enablePrefixCaching ?? true,
       longPrefillTokenThreshold: e.longPrefillTokenThreshold ?? 0,
+      asyncScheduling: e.asyncScheduling ?? asyncSchedulingDefault(par.pp),
     }
     const policy = yield* resolvePolicy(s.policy)
     const makeWorkload = yield* workloadFactory(s, engine)

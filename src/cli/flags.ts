@@ -84,6 +84,7 @@ export interface ScenarioFlags {
   enablePrefixCaching?: boolean
   enableChunkedPrefill?: boolean
   longPrefillTokenThreshold?: number
+  asyncScheduling?: boolean
   concurrency?: number
   rate?: number | "inf"
   burstiness?: number
@@ -129,6 +130,8 @@ export const addScenarioFlags = (cmd: Command): Command =>
     .option("--no-enable-prefix-caching", "prefix caching off")
     .option("--enable-chunked-prefill", "chunked prefill on (vLLM's default)")
     .option("--no-enable-chunked-prefill", "chunked prefill off")
+    .option("--async-scheduling", "async scheduling on: step N+1 is scheduled while step N runs (vLLM ≥ 0.14 default without PP)")
+    .option("--no-async-scheduling", "async scheduling off (vLLM before 0.14, or pipeline parallel)")
     .option("--long-prefill-token-threshold <n>", "cap on one request's prefill chunk per step", nonNegativeInt)
     .option("--concurrency <n>", "closed loop: requests in flight (vllm bench --max-concurrency)", positiveInt)
     .option("--rate <r>", "open loop: requests/s, or inf", rateValue)
@@ -181,6 +184,7 @@ export const flagsToScenario = (f: ScenarioFlags): Record<string, unknown> => ({
     enablePrefixCaching: f.enablePrefixCaching,
     enableChunkedPrefill: f.enableChunkedPrefill,
     longPrefillTokenThreshold: f.longPrefillTokenThreshold,
+    asyncScheduling: f.asyncScheduling,
   },
   workload: {
     concurrency: f.concurrency,

@@ -21,6 +21,8 @@ const Engine = Schema.Struct({
   enablePrefixCaching: opt(Schema.Boolean),
   enableChunkedPrefill: opt(Schema.Boolean),
   longPrefillTokenThreshold: opt(NonNegativeInt),
+  /** vLLM's --async-scheduling (default on, as in current vLLM). */
+  asyncScheduling: opt(Schema.Boolean),
 })
 
 const Stage = Schema.Struct({ rate: PositiveNumber, duration: PositiveNumber })

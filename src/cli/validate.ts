@@ -1,10 +1,12 @@
 // `servesim validate <measurements...>`: simulate every measured point's setting and compare predicted
 // with measured TTFT, TPOT, ITL and E2E (means), per row and as the median absolute % error.
-import { Command } from "commander"
+import { Command, Option } from "commander"
 import { Console, Effect, Exit } from "effect"
 import { COMPARE_METRICS, compareMeans, medianAbsErrorByMetric, type MetricComparison } from "../calibrate/compare.ts"
 import { loadMeasurements, type MeasuredPoint } from "../calibrate/measurements.ts"
 import { predictPoint } from "../calibrate/predict-point.ts"
+import { HARNESSES, harnessOf, type HarnessName } from "../calibrate/client-harness.ts"
+import { workloadSpecPath } from "../calibrate/point-scenario.ts"
 import { failureMessage, runCommand } from "./run-effect.ts"
 import { writeJson } from "./simulate.ts"
 
@@ -16,6 +18,7 @@ interface ValidateFlags {
   json?: boolean
   out?: string
   limit?: number
+  harness: "auto" | HarnessName
 }
 
 export interface ValidatedRow {
@@ -27,6 +30,8 @@ export interface ValidatedRow {
   readonly load: string
   readonly isl: number
   readonly osl: number
+  /** The client the closed loop was simulated as (lengths, request count). */
+  readonly harness?: HarnessName
   readonly comparisons: ReadonlyArray<MetricComparison>
 }
 
@@ -61,8 +66,10 @@ const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
     const rows: ValidatedRow[] = []
     const skipped: Array<{ source: string; reason: string }> = []
     for (const p of chosen) {
+      const harness = flags.harness === "auto" ? harnessOf(p) : HARNESSES[flags.harness]
       const exit = yield* Effect.exit(
         predictPoint(p, {
+          harness,
           ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
           ...(flags.model !== undefined ? { model: flags.model } : {}),
           ...(flags.gpu !== undefined ? { gpu: flags.gpu } : {}),
@@ -82,6 +89,7 @@ const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
         load: loadOf(p),
         isl: p.isl,
         osl: p.osl,
+        ...(p.concurrency !== undefined && workloadSpecPath(p) === undefined ? { harness: harness.name } : {}),
         comparisons: compareMeans(exit.value, p),
       })
     }
@@ -95,6 +103,12 @@ const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
     yield* Console.log(formatTable(rows))
     yield* Console.log("")
     yield* Console.log(`${rows.length} points simulated, ${skipped.length} skipped (engine ${flags.engine})`)
+    const byHarness = new Map<string, number>()
+    for (const r of rows) if (r.harness !== undefined) byHarness.set(r.harness, (byHarness.get(r.harness) ?? 0) + 1)
+    if (byHarness.size > 0)
+      yield* Console.log(
+        `closed loops simulated as their client sent them: ${[...byHarness].map(([h, n]) => `${n} ${h === "inferencex" ? "InferenceX (lengths uniform on [0.8·L, L), 10×c requests)" : "fixed-length"}`).join(", ")}`,
+      )
     for (const m of COMPARE_METRICS) {
       const s = medians[m]
       if (s !== undefined) yield* Console.log(`median |error| ${m.toUpperCase()}: ${s.medianAbsPct.toFixed(1)}% over ${s.n} points`)
@@ -117,6 +131,11 @@ export const register = (cli: Command): void => {
     .option("--model <id>", "model, for measurements that do not say (probe runs, bench files)")
     .option("--gpu <id>", "GPU, for measurements that do not say (probe runs, bench files)")
     .option("--limit <n>", "only the first N points", (v: string) => Number.parseInt(v, 10))
+    .addOption(
+      new Option("--harness <client>", "how closed-loop rows' clients drew requests: auto (from each row's provenance), fixed (exactly isl/osl), inferencex (lengths on [0.8·L, L), 10×c requests)")
+        .choices(["auto", "fixed", "inferencex"])
+        .default("auto"),
+    )
     .option("--json", "print the report as JSON")
     .option("--out <file>", "write the JSON report to a file")
     .action((sources: string[], flags: ValidateFlags) => runCommand(program(sources, flags)))

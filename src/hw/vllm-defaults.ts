@@ -56,3 +56,18 @@ export const vllmDefaults = (
 
 /** vLLM's default max_model_len: the model's max_position_embeddings. */
 export const vllmDefaultMaxModelLen = (m: ModelProfile): number => m.maxPositionEmbeddings
+
+/**
+ * Whether `vllm serve` schedules asynchronously by default. vLLM 0.14.0 turned it on ("Async
+ * scheduling is now enabled by default", #27614; resolved in vllm/config/vllm.py VllmConfig.__post_init__)
+ * except with pipeline parallelism; earlier releases ran synchronously unless --async-scheduling was
+ * given. An unknown version is taken as current.
+ */
+export const asyncSchedulingDefault = (pp: number, engineVersion?: string): boolean => {
+  if (pp > 1) return false
+  const m = engineVersion === undefined ? null : /^v?(\d+)\.(\d+)/.exec(engineVersion.trim())
+  if (m === null) return true
+  const major = Number(m[1])
+  const minor = Number(m[2])
+  return major > 0 || minor >= 14
+}

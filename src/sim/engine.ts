@@ -71,6 +71,15 @@ export class Engine implements SchedulerState, ReplicaLoad {
   /** Finished requests still in `running` (removed in batches: removing each costs O(batch)). */
   private numFinishedInRunning = 0
   private numAbortsPending = 0
+  /**
+   * Async scheduling: requests that reached the engine after the schedule of the coming step was formed,
+   * in arrival order (vllm/v1/engine/core.py step_with_batch_queue schedules step N+1 before blocking on
+   * step N, so an arrival during step N is first scheduled in step N+2).
+   */
+  private readonly unscheduled: RequestState[] = []
+  private unscheduledHead = 0
+  /** Start of the previous step when the engine has been busy since; −1 after idling. */
+  private previousStepStart = -1
 
   constructor(
     index: number,
@@ -96,7 +105,7 @@ export class Engine implements SchedulerState, ReplicaLoad {
   }
 
   get numWaiting(): number {
-    return this.waiting.size
+    return this.waiting.size + this.unscheduled.length - this.unscheduledHead
   }
 
   get kvCacheUsage(): number {
@@ -108,7 +117,7 @@ export class Engine implements SchedulerState, ReplicaLoad {
   }
 
   hasWork(): boolean {
-    return this.numRunning > 0 || this.waiting.size > 0 || this.numAbortsPending > 0
+    return this.numRunning > 0 || this.numWaiting > 0 || this.numAbortsPending > 0
   }
 
   private compactRunning(): void {
@@ -161,7 +170,27 @@ export class Engine implements SchedulerState, ReplicaLoad {
 
   enqueue(req: RequestState, now: number): void {
     req.engineArrival = now
-    this.waiting.push(req)
+    if (this.config.asyncScheduling === true) this.unscheduled.push(req)
+    else this.waiting.push(req)
+  }
+
+  /**
+   * Async scheduling: hands the scheduler what had arrived when this step's schedule was formed — at the
+   * start of the previous step while the engine stays busy with running requests, now after idling.
+   */
+  private releaseArrivals(now: number): void {
+    const q = this.unscheduled
+    if (this.unscheduledHead === q.length) return
+    const cutoff = this.previousStepStart >= 0 && this.numRunning > 0 ? this.previousStepStart : now
+    let i = this.unscheduledHead
+    while (i < q.length && q[i]!.engineArrival <= cutoff) {
+      const req = q[i++]!
+      if (!req.aborted) this.waiting.push(req)
+    }
+    if (i === q.length) {
+      q.length = 0
+      this.unscheduledHead = 0
+    } else this.unscheduledHead = i
   }
 
   /**
@@ -170,6 +199,8 @@ export class Engine implements SchedulerState, ReplicaLoad {
    */
   beginStep(now: number): number {
     if (this.numAbortsPending > 0) this.dropAborted()
+    if (this.lastStepEnd !== now) this.previousStepStart = -1
+    this.releaseArrivals(now)
     for (;;) {
       if (this.group.size > 0 && this.fastSchedule()) {
         this.groupInStep = true
@@ -181,6 +212,12 @@ export class Engine implements SchedulerState, ReplicaLoad {
       schedule(this, this.batch)
       for (const p of this.batch.preempted) this.listener.onPreempt(p, now)
       if (this.batch.count > 0) break
+      if (this.unscheduledHead < this.unscheduled.length) {
+        // Nothing was schedulable when this step was formed: the engine core schedules anew at once.
+        this.previousStepStart = -1
+        this.releaseArrivals(now)
+        continue
+      }
       const head = this.waiting.peek()
       if (head === undefined || this.numRunning > 0) return -1
       // Nothing runs and the head cannot be admitted into an empty engine: it never will be.
@@ -297,6 +334,7 @@ export class Engine implements SchedulerState, ReplicaLoad {
       for (const req of finished) this.listener.onFinish(req, end)
     }
     this.lastStepEnd = end
+    this.previousStepStart = this.stepStart
     this.listener.onStep(this, this.stepStart, end, b)
     this.stepStart = -1
   }

@@ -65,6 +65,7 @@ export const summarize = (result: SimResult, options: SummaryOptions = {}): SimS
       num_gpu_blocks: spec.engine.numGpuBlocks,
       enable_chunked_prefill: spec.engine.enableChunkedPrefill,
       enable_prefix_caching: spec.engine.enablePrefixCaching,
+      async_scheduling: spec.engine.asyncScheduling === true,
       warmup_requests: spec.warmupRequests,
     },
   }

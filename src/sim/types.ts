@@ -39,4 +39,9 @@ export interface EngineConfig {
   readonly enablePrefixCaching: boolean
   /** vLLM's long_prefill_token_threshold: cap on one request's prefill chunk per step (0 = none). */
   readonly longPrefillTokenThreshold: number
+  /**
+   * vLLM's async scheduling (--async-scheduling): the scheduler forms step N+1 while step N runs, so a
+   * request reaching a busy engine first runs one step later than it would synchronously. Off when absent.
+   */
+  readonly asyncScheduling?: boolean
 }

@@ -35,6 +35,24 @@ describe("servesim validate", () => {
     expect(report.medianAbsErrorPct.ttft!.n).toBe(2)
   })
 
+  it("simulates an InferenceX row as its client sent it unless --harness says otherwise", () => {
+    const csv = join(dir, "inferencex.csv")
+    const ix = `aiconfigurator-silicon:2026_04_06_llama_3_1_8b_h100_sxm_vllm_agg_512x64_c8_tp1_ep1_1,vllm,0.18.0,h100-sxm,meta-llama/Llama-3.1-8B-Instruct,bf16,1,1,agg,random-fixed,512,64,8,,,,,40,,,,8,,,,,,,,,,,`
+    writeFileSync(csv, [HEADER, ix].join("\n") + "\n")
+    type Report = { rows: Array<{ harness: string; comparisons: Array<{ metric: string; predictedMs: number }> }> }
+    const auto = JSON.parse(runCli(["validate", csv, "--json"]).stdout) as Report
+    const fixed = JSON.parse(runCli(["validate", csv, "--json", "--harness", "fixed"]).stdout) as Report
+    expect(auto.rows[0]!.harness).toBe("inferencex")
+    expect(fixed.rows[0]!.harness).toBe("fixed")
+    const ttft = (r: Report) => r.rows[0]!.comparisons.find((c) => c.metric === "ttft")!.predictedMs
+    expect(ttft(auto)).not.toBeCloseTo(ttft(fixed), 3)
+    const text = runCli(["validate", csv])
+    expect(text.stdout).toMatch(/1 InferenceX/)
+    const bad = runCli(["validate", csv, "--harness", "genai-perf"])
+    expect(bad.status).toBe(2)
+    expect(bad.stderr.trim().split("\n")).toHaveLength(1)
+  })
+
   it("a malformed table is one line naming the row and field, exit 2", () => {
     const csv = join(dir, "bad.csv")
     writeFileSync(csv, [HEADER, row("a", "vllm", 4, 40, 8).replace(",512,", ",lots,")].join("\n") + "\n")

@@ -52,6 +52,37 @@ describe("one request on an idle engine", () => {
   })
 })
 
+describe("async scheduling", () => {
+  // Request A (prompt 100) reaches an idle engine at t = 0; B (prompt 100) arrives during A's first
+  // decode step. Steps: base 10 ms + 0.1 ms per token, so A's prefill is 20 ms, a lone decode 10.1 ms.
+  const model = linearStepTime(0.01, 0.0001)
+  const run = (asyncScheduling: boolean) =>
+    simulate(spec({ engine: engineConfig({ asyncScheduling }), workload: listWorkload([request(0, 100, 50), request(0.025, 100, 50)]), stepTime: model }))
+  const ttftOf = (asyncScheduling: boolean, id: number): number => run(asyncScheduling).recorder.ttft.get(id)
+
+  it("an arrival at an idle engine is scheduled at once", () => {
+    expect(ttftOf(true, 0)).toBeCloseTo(0.02, 12)
+    expect(ttftOf(false, 0)).toBeCloseTo(0.02, 12)
+  })
+
+  it("an arrival during step N runs in step N + 2, not N + 1 (the schedule of N + 1 was formed when N began)", () => {
+    const prefill = 0.02
+    const decode = 0.0101 // A alone
+    const mixed = 0.01 + 0.0001 * 101 // A's decode + B's prefill
+    // B arrives at 25 ms, during A's first decode step [20, 30.1] ms.
+    expect(ttftOf(false, 1)).toBeCloseTo(prefill + decode + mixed - 0.025, 12)
+    // Async: step [30.1, 40.2] was scheduled at 20 ms without B; B prefills in the step after it.
+    expect(ttftOf(true, 1)).toBeCloseTo(prefill + 2 * decode + mixed - 0.025, 12)
+  })
+
+  it("changes when requests start, not what they cost: every request completes with the same tokens", () => {
+    const s = summarize(run(true))
+    expect(num(s, "completed")).toBe(2)
+    expect(num(s, "total_output_tokens")).toBe(100)
+    expect(s.config).toMatchObject({ async_scheduling: true })
+  })
+})
+
 describe("queueing", () => {
   it("a closed loop obeys Little's law: concurrency = throughput × mean E2E", () => {
     const s = summarize(simulate(spec({ workload: fixedClosedLoop(16, 2000, 300, 100), stepTime: linearStepTime(0.006, 0.00005, 1e-8) })))

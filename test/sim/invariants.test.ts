@@ -26,6 +26,7 @@ const configArb = fc.record({
   enableChunkedPrefill: fc.boolean(),
   enablePrefixCaching: fc.boolean(),
   longPrefillTokenThreshold: fc.constantFrom(0, 0, 256),
+  asyncScheduling: fc.boolean(),
   policy: fc.constantFrom(fcfs, priority, shortestPromptFirst),
   replicas: fc.integer({ min: 1, max: 3 }),
   router: fc.constantFrom(roundRobin, leastOutstanding, leastKvUsage, prefixAffinity),
@@ -72,6 +73,7 @@ describe("engine invariants", () => {
           enableChunkedPrefill: c.enableChunkedPrefill,
           enablePrefixCaching: c.enablePrefixCaching,
           longPrefillTokenThreshold: c.longPrefillTokenThreshold,
+          asyncScheduling: c.asyncScheduling,
           maxModelLen: 4096,
         })
         const result = simulate(
