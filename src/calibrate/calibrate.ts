@@ -46,7 +46,7 @@ export const KNOBS: ReadonlyArray<Knob> = [
   },
   // Decode cost that grows with the batch's context: what separates TPOT at low and high load.
   { name: "kv-read", coefficients: ["kvRead", "attentionPerSlot"], floor: 0 },
-  { name: "compute", coefficients: ["gemmCompute", "gemmComputeLowPrecision", "moeCompute", "attentionCompute", "elementwise"], floor: 0 },
+  { name: "compute", coefficients: ["gemmCompute", "gemmComputeLowPrecision", "moeCompute", "moeDispatch", "attentionCompute", "elementwise"], floor: 0 },
   { name: "ingress", coefficients: [], overhead: "ingressBase", floor: 2e-3 },
   { name: "per-request-step", coefficients: ["perRequestStepOverhead"], floor: 2e-5 },
 ]
@@ -90,7 +90,16 @@ interface PreparedPoint {
 
 const predict = (pp: PreparedPoint, cal: Calibrated): MetricComparison[] => {
   const r = pp.resolved
-  const stepTime = physicsStepTime({ model: r.model, gpu: r.gpu, precision: r.precision, kvCacheDtype: r.kvCacheDtype, par: r.par, ...cal, name: "calibrating" })
+  const stepTime = physicsStepTime({
+    model: r.model,
+    gpu: r.gpu,
+    precision: r.precision,
+    kvCacheDtype: r.kvCacheDtype,
+    par: r.par,
+    asyncScheduling: r.engine.asyncScheduling === true,
+    ...cal,
+    name: "calibrating",
+  })
   return compareMeans(summarize(simulate(buildSimSpec({ ...r, stepTime }))), pp.point)
 }
 

@@ -10,10 +10,11 @@
 //   aiconfigurator context_attention    → attentionCompute
 //   aiconfigurator custom_allreduce (< 8 MiB) + nccl all_reduce → allReduceLatency, allReduceBandwidth
 //   aiconfigurator nccl all_gather/reduce_scatter              → moeAllToAllLatency, moeAllToAllBandwidth
-//   aiconfigurator moe_perf             → moeCompute, moeExpertWeight, moeLayerLatency (sum rule)
+//   aiconfigurator moe_perf             → moeCompute, moeDispatch, moeExpertWeight, moeLayerLatency (sum rule, L1)
 //   vidur send_recv                     → ppHandoffLatency, ppHandoffBandwidth
-// Stage 2, what a served step adds that no microbenchmark shows (CPU per step and per request, per-layer
-// launch gaps, all-reduce rank skew, fused fp8 quantization), on closed-loop vLLM runs: see fitStage2.
+// Stage 2, what a served step adds that no microbenchmark shows (CPU per step and per request of
+// synchronously scheduled servers, all-reduce rank skew, per-MoE-layer costs, fused fp8 quantization),
+// on closed-loop vLLM runs: see fitStage2.
 // Everything not used for a coefficient is reported as a held-out check. The fits live in
 // fit-kernels.ts (stage 1), fit-serving.ts (stage 2) and fit-whole-step.ts (legacy tables, checks);
 // this file runs them in order and writes the file.
@@ -23,7 +24,8 @@ import { fileURLToPath, pathToFileURL } from "node:url"
 import { COEFFICIENT_NAMES, type StepTimeCoefficients } from "../hw/physics-step-time.ts"
 import type { CoefficientsFile, DatasetFitError, GenerationCoefficients } from "../hw/default-coefficients.ts"
 import type { GpuProfile, RequestOverheads } from "../hw/types.ts"
-import { AICONFIGURATOR_GPUS, dataRoot } from "./kernel-data.ts"
+import { AICONFIGURATOR_GPUS, dataRoot, loadServingTable } from "./kernel-data.ts"
+import { fitServed, servedPoints, simulateServed } from "./fit-served.ts"
 import { medianAbsPercentError } from "./nnls.ts"
 import {
   checkVidurGemms,
@@ -107,6 +109,7 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
     stage1[gen.name] = {
       ...gemmCoefficients,
       moeCompute: moe.moeCompute,
+      moeDispatch: moe.moeDispatch,
       moeExpertWeight: moe.moeExpertWeight,
       moeLayerLatency: moe.moeLayerLatency,
       attentionCompute: prefill.attentionCompute,
@@ -138,9 +141,37 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
       stepOverhead: s2.stepOverhead,
       perRequestStepOverhead: s2.perRequestStepOverhead,
       allReduceLatency: c1.allReduceLatency + s2.allReduceSkew,
-      layerLaunch: c1.layerLaunch + s2.layerSkew,
+      moeLayerLatency: c1.moeLayerLatency + s2.moeLayerSkew,
       // Without fp8 tensor cores (Ampere) fp8 weights run W8A16 kernels: keep the bf16-like fit.
       gemmKernelLatencyLowPrecision: hasLowPrecisionData[gen.name] ? s2.gemmKernelLatencyLowPrecision : c1.gemmKernelLatencyLowPrecision,
+    }
+  }
+  // Stage 3: served prefill, by simulating the InferenceX rows (fit-served.ts).
+  const served = servedPoints(loadServingTable(root, "silicon-sweeps.csv"), TRAIN_MAX_CONCURRENCY)
+  const overheadsBefore = DEFAULT_OVERHEADS
+  let overheads: RequestOverheads = overheadsBefore
+  if (served.some((p) => p.train)) {
+    const sf = fitServed(served, (p) => final[genOf(p.resolved.gpu)]!, overheadsBefore)
+    for (const gen of GENERATIONS) {
+      const c = final[gen.name]!
+      final[gen.name] = {
+        ...c,
+        // The fused-MoE gap is software (kernels, quantized experts), so every generation takes it; the
+        // fp8 one only where fp8 runs on tensor cores (Hopper; Ampere runs W8A16 kernels).
+        moeCompute: c.moeCompute * sf.moeMultiplier,
+        moeDispatch: c.moeDispatch * sf.moeMultiplier,
+        gemmComputeLowPrecision: hasLowPrecisionData[gen.name] ? c.gemmComputeLowPrecision * sf.lowPrecisionGemmMultiplier : c.gemmComputeLowPrecision,
+      }
+    }
+    overheads = { ...overheadsBefore, ingressPerInputToken: round6(sf.ingressPerInputToken) }
+    for (const [name, fitted] of [
+      [`silicon-sweeps InferenceX vLLM, c ≤ ${TRAIN_MAX_CONCURRENCY} (simulated)`, true],
+      [`silicon-sweeps InferenceX vLLM, c > ${TRAIN_MAX_CONCURRENCY} (simulated, held out)`, false],
+    ] as const) {
+      const sel = served.filter((p) => p.train === fitted)
+      const pred = sel.map((p) => simulateServed(p, final[genOf(p.resolved.gpu)]!, overheads))
+      out.add(`${name} TTFT`, "hopper", pred.map((x) => x.ttft), sel.map((p) => p.row.ttftMean), fitted)
+      out.add(`${name} TPOT`, "hopper", pred.map((x) => x.tpot), sel.map((p) => p.row.tpotMean), fitted)
     }
   }
   const finalOf = (p: ClosedLoopPoint & { generation: string }): StepTimeCoefficients => final[p.generation]!
@@ -160,7 +191,6 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
   // steady-state view, reproduces), so ingress is not fitted here: DEFAULT_OVERHEADS below. The TTFT
   // error of the steady-state view is reported for reference.
   const ttftRows = train.filter((p) => p.row.ttftMean > 0)
-  const overheads = DEFAULT_OVERHEADS
   const ingressOf = (p: ClosedLoopPoint): number => overheads.ingressBase + overheads.ingressPerInputToken * p.row.isl
   for (const [name, set, fitted] of [
     [`silicon-sweeps vLLM TPOT, c ≤ ${TRAIN_MAX_CONCURRENCY} (steady-state)`, train, true],

@@ -1,6 +1,7 @@
-// Serving overheads (stage 2): per-step and per-request CPU time, all-reduce and per-layer skew and the
+// Serving overheads (stage 2): per-step and per-request CPU time, all-reduce and MoE-layer skew and the
 // served fp8 GEMM latency, fitted on closed-loop vLLM runs in silicon-sweeps.csv (TPOT at concurrency
-// ≤ TRAIN_MAX_CONCURRENCY) on top of the stage-1 kernel coefficients.
+// ≤ TRAIN_MAX_CONCURRENCY) on top of the stage-1 kernel coefficients. CPU time shows only in the rows
+// of synchronously scheduling servers (vLLM < 0.14); async scheduling overlaps it with the GPU.
 import { lookupGpu } from "../hw/gpus.ts"
 import { lookupModel } from "../hw/models.ts"
 import { weightBytesPerGpu } from "../hw/model-costs.ts"
@@ -8,13 +9,13 @@ import { physicsStepTime, type StepTimeCoefficients } from "../hw/physics-step-t
 import {
   allReduceCount,
   gemmKernelCount,
-  layerCount,
+  moeLayerCount,
   scheduledRequestCount,
   stepCount,
   stepTimeBasis,
   type HardwareSetup,
 } from "../hw/step-time-terms.ts"
-import { vllmDefaults } from "../hw/vllm-defaults.ts"
+import { asyncSchedulingDefault, vllmDefaults } from "../hw/vllm-defaults.ts"
 import type { BatchShape, GpuProfile, Precision } from "../hw/types.ts"
 import { loadServingTable, type ServingRow } from "./kernel-data.ts"
 import { nnlsL1 } from "./nnls.ts"
@@ -24,10 +25,11 @@ import { decodeBatch } from "./fit-whole-step.ts"
 // ---- Serving overheads (stage 2): what kernel microbenchmarks cannot see ----
 //
 // The microbenchmarks time each kernel alone. A served step also pays CPU work per step and per
-// request (scheduling, input preparation, sampling, output processing), waits at every all-reduce for
-// the slowest rank (launch skew, which grows with TP; Vidur adds 20 µs + skew·tp^1.25 per all-reduce,
-// ../shared/notes/simulators.md §4.3), and runs fp8 GEMMs whose activation quantization torch.compile
-// fuses into the preceding norm/activation kernel. Those four are fitted on closed-loop vLLM runs:
+// request (scheduling, input preparation, sampling, output processing; hidden behind the GPU under
+// async scheduling), waits at every all-reduce for the slowest rank (launch skew; Vidur adds 20 µs +
+// skew·tp^1.25 per all-reduce, ../shared/notes/simulators.md §4.3), runs a fused-MoE layer's chain of
+// small kernels, and runs fp8 GEMMs whose activation quantization torch.compile fuses into the
+// preceding norm/activation kernel. Those five are fitted on closed-loop vLLM runs:
 // silicon-sweeps.csv rows (vLLM 0.12–0.18, H100/H200) of built-in models at concurrency ≤ 16, where a
 // step's time is what a request's TPOT measures. Rows at higher concurrency, the inference-sim runs and
 // every other table stay held out. The older whole-step tables (Splitwise 2023, Argonne vLLM ≈ 0.5)
@@ -95,10 +97,19 @@ const closedLoopPoint = (row: ServingRow, setup: HardwareSetup): ClosedLoopPoint
   return { row, setup, decodeWindow, prefill }
 }
 
-/** Counts the stage-2 coefficients multiply in one step: per step, per request, per all-reduce, per low-precision GEMM kernel, per layer. */
+/**
+ * Counts the stage-2 coefficients multiply in one step: per step and per request (CPU), per all-reduce
+ * (rank skew), per low-precision GEMM kernel, per MoE layer. A dense layer pays only its kernels (stage 1):
+ * the dense rows (Qwen3-32B bf16, Llama-3.1-70B fp8, and the held-out inference-sim runs) show no
+ * per-layer cost beyond them, while the MoE models' layers (router, top-k, alignment, two grouped GEMMs,
+ * combine) do.
+ */
 const stage2Counts = (setup: HardwareSetup, batch: BatchShape): number[] => {
   const b = stepTimeBasis(setup)
-  return [stepCount(b), scheduledRequestCount(batch), allReduceCount(b), b.lowPrecisionGemm ? gemmKernelCount(b) : 0, layerCount(b)]
+  // With async scheduling the CPU's per-step and per-request work hides behind the GPU's (max, not sum):
+  // only synchronous runs show it.
+  const cpu = setup.asyncScheduling === true ? 0 : 1
+  return [cpu * stepCount(b), cpu * scheduledRequestCount(batch), allReduceCount(b), b.lowPrecisionGemm ? gemmKernelCount(b) : 0, moeLayerCount(b)]
 }
 
 const weighted = (
@@ -126,7 +137,8 @@ export const servingPoints = (root: string, file: string, generation: (gpu: GpuP
     const par = { tp: row.tp, pp: 1, ep: ep <= row.tp ? ep : 1 }
     // Rows whose weights cannot fit the GPUs named were run with more GPUs than the table says (DP/EP); skip.
     if (weightBytesPerGpu(m, precision, par) > 0.95 * gpu.memoryBytes) continue
-    const setup: HardwareSetup = { model: m, gpu, precision, kvCacheDtype: "auto", par }
+    // The server's scheduling mode by its version: async (vLLM ≥ 0.14, and runs that do not say) hides CPU time.
+    const setup: HardwareSetup = { model: m, gpu, precision, kvCacheDtype: "auto", par, asyncScheduling: asyncSchedulingDefault(1, row.engineVersion || undefined) }
     const p = closedLoopPoint(row, setup)
     if (p !== undefined) pts.push({ ...p, generation: generation(gpu) })
   }
@@ -140,8 +152,8 @@ interface Stage2 {
   readonly allReduceSkew: number
   /** Low-precision GEMM kernel latency in a served (compiled, graphed) step. */
   readonly gemmKernelLatencyLowPrecision: number
-  /** Added to each generation's per-layer kernel cost. */
-  readonly layerSkew: number
+  /** Added to each generation's per-MoE-layer cost. */
+  readonly moeLayerSkew: number
 }
 
 /**
@@ -162,7 +174,7 @@ export const fitStage2 = (train: ReadonlyArray<ClosedLoopPoint>, base: (gen: str
     b.push((y - t0) / y)
   }
   const x = nnlsL1(a, b)
-  return { stepOverhead: x[0]!, perRequestStepOverhead: x[1]!, allReduceSkew: x[2]!, gemmKernelLatencyLowPrecision: x[3]!, layerSkew: x[4]! }
+  return { stepOverhead: x[0]!, perRequestStepOverhead: x[1]!, allReduceSkew: x[2]!, gemmKernelLatencyLowPrecision: x[3]!, moeLayerSkew: x[4]! }
 }
 
 export const predictTpot = (p: ClosedLoopPoint, c: StepTimeCoefficients): number => weighted(p.decodeWindow, physicsStepTime({ ...p.setup, coefficients: c }).stepTime)

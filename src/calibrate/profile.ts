@@ -24,6 +24,9 @@ export interface StepTimeProfile {
   readonly fit?: unknown
 }
 
+/** Coefficients newer than version-1 profiles, with the value that reproduces the older model. */
+const LATER_COEFFICIENTS: Partial<Record<keyof StepTimeCoefficients, number>> = { moeDispatch: 0 }
+
 const OVERHEAD_NAMES: ReadonlyArray<keyof RequestOverheads> = ["ingressBase", "ingressPerInputToken", "perOutputToken", "completion"]
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
@@ -37,7 +40,11 @@ export const parseProfile = (raw: unknown): StepTimeProfile | string => {
   for (const k of ["tp", "pp"] as const) if (!Number.isInteger(raw[k]) || (raw[k] as number) < 1) return `${k}: expected a positive integer`
   const c = raw.coefficients
   if (!isObject(c)) return "coefficients: expected an object"
-  for (const k of COEFFICIENT_NAMES) if (typeof c[k] !== "number") return `coefficients.${k}: expected a number`
+  for (const k of COEFFICIENT_NAMES) {
+    // Coefficients added after a profile was written default to what the model it was fitted with had.
+    if (c[k] === undefined && k in LATER_COEFFICIENTS) c[k] = LATER_COEFFICIENTS[k]
+    if (typeof c[k] !== "number") return `coefficients.${k}: expected a number`
+  }
   const bad = checkCoefficients(c as unknown as StepTimeCoefficients)
   if (bad !== undefined) return `coefficients: ${bad}`
   const o = raw.overheads

@@ -8,7 +8,8 @@ import { resolve as resolvePath } from "node:path"
 import { lookupGpu, parseGpuJson } from "../hw/gpus.ts"
 import { lookupModel, modelFromHfConfig } from "../hw/models.ts"
 import { numGpuBlocksFor } from "../hw/kv-capacity.ts"
-import { defaultStepTime } from "../hw/default-coefficients.ts"
+import { defaultCoefficients } from "../hw/default-coefficients.ts"
+import { physicsStepTime } from "../hw/physics-step-time.ts"
 import { speculativeStepTime } from "../hw/speculative-decoding.ts"
 import { prefixShareSplit } from "../econ/sweep-grid.ts"
 import { asyncSchedulingDefault, vllmDefaultMaxModelLen, vllmDefaults } from "../hw/vllm-defaults.ts"
@@ -171,7 +172,7 @@ const workloadFactory = (
 const withSpeculative = (
   s: Scenario,
   target: StepTimeModel,
-  hw: { gpu: GpuProfile; precision: Precision; kvCacheDtype: KvCacheDtype; par: Parallelism },
+  hw: { gpu: GpuProfile; precision: Precision; kvCacheDtype: KvCacheDtype; par: Parallelism; asyncScheduling: boolean },
 ): Effect.Effect<StepTimeModel, InputError | FileError> =>
   Effect.gen(function* () {
     const sp = s.speculative
@@ -185,7 +186,16 @@ const withSpeculative = (
       const dm = yield* resolveModel(sp.draftModel)
       // vLLM runs the draft with the target's TP unless its heads do not split that way.
       const tp = dm.numAttentionHeads % hw.par.tp === 0 ? hw.par.tp : 1
-      draft = defaultStepTime({ model: dm, gpu: hw.gpu, precision: hw.precision, kvCacheDtype: hw.kvCacheDtype, par: { tp, pp: 1, ep: 1 } })
+      // The draft's passes run inside the target's engine step: their CPU work is the step's, counted once (by the target).
+      draft = physicsStepTime({
+        model: dm,
+        gpu: hw.gpu,
+        precision: hw.precision,
+        kvCacheDtype: hw.kvCacheDtype,
+        par: { tp, pp: 1, ep: 1 },
+        coefficients: { ...defaultCoefficients(hw.gpu), stepOverhead: 0, perRequestStepOverhead: 0 },
+        name: `draft(${dm.id})`,
+      })
     }
     return speculativeStepTime(target, { method: sp.method, numTokens: sp.numTokens, acceptance: sp.acceptance, ...(draft !== undefined ? { draft } : {}) })
   })
@@ -209,8 +219,9 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
     const blockSize = e.blockSize ?? defaults.blockSize
     const maxNumSeqs = e.maxNumSeqs ?? defaults.maxNumSeqs
     const modelMax = vllmDefaultMaxModelLen(model)
-    const stepTime = yield* stepTimeFor(s, { model, gpu, precision, kvCacheDtype, par })
-    const stepTimeModel = yield* withSpeculative(s, stepTime.model, { gpu, precision, kvCacheDtype, par })
+    const asyncScheduling = e.asyncScheduling ?? asyncSchedulingDefault(par.pp)
+    const stepTime = yield* stepTimeFor(s, { model, gpu, precision, kvCacheDtype, par, asyncScheduling })
+    const stepTimeModel = yield* withSpeculative(s, stepTime.model, { gpu, precision, kvCacheDtype, par, asyncScheduling })
     let maxModelLen = e.maxModelLen ?? modelMax
     // vllm/config/scheduler.py: without chunked prefill the budget must hold a whole prompt.
     let maxNumBatchedTokens = maxNumBatchedTokensGiven ?? defaults.maxNumBatchedTokens
@@ -268,7 +279,7 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
       enableChunkedPrefill: chunked,
       enablePrefixCaching: e.enablePrefixCaching ?? true,
       longPrefillTokenThreshold: e.longPrefillTokenThreshold ?? 0,
-      asyncScheduling: e.asyncScheduling ?? asyncSchedulingDefault(par.pp),
+      asyncScheduling,
     }
     const policy = yield* resolvePolicy(s.policy)
     const makeWorkload = yield* workloadFactory(s, engine)

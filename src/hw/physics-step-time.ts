@@ -12,14 +12,16 @@
 // CPU) and adds. (`npm run fit-defaults` prints these comparisons.)
 //
 //   step = max(gemmCompute·gemmComputeTime, weightRead·weightReadTime)
-//        + moeCompute·moeComputeTime + moeExpertWeight·moeExpertWeightTime + moeLayerLatency·moeLayerCount
+//        + moeCompute·moeComputeTime + moeDispatch·moeDispatchTime + moeExpertWeight·moeExpertWeightTime
+//        + moeLayerLatency·moeLayerCount
 //        + attentionCompute·attentionComputeTime + kvRead·kvReadTime + attentionPerSlot·attentionSlotCount
 //        + elementwise·elementwiseTime
 //        + allReduceLatency·allReduceCount + allReduceBandwidth·allReduceTime
 //        + moeAllToAllLatency·moeAllToAllCount + moeAllToAllBandwidth·moeAllToAllTime
 //        + ppHandoffLatency·ppHandoffCount + ppHandoffBandwidth·ppHandoffTime
-//        + gemmKernelLatency·gemmKernelCount + layerLaunch·layerCount
-//        + stepOverhead·stepCount + perRequestStepOverhead·scheduledRequestCount
+//        + gemmKernelLatency·gemmKernelCount + layerLaunch·layerCount               (GPU)
+//   cpu  = stepOverhead·stepCount + perRequestStepOverhead·scheduledRequestCount
+//   step = GPU + cpu, or max(GPU, cpu) with async scheduling (the CPU prepares the next step meanwhile)
 //
 // fp8/fp4 weights use gemmComputeLowPrecision and gemmKernelLatencyLowPrecision instead (their GEMMs
 // quantize activations first and reach a smaller fraction of their peak).
@@ -37,6 +39,8 @@ export interface StepTimeCoefficients {
   readonly gemmComputeLowPrecision: number
   /** × moeComputeTime (fused-MoE grouped GEMMs, relative to the bf16 peak). */
   readonly moeCompute: number
+  /** × moeDispatchTime: passes over the routed token copies (permute, gather, combine) at HBM bandwidth. */
+  readonly moeDispatch: number
   /** × weightReadTime: 1 / achieved fraction of HBM bandwidth streaming weights. */
   readonly weightRead: number
   /** × moeExpertWeightTime. */
@@ -74,6 +78,7 @@ export const COEFFICIENT_NAMES: ReadonlyArray<keyof StepTimeCoefficients> = [
   "gemmCompute",
   "gemmComputeLowPrecision",
   "moeCompute",
+  "moeDispatch",
   "weightRead",
   "moeExpertWeight",
   "moeLayerLatency",
@@ -99,6 +104,7 @@ export const unitCoefficients: StepTimeCoefficients = {
   gemmCompute: 1,
   gemmComputeLowPrecision: 1,
   moeCompute: 1,
+  moeDispatch: 1,
   weightRead: 1,
   moeExpertWeight: 1,
   moeLayerLatency: 0,
@@ -152,8 +158,11 @@ export interface FoldedStepTime {
   readonly kvPerToken: number
   readonly slidingKvPerToken: number
   readonly perToken: number // elementwise + collective and hand-off payloads
-  readonly fixed: number // latencies, kernel and layer launches, step overhead
+  readonly fixed: number // latencies, kernel and layer launches
   readonly perRequest: number
+  /** CPU per step (scheduler, input preparation, sampling, output processing) and per scheduled request. */
+  readonly cpuFixed: number
+  readonly cpuPerRequest: number
 }
 
 export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): FoldedStepTime => {
@@ -171,6 +180,7 @@ export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): Fol
     slidingKvPerToken: c.kvRead * b.slidingKvReadSecondsPerToken,
     perToken:
       c.elementwise * b.elementwiseSecondsPerToken +
+      c.moeDispatch * b.moeDispatchSecondsPerToken +
       c.allReduceBandwidth * b.allReduceSecondsPerToken +
       c.moeAllToAllBandwidth * b.allToAllSecondsPerToken +
       c.ppHandoffBandwidth * b.ppHandoffSecondsPerToken,
@@ -180,9 +190,10 @@ export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): Fol
       c.ppHandoffLatency * b.ppHandoffsPerStep +
       (low ? c.gemmKernelLatencyLowPrecision : c.gemmKernelLatency) * b.gemmKernelsPerStep +
       c.layerLaunch * b.layersPerStep +
-      c.moeLayerLatency * b.moeLayersPerStep +
-      c.stepOverhead * b.pipelineFactor,
-    perRequest: c.perRequestStepOverhead + c.attentionPerSlot * b.attentionSlotsPerRequest,
+      c.moeLayerLatency * b.moeLayersPerStep,
+    perRequest: c.attentionPerSlot * b.attentionSlotsPerRequest,
+    cpuFixed: c.stepOverhead * b.pipelineFactor,
+    cpuPerRequest: c.perRequestStepOverhead,
   }
 }
 
@@ -205,7 +216,11 @@ const evaluate = (b: StepTimeBasis, f: FoldedStepTime, batch: BatchShape): numbe
       (Math.min(batch.prefillAttentionWork, batch.prefillTokens * w) + Math.min(batch.decodeContextTokens, batch.numDecodeReqs * w))
     t += f.slidingKvPerToken * Math.min(ctx, (batch.numDecodeReqs + batch.numPrefillReqs) * w)
   }
-  return t + f.perToken * batch.numTokens + f.fixed + f.perRequest * batch.numReqs
+  const gpu = t + f.perToken * batch.numTokens + f.fixed + f.perRequest * batch.numReqs
+  const cpu = f.cpuFixed + f.cpuPerRequest * batch.numReqs
+  // vllm/v1/engine/core.py step_with_batch_queue: with async scheduling the CPU work of the next step
+  // overlaps this step's GPU work; synchronously it runs between steps.
+  return b.setup.asyncScheduling === true ? (gpu > cpu ? gpu : cpu) : gpu + cpu
 }
 
 /**
@@ -253,7 +268,7 @@ export const rooflineStepTime = (opts: RooflineOptions): StepTimeModel => {
         b.lmHeadSecondsPerRequest * batch.numReqs +
         b.moeSecondsPerToken * batch.numTokens +
         b.attentionSecondsPerPair * pairs
-      let memory = b.weightReadSeconds + b.kvReadSecondsPerToken * ctx + b.elementwiseSecondsPerToken * batch.numTokens
+      let memory = b.weightReadSeconds + b.kvReadSecondsPerToken * ctx + (b.elementwiseSecondsPerToken + b.moeDispatchSecondsPerToken) * batch.numTokens
       if (b.expertReadSecondsPerExpert > 0) memory += moeExpertsTouched(m, batch.numTokens / pp) * pp * b.expertReadSecondsPerExpert
       if (w > 0) {
         compute +=

@@ -27,6 +27,11 @@ export interface HardwareSetup {
   readonly precision: Precision
   readonly kvCacheDtype: KvCacheDtype
   readonly par: Parallelism
+  /**
+   * vLLM's async scheduling: the CPU's per-step work (scheduling, input preparation, output processing)
+   * for step N+1 runs while the GPU executes step N, so a step takes max(GPU, CPU) instead of their sum.
+   */
+  readonly asyncScheduling?: boolean
 }
 
 /** Activations (hidden states, all-reduce payloads, stage hand-offs) stay 16-bit under every weight scheme. */
@@ -99,6 +104,8 @@ export interface StepTimeBasis {
   readonly lmHeadSecondsPerRequest: number
   /** Routed experts (top-k per token): s per new token at the bf16 peak (see moeComputeTime). */
   readonly moeSecondsPerToken: number
+  /** Hidden states of a token's k routed copies over the stage's MoE layers / HBM bandwidth (s per new token), on every GPU. */
+  readonly moeDispatchSecondsPerToken: number
   /** Non-expert weights read once per stage pass (s), times the pipeline factor. The input embedding is a gather, not a read. */
   readonly weightReadSeconds: number
   /** One routed expert's weights on this GPU over the stage's MoE layers / bandwidth (s). */
@@ -191,6 +198,9 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
     gemmSecondsPerToken: denseFlops / shards / peak,
     lmHeadSecondsPerRequest: lmHeadFlops / tp / peak,
     moeSecondsPerToken: routedFlops / shards / gpu.bf16Flops,
+    // Not divided by tp or ep: under TP every GPU runs every routed copy through its expert slices, and
+    // vLLM's EP (all-gather dispatch) hands every GPU all tokens, whose copies it sorts and masks.
+    moeDispatchSecondsPerToken: (nMoe * m.numExpertsPerTok * h * ACTIVATION_BYTES) / pp / bw,
     moeLayersPerStep: nMoe,
     weightReadSeconds: (readBytes / bw) * pp,
     expertReadSecondsPerExpert: expertBytesOnGpuPerExpert / bw,
@@ -229,6 +239,16 @@ export const gemmComputeTime = (b: StepTimeBasis, batch: BatchShape): number =>
  * the bf16 FLOP time either way), so the bf16 peak is the reference whatever the precision. Zero for dense models.
  */
 export const moeComputeTime = (b: StepTimeBasis, batch: BatchShape): number => b.moeSecondsPerToken * batch.numTokens
+
+/**
+ * Routed token copies the fused-MoE kernels move on each GPU: every token's k copies of its hidden state
+ * are permuted into expert order, gathered into the grouped GEMMs and combined back (bytes / HBM
+ * bandwidth; the coefficient counts the passes). It does not shrink with TP or EP, which is why a
+ * fine-grained MoE's prefill scales worse than 1/tp: on the aiconfigurator moe tables (H100 + H200,
+ * ≥ 2048 tokens) the fit without it errs from −36% at EP 1 to −86% at EP 128 and from −11% at TP 8 to
+ * −49% at TP 32; with it all stay within ±20% up to TP 8 and EP 256.
+ */
+export const moeDispatchTime = (b: StepTimeBasis, batch: BatchShape): number => b.moeDispatchSecondsPerToken * batch.numTokens
 
 /** Non-expert weight bytes on one GPU / HBM bandwidth: read once per stage pass whatever the batch. */
 export const weightReadTime = (b: StepTimeBasis): number => b.weightReadSeconds
@@ -337,6 +357,7 @@ export const scheduledRequestCount = (batch: BatchShape): number => batch.numReq
 export interface StepTerms {
   readonly gemmComputeTime: number
   readonly moeComputeTime: number
+  readonly moeDispatchTime: number
   readonly weightReadTime: number
   readonly moeExpertWeightTime: number
   readonly attentionComputeTime: number
@@ -359,6 +380,7 @@ export interface StepTerms {
 export const stepTerms = (b: StepTimeBasis, batch: BatchShape): StepTerms => ({
   gemmComputeTime: gemmComputeTime(b, batch),
   moeComputeTime: moeComputeTime(b, batch),
+  moeDispatchTime: moeDispatchTime(b, batch),
   weightReadTime: weightReadTime(b),
   moeExpertWeightTime: moeExpertWeightTime(b, batch),
   attentionComputeTime: attentionComputeTime(b, batch),

@@ -83,9 +83,10 @@ const referenceStepTime = (setup: HardwareSetup, c: StepTimeCoefficients, batch:
   const b = stepTimeBasis(setup)
   const t = stepTerms(b, batch)
   const low = b.lowPrecisionGemm
-  return (
+  const gpu =
     Math.max((low ? c.gemmComputeLowPrecision : c.gemmCompute) * t.gemmComputeTime, c.weightRead * t.weightReadTime) +
     c.moeCompute * t.moeComputeTime +
+    c.moeDispatch * t.moeDispatchTime +
     c.moeExpertWeight * t.moeExpertWeightTime +
     c.moeLayerLatency * t.moeLayerCount +
     c.attentionCompute * t.attentionComputeTime +
@@ -99,10 +100,9 @@ const referenceStepTime = (setup: HardwareSetup, c: StepTimeCoefficients, batch:
     c.ppHandoffLatency * t.ppHandoffCount +
     c.ppHandoffBandwidth * t.ppHandoffTime +
     (low ? c.gemmKernelLatencyLowPrecision : c.gemmKernelLatency) * t.gemmKernelCount +
-    c.layerLaunch * t.layerCount +
-    c.stepOverhead * t.stepCount +
-    c.perRequestStepOverhead * t.scheduledRequestCount
-  )
+    c.layerLaunch * t.layerCount
+  const cpu = c.stepOverhead * t.stepCount + c.perRequestStepOverhead * t.scheduledRequestCount
+  return setup.asyncScheduling === true ? Math.max(gpu, cpu) : gpu + cpu
 }
 
 const coefficientArb = fc
@@ -110,10 +110,10 @@ const coefficientArb = fc
   .map((vs) => Object.fromEntries(COEFFICIENT_NAMES.map((k, i) => [k, k.endsWith("Latency") || k.endsWith("Overhead") || k === "layerLaunch" || k === "attentionPerSlot" ? (vs[i] as number) * 1e-5 : vs[i]])) as unknown as StepTimeCoefficients)
 
 describe("physicsStepTime", () => {
-  it("equals Σ coefficient × term with the max(compute, weights) rule", () => {
+  it("equals Σ coefficient × term with the max(compute, weights) rule, plus CPU time (or max with it under async scheduling)", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: SETUPS.length - 1 }), coefficientArb, nonEmpty, (i, c, spec) => {
-        const setup = SETUPS[i] as HardwareSetup
+      fc.property(fc.integer({ min: 0, max: SETUPS.length - 1 }), coefficientArb, nonEmpty, fc.boolean(), (i, c, spec, asyncScheduling) => {
+        const setup = { ...(SETUPS[i] as HardwareSetup), asyncScheduling }
         const batch = toBatch(spec)
         const fast = physicsStepTime({ ...setup, coefficients: c }).stepTime(batch)
         const ref = referenceStepTime(setup, c, batch)
@@ -244,13 +244,26 @@ describe("shipped coefficients", () => {
     for (const g of Object.values(defaultCoefficientsFile.generations)) expect(checkCoefficients(g.coefficients)).toBeUndefined()
   })
 
-  it("efficiencies are physical: ≥ the datasheet (multipliers ≥ 1) and latencies below a millisecond", () => {
+  it("efficiencies are physical: ≥ the datasheet (multipliers ≥ 1), kernel latencies below a millisecond, CPU per step below 5 ms", () => {
     for (const g of Object.values(defaultCoefficientsFile.generations)) {
       const c = g.coefficients
-      for (const k of ["gemmCompute", "gemmComputeLowPrecision", "weightRead", "kvRead", "attentionCompute", "moeCompute", "moeExpertWeight", "allReduceBandwidth"] as const)
+      for (const k of ["gemmCompute", "gemmComputeLowPrecision", "weightRead", "kvRead", "attentionCompute", "moeCompute", "moeDispatch", "moeExpertWeight", "allReduceBandwidth"] as const)
         expect(c[k], k).toBeGreaterThanOrEqual(1)
-      for (const k of ["allReduceLatency", "gemmKernelLatency", "layerLaunch", "stepOverhead", "moeLayerLatency"] as const) expect(c[k], k).toBeLessThan(1e-3)
+      for (const k of ["allReduceLatency", "gemmKernelLatency", "layerLaunch", "moeLayerLatency"] as const) expect(c[k], k).toBeLessThan(1e-3)
+      // A synchronously scheduling server's CPU time per step (vLLM < 0.14; the pre-V1 tables fit 3.1–3.5 ms).
+      expect(c.stepOverhead).toBeLessThan(5e-3)
     }
+  })
+
+  it("async scheduling hides CPU time behind the GPU's: a step takes max(GPU, CPU), not their sum", () => {
+    const base = setupOf("meta-llama/Llama-3.1-8B-Instruct", "h100-sxm", "bf16", { tp: 1, pp: 1, ep: 1 })
+    const c = { ...unitCoefficients, stepOverhead: 0.002 }
+    const batch = toBatch({ chunks: [], decodes: [1000] })
+    const gpuOnly = physicsStepTime({ ...base, coefficients: unitCoefficients }).stepTime(batch)
+    expect(physicsStepTime({ ...base, coefficients: c }).stepTime(batch)).toBeCloseTo(gpuOnly + 0.002, 12)
+    expect(physicsStepTime({ ...base, asyncScheduling: true, coefficients: c }).stepTime(batch)).toBeCloseTo(Math.max(gpuOnly, 0.002), 12)
+    const slowCpu = { ...unitCoefficients, stepOverhead: 1 }
+    expect(physicsStepTime({ ...base, asyncScheduling: true, coefficients: slowCpu }).stepTime(batch)).toBe(1)
   })
 })
 

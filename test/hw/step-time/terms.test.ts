@@ -15,6 +15,7 @@ import {
   moeAllToAllCount,
   moeAllToAllTime,
   moeComputeTime,
+  moeDispatchTime,
   moeExpertWeightTime,
   moeLayerCount,
   ppBubbleFactor,
@@ -191,6 +192,16 @@ describe("MoE terms", () => {
     rel(moeComputeTime(stepTimeBasis(setup({ model: moe })), batch), (1004 * 2 * 2 * 2 * 3 * 1024 * 512) / 1e15)
     rel(moeComputeTime(stepTimeBasis(setup({ model: moe, precision: "fp8" })), batch), (1004 * 2 * 2 * 2 * 3 * 1024 * 512) / 1e15)
     expect(moeLayerCount(stepTimeBasis(setup({ model: moe })))).toBe(2)
+  })
+
+  it("moeDispatchTime: k copies of each token's 16-bit hidden state per MoE layer, on every GPU whatever tp and ep", () => {
+    const perToken = (2 * 2 * 1024 * 2) / 2e12 // k = 2 copies × 2 layers × h × 2 bytes / bandwidth
+    rel(moeDispatchTime(stepTimeBasis(setup({ model: moe })), batch), 1004 * perToken)
+    rel(moeDispatchTime(stepTimeBasis(setup({ model: moe, par: { tp: 2, pp: 1, ep: 1 } })), batch), 1004 * perToken)
+    rel(moeDispatchTime(stepTimeBasis(setup({ model: moe, par: { tp: 2, pp: 1, ep: 2 } })), batch), 1004 * perToken)
+    // Pipeline stages split the layers.
+    rel(moeDispatchTime(stepTimeBasis(setup({ model: moe, par: { tp: 1, pp: 2, ep: 1 } })), batch), (1004 * perToken) / 2)
+    expect(moeDispatchTime(stepTimeBasis(setup()), batch)).toBe(0)
   })
 
   it("expert parallelism: dispatch and combine replace the MoE all-reduce", () => {

@@ -1,0 +1,140 @@
+// Stage 3 of the default fit: what a served prefill costs beyond the kernel microbenchmarks, fitted by
+// simulating closed-loop vLLM runs whose client is known (InferenceX rows of silicon-sweeps.csv, see
+// client-harness.ts) with the simulator itself — the prefill a request waits for depends on how the
+// closed loop interleaves arrivals, chunks and decodes, which only a simulation reproduces.
+//
+// Three log-multipliers, each on something the microbenchmarks time differently from a served step:
+// - gemmComputeLowPrecision: aiconfigurator's fp8 GEMM table runs at 27–38% of the fp8 peak, slower than
+//   its bf16 GEMMs in absolute time; a served fp8 checkpoint fuses the activation quantization into the
+//   preceding kernel and runs CUTLASS scaled-mm.
+// - moeCompute (with moeDispatch): the checkpoints' quantized experts (MXFP4, block-fp8, int4) run other
+//   fused-MoE kernels than the table's bf16/fp8 ones, and prefill chunks mix with decodes.
+// - ingressPerInputToken: the API server tokenizes the prompt and hands its ids to the engine core
+//   before the engine sees the request; no table times it.
+// Fitted on the rows at concurrency ≤ TRAIN_MAX_CONCURRENCY (TTFT and TPOT); the others are reported
+// held out. Deterministic: the simulator is seeded and the points are simulated in file order.
+import { Effect } from "effect"
+import { buildSimSpec, resolveScenario, type ResolvedScenario } from "../cli/build-spec.ts"
+import { decodeScenario } from "../cli/scenario.ts"
+import { physicsStepTime, type StepTimeCoefficients } from "../hw/physics-step-time.ts"
+import type { RequestOverheads } from "../hw/types.ts"
+import { simulate } from "../sim/simulate.ts"
+import { summarize } from "../sim/summary.ts"
+import { harnessOfLabel } from "./client-harness.ts"
+import type { ServingRow } from "./kernel-data.ts"
+import { levenbergMarquardt } from "./levenberg-marquardt.ts"
+import type { MeasuredPoint } from "./measurements.ts"
+import { scenarioForPoint } from "./point-scenario.ts"
+
+export interface ServedPoint {
+  readonly row: ServingRow
+  readonly resolved: ResolvedScenario
+  readonly train: boolean
+}
+
+/** A table row as the measured point validate would simulate. */
+const pointOf = (row: ServingRow): MeasuredPoint => ({
+  source: `silicon-sweeps.csv:${row.source}`,
+  kind: "table",
+  label: row.source,
+  engine: row.engine,
+  ...(row.engineVersion !== "" ? { engineVersion: row.engineVersion } : {}),
+  model: row.model,
+  precision: row.precision,
+  gpu: row.gpu,
+  tp: row.tp,
+  pp: row.pp,
+  workload: row.workload,
+  isl: row.isl,
+  osl: row.osl,
+  concurrency: row.concurrency,
+  metrics: { ttft: { mean: row.ttftMean * 1000 }, tpot: { mean: row.tpotMean * 1000 }, itl: {}, e2el: {} },
+})
+
+/** The InferenceX closed-loop vLLM rows the simulator can run (built-in model and GPU), train = c ≤ trainMax. */
+export const servedPoints = (rows: ReadonlyArray<ServingRow>, trainMax: number): ServedPoint[] => {
+  const out: ServedPoint[] = []
+  for (const row of rows) {
+    if (row.engine !== "vllm" || row.workload !== "random-fixed" || !(row.concurrency >= 1)) continue
+    if (harnessOfLabel(row.source).name !== "inferencex" || !(row.ttftMean > 0) || !(row.tpotMean > 0)) continue
+    const raw = scenarioForPoint(pointOf(row))
+    if (typeof raw === "string") continue
+    const resolved = Effect.runSyncExit(Effect.flatMap(decodeScenario(raw, row.source), resolveScenario))
+    if (resolved._tag === "Failure") continue
+    out.push({ row, resolved: resolved.value, train: row.concurrency <= trainMax })
+  }
+  return out
+}
+
+export interface ServedPrediction {
+  readonly ttft: number
+  readonly tpot: number
+}
+
+/** Mean TTFT and TPOT (s) of a point simulated with these coefficients and overheads. */
+export const simulateServed = (p: ServedPoint, coefficients: StepTimeCoefficients, overheads: RequestOverheads): ServedPrediction => {
+  const r = p.resolved
+  const stepTime = physicsStepTime({
+    model: r.model,
+    gpu: r.gpu,
+    precision: r.precision,
+    kvCacheDtype: r.kvCacheDtype,
+    par: r.par,
+    asyncScheduling: r.engine.asyncScheduling === true,
+    coefficients,
+    overheads,
+  })
+  const s = summarize(simulate(buildSimSpec({ ...r, stepTime })))
+  const ms = (k: string): number => (typeof s[k] === "number" ? (s[k] as number) / 1000 : Number.NaN)
+  return { ttft: ms("mean_ttft_ms"), tpot: ms("mean_tpot_ms") }
+}
+
+export interface ServedFit {
+  /** Multiplies gemmComputeLowPrecision. */
+  readonly lowPrecisionGemmMultiplier: number
+  /** Multiplies moeCompute and moeDispatch. */
+  readonly moeMultiplier: number
+  readonly ingressPerInputToken: number
+  readonly evaluations: number
+}
+
+/** Starting value of ingressPerInputToken (s per prompt token): a fast tokenizer's order of magnitude. */
+const INGRESS_PER_TOKEN_START = 1e-6
+
+/**
+ * Levenberg–Marquardt over the three log-multipliers on the training points' log TTFT and TPOT ratios,
+ * starting from each point's stage-2 coefficients (`coefficientsOf`).
+ */
+export const fitServed = (
+  points: ReadonlyArray<ServedPoint>,
+  coefficientsOf: (p: ServedPoint) => StepTimeCoefficients,
+  overheads: RequestOverheads,
+  maxIterations = 5,
+): ServedFit => {
+  const train = points.filter((p) => p.train)
+  const apply = (theta: ReadonlyArray<number>, p: ServedPoint) => {
+    const c = coefficientsOf(p)
+    const moe = Math.exp(theta[1]!)
+    return {
+      coefficients: { ...c, gemmComputeLowPrecision: c.gemmComputeLowPrecision * Math.exp(theta[0]!), moeCompute: c.moeCompute * moe, moeDispatch: c.moeDispatch * moe },
+      overheads: { ...overheads, ingressPerInputToken: (overheads.ingressPerInputToken > 0 ? overheads.ingressPerInputToken : INGRESS_PER_TOKEN_START) * Math.exp(theta[2]!) },
+    }
+  }
+  let evaluations = 0
+  const residuals = (theta: ReadonlyArray<number>): number[] => {
+    evaluations++
+    return train.flatMap((p) => {
+      const { coefficients, overheads: o } = apply(theta, p)
+      const s = simulateServed(p, coefficients, o)
+      return [Math.log(s.ttft / p.row.ttftMean), Math.log(s.tpot / p.row.tpotMean)]
+    })
+  }
+  const fit = levenbergMarquardt(residuals, [0, 0, 0], { maxIterations })
+  const probe = apply(fit.theta, train[0]!)
+  return {
+    lowPrecisionGemmMultiplier: Math.exp(fit.theta[0]!),
+    moeMultiplier: Math.exp(fit.theta[1]!),
+    ingressPerInputToken: probe.overheads.ingressPerInputToken,
+    evaluations,
+  }
+}
