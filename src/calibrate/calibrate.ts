@@ -35,6 +35,7 @@ export const KNOBS: ReadonlyArray<Knob> = [
       "weightRead",
       "moeExpertWeight",
       "allReduceLatency",
+      "allReduceRankSkew",
       "moeAllToAllLatency",
       "ppHandoffLatency",
       "gemmKernelLatency",

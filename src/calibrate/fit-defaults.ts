@@ -120,6 +120,7 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
       ...allGather,
       ...sendRecv,
       layerLaunch: ew.layerLaunch,
+      allReduceRankSkew: 0,
       stepOverhead: 0,
       perRequestStepOverhead: 0,
     }
@@ -127,54 +128,68 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
   }
   const genOf = (gpu: GpuProfile): string =>
     stage1[gpu.generation] !== undefined ? gpu.generation : (GENERATION_FALLBACK[gpu.generation] ?? "hopper")
+  // Per-GPU memory efficiencies where a generation pools several GPUs' tables: weight streaming (GEMM
+  // tables) and KV reads (decode attention) on each GPU's own rows.
+  const gpuOverrides: Record<string, Partial<StepTimeCoefficients>> = {}
+  for (const gen of GENERATIONS) {
+    if (gen.gpus.length < 2) continue
+    for (const d of AICONFIGURATOR_GPUS.filter((x) => gen.gpus.includes(x.gpu))) {
+      const own = collector()
+      const weightRead = fitGemm(root, [d], gen.name, own).weightRead
+      const kvRead = fitDecodeAttention(root, [d], gen.name, own).kvRead
+      gpuOverrides[d.gpu] = { weightRead: round6(weightRead), kvRead: round6(kvRead) }
+      for (const e of own.errors) if (e.role === "fit") out.errors.push({ ...e, dataset: `${e.dataset}, ${d.gpu} alone` })
+    }
+  }
+  const withOverrides = (c: StepTimeCoefficients, gpu: GpuProfile): StepTimeCoefficients => ({ ...c, ...gpuOverrides[gpu.id] })
 
   // Stage 2: serving overheads on the closed-loop training rows.
   const points = servingPoints(root, "silicon-sweeps.csv", genOf)
   const train = points.filter((p) => p.row.concurrency <= TRAIN_MAX_CONCURRENCY)
   const heldOut = points.filter((p) => p.row.concurrency > TRAIN_MAX_CONCURRENCY)
-  const s2 = fitStage2(train, (g) => stage1[g]!, (p) => (p as ClosedLoopPoint & { generation: string }).generation)
+  const withStage2 = (c1: StepTimeCoefficients, s2: ReturnType<typeof fitStage2>, gen: string): StepTimeCoefficients => ({
+    ...c1,
+    stepOverhead: s2.stepOverhead,
+    perRequestStepOverhead: s2.perRequestStepOverhead,
+    allReduceLatency: c1.allReduceLatency + s2.allReduceSkew,
+    moeLayerLatency: c1.moeLayerLatency + s2.moeLayerSkew,
+    allReduceRankSkew: s2.allReduceRankSkew,
+    // Without fp8 tensor cores (Ampere) fp8 weights run W8A16 kernels: keep the bf16-like fit.
+    gemmKernelLatencyLowPrecision: hasLowPrecisionData[gen] ? s2.gemmKernelLatencyLowPrecision : c1.gemmKernelLatencyLowPrecision,
+  })
+  const genOfPoint = (p: ClosedLoopPoint): string => (p as ClosedLoopPoint & { generation: string }).generation
+  const s2 = fitStage2(train, (p) => withOverrides(stage1[genOfPoint(p)]!, p.setup.gpu))
   const final: Record<string, StepTimeCoefficients> = {}
-  for (const gen of GENERATIONS) {
-    const c1 = stage1[gen.name]!
-    final[gen.name] = {
-      ...c1,
-      stepOverhead: s2.stepOverhead,
-      perRequestStepOverhead: s2.perRequestStepOverhead,
-      allReduceLatency: c1.allReduceLatency + s2.allReduceSkew,
-      moeLayerLatency: c1.moeLayerLatency + s2.moeLayerSkew,
-      // Without fp8 tensor cores (Ampere) fp8 weights run W8A16 kernels: keep the bf16-like fit.
-      gemmKernelLatencyLowPrecision: hasLowPrecisionData[gen.name] ? s2.gemmKernelLatencyLowPrecision : c1.gemmKernelLatencyLowPrecision,
-    }
-  }
+  for (const gen of GENERATIONS) final[gen.name] = withStage2(stage1[gen.name]!, s2, gen.name)
   // Stage 3: served prefill, by simulating the InferenceX rows (fit-served.ts).
   const served = servedPoints(loadServingTable(root, "silicon-sweeps.csv"), TRAIN_MAX_CONCURRENCY)
   const overheadsBefore = DEFAULT_OVERHEADS
   let overheads: RequestOverheads = overheadsBefore
   if (served.some((p) => p.train)) {
-    const sf = fitServed(served, (p) => final[genOf(p.resolved.gpu)]!, overheadsBefore)
-    for (const gen of GENERATIONS) {
-      const c = final[gen.name]!
-      final[gen.name] = {
-        ...c,
-        // The fused-MoE gap is software (kernels, quantized experts), so every generation takes it; the
-        // fp8 one only where fp8 runs on tensor cores (Hopper; Ampere runs W8A16 kernels).
-        moeCompute: c.moeCompute * sf.moeMultiplier,
-        moeDispatch: c.moeDispatch * sf.moeMultiplier,
-        gemmComputeLowPrecision: hasLowPrecisionData[gen.name] ? c.gemmComputeLowPrecision * sf.lowPrecisionGemmMultiplier : c.gemmComputeLowPrecision,
-      }
-    }
+    const sf = fitServed(served, (p) => withOverrides(final[genOf(p.resolved.gpu)]!, p.resolved.gpu), overheadsBefore)
+    // The fused-MoE gap is software (kernels, quantized experts), so every generation takes it; the
+    // fp8 one only where fp8 runs on tensor cores (Hopper; Ampere runs W8A16 kernels).
+    const withServed = (c: StepTimeCoefficients, gen: string): StepTimeCoefficients => ({
+      ...c,
+      moeCompute: c.moeCompute * sf.moeMultiplier,
+      moeDispatch: c.moeDispatch * sf.moeMultiplier,
+      gemmComputeLowPrecision: hasLowPrecisionData[gen] ? c.gemmComputeLowPrecision * sf.lowPrecisionGemmMultiplier : c.gemmComputeLowPrecision,
+    })
+    // Stage 2 again on the served prefill costs: its decode windows carry the other requests' prefill chunks.
+    const s2b = fitStage2(train, (p) => withOverrides(withServed(stage1[genOfPoint(p)]!, genOfPoint(p)), p.setup.gpu))
+    for (const gen of GENERATIONS) final[gen.name] = withStage2(withServed(stage1[gen.name]!, gen.name), s2b, gen.name)
     overheads = { ...overheadsBefore, ingressPerInputToken: round6(sf.ingressPerInputToken) }
     for (const [name, fitted] of [
       [`silicon-sweeps InferenceX vLLM, c ≤ ${TRAIN_MAX_CONCURRENCY} (simulated)`, true],
       [`silicon-sweeps InferenceX vLLM, c > ${TRAIN_MAX_CONCURRENCY} (simulated, held out)`, false],
     ] as const) {
       const sel = served.filter((p) => p.train === fitted)
-      const pred = sel.map((p) => simulateServed(p, final[genOf(p.resolved.gpu)]!, overheads))
+      const pred = sel.map((p) => simulateServed(p, withOverrides(final[genOf(p.resolved.gpu)]!, p.resolved.gpu), overheads))
       out.add(`${name} TTFT`, "hopper", pred.map((x) => x.ttft), sel.map((p) => p.row.ttftMean), fitted)
       out.add(`${name} TPOT`, "hopper", pred.map((x) => x.tpot), sel.map((p) => p.row.tpotMean), fitted)
     }
   }
-  const finalOf = (p: ClosedLoopPoint & { generation: string }): StepTimeCoefficients => final[p.generation]!
+  const finalOf = (p: ClosedLoopPoint & { generation: string }): StepTimeCoefficients => withOverrides(final[p.generation]!, p.setup.gpu)
   // FIT_DEBUG=1 prints the steady-state view's signed TPOT error per deployment.
   if (process.env.FIT_DEBUG !== undefined) {
     const groups = new Map<string, number[]>()
@@ -234,6 +249,7 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
     generated: "npm run fit-defaults (src/calibrate/fit-defaults.ts) on ../shared/data",
     generations,
     generationFallback: GENERATION_FALLBACK,
+    gpuOverrides,
     overheads,
     fit: out.errors,
   }

@@ -8,6 +8,7 @@ import { weightBytesPerGpu } from "../hw/model-costs.ts"
 import { physicsStepTime, type StepTimeCoefficients } from "../hw/physics-step-time.ts"
 import {
   allReduceCount,
+  allReduceRankCount,
   gemmKernelCount,
   moeLayerCount,
   scheduledRequestCount,
@@ -63,10 +64,10 @@ const mixedBatch = (decodes: number, context: number, chunks: number, chunk: num
 }
 
 /**
- * Steady state of a closed loop (`vllm bench serve --max-concurrency c`, fixed isl/osl) with chunked
- * prefill under a token budget: every request decodes while the c − 1 others each prefill once per
- * cycle, so its osl − 1 decode steps carry (c − 1)·chunks prefill chunks (several per step when that
- * exceeds the window, up to the budget). Decodes attend over isl + osl/2 tokens on average.
+ * Steady state of a closed loop (`vllm bench serve --max-concurrency c`) with chunked prefill under a
+ * token budget, as measured runs desynchronise: every request decodes while the c − 1 others each
+ * prefill once per cycle, so its osl − 1 decode steps carry (c − 1)·chunks prefill chunks (several per
+ * step when that exceeds the window, up to the budget). Decodes attend over isl + osl/2 tokens on average.
  */
 const closedLoopPoint = (row: ServingRow, setup: HardwareSetup): ClosedLoopPoint | undefined => {
   const c = row.concurrency
@@ -99,7 +100,7 @@ const closedLoopPoint = (row: ServingRow, setup: HardwareSetup): ClosedLoopPoint
 
 /**
  * Counts the stage-2 coefficients multiply in one step: per step and per request (CPU), per all-reduce
- * (rank skew), per low-precision GEMM kernel, per MoE layer. A dense layer pays only its kernels (stage 1):
+ * and per all-reduce per other rank (rank skew), per low-precision GEMM kernel, per MoE layer. A dense layer pays only its kernels (stage 1):
  * the dense rows (Qwen3-32B bf16, Llama-3.1-70B fp8, and the held-out inference-sim runs) show no
  * per-layer cost beyond them, while the MoE models' layers (router, top-k, alignment, two grouped GEMMs,
  * combine) do.
@@ -109,7 +110,7 @@ const stage2Counts = (setup: HardwareSetup, batch: BatchShape): number[] => {
   // With async scheduling the CPU's per-step and per-request work hides behind the GPU's (max, not sum):
   // only synchronous runs show it.
   const cpu = setup.asyncScheduling === true ? 0 : 1
-  return [cpu * stepCount(b), cpu * scheduledRequestCount(batch), allReduceCount(b), b.lowPrecisionGemm ? gemmKernelCount(b) : 0, moeLayerCount(b)]
+  return [cpu * stepCount(b), cpu * scheduledRequestCount(batch), allReduceCount(b), b.lowPrecisionGemm ? gemmKernelCount(b) : 0, moeLayerCount(b), allReduceRankCount(b)]
 }
 
 const weighted = (
@@ -118,7 +119,7 @@ const weighted = (
 ): number => steps.reduce((s, x) => s + x.weight * f(x.batch), 0)
 
 const weightedCounts = (setup: HardwareSetup, steps: ReadonlyArray<{ readonly batch: BatchShape; readonly weight: number }>): number[] => {
-  const acc = [0, 0, 0, 0, 0]
+  const acc = [0, 0, 0, 0, 0, 0]
   for (const st of steps) stage2Counts(setup, st.batch).forEach((v, i) => (acc[i] = acc[i]! + st.weight * v))
   return acc
 }
@@ -154,6 +155,8 @@ interface Stage2 {
   readonly gemmKernelLatencyLowPrecision: number
   /** Added to each generation's per-MoE-layer cost. */
   readonly moeLayerSkew: number
+  /** Straggler wait per all-reduce per other rank. */
+  readonly allReduceRankSkew: number
 }
 
 /**
@@ -161,20 +164,20 @@ interface Stage2 {
  * relative error in L1 (nnlsL1): some rows describe runs the table under-specifies (other vLLM
  * versions, DP, max_num_seqs caps), and L1 keeps them from dragging the rest.
  */
-export const fitStage2 = (train: ReadonlyArray<ClosedLoopPoint>, base: (gen: string) => StepTimeCoefficients, genOf: (p: ClosedLoopPoint) => string): Stage2 => {
+export const fitStage2 = (train: ReadonlyArray<ClosedLoopPoint>, base: (p: ClosedLoopPoint) => StepTimeCoefficients): Stage2 => {
   const a: number[][] = []
   const b: number[] = []
   for (const p of train) {
     const y = p.row.tpotMean
     if (!(y > 0)) continue
-    const c0 = { ...base(genOf(p)), stepOverhead: 0, perRequestStepOverhead: 0 }
+    const c0 = { ...base(p), stepOverhead: 0, perRequestStepOverhead: 0 }
     const st = physicsStepTime({ ...p.setup, coefficients: stepTimeBasis(p.setup).lowPrecisionGemm ? { ...c0, gemmKernelLatencyLowPrecision: 0 } : c0 })
     const t0 = weighted(p.decodeWindow, st.stepTime)
     a.push(weightedCounts(p.setup, p.decodeWindow).map((v) => v / y))
     b.push((y - t0) / y)
   }
   const x = nnlsL1(a, b)
-  return { stepOverhead: x[0]!, perRequestStepOverhead: x[1]!, allReduceSkew: x[2]!, gemmKernelLatencyLowPrecision: x[3]!, moeLayerSkew: x[4]! }
+  return { stepOverhead: x[0]!, perRequestStepOverhead: x[1]!, allReduceSkew: x[2]!, gemmKernelLatencyLowPrecision: x[3]!, moeLayerSkew: x[4]!, allReduceRankSkew: x[5]! }
 }
 
 export const predictTpot = (p: ClosedLoopPoint, c: StepTimeCoefficients): number => weighted(p.decodeWindow, physicsStepTime({ ...p.setup, coefficients: c }).stepTime)

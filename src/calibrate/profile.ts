@@ -1,7 +1,7 @@
 // A calibrated step-time profile: what `servesim calibrate` writes and simulate/validate/serve read
 // with --profile. Plain JSON: the deployment it was measured on, the fitted coefficients and request
 // overheads, and the KV capacity the server reported.
-import { COEFFICIENT_NAMES, checkCoefficients, type StepTimeCoefficients } from "../hw/physics-step-time.ts"
+import { COEFFICIENT_NAMES, COEFFICIENTS_ADDED_LATER, checkCoefficients, type StepTimeCoefficients } from "../hw/physics-step-time.ts"
 import type { RequestOverheads } from "../hw/types.ts"
 
 export const PROFILE_KIND = "servesim-profile"
@@ -24,9 +24,6 @@ export interface StepTimeProfile {
   readonly fit?: unknown
 }
 
-/** Coefficients newer than version-1 profiles, with the value that reproduces the older model. */
-const LATER_COEFFICIENTS: Partial<Record<keyof StepTimeCoefficients, number>> = { moeDispatch: 0 }
-
 const OVERHEAD_NAMES: ReadonlyArray<keyof RequestOverheads> = ["ingressBase", "ingressPerInputToken", "perOutputToken", "completion"]
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
@@ -42,7 +39,7 @@ export const parseProfile = (raw: unknown): StepTimeProfile | string => {
   if (!isObject(c)) return "coefficients: expected an object"
   for (const k of COEFFICIENT_NAMES) {
     // Coefficients added after a profile was written default to what the model it was fitted with had.
-    if (c[k] === undefined && k in LATER_COEFFICIENTS) c[k] = LATER_COEFFICIENTS[k]
+    if (c[k] === undefined && k in COEFFICIENTS_ADDED_LATER) c[k] = COEFFICIENTS_ADDED_LATER[k]
     if (typeof c[k] !== "number") return `coefficients.${k}: expected a number`
   }
   const bad = checkCoefficients(c as unknown as StepTimeCoefficients)

@@ -3,7 +3,7 @@
 // generation's coefficients but keeps its own datasheet figures: an A800 is predicted with the A100
 // (ampere) efficiencies and its own 400 GB/s NVLink, so only its all-reduce payload time differs.
 import data from "./coefficients.json" with { type: "json" }
-import { checkCoefficients, physicsStepTime, type StepTimeCoefficients } from "./physics-step-time.ts"
+import { checkCoefficients, COEFFICIENTS_ADDED_LATER, physicsStepTime, type StepTimeCoefficients } from "./physics-step-time.ts"
 import type { HardwareSetup } from "./step-time-terms.ts"
 import type { GpuProfile, KvCacheDtype, ModelProfile, Parallelism, Precision, RequestOverheads, StepTimeModel } from "./types.ts"
 
@@ -31,6 +31,11 @@ export interface CoefficientsFile {
   readonly generations: Readonly<Record<string, GenerationCoefficients>>
   /** Generations without kernel data → the generation whose coefficients they use. */
   readonly generationFallback: Readonly<Record<string, string>>
+  /**
+   * Per-GPU memory efficiencies where a GPU has its own kernel tables (H100's HBM3 reaches a larger
+   * share of its datasheet bandwidth than H200's HBM3e); other GPUs use their generation's pooled value.
+   */
+  readonly gpuOverrides?: Readonly<Record<string, Partial<StepTimeCoefficients>>>
   readonly overheads: RequestOverheads
   readonly fit: ReadonlyArray<DatasetFitError>
 }
@@ -39,9 +44,13 @@ const load = (raw: unknown): CoefficientsFile => {
   const f = raw as CoefficientsFile
   if (f.kind !== "servesim-default-coefficients" || f.version !== 1) throw new Error("coefficients.json: unexpected kind or version")
   for (const [g, c] of Object.entries(f.generations)) {
+    const coefficients = c.coefficients as unknown as Record<string, number>
+    for (const [k, v] of Object.entries(COEFFICIENTS_ADDED_LATER)) if (coefficients[k] === undefined) coefficients[k] = v
     const bad = checkCoefficients(c.coefficients)
     if (bad !== undefined) throw new Error(`coefficients.json ${g}: ${bad}`)
   }
+  for (const [gpu, o] of Object.entries(f.gpuOverrides ?? {}))
+    for (const [k, v] of Object.entries(o)) if (typeof v !== "number" || !(v >= 0)) throw new Error(`coefficients.json gpuOverrides.${gpu}.${k}: expected a number ≥ 0`)
   return f
 }
 
@@ -57,8 +66,11 @@ export const coefficientGeneration = (gpu: GpuProfile, file: CoefficientsFile = 
   return first
 }
 
-export const defaultCoefficients = (gpu: GpuProfile, file: CoefficientsFile = defaultCoefficientsFile): StepTimeCoefficients =>
-  (file.generations[coefficientGeneration(gpu, file)] as GenerationCoefficients).coefficients
+export const defaultCoefficients = (gpu: GpuProfile, file: CoefficientsFile = defaultCoefficientsFile): StepTimeCoefficients => {
+  const base = (file.generations[coefficientGeneration(gpu, file)] as GenerationCoefficients).coefficients
+  const own = file.gpuOverrides?.[gpu.id]
+  return own === undefined ? base : { ...base, ...own }
+}
 
 export const defaultOverheads: RequestOverheads = defaultCoefficientsFile.overheads
 

@@ -16,7 +16,7 @@
 //        + moeLayerLatency·moeLayerCount
 //        + attentionCompute·attentionComputeTime + kvRead·kvReadTime + attentionPerSlot·attentionSlotCount
 //        + elementwise·elementwiseTime
-//        + allReduceLatency·allReduceCount + allReduceBandwidth·allReduceTime
+//        + allReduceLatency·allReduceCount + allReduceRankSkew·allReduceRankCount + allReduceBandwidth·allReduceTime
 //        + moeAllToAllLatency·moeAllToAllCount + moeAllToAllBandwidth·moeAllToAllTime
 //        + ppHandoffLatency·ppHandoffCount + ppHandoffBandwidth·ppHandoffTime
 //        + gemmKernelLatency·gemmKernelCount + layerLaunch·layerCount               (GPU)
@@ -57,6 +57,8 @@ export interface StepTimeCoefficients {
   readonly elementwise: number
   /** Seconds per all-reduce call. */
   readonly allReduceLatency: number
+  /** Seconds per all-reduce per other rank (straggler wait, grows with tp). */
+  readonly allReduceRankSkew: number
   /** × allReduceTime: 1 / achieved fraction of one-way link bandwidth (bus bandwidth). */
   readonly allReduceBandwidth: number
   readonly moeAllToAllLatency: number
@@ -87,6 +89,7 @@ export const COEFFICIENT_NAMES: ReadonlyArray<keyof StepTimeCoefficients> = [
   "attentionPerSlot",
   "elementwise",
   "allReduceLatency",
+  "allReduceRankSkew",
   "allReduceBandwidth",
   "moeAllToAllLatency",
   "moeAllToAllBandwidth",
@@ -98,6 +101,12 @@ export const COEFFICIENT_NAMES: ReadonlyArray<keyof StepTimeCoefficients> = [
   "stepOverhead",
   "perRequestStepOverhead",
 ]
+
+/**
+ * Coefficients added after version-1 files (profiles, coefficients.json) were written, with the value
+ * that reproduces the model those files were fitted with.
+ */
+export const COEFFICIENTS_ADDED_LATER: Readonly<Partial<Record<keyof StepTimeCoefficients, number>>> = { moeDispatch: 0, allReduceRankSkew: 0 }
 
 /** The datasheet roofline: every multiplier 1, no fixed latencies. */
 export const unitCoefficients: StepTimeCoefficients = {
@@ -113,6 +122,7 @@ export const unitCoefficients: StepTimeCoefficients = {
   attentionPerSlot: 0,
   elementwise: 1,
   allReduceLatency: 0,
+  allReduceRankSkew: 0,
   allReduceBandwidth: 1,
   moeAllToAllLatency: 0,
   moeAllToAllBandwidth: 1,
@@ -186,6 +196,7 @@ export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): Fol
       c.ppHandoffBandwidth * b.ppHandoffSecondsPerToken,
     fixed:
       c.allReduceLatency * b.allReducesPerStep +
+      c.allReduceRankSkew * b.allReduceRankWaits +
       c.moeAllToAllLatency * b.allToAllsPerStep +
       c.ppHandoffLatency * b.ppHandoffsPerStep +
       (low ? c.gemmKernelLatencyLowPrecision : c.gemmKernelLatency) * b.gemmKernelsPerStep +

@@ -128,6 +128,8 @@ export interface StepTimeBasis {
   readonly allReduceSecondsPerToken: number
   /** All-reduces per step, times the pipeline factor (each pays a fixed latency). */
   readonly allReducesPerStep: number
+  /** All-reduces per step × the other ranks each waits for (tp − 1): what rank skew grows with. */
+  readonly allReduceRankWaits: number
   /** EP dispatch + combine payload per token (s), and their count per step (times the pipeline factor). */
   readonly allToAllSecondsPerToken: number
   readonly allToAllsPerStep: number
@@ -214,6 +216,7 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
     elementwiseSecondsPerToken: ewBytes / pp / bw,
     allReduceSecondsPerToken: (allReducesPerStage * h * ACTIVATION_BYTES * ringAllReduceFactor(tp)) / link,
     allReducesPerStep: allReducesPerStage * pp,
+    allReduceRankWaits: allReducesPerStage * pp * (tp - 1),
     allToAllSecondsPerToken: (allToAllsPerStage * h * ACTIVATION_BYTES * (ep - 1)) / ep / link,
     allToAllsPerStep: allToAllsPerStage * pp,
     // A micro-batch of batch/pp tokens crosses pp−1 stage boundaries per step.
@@ -315,6 +318,13 @@ export const allReduceTime = (b: StepTimeBasis, batch: BatchShape): number => b.
 /** All-reduces per step (0 at TP = 1). */
 export const allReduceCount = (b: StepTimeBasis): number => b.allReducesPerStep
 
+/**
+ * All-reduces × the other ranks: an all-reduce waits for the slowest of tp ranks, and the expected
+ * straggler delay grows with their number (Vidur models skew · tp^1.25 per all-reduce,
+ * ../shared/notes/simulators.md §4.3). Served TP 8 decode steps show it; microbenchmarks do not.
+ */
+export const allReduceRankCount = (b: StepTimeBasis): number => b.allReduceRankWaits
+
 /** Expert-parallel dispatch and combine payload time (0 without EP). */
 export const moeAllToAllTime = (b: StepTimeBasis, batch: BatchShape): number => b.allToAllSecondsPerToken * batch.numTokens
 
@@ -366,6 +376,7 @@ export interface StepTerms {
   readonly elementwiseTime: number
   readonly allReduceTime: number
   readonly allReduceCount: number
+  readonly allReduceRankCount: number
   readonly moeAllToAllTime: number
   readonly moeAllToAllCount: number
   readonly ppHandoffTime: number
@@ -389,6 +400,7 @@ export const stepTerms = (b: StepTimeBasis, batch: BatchShape): StepTerms => ({
   elementwiseTime: elementwiseTime(b, batch),
   allReduceTime: allReduceTime(b, batch),
   allReduceCount: allReduceCount(b),
+  allReduceRankCount: allReduceRankCount(b),
   moeAllToAllTime: moeAllToAllTime(b, batch),
   moeAllToAllCount: moeAllToAllCount(b),
   ppHandoffTime: ppHandoffTime(b, batch),

@@ -94,6 +94,7 @@ const referenceStepTime = (setup: HardwareSetup, c: StepTimeCoefficients, batch:
     c.attentionPerSlot * t.attentionSlotCount +
     c.elementwise * t.elementwiseTime +
     c.allReduceLatency * t.allReduceCount +
+    c.allReduceRankSkew * t.allReduceRankCount +
     c.allReduceBandwidth * t.allReduceTime +
     c.moeAllToAllLatency * t.moeAllToAllCount +
     c.moeAllToAllBandwidth * t.moeAllToAllTime +
@@ -249,7 +250,7 @@ describe("shipped coefficients", () => {
       const c = g.coefficients
       for (const k of ["gemmCompute", "gemmComputeLowPrecision", "weightRead", "kvRead", "attentionCompute", "moeCompute", "moeDispatch", "moeExpertWeight", "allReduceBandwidth"] as const)
         expect(c[k], k).toBeGreaterThanOrEqual(1)
-      for (const k of ["allReduceLatency", "gemmKernelLatency", "layerLaunch", "moeLayerLatency"] as const) expect(c[k], k).toBeLessThan(1e-3)
+      for (const k of ["allReduceLatency", "allReduceRankSkew", "gemmKernelLatency", "layerLaunch", "moeLayerLatency"] as const) expect(c[k], k).toBeLessThan(1e-3)
       // A synchronously scheduling server's CPU time per step (vLLM < 0.14; the pre-V1 tables fit 3.1–3.5 ms).
       expect(c.stepOverhead).toBeLessThan(5e-3)
     }

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest"
 import {
   allReduceCount,
+  allReduceRankCount,
   allReduceTime,
   attentionComputeTime,
   attentionSlotCount,
@@ -174,6 +175,14 @@ describe("collectives and pipeline terms", () => {
     // Both stages hold one layer; the worst stage's weights are read once per micro-batch (× 2).
     expect(layerCount(b)).toBe(2)
     expect(gemmKernelCount(b)).toBe(4 * 2 + 2)
+  })
+})
+
+describe("all-reduce rank skew", () => {
+  it("allReduceRankCount: every all-reduce waits for tp − 1 other ranks (none at TP 1)", () => {
+    expect(allReduceRankCount(stepTimeBasis(setup()))).toBe(0)
+    const b4 = stepTimeBasis(setup({ par: { tp: 4, pp: 1, ep: 1 } }))
+    expect(allReduceRankCount(b4)).toBe(allReduceCount(b4) * 3)
   })
 })
 
