@@ -21,6 +21,12 @@ export const bytesPerWeight = (p: Precision): number => {
   }
 }
 
+/** Bytes per non-expert linear weight: 16-bit when the checkpoint quantizes only its experts. */
+export const nonExpertBytesPerWeight = (m: ModelProfile, p: Precision): number => (m.quantizedExpertsOnly === true ? 2 : bytesPerWeight(p))
+
+/** The precision the non-expert GEMMs run at (bf16 for an expert-only quantized checkpoint). */
+export const nonExpertPrecision = (m: ModelProfile, p: Precision): Precision => (m.quantizedExpertsOnly === true ? "bf16" : p)
+
 /** "auto" keeps the activation dtype (bf16/fp16, 2 bytes) whatever the weight quantization; fp8 = 1. */
 export const kvBytesPerElement = (kv: KvCacheDtype, p: Precision): number => {
   void p // weight-only quantization (fp8/fp4/int4 checkpoints) still runs bf16 activations and KV
@@ -140,8 +146,8 @@ export const weightBytesPerGpu = (m: ModelProfile, p: Precision, par: Parallelis
   const tp = Math.max(1, par.tp)
   const pp = Math.max(1, par.pp)
   const ep = Math.max(1, par.ep)
-  const wb = bytesPerWeight(p)
-  const eb = m.expertBytesPerWeight ?? wb
+  const wb = nonExpertBytesPerWeight(m, p)
+  const eb = m.expertBytesPerWeight ?? bytesPerWeight(p)
   const h = m.hiddenSize
   const H = m.numAttentionHeads
 

@@ -196,7 +196,8 @@ const parse = (config: unknown, id: string): ModelProfile => {
     ...(attentionBias === undefined ? {} : { attentionBias }),
     ...(modelType === "qwen3" || modelType === "qwen3_moe" ? { qkNorm: true } : {}),
     ...(mla === undefined ? {} : { mla }),
-    ...(mxfp4 && experts > 0 ? { expertBytesPerWeight: MXFP4_BYTES } : {}),
+    // gpt-oss's MXFP4 covers the MoE weights only (quantization_config modules_to_not_convert: attention, router, embeddings).
+    ...(mxfp4 && experts > 0 ? { expertBytesPerWeight: MXFP4_BYTES, quantizedExpertsOnly: true } : {}),
   }
   return profile
 }
@@ -210,6 +211,8 @@ interface BuiltinEntry {
   /** Extra bare names (facts/models.json ids etc.). */
   readonly aliases: ReadonlyArray<string>
   readonly config: Json
+  /** What the checkpoint's quantization_config says when the transcription leaves it out. */
+  readonly checkpoint?: Pick<ModelProfile, "expertBytesPerWeight" | "quantizedExpertsOnly">
 }
 
 const llama = (o: Json): Json => ({ model_type: "llama", tie_word_embeddings: false, ...o })
@@ -491,6 +494,9 @@ const BUILTINS: ReadonlyArray<BuiltinEntry> = [
     ids: ["moonshotai/Kimi-K2.5"],
     aliases: ["kimi-k2.5"],
     config: KIMI_K2_5,
+    // Routed experts INT4 (compressed-tensors, group 32, a 16-bit scale per group: 0.5 + 2/32 bytes);
+    // attention, shared experts and lm_head bf16 (see KIMI_K2_5).
+    checkpoint: { expertBytesPerWeight: 0.5 + 2 / 32, quantizedExpertsOnly: true },
   },
   {
     ids: ["facebook/opt-125m"],
@@ -508,7 +514,7 @@ const unwrap = (r: ModelProfile | string): ModelProfile => {
 /** Parsed once; profiles keyed by canonical id (the entry's first id). */
 const PROFILES: ReadonlyArray<{ readonly entry: BuiltinEntry; readonly profile: ModelProfile }> = BUILTINS.map((entry) => ({
   entry,
-  profile: unwrap(modelFromHfConfig(entry.config, entry.ids[0] ?? "")),
+  profile: { ...unwrap(modelFromHfConfig(entry.config, entry.ids[0] ?? "")), ...entry.checkpoint },
 }))
 
 // "-Instruct", "-hf", "-Instruct-2507", "-v0.1" style suffixes name the same architecture, and so does

@@ -16,6 +16,7 @@ import {
   kvBytesPerToken,
   linearFlopsPerToken,
   moeExpertsTouched,
+  nonExpertPrecision,
   weightBytesPerGpu,
 } from "./model-costs.ts"
 import type { BatchShape, GpuProfile, KvCacheDtype, ModelProfile, Parallelism, Precision } from "./types.ts"
@@ -151,7 +152,9 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
   const pp = Math.max(1, par.pp)
   const ep = Math.max(1, par.ep)
   const bw = gpu.memoryBandwidth
-  const peak = gemmPeakFlops(gpu, precision)
+  // Non-expert GEMMs run at the checkpoint's non-expert precision (bf16 for expert-only quantization).
+  const denseGemmPrecision = nonExpertPrecision(m, precision)
+  const peak = gemmPeakFlops(gpu, denseGemmPrecision)
   const h = m.hiddenSize
   const shards = tp * pp
   const nMoe = moeLayers(m)
@@ -226,7 +229,7 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
     // fused expert kernels are moeLayerCount; each stage's layers once per micro-batch, lm_head once per micro-batch.
     gemmKernelsPerStep: 4 * nDense + (3 + (m.numSharedExperts > 0 ? 2 : 0)) * nMoe + pp,
     layersPerStep: m.numLayers,
-    lowPrecisionGemm: isLowPrecisionGemm(precision),
+    lowPrecisionGemm: isLowPrecisionGemm(denseGemmPrecision),
   }
 }
 

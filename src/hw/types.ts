@@ -67,6 +67,11 @@ export interface ModelProfile {
   readonly mla?: MlaDims
   /** Bytes per expert weight when the checkpoint fixes it whatever the serving precision (gpt-oss MXFP4). */
   readonly expertBytesPerWeight?: number
+  /**
+   * The checkpoint quantizes only the routed experts (gpt-oss MXFP4, Kimi-K2.5 INT4): attention, dense and
+   * shared MLPs and lm_head stay 16-bit and run bf16 GEMMs whatever the serving precision's label.
+   */
+  readonly quantizedExpertsOnly?: boolean
 }
 
 /** DeepSeek multi-head latent attention shapes (HF config names in comments). */
