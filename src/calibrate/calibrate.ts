@@ -3,18 +3,16 @@
 // E2E (Levenberg–Marquardt over a few grouped log-multipliers of the shipped coefficients, so a handful
 // of points suffice). Reports per-point errors and leave-one-point-out cross-validated errors.
 import { Effect } from "effect"
-import { buildSimSpec, resolveScenario, type ResolvedScenario } from "../cli/build-spec.ts"
+import { resolveScenario, type ResolvedScenario } from "../cli/build-spec.ts"
 import { FileError, InputError } from "../cli/errors.ts"
 import { decodeScenario } from "../cli/scenario.ts"
 import { defaultCoefficients, defaultOverheads } from "../hw/default-coefficients.ts"
-import { physicsStepTime, type StepTimeCoefficients } from "../hw/physics-step-time.ts"
+import type { StepTimeCoefficients } from "../hw/physics-step-time.ts"
 import type { RequestOverheads } from "../hw/types.ts"
-import { simulate } from "../sim/simulate.ts"
-import { summarize } from "../sim/summary.ts"
 import { compareMeans, medianAbsErrorByMetric, type CompareMetric, type MetricComparison } from "./compare.ts"
 import { levenbergMarquardt } from "./levenberg-marquardt.ts"
 import type { MeasuredPoint } from "./measurements.ts"
-import { pointScenario } from "./predict-point.ts"
+import { pointScenario, simulateWithCoefficients } from "./predict-point.ts"
 import { PROFILE_KIND, type StepTimeProfile } from "./profile.ts"
 
 /** A fitted knob: a log-multiplier on a group of coefficients, or on one request overhead. */
@@ -89,20 +87,8 @@ interface PreparedPoint {
   readonly resolved: ResolvedScenario
 }
 
-const predict = (pp: PreparedPoint, cal: Calibrated): MetricComparison[] => {
-  const r = pp.resolved
-  const stepTime = physicsStepTime({
-    model: r.model,
-    gpu: r.gpu,
-    precision: r.precision,
-    kvCacheDtype: r.kvCacheDtype,
-    par: r.par,
-    asyncScheduling: r.engine.asyncScheduling === true,
-    ...cal,
-    name: "calibrating",
-  })
-  return compareMeans(summarize(simulate(buildSimSpec({ ...r, stepTime }))), pp.point)
-}
+const predict = (pp: PreparedPoint, cal: Calibrated): MetricComparison[] =>
+  compareMeans(simulateWithCoefficients(pp.resolved, cal.coefficients, cal.overheads, "calibrating"), pp.point)
 
 const FITTED: ReadonlyArray<CompareMetric> = ["ttft", "tpot", "e2el"]
 

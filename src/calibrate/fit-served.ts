@@ -14,17 +14,16 @@
 // Fitted on the rows at concurrency ≤ TRAIN_MAX_CONCURRENCY (TTFT and TPOT); the others are reported
 // held out. Deterministic: the simulator is seeded and the points are simulated in file order.
 import { Effect } from "effect"
-import { buildSimSpec, resolveScenario, type ResolvedScenario } from "../cli/build-spec.ts"
+import { resolveScenario, type ResolvedScenario } from "../cli/build-spec.ts"
 import { decodeScenario } from "../cli/scenario.ts"
-import { physicsStepTime, type StepTimeCoefficients } from "../hw/physics-step-time.ts"
+import type { StepTimeCoefficients } from "../hw/physics-step-time.ts"
 import type { RequestOverheads } from "../hw/types.ts"
-import { simulate } from "../sim/simulate.ts"
-import { summarize } from "../sim/summary.ts"
 import { harnessOfLabel } from "./client-harness.ts"
 import type { ServingRow } from "./kernel-data.ts"
 import { levenbergMarquardt } from "./levenberg-marquardt.ts"
 import type { MeasuredPoint } from "./measurements.ts"
 import { scenarioForPoint } from "./point-scenario.ts"
+import { simulateWithCoefficients } from "./predict-point.ts"
 
 export interface ServedPoint {
   readonly row: ServingRow
@@ -73,18 +72,7 @@ export interface ServedPrediction {
 
 /** Mean TTFT and TPOT (s) of a point simulated with these coefficients and overheads. */
 export const simulateServed = (p: ServedPoint, coefficients: StepTimeCoefficients, overheads: RequestOverheads): ServedPrediction => {
-  const r = p.resolved
-  const stepTime = physicsStepTime({
-    model: r.model,
-    gpu: r.gpu,
-    precision: r.precision,
-    kvCacheDtype: r.kvCacheDtype,
-    par: r.par,
-    asyncScheduling: r.engine.asyncScheduling === true,
-    coefficients,
-    overheads,
-  })
-  const s = summarize(simulate(buildSimSpec({ ...r, stepTime })))
+  const s = simulateWithCoefficients(p.resolved, coefficients, overheads)
   const ms = (k: string): number => (typeof s[k] === "number" ? (s[k] as number) / 1000 : Number.NaN)
   return { ttft: ms("mean_ttft_ms"), tpot: ms("mean_tpot_ms") }
 }

@@ -1,9 +1,11 @@
 // Simulates the setting of one measured point (validate, calibrate): scenario from the point,
 // resolved like any scenario file, run, summarised.
 import { Effect } from "effect"
-import { buildSimSpec, resolveScenario } from "../cli/build-spec.ts"
+import { buildSimSpec, resolveScenario, type ResolvedScenario } from "../cli/build-spec.ts"
 import { FileError, InputError } from "../cli/errors.ts"
 import { decodeScenario, parseStructured, readText } from "../cli/scenario.ts"
+import { physicsStepTime, type StepTimeCoefficients } from "../hw/physics-step-time.ts"
+import type { RequestOverheads } from "../hw/types.ts"
 import { simulate } from "../sim/simulate.ts"
 import { summarize, type SimSummary } from "../sim/summary.ts"
 import { parseSharedPrefixSpec, type SharedPrefixSpec } from "../sim/workload/shared-prefix.ts"
@@ -39,6 +41,22 @@ export const simulateScenarioObject = (raw: Record<string, unknown>, source: str
     const resolved = yield* resolveScenario(scenario)
     return summarize(simulate(buildSimSpec(resolved)))
   })
+
+/** Simulates a resolved scenario with other step-time coefficients and request overheads (fits). */
+export const simulateWithCoefficients = (r: ResolvedScenario, coefficients: StepTimeCoefficients, overheads: RequestOverheads, name?: string): SimSummary => {
+  const stepTime = physicsStepTime({
+    model: r.model,
+    gpu: r.gpu,
+    precision: r.precision,
+    kvCacheDtype: r.kvCacheDtype,
+    par: r.par,
+    asyncScheduling: r.engine.asyncScheduling === true,
+    coefficients,
+    overheads,
+    ...(name !== undefined ? { name } : {}),
+  })
+  return summarize(simulate(buildSimSpec({ ...r, stepTime })))
+}
 
 export const predictPoint = (p: MeasuredPoint, o: PointScenarioOptions = {}): Effect.Effect<SimSummary, InputError | FileError> =>
   Effect.flatMap(pointScenario(p, o), (s) => simulateScenarioObject(s, p.source))
