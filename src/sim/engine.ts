@@ -190,6 +190,10 @@ export class Engine implements SchedulerState, ReplicaLoad {
     if (i === q.length) {
       q.length = 0
       this.unscheduledHead = 0
+    } else if (i > 1024 && i * 2 > q.length) {
+      // Under steady arrivals the buffer never empties: drop the released prefix now and then.
+      q.splice(0, i)
+      this.unscheduledHead = 0
     } else this.unscheduledHead = i
   }
 
