@@ -122,9 +122,10 @@ export interface CalibrateOptions {
 }
 
 /**
- * Closed-loop points without a recorded request count are simulated with 5 × concurrency requests
- * (validate uses 10×): the fit runs hundreds of simulations per point, and the first wave's share of
- * the mean is what the count trades off.
+ * Closed-loop points without a recorded request count, whose client's count is not known either, are
+ * simulated with 5 × concurrency requests (validate uses 10×): the fit runs hundreds of simulations per
+ * point, and the first wave's share of the mean is what the count trades off. Known clients (InferenceX:
+ * 10 × concurrency) keep their count.
  */
 export const calibrationClosedLoopRequests = (concurrency: number): number => Math.max(5 * concurrency, 50)
 

@@ -76,7 +76,8 @@ export const scenarioForPoint = (p: MeasuredPoint, o: PointScenarioOptions = {})
         concurrency: p.concurrency,
         input: lengthFor(h, isl),
         output: lengthFor(h, osl),
-        numRequests: p.numRequests ?? (o.closedLoopRequests === undefined && h.requestsPerConcurrency !== undefined ? h.requestsPerConcurrency * p.concurrency : closedCount(p.concurrency)),
+        // A known client's count stays, even when a caller simulates fewer (the first wave's share of the mean depends on it).
+        numRequests: p.numRequests ?? (h.requestsPerConcurrency !== undefined ? h.requestsPerConcurrency * p.concurrency : closedCount(p.concurrency)),
       }
     else if (p.requestRate !== undefined) workload = { rate: p.requestRate, input: isl, output: osl, numRequests: p.numRequests ?? 1000 }
     else if (p.burst === true) workload = { rate: "inf", input: isl, output: osl, numRequests: p.numRequests ?? 1000 }

@@ -50,3 +50,13 @@ describe("client harness of a measured row", () => {
     expect((forced as { engine?: unknown }).engine).toBeUndefined()
   })
 })
+
+describe("request count of a known client", () => {
+  it("stays 10 × concurrency even when the caller would simulate fewer (calibration)", () => {
+    const few = { closedLoopRequests: (c: number) => 5 * c }
+    const ix = scenarioForPoint(point("aiconfigurator-silicon:2026_04_06_llama_3_1_70b_h100_sxm_vllm_fp8_agg_1024x8192_c16_tp2_ep1_609"), few)
+    expect(ix).toMatchObject({ workload: { numRequests: 160 } })
+    const fixed = scenarioForPoint(point("aiconfigurator-silicon:qwen_qwen3_32b_qwen_qwen3_32b_h100_sxm_vllm_agg_1024x128_c16_tp2_epnone_1"), few)
+    expect(fixed).toMatchObject({ workload: { numRequests: 80 } })
+  })
+})
