@@ -20,7 +20,7 @@ export const formatSummaryTable = (s: SimSummary, title: string): string => {
   lines.push(`${title}`)
   const describe = [
     `${String(cfg.model ?? "?")} on ${String(cfg.replicas ?? 1)}× ${String(cfg.tp ?? 1) === "1" ? "" : `TP${String(cfg.tp)} `}${String(cfg.gpu ?? "?")} (${String(cfg.precision ?? "")})`,
-    `max_num_seqs ${String(cfg.max_num_seqs)}, max_num_batched_tokens ${String(cfg.max_num_batched_tokens)}, num_gpu_blocks ${String(cfg.num_gpu_blocks)} (${String(cfg.num_gpu_blocks_source ?? "")}), step time: ${String(cfg.step_time_model)}`,
+    `max_num_seqs ${String(cfg.max_num_seqs)}, max_num_batched_tokens ${String(cfg.max_num_batched_tokens)}, num_gpu_blocks ${String(cfg.num_gpu_blocks)} (${String(cfg.num_gpu_blocks_source ?? "")}), ${cfg.async_scheduling === true ? "async" : "sync"} scheduling, step time: ${String(cfg.step_time_model)}`,
   ]
   lines.push(...describe.map((d) => `  ${d}`))
   for (const n of (cfg.notes as ReadonlyArray<string> | undefined) ?? []) lines.push(`  note: ${n}`)
