@@ -10,7 +10,9 @@ import {
   paramCount,
   weightBytesPerGpu,
 } from "../../src/hw/model-costs.ts"
+import { lookupGpu } from "../../src/hw/gpus.ts"
 import { lookupModel } from "../../src/hw/models.ts"
+import { stepTimeBasis } from "../../src/hw/step-time-terms.ts"
 import type { ModelProfile, Parallelism } from "../../src/hw/types.ts"
 
 // A tiny dense model every number below is worked out by hand for.
@@ -220,5 +222,27 @@ describe("FLOPs", () => {
     expect(qwen).toBeDefined()
     // 128 experts, top-8, 16 tokens: 128 · (1 − (15/16)^16) ≈ 82.3.
     if (qwen !== undefined) expect(moeExpertsTouched(qwen, 16)).toBeCloseTo(128 * (1 - (15 / 16) ** 16), 9)
+  })
+})
+
+describe("expert-only quantized checkpoints", () => {
+  it("gpt-oss-120b: MXFP4 experts, bf16 attention and embeddings — about the 65 GB the release weighs", () => {
+    const m = lookupModel("openai/gpt-oss-120b")!
+    expect(m.quantizedExpertsOnly).toBe(true)
+    const bytes = weightBytesPerGpu(m, "fp4", { tp: 1, pp: 1, ep: 1 })
+    // Checkpoint size 65.18 GB: experts at 4.25 bits plus 2.12 B non-expert parameters at 2 bytes.
+    expect(bytes / 1e9).toBeGreaterThan(63)
+    expect(bytes / 1e9).toBeLessThan(67)
+    // Its attention GEMMs run bf16, not at an fp4 rate (Hopper has no fp4 tensor cores anyway).
+    const b = stepTimeBasis({ model: m, gpu: lookupGpu("h100-sxm")!, precision: "fp4", kvCacheDtype: "auto", par: { tp: 1, pp: 1, ep: 1 } })
+    expect(b.lowPrecisionGemm).toBe(false)
+  })
+
+  it("Kimi-K2.5: INT4 group-32 experts (0.5625 B), everything else bf16; a dense model at int4 quantizes all linears", () => {
+    const kimi = lookupModel("moonshotai/Kimi-K2.5")!
+    expect(kimi.expertBytesPerWeight).toBe(0.5625)
+    expect(kimi.quantizedExpertsOnly).toBe(true)
+    const llama = lookupModel("meta-llama/Llama-3.1-70B")!
+    expect(weightBytesPerGpu(llama, "int4", { tp: 1, pp: 1, ep: 1 })).toBeLessThan(weightBytesPerGpu(llama, "bf16", { tp: 1, pp: 1, ep: 1 }) / 3)
   })
 })

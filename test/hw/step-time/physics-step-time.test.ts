@@ -256,6 +256,17 @@ describe("shipped coefficients", () => {
     }
   })
 
+  it("GPUs with their own kernel tables use their own memory efficiencies; others their generation's pooled one", () => {
+    const pooled = defaultCoefficientsFile.generations.hopper!.coefficients
+    const h100 = defaultCoefficients(gpu("h100-sxm"))
+    const h200 = defaultCoefficients(gpu("h200-sxm"))
+    const h800 = defaultCoefficients(gpu("h800-sxm"))
+    expect(h100.weightRead).toBe(defaultCoefficientsFile.gpuOverrides!["h100-sxm"]!.weightRead)
+    expect(h100.weightRead).toBeLessThan(h200.weightRead) // HBM3 reaches more of its datasheet than HBM3e
+    expect(h800.weightRead).toBe(pooled.weightRead)
+    expect(h100.gemmCompute).toBe(pooled.gemmCompute)
+  })
+
   it("async scheduling hides CPU time behind the GPU's: a step takes max(GPU, CPU), not their sum", () => {
     const base = setupOf("meta-llama/Llama-3.1-8B-Instruct", "h100-sxm", "bf16", { tp: 1, pp: 1, ep: 1 })
     const c = { ...unitCoefficients, stepOverhead: 0.002 }
