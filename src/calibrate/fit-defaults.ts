@@ -71,9 +71,9 @@ const collector = (): Collector => {
 
 /**
  * Request overheads outside engine steps: vLLM's API server parses the HTTP request and tokenizes the
- * prompt before the engine sees it (order of a millisecond for the prompt lengths here with a fast
- * tokenizer), streams each token as an SSE event and closes the response. None of this is separable in
- * the tables; these are estimates for `servesim calibrate` to replace.
+ * prompt before the engine sees it, streams each token as an SSE event and closes the response. These
+ * are the starting estimates; stage 3 fits the per-prompt-token part (fit-served.ts), the rest is left
+ * for `servesim calibrate` to replace.
  */
 export const DEFAULT_OVERHEADS: RequestOverheads = { ingressBase: 0.002, ingressPerInputToken: 0, perOutputToken: 0, completion: 0 }
 
@@ -201,10 +201,9 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
     }
     for (const [k, es] of groups) console.log(`${k}: n=${es.length} signed TPOT errors ${es.map((e) => e.toFixed(0)).join(" ")}`)
   }
-  // Request overheads outside steps. The tables time requests from the client, and a closed loop's TTFT
-  // mixes ingress with how the engine interleaves the arriving prefills (which the simulator, not this
-  // steady-state view, reproduces), so ingress is not fitted here: DEFAULT_OVERHEADS below. The TTFT
-  // error of the steady-state view is reported for reference.
+  // A closed loop's TTFT mixes ingress with how the engine interleaves the arriving prefills, which the
+  // simulator (stage 3), not this steady-state view, reproduces: the steady-state view's TTFT error is
+  // reported for reference only.
   const ttftRows = train.filter((p) => p.row.ttftMean > 0)
   const ingressOf = (p: ClosedLoopPoint): number => overheads.ingressBase + overheads.ingressPerInputToken * p.row.isl
   for (const [name, set, fitted] of [
