@@ -6,7 +6,7 @@ import { Effect } from "effect"
 import { resolveScenario, type ResolvedScenario } from "../cli/build-spec.ts"
 import { FileError, InputError } from "../cli/errors.ts"
 import { decodeScenario } from "../cli/scenario.ts"
-import { defaultCoefficients, defaultOverheads } from "../hw/default-coefficients.ts"
+import { coefficientsFor, defaultOverheads } from "../hw/default-coefficients.ts"
 import type { StepTimeCoefficients } from "../hw/physics-step-time.ts"
 import type { RequestOverheads } from "../hw/types.ts"
 import { compareMeans, medianAbsErrorByMetric, type CompareMetric, type MetricComparison } from "./compare.ts"
@@ -151,7 +151,10 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
           message: `calibrate fits one deployment: ${pp.point.source} is ${r.model.id} on ${r.gpu.id} tp=${r.par.tp} ${r.precision}, the first point is ${first.model.id} on ${first.gpu.id} tp=${first.par.tp} ${first.precision} (filter with --model/--gpu/--tp or use --per-group)`,
         })
     }
-    const base: Calibrated = { coefficients: defaultCoefficients(first.gpu), overheads: defaultOverheads }
+    const base: Calibrated = {
+      coefficients: coefficientsFor({ model: first.model, gpu: first.gpu, precision: first.precision, kvCacheDtype: first.kvCacheDtype, par: first.par }),
+      overheads: defaultOverheads,
+    }
     let evaluations = 0
     // θ over the active knobs only; the others stay at the shipped defaults (θ = 0).
     const residualCounts = prepared.map((pp) => FITTED.filter((m) => (pp.point.metrics[m].mean ?? 0) > 0).length)

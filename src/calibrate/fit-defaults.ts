@@ -35,6 +35,9 @@ import {
   fitElementwise,
   fitGemm,
   fitMoe,
+  fitMoeShapes,
+  gpuOf,
+  type MoeShapeCoefficients,
   fitPrefillAttention,
   fitSendRecv,
   type Collector,
@@ -94,6 +97,7 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
   // Stage 1: GPU-side efficiencies from kernel microbenchmarks, per generation.
   const stage1: Record<string, StepTimeCoefficients> = {}
   const hasLowPrecisionData: Record<string, boolean> = {}
+  const moeShapeKernels: Record<string, Record<string, MoeShapeCoefficients>> = {}
   for (const gen of GENERATIONS) {
     const dirs = AICONFIGURATOR_GPUS.filter((d) => gen.gpus.includes(d.gpu))
     const gemm = fitGemm(root, dirs, gen.name, out)
@@ -104,12 +108,14 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
     const allGather = fitAllGather(root, dirs, gen.name, out)
     const sendRecv = fitSendRecv(root, gen.vidur, gen.name, out)
     const moe = fitMoe(root, dirs, gen.name, out)
+    for (const [shape, byGpu] of Object.entries(fitMoeShapes(root, dirs, gen.name, out))) moeShapeKernels[shape] = { ...moeShapeKernels[shape], ...byGpu }
     const { hasLowPrecision, ...gemmCoefficients } = gemm
     hasLowPrecisionData[gen.name] = hasLowPrecision
     stage1[gen.name] = {
       ...gemmCoefficients,
       moeCompute: moe.moeCompute,
       moeDispatch: moe.moeDispatch,
+      moeQuantizedServed: 1,
       moeExpertWeight: moe.moeExpertWeight,
       moeLayerLatency: moe.moeLayerLatency,
       attentionCompute: prefill.attentionCompute,
@@ -167,12 +173,11 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
   let overheads: RequestOverheads = overheadsBefore
   if (served.some((p) => p.train)) {
     const sf = fitServed(served, (p) => withOverrides(final[genOf(p.resolved.gpu)]!, p.resolved.gpu), overheadsBefore)
-    // The fused-MoE gap is software (kernels, quantized experts), so every generation takes it; the
-    // fp8 one only where fp8 runs on tensor cores (Hopper; Ampere runs W8A16 kernels).
+    // The quantized-expert fused-MoE gap is software, so every generation takes it; the fp8 GEMM one
+    // only where fp8 runs on tensor cores (Hopper; Ampere runs W8A16 kernels).
     const withServed = (c: StepTimeCoefficients, gen: string): StepTimeCoefficients => ({
       ...c,
-      moeCompute: c.moeCompute * sf.moeMultiplier,
-      moeDispatch: c.moeDispatch * sf.moeMultiplier,
+      moeQuantizedServed: sf.moeMultiplier,
       gemmComputeLowPrecision: hasLowPrecisionData[gen] ? c.gemmComputeLowPrecision * sf.lowPrecisionGemmMultiplier : c.gemmComputeLowPrecision,
     })
     // Stage 2 again on the served prefill costs: its decode windows carry the other requests' prefill chunks.
@@ -187,6 +192,21 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
       const pred = sel.map((p) => simulateServed(p, withOverrides(final[genOf(p.resolved.gpu)]!, p.resolved.gpu), overheads))
       out.add(`${name} TTFT`, "hopper", pred.map((x) => x.ttft), sel.map((p) => p.row.ttftMean), fitted)
       out.add(`${name} TPOT`, "hopper", pred.map((x) => x.tpot), sel.map((p) => p.row.tpotMean), fitted)
+    }
+  }
+  // Per-shape bf16 fused-MoE kernels take the served per-MoE-layer skew the pooled fit gets in stage 2.
+  const moeShapeOverrides: Record<string, Record<string, Partial<StepTimeCoefficients>>> = {}
+  for (const [shape, byGpu] of Object.entries(moeShapeKernels)) {
+    moeShapeOverrides[shape] = {}
+    for (const [gpuId, k] of Object.entries(byGpu)) {
+      const gen = genOf(gpuOf(gpuId))
+      const skew = final[gen]!.moeLayerLatency - stage1[gen]!.moeLayerLatency
+      moeShapeOverrides[shape]![gpuId] = {
+        moeCompute: round6(k.moeCompute),
+        moeExpertWeight: round6(k.moeExpertWeight),
+        moeLayerLatency: round6(k.moeLayerLatency + skew),
+        moeDispatch: round6(k.moeDispatch),
+      }
     }
   }
   const finalOf = (p: ClosedLoopPoint & { generation: string }): StepTimeCoefficients => withOverrides(final[p.generation]!, p.setup.gpu)
@@ -249,6 +269,7 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
     generations,
     generationFallback: GENERATION_FALLBACK,
     gpuOverrides,
+    moeShapeOverrides,
     overheads,
     fit: out.errors,
   }

@@ -8,6 +8,7 @@ import { linkBandwidthOneWay, ringAllReduceFactor } from "../hw/step-time-terms.
 import type { DatasetFitError } from "../hw/default-coefficients.ts"
 import type { GpuProfile, ModelProfile } from "../hw/types.ts"
 import {
+  type MoePoint,
   loadContextAttention,
   loadCustomAllReduce,
   loadGemm,
@@ -239,22 +240,34 @@ const moeShape = (numExperts: number, topk: number): ModelProfile => ({
  * + moeLayerLatency, per GPU (experts TP-sharded by moe_tp, split whole by moe_ep). Balanced routing
  * (A100: power_law_1.01, its only near-uniform table). bf16 and fp8 weights share the bf16 compute rate.
  */
+/** One moe_perf row as the sum-rule basis: [compute, expert weights, 1, dispatch] (seconds at the datasheet). */
+const moeRow = (p: MoePoint, gpu: GpuProfile): number[] => {
+  const perExpert = (3 * p.hidden * p.inter) / p.tp
+  const flops = (2 * p.numTokens * p.topk * perExpert) / p.ep
+  const touched = moeExpertsTouched(moeShape(p.numExperts, p.topk), p.numTokens) / p.ep
+  // Routed copies' hidden states, on every GPU whatever tp and ep (moeDispatchTime).
+  const dispatch = (p.numTokens * p.topk * p.hidden * 2) / gpu.memoryBandwidth
+  return [flops / gpu.bf16Flops, (touched * perExpert * (p.dtype === "fp8" ? 1 : 2)) / gpu.memoryBandwidth, 1, dispatch]
+}
+
+/** The table's rows with its mildest routing (the A100 table has no balanced one) and these dtypes. */
+const moeRows = (root: string, dir: string, id: string, dtypes: ReadonlyArray<string>): MoePoint[] => {
+  const points = loadMoe(root, dir, id)
+  const dist = points.some((p) => p.distribution === "balanced") ? "balanced" : "power_law_1.01"
+  return points.filter((p) => p.distribution === dist && dtypes.includes(p.dtype))
+}
+
+/** Least absolute relative error of the sum rule; returns [moeCompute, moeExpertWeight, moeLayerLatency, moeDispatch]. */
+const fitMoeRows = (rows: ReadonlyArray<ReadonlyArray<number>>, y: ReadonlyArray<number>): number[] =>
+  nnlsL1(rows.map((r, i) => r.map((v) => v / y[i]!)), y.map(() => 1))
+
 export const fitMoe = (root: string, dirs: ReadonlyArray<{ dir: string; gpu: string }>, gen: string, out: Collector) => {
   const rows: number[][] = []
   const y: number[] = []
   for (const { dir, gpu: id } of dirs) {
     const gpu = gpuOf(id)
-    const points = loadMoe(root, dir, id)
-    // The A100 table has no balanced routing; power_law_1.01 is the mildest skew it has.
-    const dist = points.some((p) => p.distribution === "balanced") ? "balanced" : "power_law_1.01"
-    for (const p of points) {
-      if (p.distribution !== dist || (p.dtype !== "bfloat16" && p.dtype !== "fp8")) continue
-      const perExpert = (3 * p.hidden * p.inter) / p.tp
-      const flops = (2 * p.numTokens * p.topk * perExpert) / p.ep
-      const touched = moeExpertsTouched(moeShape(p.numExperts, p.topk), p.numTokens) / p.ep
-      // Routed copies' hidden states, on every GPU whatever tp and ep (moeDispatchTime).
-      const dispatch = (p.numTokens * p.topk * p.hidden * 2) / gpu.memoryBandwidth
-      rows.push([flops / gpu.bf16Flops, (touched * perExpert * (p.dtype === "fp8" ? 1 : 2)) / gpu.memoryBandwidth, 1, dispatch])
+    for (const p of moeRows(root, dir, id, ["bfloat16", "fp8"])) {
+      rows.push(moeRow(p, gpu))
       y.push(p.latency)
     }
   }
@@ -264,7 +277,7 @@ export const fitMoe = (root: string, dirs: ReadonlyArray<{ dir: string; gpu: str
   // with untuned ones (fine-grained experts: 20–30%), and squared errors let the few fast rows pull
   // the compute coefficient down until the large-batch (prefill) steps of fine-grained models are
   // predicted far too fast.
-  const x = nnlsL1(rows.map((r, i) => r.map((v) => v / y[i]!)), y.map(() => 1))
+  const x = fitMoeRows(rows, y)
   out.add("aiconfigurator moe", gen, rows.map((r) => dotp(r, x)), y, true)
   const noDispatch = rows.map((r) => r.slice(0, 3))
   const xs = nnlsRelative(noDispatch, y)
@@ -273,6 +286,46 @@ export const fitMoe = (root: string, dirs: ReadonlyArray<{ dir: string; gpu: str
   const mx = fitMaxRoofline({ compute: rows.map((r) => [r[0]!]), memory: rows.map((r) => [r[1]!]), fixed: rows.map(() => [1]), y })
   out.add("aiconfigurator moe, max rule", gen, rows.map((r) => predictMax(mx, [r[0]!], [r[1]!], [1])), y, "comparison")
   return { moeCompute: x[0]!, moeExpertWeight: x[1]!, moeLayerLatency: x[2]!, moeDispatch: x[3]! }
+}
+
+/** Key of an expert shape: hidden × expert width × experts × top-k. */
+export const moeShapeKey = (hidden: number, inter: number, experts: number, topk: number): string => `${hidden}x${inter}x${experts}x${topk}`
+
+export type MoeShapeCoefficients = Pick<StepTimeCoefficients, "moeCompute" | "moeExpertWeight" | "moeLayerLatency" | "moeDispatch">
+
+/**
+ * The bf16 fused-MoE kernel of each expert shape the table times, on each GPU: vLLM ships tuned kernel
+ * configs for some shapes (Mixtral's 8 × 14336 streams its experts at 85% of the bandwidth where the
+ * pooled fit says 72%), so a model with exactly such experts, served in bf16, is better predicted by its
+ * own rows than by the pooled fit.
+ */
+export const fitMoeShapes = (root: string, dirs: ReadonlyArray<{ dir: string; gpu: string }>, gen: string, out: Collector): Record<string, Record<string, MoeShapeCoefficients>> => {
+  const result: Record<string, Record<string, MoeShapeCoefficients>> = {}
+  const pred: number[] = []
+  const meas: number[] = []
+  for (const { dir, gpu: id } of dirs) {
+    const gpu = gpuOf(id)
+    const byShape = new Map<string, MoePoint[]>()
+    for (const p of moeRows(root, dir, id, ["bfloat16"])) {
+      const k = moeShapeKey(p.hidden, p.inter, p.numExperts, p.topk)
+      byShape.set(k, [...(byShape.get(k) ?? []), p])
+    }
+    for (const [k, pts] of [...byShape].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const rows = pts.map((p) => moeRow(p, gpu))
+      const y = pts.map((p) => p.latency)
+      // No kernel streams weights faster than the datasheet bandwidth: fit the expert-weight multiplier's
+      // excess over 1 (a shape's few rows otherwise trade it against the other terms).
+      const excess = nnlsL1(rows.map((r, i) => r.map((v) => v / y[i]!)), rows.map((r, i) => 1 - r[1]! / y[i]!))
+      const x = excess.map((v, i) => (i === 1 ? v + 1 : v))
+      rows.forEach((r, i) => {
+        pred.push(dotp(r, x))
+        meas.push(y[i]!)
+      })
+      result[k] = { ...result[k], [id]: { moeCompute: x[0]!, moeExpertWeight: x[1]!, moeLayerLatency: x[2]!, moeDispatch: x[3]! } }
+    }
+  }
+  out.add("aiconfigurator moe bf16, per expert shape", gen, pred, meas, true)
+  return result
 }
 
 /** Per-token bytes of Vidur's elementwise ops (norms + residual, RoPE, activation) of one layer on one GPU. */

@@ -7,8 +7,9 @@
 // - gemmComputeLowPrecision: aiconfigurator's fp8 GEMM table runs at 27–38% of the fp8 peak, slower than
 //   its bf16 GEMMs in absolute time; a served fp8 checkpoint fuses the activation quantization into the
 //   preceding kernel and runs CUTLASS scaled-mm.
-// - moeCompute (with moeDispatch): the checkpoints' quantized experts (MXFP4, block-fp8, int4) run other
-//   fused-MoE kernels than the table's bf16/fp8 ones, and prefill chunks mix with decodes.
+// - moeQuantizedServed (scales moeCompute and moeDispatch of quantized experts): the checkpoints'
+//   MXFP4, block-fp8 and INT4 experts run other fused-MoE kernels than the table's bf16/fp8 ones. A bf16
+//   MoE (Mixtral) runs the table's own kernels and keeps the kernel fit.
 // - ingressPerInputToken: the API server tokenizes the prompt and hands its ids to the engine core
 //   before the engine sees the request; no table times it.
 // Fitted on the rows at concurrency ≤ TRAIN_MAX_CONCURRENCY (TTFT and TPOT); the others are reported
@@ -80,7 +81,7 @@ export const simulateServed = (p: ServedPoint, coefficients: StepTimeCoefficient
 export interface ServedFit {
   /** Multiplies gemmComputeLowPrecision. */
   readonly lowPrecisionGemmMultiplier: number
-  /** Multiplies moeCompute and moeDispatch. */
+  /** The fitted moeQuantizedServed (its start is 1). */
   readonly moeMultiplier: number
   readonly ingressPerInputToken: number
   readonly evaluations: number
@@ -104,7 +105,7 @@ export const fitServed = (
     const c = coefficientsOf(p)
     const moe = Math.exp(theta[1]!)
     return {
-      coefficients: { ...c, gemmComputeLowPrecision: c.gemmComputeLowPrecision * Math.exp(theta[0]!), moeCompute: c.moeCompute * moe, moeDispatch: c.moeDispatch * moe },
+      coefficients: { ...c, gemmComputeLowPrecision: c.gemmComputeLowPrecision * Math.exp(theta[0]!), moeQuantizedServed: c.moeQuantizedServed * moe },
       overheads: { ...overheads, ingressPerInputToken: (overheads.ingressPerInputToken > 0 ? overheads.ingressPerInputToken : INGRESS_PER_TOKEN_START) * Math.exp(theta[2]!) },
     }
   }

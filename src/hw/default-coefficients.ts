@@ -36,6 +36,11 @@ export interface CoefficientsFile {
    * share of its datasheet bandwidth than H200's HBM3e); other GPUs use their generation's pooled value.
    */
   readonly gpuOverrides?: Readonly<Record<string, Partial<StepTimeCoefficients>>>
+  /**
+   * Fused-MoE coefficients of an expert shape ("hidden x width x experts x topk") on a GPU, fitted on that
+   * shape's own bf16 kernel rows: used for a model with exactly those experts served in bf16.
+   */
+  readonly moeShapeOverrides?: Readonly<Record<string, Readonly<Record<string, Partial<StepTimeCoefficients>>>>>
   readonly overheads: RequestOverheads
   readonly fit: ReadonlyArray<DatasetFitError>
 }
@@ -74,6 +79,21 @@ export const defaultCoefficients = (gpu: GpuProfile, file: CoefficientsFile = de
 
 export const defaultOverheads: RequestOverheads = defaultCoefficientsFile.overheads
 
+/** The expert-shape key of a MoE model (moeShapeOverrides). */
+export const expertShapeKey = (m: ModelProfile): string => `${m.hiddenSize}x${m.moeIntermediateSize}x${m.numExperts}x${m.numExpertsPerTok}`
+
+/**
+ * The shipped coefficients for a setup: its GPU's, with its expert shape's own fused-MoE fit when the
+ * table timed those experts and they are served in bf16 (quantized experts run other kernels).
+ */
+export const coefficientsFor = (setup: HardwareSetup, file: CoefficientsFile = defaultCoefficientsFile): StepTimeCoefficients => {
+  const base = defaultCoefficients(setup.gpu, file)
+  const m = setup.model
+  const bf16Experts = m.numExperts > 0 && m.expertBytesPerWeight === undefined && (setup.precision === "bf16" || setup.precision === "fp16")
+  const own = bf16Experts ? file.moeShapeOverrides?.[expertShapeKey(m)]?.[setup.gpu.id] : undefined
+  return own === undefined ? base : { ...base, ...own }
+}
+
 /** The physics step-time model with the shipped coefficients of the GPU's generation. */
 export function defaultStepTime(setup: HardwareSetup): StepTimeModel
 export function defaultStepTime(model: ModelProfile, gpu: GpuProfile, precision: Precision, kvCacheDtype: KvCacheDtype, par: Parallelism): StepTimeModel
@@ -90,7 +110,7 @@ export function defaultStepTime(
   const s = setup
   return physicsStepTime({
     ...setup,
-    coefficients: defaultCoefficients(setup.gpu),
+    coefficients: coefficientsFor(setup),
     overheads: defaultOverheads,
     name: `default-${gen}(${s.model.id} on ${s.par.tp * s.par.pp}x${s.gpu.id} ${s.precision} kv=${s.kvCacheDtype} tp=${s.par.tp} pp=${s.par.pp} ep=${s.par.ep})`,
   })

@@ -12,7 +12,7 @@
 // CPU) and adds. (`npm run fit-defaults` prints these comparisons.)
 //
 //   step = max(gemmCompute·gemmComputeTime, weightRead·weightReadTime)
-//        + moeCompute·moeComputeTime + moeDispatch·moeDispatchTime + moeExpertWeight·moeExpertWeightTime
+//        + q·(moeCompute·moeComputeTime + moeDispatch·moeDispatchTime) + moeExpertWeight·moeExpertWeightTime
 //        + moeLayerLatency·moeLayerCount
 //        + attentionCompute·attentionComputeTime + kvRead·kvReadTime + attentionPerSlot·attentionSlotCount
 //        + elementwise·elementwiseTime
@@ -20,6 +20,7 @@
 //        + moeAllToAllLatency·moeAllToAllCount + moeAllToAllBandwidth·moeAllToAllTime
 //        + ppHandoffLatency·ppHandoffCount + ppHandoffBandwidth·ppHandoffTime
 //        + gemmKernelLatency·gemmKernelCount + layerLaunch·layerCount               (GPU)
+//   q    = moeQuantizedServed for quantized experts, else 1
 //   cpu  = stepOverhead·stepCount + perRequestStepOverhead·scheduledRequestCount
 //   step = GPU + cpu, or max(GPU, cpu) with async scheduling (the CPU prepares the next step meanwhile)
 //
@@ -41,6 +42,11 @@ export interface StepTimeCoefficients {
   readonly moeCompute: number
   /** × moeDispatchTime: passes over the routed token copies (permute, gather, combine) at HBM bandwidth. */
   readonly moeDispatch: number
+  /**
+   * Multiplies moeCompute and moeDispatch when the experts are quantized (fp8, MXFP4, INT4): served
+   * fused-MoE kernels for quantized experts against the bf16/fp8 kernels the microbenchmarks time.
+   */
+  readonly moeQuantizedServed: number
   /** × weightReadTime: 1 / achieved fraction of HBM bandwidth streaming weights. */
   readonly weightRead: number
   /** × moeExpertWeightTime. */
@@ -81,6 +87,7 @@ export const COEFFICIENT_NAMES: ReadonlyArray<keyof StepTimeCoefficients> = [
   "gemmComputeLowPrecision",
   "moeCompute",
   "moeDispatch",
+  "moeQuantizedServed",
   "weightRead",
   "moeExpertWeight",
   "moeLayerLatency",
@@ -106,7 +113,7 @@ export const COEFFICIENT_NAMES: ReadonlyArray<keyof StepTimeCoefficients> = [
  * Coefficients added after version-1 files (profiles, coefficients.json) were written, with the value
  * that reproduces the model those files were fitted with.
  */
-export const COEFFICIENTS_ADDED_LATER: Readonly<Partial<Record<keyof StepTimeCoefficients, number>>> = { moeDispatch: 0, allReduceRankSkew: 0 }
+export const COEFFICIENTS_ADDED_LATER: Readonly<Partial<Record<keyof StepTimeCoefficients, number>>> = { moeDispatch: 0, allReduceRankSkew: 0, moeQuantizedServed: 1 }
 
 /** The datasheet roofline: every multiplier 1, no fixed latencies. */
 export const unitCoefficients: StepTimeCoefficients = {
@@ -114,6 +121,7 @@ export const unitCoefficients: StepTimeCoefficients = {
   gemmComputeLowPrecision: 1,
   moeCompute: 1,
   moeDispatch: 1,
+  moeQuantizedServed: 1,
   weightRead: 1,
   moeExpertWeight: 1,
   moeLayerLatency: 0,
@@ -178,9 +186,10 @@ export interface FoldedStepTime {
 export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): FoldedStepTime => {
   const low = b.lowPrecisionGemm
   const gc = low ? c.gemmComputeLowPrecision : c.gemmCompute
+  const served = b.quantizedExperts ? c.moeQuantizedServed : 1
   return {
     computePerToken: gc * b.gemmSecondsPerToken,
-    moePerToken: c.moeCompute * b.moeSecondsPerToken,
+    moePerToken: served * c.moeCompute * b.moeSecondsPerToken,
     computePerRequest: gc * b.lmHeadSecondsPerRequest,
     weightSeconds: c.weightRead * b.weightReadSeconds,
     expertSecondsPerExpert: c.moeExpertWeight * b.expertReadSecondsPerExpert,
@@ -190,7 +199,7 @@ export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): Fol
     slidingKvPerToken: c.kvRead * b.slidingKvReadSecondsPerToken,
     perToken:
       c.elementwise * b.elementwiseSecondsPerToken +
-      c.moeDispatch * b.moeDispatchSecondsPerToken +
+      served * c.moeDispatch * b.moeDispatchSecondsPerToken +
       c.allReduceBandwidth * b.allReduceSecondsPerToken +
       c.moeAllToAllBandwidth * b.allToAllSecondsPerToken +
       c.ppHandoffBandwidth * b.ppHandoffSecondsPerToken,

@@ -144,6 +144,8 @@ export interface StepTimeBasis {
   /** Transformer layer passes per step over all stage passes: (layers/pp) × pp micro-batches. */
   readonly layersPerStep: number
   readonly lowPrecisionGemm: boolean
+  /** Routed experts stored below 16 bits (fp8, MXFP4/NVFP4, INT4): served by other fused-MoE kernels than bf16's. */
+  readonly quantizedExperts: boolean
 }
 
 export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
@@ -230,6 +232,7 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
     gemmKernelsPerStep: 4 * nDense + (3 + (m.numSharedExperts > 0 ? 2 : 0)) * nMoe + pp,
     layersPerStep: m.numLayers,
     lowPrecisionGemm: isLowPrecisionGemm(denseGemmPrecision),
+    quantizedExperts: nMoe > 0 && expertBytesPerWeight < ACTIVATION_BYTES,
   }
 }
 

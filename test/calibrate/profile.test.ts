@@ -15,11 +15,13 @@ const profile = (coefficients: Record<string, number>) => ({
 })
 
 describe("step-time profiles", () => {
-  it("a profile written before moeDispatch existed loads with the model it was fitted with (moeDispatch 0)", () => {
-    const { moeDispatch: _, ...older } = unitCoefficients
+  it("a profile written before moeDispatch, allReduceRankSkew and moeQuantizedServed existed loads with the model it was fitted with", () => {
+    const { moeDispatch: _d, allReduceRankSkew: _s, moeQuantizedServed: _q, ...older } = { ...unitCoefficients, allReduceRankSkew: 1e-6, moeQuantizedServed: 2 }
     const p = parseProfile(profile(older))
     if (typeof p === "string") throw new Error(p)
     expect(p.coefficients.moeDispatch).toBe(0)
+    expect(p.coefficients.allReduceRankSkew).toBe(0)
+    expect(p.coefficients.moeQuantizedServed).toBe(1)
     expect(p.coefficients.weightRead).toBe(1)
   })
 

@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { coefficientGeneration, defaultCoefficients, defaultCoefficientsFile, defaultStepTime } from "../../../src/hw/default-coefficients.ts"
+import { coefficientGeneration, coefficientsFor, defaultCoefficients, defaultCoefficientsFile, defaultStepTime } from "../../../src/hw/default-coefficients.ts"
 import { lookupGpu } from "../../../src/hw/gpus.ts"
 import { lookupModel } from "../../../src/hw/models.ts"
 import {
@@ -85,8 +85,7 @@ const referenceStepTime = (setup: HardwareSetup, c: StepTimeCoefficients, batch:
   const low = b.lowPrecisionGemm
   const gpu =
     Math.max((low ? c.gemmComputeLowPrecision : c.gemmCompute) * t.gemmComputeTime, c.weightRead * t.weightReadTime) +
-    c.moeCompute * t.moeComputeTime +
-    c.moeDispatch * t.moeDispatchTime +
+    (b.quantizedExperts ? c.moeQuantizedServed : 1) * (c.moeCompute * t.moeComputeTime + c.moeDispatch * t.moeDispatchTime) +
     c.moeExpertWeight * t.moeExpertWeightTime +
     c.moeLayerLatency * t.moeLayerCount +
     c.attentionCompute * t.attentionComputeTime +
@@ -248,7 +247,7 @@ describe("shipped coefficients", () => {
   it("efficiencies are physical: ≥ the datasheet (multipliers ≥ 1), kernel latencies below a millisecond, CPU per step below 5 ms", () => {
     for (const g of Object.values(defaultCoefficientsFile.generations)) {
       const c = g.coefficients
-      for (const k of ["gemmCompute", "gemmComputeLowPrecision", "weightRead", "kvRead", "attentionCompute", "moeCompute", "moeDispatch", "moeExpertWeight", "allReduceBandwidth"] as const)
+      for (const k of ["gemmCompute", "gemmComputeLowPrecision", "weightRead", "kvRead", "attentionCompute", "moeCompute", "moeDispatch", "moeQuantizedServed", "moeExpertWeight", "allReduceBandwidth"] as const)
         expect(c[k], k).toBeGreaterThanOrEqual(1)
       for (const k of ["allReduceLatency", "allReduceRankSkew", "gemmKernelLatency", "layerLaunch", "moeLayerLatency"] as const) expect(c[k], k).toBeLessThan(1e-3)
       // A synchronously scheduling server's CPU time per step (vLLM < 0.14; the pre-V1 tables fit 3.1–3.5 ms).
@@ -265,6 +264,22 @@ describe("shipped coefficients", () => {
     expect(h100.weightRead).toBeLessThan(h200.weightRead) // HBM3 reaches more of its datasheet than HBM3e
     expect(h800.weightRead).toBe(pooled.weightRead)
     expect(h100.gemmCompute).toBe(pooled.gemmCompute)
+  })
+
+  it("a bf16 MoE whose exact expert shape the kernel table timed uses that shape's own fit; quantized experts do not", () => {
+    const mixtral = setupOf("mistralai/Mixtral-8x7B-v0.1", "h100-sxm", "bf16", { tp: 2, pp: 1, ep: 1 })
+    const own = defaultCoefficientsFile.moeShapeOverrides!["4096x14336x8x2"]!["h100-sxm"]!
+    expect(coefficientsFor(mixtral).moeExpertWeight).toBe(own.moeExpertWeight)
+    expect(coefficientsFor({ ...mixtral, precision: "fp8" }).moeExpertWeight).toBe(defaultCoefficients(gpu("h100-sxm")).moeExpertWeight)
+    // gpt-oss's MXFP4 experts (2880 × 2880, 128, top-4) are neither bf16 nor a timed shape.
+    const gptOss = setupOf("openai/gpt-oss-120b", "h100-sxm", "fp4", { tp: 2, pp: 1, ep: 1 })
+    expect(coefficientsFor(gptOss)).toEqual(defaultCoefficients(gpu("h100-sxm")))
+    // No shape streams its experts faster than the datasheet, and every fitted value is usable.
+    for (const byGpu of Object.values(defaultCoefficientsFile.moeShapeOverrides!))
+      for (const c of Object.values(byGpu)) {
+        expect(c.moeExpertWeight).toBeGreaterThanOrEqual(1)
+        expect(checkCoefficients({ ...unitCoefficients, ...c })).toBeUndefined()
+      }
   })
 
   it("async scheduling hides CPU time behind the GPU's: a step takes max(GPU, CPU), not their sum", () => {
