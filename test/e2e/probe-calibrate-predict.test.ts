@@ -19,8 +19,8 @@ const OSL = "32"
 /** A "true" deployment unlike the defaults: slower weight streaming, faster GEMMs, more fixed latency and API time. */
 const writeTrueProfile = (): string => {
   const c: Record<string, number> = { ...defaultCoefficients(lookupGpu("h100-sxm")!) }
-  c.weightRead = c.weightRead! * 1.35
-  c.moeExpertWeight = c.moeExpertWeight! * 1.35
+  c.weightRead = c.weightRead! * 1.5
+  c.moeExpertWeight = c.moeExpertWeight! * 1.5
   for (const k of ["gemmCompute", "gemmComputeLowPrecision", "attentionCompute", "elementwise", "moeCompute"]) c[k] = c[k]! * 0.8
   for (const k of ["layerLaunch", "stepOverhead", "gemmKernelLatency", "allReduceLatency"]) c[k] = c[k]! * 1.6
   const path = join(dir, "true-profile.json")
@@ -76,7 +76,9 @@ describe("probe → calibrate → predict against the twin", () => {
       expect(errors.mean_ttft_ms).toBeLessThan(0.1)
       // The defaults alone would miss the hidden profile: the loop is doing the work.
       const uncalibrated = JSON.parse(runCli(["simulate", "--json", ...DEPLOYMENT, "--concurrency", "8", "--num-requests", "40", "--isl", ISL, "--osl", OSL]).stdout) as Record<string, number>
-      expect(relErr(uncalibrated.mean_tpot_ms!, measured.mean_tpot_ms!)).toBeGreaterThan(0.1)
+      const uncalibratedTpotErr = relErr(uncalibrated.mean_tpot_ms!, measured.mean_tpot_ms!)
+      console.log(`uncalibrated TPOT error ${(uncalibratedTpotErr * 100).toFixed(1)}%`)
+      expect(uncalibratedTpotErr).toBeGreaterThan(0.1)
     } finally {
       twin.kill("SIGTERM")
     }
