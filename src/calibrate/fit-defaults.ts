@@ -18,13 +18,14 @@
 // Everything not used for a coefficient is reported as a held-out check. The fits live in
 // fit-kernels.ts (stage 1), fit-serving.ts (stage 2) and fit-whole-step.ts (legacy tables, checks);
 // this file runs them in order and writes the file.
-import { writeFileSync } from "node:fs"
-import { dirname, resolve } from "node:path"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { dirname, join, resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { COEFFICIENT_NAMES, type StepTimeCoefficients } from "../hw/physics-step-time.ts"
 import type { CoefficientsFile, DatasetFitError, GenerationCoefficients } from "../hw/default-coefficients.ts"
 import type { GpuProfile, RequestOverheads } from "../hw/types.ts"
-import { AICONFIGURATOR_GPUS, dataRoot, loadServingTable } from "./kernel-data.ts"
+import { AICONFIGURATOR_GPUS, dataRoot } from "./kernel-data.ts"
+import { parseMeasurementCsv, type MeasuredPoint } from "./measurements.ts"
 import { fitServed, servedPoints, simulateServed } from "./fit-served.ts"
 import { medianAbsPercentError } from "./nnls.ts"
 import {
@@ -168,7 +169,7 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
   const final: Record<string, StepTimeCoefficients> = {}
   for (const gen of GENERATIONS) final[gen.name] = withStage2(stage1[gen.name]!, s2, gen.name)
   // Stage 3: served prefill, by simulating the InferenceX rows (fit-served.ts).
-  const served = servedPoints(loadServingTable(root, "silicon-sweeps.csv"), TRAIN_MAX_CONCURRENCY)
+  const served = servedPoints(measuredTable(root, "silicon-sweeps.csv"), TRAIN_MAX_CONCURRENCY)
   const overheadsBefore = DEFAULT_OVERHEADS
   let overheads: RequestOverheads = overheadsBefore
   if (served.some((p) => p.train)) {
@@ -190,8 +191,8 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
     ] as const) {
       const sel = served.filter((p) => p.train === fitted)
       const pred = sel.map((p) => simulateServed(p, withOverrides(final[genOf(p.resolved.gpu)]!, p.resolved.gpu), overheads))
-      out.add(`${name} TTFT`, "hopper", pred.map((x) => x.ttft), sel.map((p) => p.row.ttftMean), fitted)
-      out.add(`${name} TPOT`, "hopper", pred.map((x) => x.tpot), sel.map((p) => p.row.tpotMean), fitted)
+      out.add(`${name} TTFT`, "hopper", pred.map((x) => x.ttft), sel.map((p) => p.ttft), fitted)
+      out.add(`${name} TPOT`, "hopper", pred.map((x) => x.tpot), sel.map((p) => p.tpot), fitted)
     }
   }
   // Per-shape bf16 fused-MoE kernels take the served per-MoE-layer skew the pooled fit gets in stage 2.
@@ -274,6 +275,15 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
     fit: out.errors,
   }
   return { file, errors: out.errors, legacy }
+}
+
+/** A serving table's points exactly as validate reads them (none when the file is absent). */
+const measuredTable = (root: string, file: string): ReadonlyArray<MeasuredPoint> => {
+  const path = join(root, "serving", file)
+  if (!existsSync(path)) return []
+  const set = parseMeasurementCsv(readFileSync(path, "utf8"), path)
+  if (typeof set === "string") throw new Error(set)
+  return set.points
 }
 
 export const COEFFICIENTS_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "..", "hw", "coefficients.json")

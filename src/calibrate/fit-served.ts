@@ -19,49 +19,38 @@ import { resolveScenario, type ResolvedScenario } from "../cli/build-spec.ts"
 import { decodeScenario } from "../cli/scenario.ts"
 import type { StepTimeCoefficients } from "../hw/physics-step-time.ts"
 import type { RequestOverheads } from "../hw/types.ts"
-import { harnessOfLabel } from "./client-harness.ts"
-import type { ServingRow } from "./kernel-data.ts"
+import { harnessOf } from "./client-harness.ts"
 import { levenbergMarquardt } from "./levenberg-marquardt.ts"
 import type { MeasuredPoint } from "./measurements.ts"
 import { scenarioForPoint } from "./point-scenario.ts"
 import { simulateWithCoefficients } from "./predict-point.ts"
 
 export interface ServedPoint {
-  readonly row: ServingRow
+  readonly point: MeasuredPoint
   readonly resolved: ResolvedScenario
   readonly train: boolean
+  /** Measured mean TTFT and TPOT (s). */
+  readonly ttft: number
+  readonly tpot: number
 }
 
-/** A table row as the measured point validate would simulate. */
-const pointOf = (row: ServingRow): MeasuredPoint => ({
-  source: `silicon-sweeps.csv:${row.source}`,
-  kind: "table",
-  label: row.source,
-  engine: row.engine,
-  ...(row.engineVersion !== "" ? { engineVersion: row.engineVersion } : {}),
-  model: row.model,
-  precision: row.precision,
-  gpu: row.gpu,
-  tp: row.tp,
-  pp: row.pp,
-  workload: row.workload,
-  isl: row.isl,
-  osl: row.osl,
-  concurrency: row.concurrency,
-  metrics: { ttft: { mean: row.ttftMean * 1000 }, tpot: { mean: row.tpotMean * 1000 }, itl: {}, e2el: {} },
-})
-
-/** The InferenceX closed-loop vLLM rows the simulator can run (built-in model and GPU), train = c ≤ trainMax. */
-export const servedPoints = (rows: ReadonlyArray<ServingRow>, trainMax: number): ServedPoint[] => {
+/**
+ * The InferenceX closed-loop vLLM points of a measurement table (as validate reads it) that the simulator
+ * can run (built-in model and GPU); train = concurrency ≤ trainMax.
+ */
+export const servedPoints = (points: ReadonlyArray<MeasuredPoint>, trainMax: number): ServedPoint[] => {
   const out: ServedPoint[] = []
-  for (const row of rows) {
-    if (row.engine !== "vllm" || row.workload !== "random-fixed" || !(row.concurrency >= 1)) continue
-    if (harnessOfLabel(row.source).name !== "inferencex" || !(row.ttftMean > 0) || !(row.tpotMean > 0)) continue
-    const raw = scenarioForPoint(pointOf(row))
+  for (const point of points) {
+    const c = point.concurrency
+    const ttft = point.metrics.ttft.mean
+    const tpot = point.metrics.tpot.mean
+    if (point.engine !== "vllm" || point.workload !== "random-fixed" || c === undefined || c < 1) continue
+    if (harnessOf(point).name !== "inferencex" || !(ttft !== undefined && ttft > 0) || !(tpot !== undefined && tpot > 0)) continue
+    const raw = scenarioForPoint(point)
     if (typeof raw === "string") continue
-    const resolved = Effect.runSyncExit(Effect.flatMap(decodeScenario(raw, row.source), resolveScenario))
+    const resolved = Effect.runSyncExit(Effect.flatMap(decodeScenario(raw, point.source), resolveScenario))
     if (resolved._tag === "Failure") continue
-    out.push({ row, resolved: resolved.value, train: row.concurrency <= trainMax })
+    out.push({ point, resolved: resolved.value, train: c <= trainMax, ttft: ttft / 1000, tpot: tpot / 1000 })
   }
   return out
 }
@@ -115,7 +104,7 @@ export const fitServed = (
     return train.flatMap((p) => {
       const { coefficients, overheads: o } = apply(theta, p)
       const s = simulateServed(p, coefficients, o)
-      return [Math.log(s.ttft / p.row.ttftMean), Math.log(s.tpot / p.row.tpotMean)]
+      return [Math.log(s.ttft / p.ttft), Math.log(s.tpot / p.tpot)]
     })
   }
   const fit = levenbergMarquardt(residuals, [0, 0, 0], { maxIterations })
