@@ -39,12 +39,15 @@ import { runSimTask, type RunExtras, type SimTask, type SimTaskResult } from "./
 // ---------------------------------------------------------------------------------------------------
 // Worker pool
 
-const WORKER_URL = new URL("./sweep-worker.ts", import.meta.url).href
+/** Bundled (scripts/build.mjs), this module is a chunk in dist/cli/ beside the worker entry sweep-worker.js. */
+const BUNDLED = !import.meta.url.endsWith(".ts")
+const WORKER_URL = new URL(BUNDLED ? "./sweep-worker.js" : "./sweep-worker.ts", import.meta.url)
 
-/** Worker threads run TypeScript: each registers tsx's loader before importing the worker module. */
+/** Under tsx the worker runs TypeScript: it registers tsx's loader before importing the worker module. */
 const spawnWorker = (): Worker => {
+  if (BUNDLED) return new Worker(WORKER_URL)
   const tsx = import.meta.resolve("tsx/esm/api")
-  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL)}) })`
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}) })`
   return new Worker(code, { eval: true })
 }
 

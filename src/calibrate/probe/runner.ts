@@ -6,11 +6,11 @@
 // watch event-loop lag, append every finished request to the run directory, and write the point's
 // summary. Interruption (Ctrl-C) stops in-flight requests and keeps everything already written; a
 // later --resume sends only the requests not yet recorded.
-import { readFileSync } from "node:fs"
 import { monitorEventLoopDelay } from "node:perf_hooks"
 import { Duration, Effect, Fiber, Redacted, Semaphore } from "effect"
 import { HttpClient } from "effect/http"
 import seedrandom from "seedrandom"
+import pkg from "../../../package.json" with { type: "json" }
 import { FileError, InputError } from "../../cli/errors.ts"
 import { getText, nowEpochMs, ProbeError, sendStreamingRequest } from "./client.ts"
 import { parseVllmMetrics } from "./metrics-parser.ts"
@@ -107,14 +107,8 @@ export interface ProbeResult {
   readonly points: ReadonlyArray<{ readonly id: string; readonly summary: PointSummary; readonly ran: boolean }>
 }
 
-const toolVersion = (): string => {
-  try {
-    const pkg: unknown = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8"))
-    return typeof pkg === "object" && pkg !== null && "version" in pkg && typeof pkg.version === "string" ? pkg.version : "unknown"
-  } catch {
-    return "unknown"
-  }
-}
+/** package.json is bundled in (not read beside the module), so dist/ reports the same version. */
+const toolVersion = (): string => pkg.version
 
 // ---------------------------------------------------------------------------------------------
 // Server discovery and prompt calibration

@@ -1,0 +1,66 @@
+// `npm run build` (and `prepare`, so `npm ci` leaves a built CLI): bundles the command line into
+// dist/cli/ with esbuild, so `servesim` starts without transpiling TypeScript. Code splitting keeps the
+// commands lazy: main.js holds only commander and the command table; each command, and what only it
+// uses (vega, the probe's HTTP client, the fitters), is a chunk loaded when that command runs.
+// dist/meta.json is esbuild's metafile (which source files each chunk holds), read by the tests.
+//
+// Every chunk sits in dist/cli/, two folders below the repository root like every src/<folder>/ file,
+// so a module's `new URL("../../...", import.meta.url)` (scenarios/, ../shared/data) resolves to the
+// same place bundled as under tsx; the build refuses a deeper module that reads import.meta.url.
+import { readFile, rm, utimes, writeFile } from "node:fs/promises"
+import { relative, sep } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = fileURLToPath(new URL("../", import.meta.url))
+
+/** Fails the build on `import.meta.url` in a source file that is not exactly two folders deep. */
+const importMetaDepth = {
+  name: "import-meta-depth",
+  setup(build) {
+    build.onLoad({ filter: /[/\\]src[/\\].*\.ts$/ }, async (args) => {
+      const text = await readFile(args.path, "utf8")
+      const rel = relative(root, args.path)
+      if (text.includes("import.meta.url") && rel.split(sep).length !== 3)
+        return { errors: [{ text: `${rel} reads import.meta.url but is not in src/<folder>/: its relative paths would resolve differently from dist/cli/` }] }
+      return { contents: text, loader: "ts" }
+    })
+  },
+}
+
+/** Builds dist/; returns esbuild's result. The entry's mtime is set to the build's start, so a source
+ *  saved while the build ran still counts as newer (bin/entry.js compares them). */
+export const build = async () => {
+  const { build: esbuild } = await import("esbuild")
+  const started = new Date()
+  await rm(new URL("dist/", `file://${root}`), { recursive: true, force: true })
+  const result = await esbuild({
+    absWorkingDir: root,
+    entryPoints: { "cli/main": "src/cli/main.ts", "cli/sweep-worker": "src/cli/sweep-worker.ts" },
+    outdir: "dist",
+    chunkNames: "cli/[name]-[hash]",
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    sourcemap: "linked",
+    metafile: true,
+    logLevel: "warning",
+    // Bundled CommonJS dependencies call require() for Node built-ins.
+    banner: { js: 'import { createRequire as __servesimCreateRequire } from "node:module"; const require = __servesimCreateRequire(import.meta.url);' },
+    plugins: [importMetaDepth],
+  })
+  await writeFile(new URL("dist/meta.json", `file://${root}`), JSON.stringify(result.metafile))
+  await utimes(new URL("dist/cli/main.js", `file://${root}`), started, started)
+  return result
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    await build()
+  } catch (e) {
+    // esbuild has printed the errors.
+    console.error(`build failed: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`)
+    process.exit(1)
+  }
+}
