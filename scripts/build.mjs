@@ -48,6 +48,8 @@ export const build = async () => {
     logLevel: "warning",
     // Bundled CommonJS dependencies call require() for Node built-ins.
     banner: { js: 'import { createRequire as __servesimCreateRequire } from "node:module"; const require = __servesimCreateRequire(import.meta.url);' },
+    // tsx finds its own files relative to itself: it stays a package import (policy .ts modules).
+    external: ["tsx", "tsx/*"],
     plugins: [importMetaDepth],
   })
   await writeFile(new URL("dist/meta.json", `file://${root}`), JSON.stringify(result.metafile))

@@ -77,7 +77,11 @@ const resolvePolicy = (name: string | undefined): Effect.Effect<SchedulingPolicy
     if (builtin !== undefined) return builtin
     if (!/\.(ts|js|mjs)$/.test(name)) return yield* new InputError({ message: `policy: unknown policy "${name}" (fcfs, priority, spf, or a path to a .ts/.js module)` })
     const mod = yield* Effect.tryPromise({
-      try: () => import(pathToFileURL(resolvePath(name)).href) as Promise<Record<string, unknown>>,
+      try: async () => {
+        // The compiled CLI has no TypeScript loader: a .ts policy module brings in tsx's.
+        if (name.endsWith(".ts") && import.meta.url.endsWith(".js")) (await import("tsx/esm/api")).register()
+        return (await import(pathToFileURL(resolvePath(name)).href)) as Record<string, unknown>
+      },
       catch: (e) => new InputError({ message: `policy ${name}: cannot load module: ${e instanceof Error ? e.message : String(e)}` }),
     })
     const policy = mod.default
