@@ -18,7 +18,7 @@ import { builtinPolicies, policyShapeError } from "../sim/scheduling-policy.ts"
 import { builtinRouters } from "../sim/router.ts"
 import type { GoodputSlo, SchedulingPolicy, SimSpec, Workload } from "../sim/spec.ts"
 import type { EngineConfig } from "../sim/types.ts"
-import { arrivalStageCount, parseArrivalSpec, type ArrivalSpec } from "../sim/workload/arrivals.ts"
+import { arrivalStageCount, parseArrivalSpec, stageRequestCount, type ArrivalSpec } from "../sim/workload/arrivals.ts"
 import { parseLengthDist, sharegptInput, sharegptOutput, type LengthDist } from "../sim/workload/lengths.ts"
 import { asRunByInferencePerf, parseSharedPrefixSpec, sharedPrefixWorkload } from "../sim/workload/shared-prefix.ts"
 import { closedLoopWorkload, openLoopWorkload } from "../sim/workload/synthetic.ts"
@@ -102,6 +102,7 @@ const lengthOf = (raw: unknown, path: string, fallback: LengthDist): LengthDist 
 const workloadFactory = (
   s: Scenario,
   engine: EngineConfig,
+  notes: string[],
 ): Effect.Effect<(seed: string | number) => { workload: Workload; stageCount: number }, InputError | FileError> =>
   Effect.gen(function* () {
     const w = s.workload ?? {}
@@ -111,6 +112,8 @@ const workloadFactory = (
       const specs = parseTrace(yield* readText(path), /\.csv$/i.test(path) ? "csv" : "jsonl")
       if (typeof specs === "string") return yield* new InputError({ message: `workload.trace ${path}: ${specs}` })
       const used = numRequests === undefined ? specs : specs.slice(0, numRequests)
+      // A cap is the user's own (flag or scenario field) and the result says what it cut.
+      if (used.length < specs.length) notes.push(`workload.numRequests ${numRequests} replays the first ${used.length} of the trace's ${specs.length} requests`)
       return () => ({ workload: traceWorkload(used), stageCount: 1 })
     }
     if (w.file !== undefined) {
@@ -163,6 +166,10 @@ const workloadFactory = (
     } else if (w.stages !== undefined) arrival = { kind: "stages", stages: w.stages }
     else arrival = { kind: "rate", rate: w.rate ?? "inf", ...(w.burstiness !== undefined ? { burstiness: w.burstiness } : {}) }
     const stageCount = arrivalStageCount(arrival)
+    if (arrival.kind === "stages" && numRequests !== undefined && arrival.timer !== "poisson") {
+      const staged = arrival.stages.reduce((a, st) => a + stageRequestCount(st), 0)
+      if (numRequests < staged) notes.push(`workload.numRequests ${numRequests} cuts the stages' ${staged} requests: later stages send fewer or none`)
+    }
     if (arrival.kind !== "stages" && numRequests === undefined && w.rate === undefined)
       return yield* new InputError({ message: "workload.numRequests: required for this arrival process" })
     const n = arrival.kind === "stages" ? numRequests : (numRequests ?? 1000)
@@ -286,7 +293,7 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
       asyncScheduling,
     }
     const policy = yield* resolvePolicy(s.policy)
-    const makeWorkload = yield* workloadFactory(s, engine)
+    const makeWorkload = yield* workloadFactory(s, engine, notes)
     return { scenario: s, model, gpu, precision, kvCacheDtype, par, engine, stepTime: stepTimeModel, policy, numGpuBlocksSource, notes, makeWorkload }
   })
 

@@ -214,5 +214,8 @@ export const workloadKindOverride = (base: Record<string, unknown>, f: ScenarioF
   if (f.workload !== undefined) for (const k of ["concurrency", "rate", "stages", "arrival", "trace", "input", "output"]) delete wl[k]
   if (f.trace !== undefined) for (const k of ["concurrency", "rate", "stages", "arrival", "file", "input", "output"]) delete wl[k]
   if (f.prefixShare !== undefined) delete wl.prefix
+  // Stages, a workload file and a trace decide their own request count: a base scenario's numRequests
+  // (the default scenario's 1000) must not cut them; only --num-requests does, and the result says so.
+  if (f.numRequests === undefined && (f.stages !== undefined || f.workload !== undefined || f.trace !== undefined)) delete wl.numRequests
   return { ...base, workload: wl }
 }

@@ -15,5 +15,26 @@ export const loadScenario = (path: string | undefined, flags: ScenarioFlags): Ef
     const base = workloadKindOverride(yield* readScenarioFile(file), flags)
     const merged = mergeScenario(base, flagsToScenario(flags))
     const scenario = yield* decodeScenario(merged, file)
-    return yield* resolveScenario(scenario)
+    const resolved = yield* resolveScenario(scenario)
+    if (path !== undefined) return resolved
+    const defaults = defaultsUsed(base, flagsToScenario(flags))
+    return defaults.length === 0 ? resolved : { ...resolved, notes: [...resolved.notes, `defaults from scenarios/default.json: ${defaults.join(", ")}`] }
   })
+
+/** The leaf fields of the default scenario that no flag replaced ("workload.numRequests=1000", …). */
+const defaultsUsed = (base: Record<string, unknown>, given: Record<string, unknown>): string[] => {
+  const out: string[] = []
+  const walk = (b: unknown, g: unknown, prefix: string): void => {
+    if (typeof b !== "object" || b === null || Array.isArray(b)) {
+      if (g === undefined) out.push(`${prefix}=${JSON.stringify(b)}`)
+      return
+    }
+    for (const [k, v] of Object.entries(b)) {
+      if (k === "name") continue
+      const gv = typeof g === "object" && g !== null ? (g as Record<string, unknown>)[k] : undefined
+      walk(v, gv, prefix === "" ? k : `${prefix}.${k}`)
+    }
+  }
+  walk(base, given, "")
+  return out
+}

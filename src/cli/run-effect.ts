@@ -34,7 +34,9 @@ export const runCommand = async <A, E>(program: Effect.Effect<A, E>): Promise<vo
       console.error("servesim: interrupted")
       process.exitCode = 130
     } else {
-      console.error(Cause.pretty(exit.cause))
+      // A defect is a bug: one line naming it (the full cause with SERVESIM_DEBUG=1), exit 1.
+      if (process.env.SERVESIM_DEBUG === "1") console.error(Cause.pretty(exit.cause))
+      else console.error(`servesim: internal error: ${failureMessage(exit.cause)} (SERVESIM_DEBUG=1 prints the trace)`)
       process.exitCode = 1
     }
   }

@@ -144,6 +144,27 @@ export class MetricsRecorder implements EngineListener {
     return out
   }
 
+  /**
+   * Measured requests (after warm-up) per stage by outcome. INV conservation: every request sent ends
+   * finished or rejected with a reason; `pending` is non-zero only if the engine lost one.
+   */
+  accounting(numStages: number): { readonly sent: number[]; readonly done: number[]; readonly rejected: number[]; readonly pending: number[] } {
+    const n = Math.max(1, numStages)
+    const sent = new Array<number>(n).fill(0)
+    const done = new Array<number>(n).fill(0)
+    const rejected = new Array<number>(n).fill(0)
+    const pending = new Array<number>(n).fill(0)
+    for (let i = this.warmupRequests; i < this.status.length; i++) {
+      const s = Math.min(n - 1, this.stage.get(i))
+      sent[s]!++
+      const st = this.status.get(i)
+      if (st === DONE) done[s]!++
+      else if (st === REJECTED) rejected[s]!++
+      else pending[s]!++
+    }
+    return { sent, done, rejected, pending }
+  }
+
   /** Inter-token latencies of measured requests (of one stage, when given). */
   itlDistribution(stage?: number): Distribution {
     this.flushItl()

@@ -149,5 +149,20 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
       }
     }
   }
+  // Conservation, checked on every run: each request the workload generated was sent, and each sent
+  // request finished or was rejected with a reason. A run that cannot account for one is an error.
+  if (workload.kind === "closed" && numSent !== workload.numRequests)
+    throw new ConservationError(`the closed-loop client sent ${numSent} of its ${workload.numRequests} requests`)
+  const acc = recorder.accounting(spec.stageCount ?? 1)
+  const pending = acc.pending.reduce((a, b) => a + b, 0)
+  if (pending > 0) throw new ConservationError(`${pending} of ${numSent} requests neither finished nor were rejected (stages: ${acc.pending.join(", ")})`)
   return { spec, recorder, engines, endTime: now, timeline, numSent }
+}
+
+/** The simulator lost track of a request: a bug in the engine, never an input problem. */
+export class ConservationError extends Error {
+  override readonly name = "ConservationError"
+  constructor(detail: string) {
+    super(`request conservation violated: ${detail}`)
+  }
 }

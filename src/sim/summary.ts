@@ -48,7 +48,10 @@ export const summarize = (result: SimResult, options: SummaryOptions = {}): SimS
     prefill_time_fraction: rec.busyTime > 0 ? rec.prefillBusyTime / rec.busyTime : 0,
     simulated_time: result.endTime,
   }
+  const acc = rec.accounting(spec.stageCount ?? 1)
   const summary: Record<string, unknown> = {
+    // completed + failed = requests_generated (measured requests, after warm-up), stage by stage too.
+    requests_generated: acc.sent.reduce((a, b) => a + b, 0),
     ...roundAll(fields),
     ...roundAll(own),
     rejected: Object.fromEntries([...rec.rejected.entries()].sort(([a], [b]) => (a < b ? -1 : 1))),
@@ -75,7 +78,7 @@ export const summarize = (result: SimResult, options: SummaryOptions = {}): SimS
     for (let s = 0; s < stageCount; s++) {
       const stageDone = rec.select(DONE, s)
       const stageFailed = rec.select(REJECTED, s).length
-      stages.push({ stage: s, ...roundAll(benchFields(rec, stageDone, stageFailed, rec.itlDistribution(s), spec.goodput)) })
+      stages.push({ stage: s, requests_generated: acc.sent[s] ?? 0, ...roundAll(benchFields(rec, stageDone, stageFailed, rec.itlDistribution(s), spec.goodput)) })
     }
     summary.stages = stages
   }
