@@ -24,6 +24,12 @@ export interface StreamRequest {
   readonly chat: boolean
   /** Whole-request deadline. */
   readonly timeoutMs: number
+  /**
+   * Deadline for the response headers (connect + first byte), separate from the stream's deadline:
+   * vLLM sends a stream's headers before its first token, so a server silent this long is not working.
+   * Default: timeoutMs.
+   */
+  readonly firstByteTimeoutMs?: number
   readonly apiKey?: Redacted.Redacted<string>
   /** Sent as x-request-id (vLLM uses it as its request id). */
   readonly requestId?: string
@@ -150,8 +156,15 @@ export const sendStreamingRequest = Effect.fnUntraced(function*(req: StreamReque
   const t0 = performance.now()
   const elapsed = () => performance.now() - t0
 
+  const firstByteMs = Math.min(req.firstByteTimeoutMs ?? req.timeoutMs, req.timeoutMs)
+  let silent = false
   const work = Effect.gen(function*() {
-    const response = yield* client.execute(request)
+    const answered = yield* Effect.timeoutOption(client.execute(request), Duration.millis(firstByteMs))
+    if (Option.isNone(answered)) {
+      silent = true
+      return
+    }
+    const response = answered.value
     headersMs = elapsed()
     status = response.status
     contentType = response.headers["content-type"] ?? ""
@@ -197,7 +210,13 @@ export const sendStreamingRequest = Effect.fnUntraced(function*(req: StreamReque
   const endMs = elapsed()
   const tally = acc.tally()
   let verdict: { ok: boolean; errorClass?: ErrorClass; error?: string }
-  if (Option.isNone(finished)) {
+  if (silent) {
+    verdict = {
+      ok: false,
+      errorClass: "timeout",
+      error: `no response headers within ${firstByteMs / 1000} s (connect/first-byte timeout): the server accepted nothing or is not answering`
+    }
+  } else if (Option.isNone(finished)) {
     verdict = {
       ok: false,
       errorClass: "timeout",

@@ -25,7 +25,7 @@ import type { ServerMetricsDigest } from "./server-info.ts"
 import { basicStats, summarizeRecords } from "./summary.ts"
 import type { PointSummaryBody } from "./summary.ts"
 import { requestsInPoint } from "./types.ts"
-import type { PointSpec, RequestRecord, ScrapeRecord } from "./types.ts"
+import type { ErrorClass, PointSpec, RequestRecord, ScrapeRecord } from "./types.ts"
 import { makeStageDriver, stageSpecJson, workloadFromManifest, workloadToManifest } from "./workload.ts"
 import type { StageJob, WorkloadPlan } from "./workload.ts"
 
@@ -64,7 +64,16 @@ export interface RunOptions {
   readonly maxConsecutiveRefused?: number
   /** Command line to note in the manifest's session list (must not contain secrets). */
   readonly argv?: string
+  /** Connect/first-byte deadline of every request (default DEFAULT_CONNECT_TIMEOUT_S; never above the plan's timeout). */
+  readonly connectTimeoutMs?: number
 }
+
+/** Default connect/first-byte timeout: a server that accepts and says nothing for this long is not serving. */
+export const DEFAULT_CONNECT_TIMEOUT_S = 30
+
+/** A request that got no response headers in time (a silent server), as opposed to a slow stream. */
+export const isSilent = (o: Pick<RequestRecord, "errorClass" | "status">): boolean => o.errorClass === "timeout" && o.status === undefined
+
 
 /** The per-point summary file: vllm bench `--save-result` fields plus the probe's extras. */
 export type PointSummary =
@@ -123,8 +132,13 @@ interface ServerInfo {
   readonly server: Manifest["server"]
 }
 
-const discoverServer = Effect.fnUntraced(function*(plan: ProbePlan, apiKey: Redacted.Redacted<string> | undefined, progress: ProgressSink) {
-  const opts = { timeoutMs: 15_000, apiKey }
+const discoverServer = Effect.fnUntraced(function*(
+  plan: ProbePlan,
+  apiKey: Redacted.Redacted<string> | undefined,
+  progress: ProgressSink,
+  connectTimeoutMs: number
+) {
+  const opts = { timeoutMs: connectTimeoutMs, apiKey }
   const modelsRes = yield* getText(plan.url, "/v1/models", opts).pipe(
     Effect.mapError((e) => new ProbeError({ message: `cannot reach the server: ${e.message}` }))
   )
@@ -185,11 +199,17 @@ const discoverServer = Effect.fnUntraced(function*(plan: ProbePlan, apiKey: Reda
 })
 
 const CALIBRATION_ATTEMPTS = 5
-const isTransient = (errorClass: string | undefined): boolean =>
-  errorClass === "http_5xx" || errorClass === "stream_error" || errorClass === "dropped" || errorClass === "timeout" || errorClass === "bad_response"
+/** Failures worth another try; typed so that a misspelt class is a compile error, not a silent miss. */
+export const TRANSIENT_ERROR_CLASSES: ReadonlySet<ErrorClass> = new Set<ErrorClass>(["http_5xx", "stream_error", "dropped_connection", "timeout", "bad_response"])
+export const isTransient = (errorClass: ErrorClass | undefined): boolean => errorClass !== undefined && TRANSIENT_ERROR_CLASSES.has(errorClass)
 
 /** Two short requests (isl and isl/2 words, 1 output token) fit prompt tokens ≈ overhead + perWord · words. */
-const calibratePrompt = Effect.fnUntraced(function*(plan: ProbePlan, apiKey: Redacted.Redacted<string> | undefined, progress: ProgressSink) {
+const calibratePrompt = Effect.fnUntraced(function*(
+  plan: ProbePlan,
+  apiKey: Redacted.Redacted<string> | undefined,
+  progress: ProgressSink,
+  connectTimeoutMs: number
+) {
   const samples: Array<{ words: number; tokens: number }> = []
   for (const words of [plan.isl, Math.max(1, Math.floor(plan.isl / 2))]) {
     // A transient failure (5xx, error chunk, dropped connection) is retried; a 4xx or refusal is final.
@@ -201,10 +221,12 @@ const calibratePrompt = Effect.fnUntraced(function*(plan: ProbePlan, apiKey: Red
         maxTokens: 1,
         chat: plan.endpoint === "chat",
         timeoutMs: plan.timeoutS * 1000,
+        firstByteTimeoutMs: connectTimeoutMs,
         ...(apiKey === undefined ? {} : { apiKey })
       })
     let outcome = yield* send(0)
-    for (let attempt = 1; attempt < CALIBRATION_ATTEMPTS && !outcome.ok && isTransient(outcome.errorClass); attempt++) {
+    // A silent server (no headers within the connect timeout) is not retried: that would multiply the wait.
+    for (let attempt = 1; attempt < CALIBRATION_ATTEMPTS && !outcome.ok && isTransient(outcome.errorClass) && !isSilent(outcome); attempt++) {
       yield* Effect.sleep(Duration.millis(200 * attempt))
       outcome = yield* send(attempt)
     }
@@ -352,6 +374,7 @@ interface PointContext {
   readonly scrapeIntervalMs: number
   readonly lagWarnMs: number
   readonly maxConsecutiveRefused: number
+  readonly connectTimeoutMs: number
   readonly runTag: string
   /** The server's max_model_len, else the workload spec's (multi-turn conversations restart below it). */
   readonly maxModelLen: number | undefined
@@ -439,6 +462,7 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
         maxTokens: job.maxTokens,
         chat: plan.endpoint === "chat",
         timeoutMs: plan.timeoutS * 1000,
+        firstByteTimeoutMs: ctx.connectTimeoutMs,
         requestId: `servesim-${ctx.runTag}-s${ctx.session}-${point.id}-${task.warmup ? "w" : ""}${task.index}`,
         ...(job.keepText ? { keepText: true } : {}),
         ...(ctx.apiKey === undefined ? {} : { apiKey: ctx.apiKey })
@@ -466,11 +490,11 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
         else failed++
         if (record.ok && record.firstTokenMs !== undefined) ttfts.push(record.firstTokenMs)
       }
-      consecutiveRefused = record.errorClass === "connection_refused" ? consecutiveRefused + 1 : 0
+      consecutiveRefused = record.errorClass === "connection_refused" || isSilent(record) ? consecutiveRefused + 1 : 0
       progress.update(report())
       if (consecutiveRefused >= ctx.maxConsecutiveRefused) {
         return yield* new ProbeError({
-          message: `${consecutiveRefused} consecutive requests could not connect to ${plan.url} (${record.error ?? ""}); ` +
+          message: `${consecutiveRefused} consecutive requests could not connect to or got no answer from ${plan.url} (${record.error ?? ""}); ` +
             `stopped — fix the server and continue with --resume ${writer.dir}`
         })
       }
@@ -607,6 +631,9 @@ const validatePlan = (plan: ProbePlan): string | undefined => {
   return undefined
 }
 
+const connectTimeoutOf = (plan: Pick<ProbePlan, "timeoutS">, options: RunOptions): number =>
+  Math.min(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_S * 1000, plan.timeoutS * 1000)
+
 const runPoints = Effect.fnUntraced(function*(
   plan: ProbePlan,
   manifest: Manifest,
@@ -628,6 +655,7 @@ const runPoints = Effect.fnUntraced(function*(
     scrapeIntervalMs: options.scrapeIntervalMs ?? 1000,
     lagWarnMs: options.lagWarnMs ?? 5,
     maxConsecutiveRefused: options.maxConsecutiveRefused ?? 20,
+    connectTimeoutMs: connectTimeoutOf(plan, options),
     runTag: Math.floor(Date.parse(manifest.createdAt) / 1000).toString(36),
     maxModelLen: manifest.server.maxModelLen ?? plan.workload?.spec.server.maxModelLen
   }
@@ -660,8 +688,8 @@ export const startProbe = (plan: ProbePlan, options: RunOptions) =>
     const problem = validatePlan(plan)
     if (problem !== undefined) return yield* new InputError({ message: problem })
     const progress = options.progress ?? silentProgress
-    const info = yield* discoverServer(plan, options.apiKey, progress)
-    const cal = yield* calibratePrompt(plan, options.apiKey, progress)
+    const info = yield* discoverServer(plan, options.apiKey, progress, connectTimeoutOf(plan, options))
+    const cal = yield* calibratePrompt(plan, options.apiKey, progress, connectTimeoutOf(plan, options))
     const words = wordsForTokens(cal.model, plan.isl)
     progress.info(
       `server ${info.server.version ?? "(version unknown)"}; prompt ${plan.isl} tokens ≈ ${words} words ` +
@@ -739,7 +767,7 @@ export const resumeProbe = (overrides: ResumeOverrides, options: RunOptions) =>
         { session, startedAt: new Date().toISOString(), ...(options.argv === undefined ? {} : { argv: options.argv }) }
       ]
     }
-    yield* discoverServer(plan, options.apiKey, progress)
+    yield* discoverServer(plan, options.apiKey, progress, connectTimeoutOf(plan, options))
     const done = new Set(contents.requests.map(requestKey))
     progress.info(`resuming ${options.outDir}: ${done.size} records on disk, session ${session}`)
     return yield* runPoints(plan, manifest, session, contents.requests, contents.summaries, options, "resume")
