@@ -117,6 +117,7 @@ export interface CalibrateOptions {
   readonly model?: string
   readonly gpu?: string
   readonly tp?: number
+  readonly precision?: string
   /** Leave-one-point-out cross-validation (default on with ≥ 3 points). */
   readonly crossValidate?: boolean
 }
@@ -139,6 +140,7 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
         ...(o.model !== undefined ? { model: o.model } : {}),
         ...(o.gpu !== undefined ? { gpu: o.gpu } : {}),
         ...(o.tp !== undefined ? { tp: o.tp } : {}),
+        ...(o.precision !== undefined ? { precision: o.precision } : {}),
       })
       const resolved = yield* resolveScenario(yield* decodeScenario(raw, point.source))
       prepared.push({ point, resolved })

@@ -39,9 +39,12 @@ import {
   type ResponseHead,
 } from "./protocol.ts"
 import { blockHashChain, outputToken, outputTokenId, promptTokenId, tokenizeChat, tokenizeText } from "./tokens.ts"
+import { promNumber } from "./prom.ts"
 import { TwinSim, type WallClock } from "./twin-sim.ts"
 
 export const TIME_SCALE_HEADER = "x-servesim-time-scale"
+/** The twin's own lag when the response started: largest event lag (wall ms) of the last 1–2 s. */
+export const LAG_HEADER = "x-servesim-lag-ms"
 /** The vLLM release whose API and /metrics page the twin reproduces. */
 export const MIMICKED_VLLM_VERSION = "0.25.1"
 /** Full prompt blocks that can be shared through the prefix cache (longer prompts share their first 256 blocks). */
@@ -143,6 +146,27 @@ const readBody = (req: IncomingMessage): Promise<string> =>
     req.on("error", reject)
   })
 
+/**
+ * The twin's honesty gauges after vLLM's families: its time scale and how far its scaled wall clock fell
+ * behind the simulated engine (wall seconds; a client's timings are off by up to lag × time scale).
+ */
+export const twinLagMetrics = (sim: TwinSim): string =>
+  [
+    "# HELP servesim:time_scale Simulated seconds per wall second of this twin.",
+    "# TYPE servesim:time_scale gauge",
+    `servesim:time_scale ${promNumber(sim.timeScale)}`,
+    "# HELP servesim:event_lag_max_seconds Largest wall-clock lag of an engine event behind its scaled time, since start.",
+    "# TYPE servesim:event_lag_max_seconds gauge",
+    `servesim:event_lag_max_seconds ${promNumber(Math.max(0, sim.maxLagMs) / 1000)}`,
+    "# HELP servesim:event_lag_seconds_total Sum of the wall-clock lags of engine events behind their scaled times.",
+    "# TYPE servesim:event_lag_seconds_total counter",
+    `servesim:event_lag_seconds_total ${promNumber(sim.lagSumMs / 1000)}`,
+    "# HELP servesim:events_total Engine events processed.",
+    "# TYPE servesim:events_total counter",
+    `servesim:events_total ${promNumber(sim.events)}`,
+    "",
+  ].join("\n")
+
 /** Starts the twin; resolves once it listens. */
 export const startTwin = async (o: TwinOptions): Promise<Twin> => {
   const timeScale = o.timeScale ?? 1
@@ -187,7 +211,7 @@ export const startTwin = async (o: TwinOptions): Promise<Twin> => {
   const createdAt = Math.floor(startUnix)
   const log = o.log ?? (() => {})
 
-  const baseHeaders = (): Record<string, string> => ({ [TIME_SCALE_HEADER]: String(timeScale) })
+  const baseHeaders = (): Record<string, string> => ({ [TIME_SCALE_HEADER]: String(timeScale), [LAG_HEADER]: sim.recentLagMs().toFixed(2) })
 
   const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
     const text = JSON.stringify(body)
@@ -467,7 +491,7 @@ export const startTwin = async (o: TwinOptions): Promise<Twin> => {
         return
       case "/metrics": {
         if (!get) break
-        const text = metrics.render(sim.gauges())
+        const text = metrics.render(sim.gauges()) + twinLagMetrics(sim)
         res.writeHead(200, { ...baseHeaders(), "content-type": METRICS_TYPE, "content-length": String(Buffer.byteLength(text)) })
         res.end(text)
         return

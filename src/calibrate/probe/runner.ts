@@ -20,6 +20,8 @@ import { silentProgress } from "./progress.ts"
 import type { ProgressSink } from "./progress.ts"
 import { MANIFEST_FORMAT, openRunDirWriter, readRunDir, readScrapes, requestKey } from "./run-dir.ts"
 import type { Manifest, RunDirWriter } from "./run-dir.ts"
+import { DEFAULT_MAX_LAG_FRACTION, judgeLag, recordsInSimulatedTime, serverLagBetween, twinLagCounters } from "./lag.ts"
+import type { PointLag, TwinLagCounters } from "./lag.ts"
 import { digestScrapes, parseModels, parseVersion, toScrapeRecord } from "./server-info.ts"
 import type { ServerMetricsDigest } from "./server-info.ts"
 import { basicStats, summarizeRecords } from "./summary.ts"
@@ -66,6 +68,8 @@ export interface RunOptions {
   readonly argv?: string
   /** Connect/first-byte deadline of every request (default DEFAULT_CONNECT_TIMEOUT_S; never above the plan's timeout). */
   readonly connectTimeoutMs?: number
+  /** Lag bound (fraction of mean TTFT/E2EL) beyond which a point is marked lagged (default DEFAULT_MAX_LAG_FRACTION). */
+  readonly maxLagFraction?: number
 }
 
 /** Default connect/first-byte timeout: a server that accepts and says nothing for this long is not serving. */
@@ -96,6 +100,8 @@ export type PointSummary =
     readonly event_loop_lag_ms: { readonly mean: number; readonly p99: number; readonly max: number } | null
     readonly server_metrics: ServerMetricsDigest | null
     readonly warnings: ReadonlyArray<string>
+    /** Lag of the twin and of the client, scaled to simulated time; `lagged` points are not fit by calibrate. */
+    readonly lag?: PointLag
     /** Workload-stage points: the spec and stage (input_len/output_len are its nominal lengths). */
     readonly workload?: {
       readonly file: string
@@ -168,6 +174,11 @@ const discoverServer = Effect.fnUntraced(function*(
   let metricsAvailable = false
   let cache: { numGpuBlocks?: number; blockSize?: number; cacheConfig?: Record<string, string> } = {}
   let vllmFamilies: ReadonlyArray<string> | undefined
+  // A servesim twin says its time scale on /metrics: its timings are converted back to simulated time.
+  const twin = metricsRes._tag === "Some" && metricsRes.value.status === 200 ? twinLagCounters(metricsRes.value.text) : undefined
+  if (twin !== undefined && twin.timeScale !== 1) {
+    progress.info(`the server is a servesim twin at time scale ${twin.timeScale}: measured times are multiplied by ${twin.timeScale}`)
+  }
   if (metricsRes._tag === "Some" && metricsRes.value.status === 200) {
     const snap = parseVllmMetrics(metricsRes.value.text)
     if (typeof snap === "string") progress.warn(`/metrics is not readable (${snap}); continuing without server metrics`)
@@ -191,6 +202,7 @@ const discoverServer = Effect.fnUntraced(function*(
       models: models.map((m) => ({ ...m })),
       ...(maxModelLen === undefined ? {} : { maxModelLen }),
       ...cache,
+      ...(twin === undefined ? {} : { timeScale: twin.timeScale }),
       metricsAvailable,
       ...(vllmFamilies === undefined ? {} : { vllmFamilies: [...vllmFamilies] })
     }
@@ -319,9 +331,9 @@ const pointSummary = (
   plan: ProbePlan,
   point: PointSpec,
   records: ReadonlyArray<RequestRecord>,
-  extras: { lag: LagStats | null; server: ServerMetricsDigest | null; warnings: ReadonlyArray<string> }
+  extras: { lag: LagStats | null; server: ServerMetricsDigest | null; warnings: ReadonlyArray<string>; timeScale: number; pointLag?: PointLag }
 ): PointSummary => {
-  const body = summarizeRecords(records)
+  const body = summarizeRecords(recordsInSimulatedTime(records, extras.timeScale))
   const spec = plan.workload?.spec
   return {
     date: new Date().toISOString(),
@@ -346,6 +358,7 @@ const pointSummary = (
     event_loop_lag_ms: extras.lag,
     server_metrics: extras.server,
     warnings: extras.warnings,
+    ...(extras.pointLag === undefined ? {} : { lag: extras.pointLag }),
     ...(point.kind === "stage" && plan.workload !== undefined && spec !== undefined
       ? {
         workload: {
@@ -375,6 +388,7 @@ interface PointContext {
   readonly lagWarnMs: number
   readonly maxConsecutiveRefused: number
   readonly connectTimeoutMs: number
+  readonly maxLagFraction: number
   readonly runTag: string
   /** The server's max_model_len, else the workload spec's (multi-turn conversations restart below it). */
   readonly maxModelLen: number | undefined
@@ -543,7 +557,14 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
     }
   })
 
+  const timeScale = ctx.manifest.server.timeScale ?? 1
+  const readTwinLag = getText(ctx.plan.url, "/metrics", { timeoutMs: 5000, apiKey: ctx.apiKey }).pipe(
+    Effect.map((res): TwinLagCounters | undefined => (res.status === 200 ? twinLagCounters(res.text) : undefined)),
+    Effect.orElseSucceed((): TwinLagCounters | undefined => undefined)
+  )
+  const isTwin = ctx.manifest.server.timeScale !== undefined
   if (tasks.length > 0) {
+    const twinBefore = isTwin ? yield* readTwinLag : undefined
     if (scraping) yield* takeScrape
     const scraperFiber = scraping ? yield* Effect.forkChild(scraper) : undefined
     const stopLag = startLagMonitor()
@@ -564,6 +585,7 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
     )
     yield* Fiber.joinAll(pendingWrites)
     const lag = lagBox.value
+    const twinAfter = isTwin ? yield* readTwinLag : undefined
     if (scraping) yield* takeScrape
     progress.finish(report())
     if (lag !== null && lag.p99 > ctx.lagWarnMs) {
@@ -572,10 +594,26 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
       warnings.push(w)
       progress.warn(`${point.id}: ${w}`)
     }
+    const converted = summarizeRecords(recordsInSimulatedTime(records, timeScale))
+    const pointLag = judgeLag({
+      timeScale,
+      server: serverLagBetween(twinBefore, twinAfter),
+      client: lag,
+      meanTtftMs: converted.mean_ttft_ms,
+      meanE2elMs: converted.mean_e2el_ms,
+      bound: ctx.maxLagFraction
+    })
+    if (pointLag.lagged) {
+      const w = `lagged: ${pointLag.reason ?? ""}; calibrate will not fit this point — lower --time-scale or the concurrency, or use a less loaded host`
+      warnings.push(w)
+      progress.warn(`${point.id}: ${w}`)
+    }
     const summary = pointSummary(plan, point, records, {
       lag,
       server: digestScrapes(scrapes.filter((s) => s.session === ctx.session)) ?? null,
-      warnings
+      warnings,
+      timeScale,
+      pointLag
     })
     yield* writer.writeSummary(point.id, summary)
     return { summary, ran: true }
@@ -586,7 +624,8 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
   const summary = pointSummary(plan, point, records, {
     lag: null,
     server: digestScrapes(stored.filter((s) => s.session === lastSession)) ?? null,
-    warnings
+    warnings,
+    timeScale
   })
   yield* writer.writeSummary(point.id, summary)
   return { summary, ran: false }
@@ -656,6 +695,7 @@ const runPoints = Effect.fnUntraced(function*(
     lagWarnMs: options.lagWarnMs ?? 5,
     maxConsecutiveRefused: options.maxConsecutiveRefused ?? 20,
     connectTimeoutMs: connectTimeoutOf(plan, options),
+    maxLagFraction: options.maxLagFraction ?? DEFAULT_MAX_LAG_FRACTION,
     runTag: Math.floor(Date.parse(manifest.createdAt) / 1000).toString(36),
     maxModelLen: manifest.server.maxModelLen ?? plan.workload?.spec.server.maxModelLen
   }
