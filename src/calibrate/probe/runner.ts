@@ -12,7 +12,7 @@ import { Duration, Effect, Fiber, Redacted, Semaphore } from "effect"
 import { HttpClient } from "effect/http"
 import seedrandom from "seedrandom"
 import { FileError, InputError } from "../../cli/errors.ts"
-import { getText, nowEpochMs, ProbeError, sendStreamingRequest } from "./client.ts"
+import { getText, maskUrlCredentials, nowEpochMs, ProbeError, sendStreamingRequest } from "./client.ts"
 import { parseVllmMetrics } from "./metrics-parser.ts"
 import { makePrompt, fitPromptModel, IDENTITY_PROMPT_MODEL, wordsForTokens } from "./prompt.ts"
 import type { PromptModel } from "./prompt.ts"
@@ -661,11 +661,14 @@ const validatePlan = (plan: ProbePlan): string | undefined => {
     if (ids.has(p.id)) return `sweep point ${p.id} is listed twice`
     ids.add(p.id)
   }
+  const shown = maskUrlCredentials(plan.url)
   try {
     const u = new URL(plan.url)
-    if (u.protocol !== "http:" && u.protocol !== "https:") return `--url ${plan.url}: expected http:// or https://`
+    if (u.protocol !== "http:" && u.protocol !== "https:") return `--url ${shown}: expected http:// or https://`
+    // Credentials in the URL would be written to the manifest and shown in messages: refused, never echoed.
+    if (u.username !== "" || u.password !== "") return `--url ${shown}: credentials in the URL are not supported (they would be recorded); pass a key with --api-key-env`
   } catch {
-    return `--url ${plan.url}: not a URL`
+    return `--url ${shown}: not a URL`
   }
   return undefined
 }
