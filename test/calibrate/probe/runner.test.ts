@@ -17,7 +17,7 @@ import { arrivalOffsetsMs, isTransient, remainingTasks, resumeProbe, startProbe 
 import { ERROR_CLASSES } from "../../../src/calibrate/probe/types.ts"
 import type { ProbePlan } from "../../../src/calibrate/probe/runner.ts"
 
-type Behaviour = "ok" | "500" | "errchunk" | "drop" | "dropnow"
+type Behaviour = "ok" | "500" | "errchunk" | "drop" | "dropnow" | "echo500"
 
 interface Fake {
   readonly url: string
@@ -129,6 +129,12 @@ const startFake = (options: {
       const promptTokens = text.split(" ").length + 1 + (chat ? 5 : 0)
       const n = (chat ? b.max_completion_tokens : b.max_tokens) ?? 16
       const mode = behaviour(rid)
+      if (mode === "echo500") {
+        // A misconfigured proxy that echoes the request's headers in its error body.
+        res.writeHead(500, { "content-type": "application/json" })
+        res.end(JSON.stringify({ error: { message: `upstream failed for headers ${JSON.stringify(req.headers)}`, type: "InternalServerError", param: null, code: 500 } }))
+        return
+      }
       if (mode === "500") {
         res.writeHead(500, { "content-type": "application/json" })
         res.end(JSON.stringify({ error: { message: "EngineCore encountered an issue", type: "InternalServerError", param: null, code: 500 } }))
@@ -377,6 +383,28 @@ describe("probe end to end against a fake vLLM", () => {
       expect(readFileSync(path.join(dir, file), "utf8")).not.toContain("s3cret")
     }
     expect(readFileSync(path.join(dir, "manifest.json"), "utf8")).toContain("FAKE_KEY")
+  })
+
+  it("a server that echoes the Authorization header: the key's value is redacted from every record", async () => {
+    const key = "s3cret-echo-key-value"
+    const f = await fake({ apiKey: key, behaviour: (id) => (parseId(id)?.index === 1 ? "echo500" : "ok") })
+    const dir = path.join(tempDir(), "run")
+    const p = plan(f.url, { points: [{ id: "concurrency-1", kind: "concurrency", concurrency: 1 }], numRequests: 3, warmup: 0 })
+    const result = await Effect.runPromise(provide(startProbe(p, { outDir: dir, apiKey: Redacted.make(key) })))
+    expect(result.points[0]!.summary.failed).toBe(1)
+    const records = readFileSync(requestsPath(dir), "utf8")
+    expect(records).toContain("Bearer [REDACTED]")
+    for (const file of ["manifest.json", "requests.jsonl", "points/concurrency-1.summary.json"]) {
+      expect(readFileSync(path.join(dir, file), "utf8")).not.toContain(key)
+    }
+  })
+
+  it("a --url with user:password@ is refused without printing the password", async () => {
+    const exit = await Effect.runPromiseExit(provide(startProbe(plan("http://alice:hunter2pw@127.0.0.1:9"), { outDir: path.join(tempDir(), "run") })))
+    const text = JSON.stringify(exit)
+    expect(text).toMatch(/credentials in the URL are not supported/)
+    expect(text).not.toContain("hunter2pw")
+    expect(text).not.toContain("alice")
   })
 
   it("a server that is not there fails the command with a one-line reason", async () => {
