@@ -4,7 +4,7 @@
 // cross-validated errors over all of them (the real-data evaluation of issue 4).
 import { Command } from "commander"
 import { Console, Effect, Exit } from "effect"
-import { calibrate, type CalibrationResult } from "../calibrate/calibrate.ts"
+import { calibrate, fitProblems, type CalibrationResult } from "../calibrate/calibrate.ts"
 import { COMPARE_METRICS, medianAbsErrorByMetric, type MetricComparison } from "../calibrate/compare.ts"
 import { groupBySetting, loadMeasurements, type MeasuredPoint } from "../calibrate/measurements.ts"
 import { InputError } from "./errors.ts"
@@ -24,6 +24,7 @@ interface CalibrateFlags {
   minPoints: number
   precision?: string
   allowLagged?: boolean
+  strict?: boolean
 }
 
 const errCell = (cs: ReadonlyArray<MetricComparison> | undefined, m: string): string => {
@@ -141,10 +142,17 @@ const program = (sources: ReadonlyArray<string>, f: CalibrateFlags) =>
       ...(f.tp !== undefined ? { tp: f.tp } : {}),
       ...(f.precision !== undefined ? { precision: f.precision } : {}),
     })
-    yield* writeJson(f.out, result.profile)
-    if (f.json === true) yield* Console.log(JSON.stringify({ profile: result.profile, points: result.points }, null, 2))
+    const problems = fitProblems(result)
+    const fit = medianAbsErrorByMetric(result.points.map((p) => p.fit))
+    const quality = `fit quality: median |error| ${COMPARE_METRICS.flatMap((m) => (fit[m] === undefined ? [] : [`${m.toUpperCase()} ${fit[m]!.medianAbsPct.toFixed(1)}%`])).join(", ")} over ${result.points.length} points`
+    for (const problem of problems) process.stderr.write(`warning: the fit is not trustworthy: ${problem}\n`)
+    if (problems.length > 0 && f.strict === true)
+      return yield* new InputError({ message: `--strict: the fit is not trustworthy (${problems.join("; ")}); no profile written` })
+    yield* writeJson(f.out, problems.length === 0 ? result.profile : { ...result.profile, fitWarnings: problems })
+    if (f.json === true) yield* Console.log(JSON.stringify({ profile: result.profile, points: result.points, fitWarnings: problems }, null, 2))
     else {
       yield* Console.log(formatResult(result))
+      yield* Console.log(problems.length === 0 ? quality : `${quality}; NOT TRUSTWORTHY (see the warnings)`)
       yield* Console.log(`wrote ${f.out}`)
     }
   })
@@ -158,6 +166,7 @@ export const register = (cli: Command): void => {
     .option("--gpu <id>", "GPU (when the measurements do not say, or to pick one deployment)")
     .option("--tp <n>", "tensor parallel size", positiveInt)
     .option("--precision <p>", "weight precision of the measured model (e.g. fp8), when the measurements do not say")
+    .option("--strict", "exit 2 and write nothing when a fitted multiplier leaves its physical range or the fit error is large")
     .option("--allow-lagged", "also fit points the probe marked lagged (their timings carry the host's lag)")
     .option("--engine <name>", "only points of this engine (vllm, sglang, trtllm, all)", "vllm")
     .option("--out <profile.json>", "where to write the profile")
