@@ -4,6 +4,7 @@ import { Command, Option as CliOption } from "commander"
 import { Effect } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { apiKeyFromEnv } from "../calibrate/probe/client.ts"
+import { DEFAULT_MAX_LAG_FRACTION } from "../calibrate/probe/lag.ts"
 import { streamProgress } from "../calibrate/probe/progress.ts"
 import { DEFAULT_CONNECT_TIMEOUT_S, resumeProbe, startProbe } from "../calibrate/probe/runner.ts"
 import type { PointSummary, ProbePlan, ProbeResult } from "../calibrate/probe/runner.ts"
@@ -29,6 +30,7 @@ interface ProbeFlags {
   readonly warmup: string
   readonly timeout?: string
   readonly connectTimeout?: string
+  readonly maxLag?: string
   readonly apiKeyEnv?: string
   readonly chat?: boolean
   readonly out?: string
@@ -242,6 +244,11 @@ export const register = (program: Command): void => {
         "request, not retried), i.e. 2 min by default",
       String(DEFAULT_CONNECT_TIMEOUT_S)
     )
+    .option(
+      "--max-lag <fraction>",
+      `mark a point lagged (calibrate then refuses it) when the server's or the probe's event-loop lag, × a twin's time scale, ` +
+        `could bias its mean TTFT or E2EL by more than this fraction (default ${DEFAULT_MAX_LAG_FRACTION}); a twin's scaled times are converted back`
+    )
     .option("--api-key-env <NAME>", "environment variable holding the API key (sent as Bearer; never written)")
     .option("--chat", "use /v1/chat/completions instead of /v1/completions")
     .option("--out <dir>", "new run directory")
@@ -262,6 +269,8 @@ export const register = (program: Command): void => {
           if (typeof scrape === "string") return yield* new InputError({ message: scrape })
           const connectTimeoutS = parseNumber("--connect-timeout", flags.connectTimeout ?? String(DEFAULT_CONNECT_TIMEOUT_S), false, 0.001)
           if (typeof connectTimeoutS === "string") return yield* new InputError({ message: connectTimeoutS })
+          const maxLag = parseNumber("--max-lag", flags.maxLag ?? String(DEFAULT_MAX_LAG_FRACTION), false, 0.0001)
+          if (typeof maxLag === "string") return yield* new InputError({ message: maxLag })
           const progress = streamProgress(process.stderr)
           let result: ProbeResult
           if (flags.resume !== undefined) {
@@ -284,6 +293,7 @@ export const register = (program: Command): void => {
                 progress,
                 scrapeIntervalMs: scrape * 1000,
                 connectTimeoutMs: connectTimeoutS * 1000,
+              maxLagFraction: maxLag,
                 argv: argvForManifest(),
                 ...(key === undefined ? {} : { apiKey: key })
               }
@@ -302,6 +312,7 @@ export const register = (program: Command): void => {
               progress,
               scrapeIntervalMs: scrape * 1000,
               connectTimeoutMs: connectTimeoutS * 1000,
+              maxLagFraction: maxLag,
               argv: argvForManifest(),
               ...(key === undefined ? {} : { apiKey: key })
             })
