@@ -117,6 +117,7 @@ export interface CalibrateOptions {
   readonly model?: string
   readonly gpu?: string
   readonly tp?: number
+  readonly precision?: string
   /** Leave-one-point-out cross-validation (default on with ≥ 3 points). */
   readonly crossValidate?: boolean
 }
@@ -129,6 +130,26 @@ export interface CalibrateOptions {
  */
 export const calibrationClosedLoopRequests = (concurrency: number): number => Math.max(5 * concurrency, 50)
 
+/** Multipliers outside this range are not a plausible deviation of real hardware from the shipped defaults. */
+export const PHYSICAL_MULTIPLIER_RANGE = [0.25, 4] as const
+/** A median |fit error| above this (percent) means the model does not describe the measurements. */
+export const MAX_FIT_ERROR_PCT = 20
+
+/** Why a fit should not be trusted, one line each (empty when it looks sound). */
+export const fitProblems = (r: Pick<CalibrationResult, "knobs" | "points">): string[] => {
+  const out: string[] = []
+  const [lo, hi] = PHYSICAL_MULTIPLIER_RANGE
+  for (const [k, v] of Object.entries(r.knobs)) {
+    if (!(v >= lo && v <= hi)) out.push(`multiplier ${k} ×${v.toPrecision(3)} is outside the physical range ×${lo}–×${hi}`)
+  }
+  const fit = medianAbsErrorByMetric(r.points.map((p) => p.fit))
+  for (const m of FITTED) {
+    const e = fit[m]
+    if (e !== undefined && e.medianAbsPct > MAX_FIT_ERROR_PCT) out.push(`median |fit error| of ${m.toUpperCase()} is ${e.medianAbsPct.toFixed(1)}% (above ${MAX_FIT_ERROR_PCT}%)`)
+  }
+  return out
+}
+
 export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOptions = {}): Effect.Effect<CalibrationResult, InputError | FileError> =>
   Effect.gen(function* () {
     if (points.length === 0) return yield* new InputError({ message: "no measured points to calibrate on" })
@@ -139,6 +160,7 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
         ...(o.model !== undefined ? { model: o.model } : {}),
         ...(o.gpu !== undefined ? { gpu: o.gpu } : {}),
         ...(o.tp !== undefined ? { tp: o.tp } : {}),
+        ...(o.precision !== undefined ? { precision: o.precision } : {}),
       })
       const resolved = yield* resolveScenario(yield* decodeScenario(raw, point.source))
       prepared.push({ point, resolved })
@@ -188,6 +210,8 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
       pointFits.push({ source: pp.point.source, load: loadOf(pp.point), fit, ...(crossValidated !== undefined ? { crossValidated } : {}) })
     }
     const withBlocks = points.find((p) => p.numGpuBlocks !== undefined)
+    const engineVersions = [...new Set(points.flatMap((p) => (p.engineVersion === undefined ? [] : [p.engineVersion])))]
+    const measuredModels = [...new Set(points.flatMap((p) => (p.model === undefined ? [] : [p.model])))]
     const profile: StepTimeProfile = {
       kind: PROFILE_KIND,
       version: 1,
@@ -200,6 +224,17 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
       overheads: fitted.overheads,
       ...(withBlocks?.numGpuBlocks !== undefined ? { numGpuBlocks: withBlocks.numGpuBlocks } : {}),
       ...(withBlocks?.blockSize !== undefined ? { blockSize: withBlocks.blockSize } : {}),
+      fittedOn: {
+        model: first.model.id,
+        ...(measuredModels.length > 0 ? { measuredModels } : {}),
+        gpu: first.gpu.id,
+        tp: first.par.tp,
+        pp: first.par.pp,
+        precision: first.precision,
+        ...(engineVersions.length > 0 ? { engineVersions } : {}),
+        ...(withBlocks?.numGpuBlocks !== undefined ? { numGpuBlocks: withBlocks.numGpuBlocks } : {}),
+        sources: points.map((p) => p.source),
+      },
       fit: {
         points: points.length,
         knobs: Object.fromEntries(active.map((k) => [KNOBS[k]!.name, Math.exp(fullTheta[k]!)])),

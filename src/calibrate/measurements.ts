@@ -12,6 +12,7 @@ import { FileError, InputError } from "../cli/errors.ts"
 import { readRunDir, stageSpecPath } from "./probe/run-dir.ts"
 import type { RunDirContents } from "./probe/run-dir.ts"
 import { basicStats, requestMetrics, summarizeRecords } from "./probe/summary.ts"
+import { recordsInSimulatedTime } from "./probe/lag.ts"
 import { requestsInPoint } from "./probe/types.ts"
 
 /** Latency statistics in milliseconds; absent = not measured. p50 is the median. */
@@ -92,6 +93,8 @@ export interface MeasuredPoint {
   readonly maxNumBatchedTokens?: number
   readonly maxModelLen?: number
   readonly requests?: ReadonlyArray<MeasuredRequest>
+  /** Why the point's timings cannot be trusted (the probe marked it lagged); calibrate does not fit it. */
+  readonly lagged?: string
 }
 
 export interface MeasuredSet {
@@ -289,7 +292,8 @@ export const measuredPointFromBenchResult = (o: Record<string, unknown>, source:
     metrics,
     maxNumSeqs: finite(o.max_num_seqs),
     maxNumBatchedTokens: finite(o.max_num_batched_tokens),
-    requests
+    requests,
+    lagged: laggedReason(o)
   })
 }
 
@@ -485,13 +489,22 @@ export const parseMeasurementCsv = (text: string, name: string): MeasuredSet | s
  * stage point names its one-stage spec (RUN_DIR/workload/<point>.json, absolute) as its workload, so
  * scenarioForPoint simulates that stage as the probe sent it.
  */
+/** The probe's lag verdict in a point summary (`lag.lagged`), as a reason, or undefined. */
+const laggedReason = (summary: unknown): string | undefined => {
+  if (typeof summary !== "object" || summary === null || !("lag" in summary)) return undefined
+  const lag: unknown = summary.lag
+  if (typeof lag !== "object" || lag === null || !("lagged" in lag) || lag.lagged !== true) return undefined
+  return "reason" in lag && typeof lag.reason === "string" ? lag.reason : "the probe marked it lagged"
+}
+
 export const measuredPointsFromRunDir = (run: RunDirContents): MeasuredSet => {
   const { manifest } = run
   const points: MeasuredPoint[] = []
   const warnings: string[] = []
   for (const spec of manifest.plan.points) {
     const source = `${run.dir}#${spec.id}`
-    const records = run.requests.filter((r) => r.point === spec.id)
+    // A scaled twin's wall-clock timings, converted back to simulated time.
+    const records = recordsInSimulatedTime(run.requests.filter((r) => r.point === spec.id), manifest.server.timeScale ?? 1)
     const measured = records.filter((r) => !r.warmup)
     if (measured.length === 0) {
       warnings.push(`${source}: no requests recorded`)
@@ -548,7 +561,8 @@ export const measuredPointsFromRunDir = (run: RunDirContents): MeasuredSet => {
       numGpuBlocks: manifest.server.numGpuBlocks,
       blockSize: manifest.server.blockSize,
       maxModelLen: manifest.server.maxModelLen,
-      requests
+      requests,
+      lagged: laggedReason(run.summaries.get(spec.id))
     }))
   }
   return { points, warnings }

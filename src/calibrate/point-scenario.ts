@@ -28,6 +28,8 @@ export interface PointScenarioOptions {
   readonly gpu?: string
   readonly model?: string
   readonly tp?: number
+  /** Weight precision when the measurement does not say (a quantized checkpoint named by its architecture). */
+  readonly precision?: string
   /** The parsed workload spec of the point, when it names one (for its server settings and lengths). */
   readonly spec?: SharedPrefixSpec
   readonly seed?: number
@@ -89,7 +91,7 @@ export const scenarioForPoint = (p: MeasuredPoint, o: PointScenarioOptions = {})
     gpu,
     tp: o.tp ?? p.tp,
     pp: p.pp,
-    precision: p.precision,
+    precision: p.precision ?? o.precision,
     engine: Object.keys(engine).length > 0 ? engine : undefined,
     workload,
     profile: o.profile,

@@ -20,6 +20,8 @@ export interface StepTimeProfile {
   /** vLLM's num_gpu_blocks from the server's cache_config_info, when scraped. */
   readonly numGpuBlocks?: number
   readonly blockSize?: number
+  /** What it was fitted on (model(s), GPU, TP, engine versions, num_gpu_blocks, sources), for people and warnings. */
+  readonly fittedOn?: unknown
   /** How the fit went (per-point and cross-validated errors), for people reading the file. */
   readonly fit?: unknown
 }

@@ -4,7 +4,7 @@
 // cross-validated errors over all of them (the real-data evaluation of issue 4).
 import { Command } from "commander"
 import { Console, Effect, Exit } from "effect"
-import { calibrate, type CalibrationResult } from "../calibrate/calibrate.ts"
+import { calibrate, fitProblems, type CalibrationResult } from "../calibrate/calibrate.ts"
 import { COMPARE_METRICS, medianAbsErrorByMetric, type MetricComparison } from "../calibrate/compare.ts"
 import { groupBySetting, loadMeasurements, type MeasuredPoint } from "../calibrate/measurements.ts"
 import { InputError } from "./errors.ts"
@@ -22,6 +22,9 @@ interface CalibrateFlags {
   perGroup?: boolean
   cv: boolean
   minPoints: number
+  precision?: string
+  allowLagged?: boolean
+  strict?: boolean
 }
 
 const errCell = (cs: ReadonlyArray<MetricComparison> | undefined, m: string): string => {
@@ -44,14 +47,42 @@ const formatResult = (r: CalibrationResult): string => {
   return lines.join("\n")
 }
 
-const chosenPoints = (points: ReadonlyArray<MeasuredPoint>, f: CalibrateFlags): MeasuredPoint[] =>
-  points.filter(
+/**
+ * --model filters the points when some point names that model; when none does (e.g. a bench file of
+ * neuralmagic/Meta-Llama-3.1-8B-FP8 with --model meta-llama/Llama-3.1-8B-Instruct) it names the
+ * architecture of the measured model instead, and filters nothing.
+ */
+const modelFilters = (points: ReadonlyArray<MeasuredPoint>, model: string | undefined): boolean =>
+  model !== undefined && points.some((p) => p.model !== undefined && p.model.toLowerCase() === model.toLowerCase())
+
+const chosenPoints = (points: ReadonlyArray<MeasuredPoint>, f: CalibrateFlags): MeasuredPoint[] => {
+  const byModel = modelFilters(points, f.model)
+  if (f.model !== undefined && !byModel) {
+    const ids = [...new Set(points.flatMap((p) => (p.model === undefined ? [] : [p.model])))]
+    if (ids.length > 0) process.stderr.write(`calibrate: no point is ${f.model}; fitting ${ids.join(", ")} with ${f.model}'s architecture\n`)
+  }
+  return points.filter(
     (p) =>
       (f.engine === "all" || (p.engine ?? "vllm") === f.engine) &&
-      (f.model === undefined || p.model === undefined || p.model.toLowerCase() === f.model.toLowerCase()) &&
+      (!byModel || p.model === undefined || p.model.toLowerCase() === f.model!.toLowerCase()) &&
       (f.gpu === undefined || p.gpu === undefined || p.gpu === f.gpu) &&
       (f.tp === undefined || p.tp === undefined || p.tp === f.tp),
   )
+}
+
+/** Points the probe marked lagged are not fitted (their timings carry the host's lag, not the server's). */
+const trustedPoints = (points: ReadonlyArray<MeasuredPoint>, f: CalibrateFlags) =>
+  Effect.gen(function* () {
+    if (f.allowLagged === true) return points
+    const lagged = points.filter((p) => p.lagged !== undefined)
+    for (const p of lagged) process.stderr.write(`warning: ${p.source}: not fitted, lagged: ${p.lagged}\n`)
+    const kept = points.filter((p) => p.lagged === undefined)
+    if (kept.length === 0)
+      return yield* new InputError({
+        message: `all ${points.length} measured points lagged (the server's or the probe's clock fell behind, × the twin's time scale): refusing to fit a profile to them; re-probe with a lower --time-scale or on a less loaded host (or --allow-lagged)`,
+      })
+    return kept
+  })
 
 const perGroup = (points: ReadonlyArray<MeasuredPoint>, f: CalibrateFlags) =>
   Effect.gen(function* () {
@@ -99,8 +130,9 @@ const program = (sources: ReadonlyArray<string>, f: CalibrateFlags) =>
   Effect.gen(function* () {
     const set = yield* loadMeasurements(sources)
     for (const w of set.warnings) process.stderr.write(`warning: ${w}\n`)
-    const points = chosenPoints(set.points, f)
-    if (points.length === 0) return yield* new InputError({ message: "no measured points match the filters (--engine/--model/--gpu/--tp)" })
+    const chosen = chosenPoints(set.points, f)
+    if (chosen.length === 0) return yield* new InputError({ message: "no measured points match the filters (--engine/--model/--gpu/--tp)" })
+    const points = yield* trustedPoints(chosen, f)
     if (f.perGroup === true) return yield* perGroup(points, f)
     if (f.out === undefined) return yield* new InputError({ message: "--out: where to write the profile is required" })
     const result = yield* calibrate(points, {
@@ -108,11 +140,19 @@ const program = (sources: ReadonlyArray<string>, f: CalibrateFlags) =>
       ...(f.model !== undefined ? { model: f.model } : {}),
       ...(f.gpu !== undefined ? { gpu: f.gpu } : {}),
       ...(f.tp !== undefined ? { tp: f.tp } : {}),
+      ...(f.precision !== undefined ? { precision: f.precision } : {}),
     })
-    yield* writeJson(f.out, result.profile)
-    if (f.json === true) yield* Console.log(JSON.stringify({ profile: result.profile, points: result.points }, null, 2))
+    const problems = fitProblems(result)
+    const fit = medianAbsErrorByMetric(result.points.map((p) => p.fit))
+    const quality = `fit quality: median |error| ${COMPARE_METRICS.flatMap((m) => (fit[m] === undefined ? [] : [`${m.toUpperCase()} ${fit[m]!.medianAbsPct.toFixed(1)}%`])).join(", ")} over ${result.points.length} points`
+    for (const problem of problems) process.stderr.write(`warning: the fit is not trustworthy: ${problem}\n`)
+    if (problems.length > 0 && f.strict === true)
+      return yield* new InputError({ message: `--strict: the fit is not trustworthy (${problems.join("; ")}); no profile written` })
+    yield* writeJson(f.out, problems.length === 0 ? result.profile : { ...result.profile, fitWarnings: problems })
+    if (f.json === true) yield* Console.log(JSON.stringify({ profile: result.profile, points: result.points, fitWarnings: problems }, null, 2))
     else {
       yield* Console.log(formatResult(result))
+      yield* Console.log(problems.length === 0 ? quality : `${quality}; NOT TRUSTWORTHY (see the warnings)`)
       yield* Console.log(`wrote ${f.out}`)
     }
   })
@@ -122,9 +162,12 @@ export const register = (cli: Command): void => {
     .command("calibrate")
     .description("fit step-time coefficients and overheads to measurements; writes a profile for --profile")
     .argument("<sources...>", "probe run directories, vllm bench --save-result JSON files, or a measurement-table CSV")
-    .option("--model <id>", "model (when the measurements do not say, or to pick one deployment)")
+    .option("--model <id>", "model: picks the points of that model, or, when no point names it, the architecture of the measured model (e.g. a fine-tune or quantized checkpoint)")
     .option("--gpu <id>", "GPU (when the measurements do not say, or to pick one deployment)")
     .option("--tp <n>", "tensor parallel size", positiveInt)
+    .option("--precision <p>", "weight precision of the measured model (e.g. fp8), when the measurements do not say")
+    .option("--strict", "exit 2 and write nothing when a fitted multiplier leaves its physical range or the fit error is large")
+    .option("--allow-lagged", "also fit points the probe marked lagged (their timings carry the host's lag)")
     .option("--engine <name>", "only points of this engine (vllm, sglang, trtllm, all)", "vllm")
     .option("--out <profile.json>", "where to write the profile")
     .option("--per-group", "calibrate each deployment group separately and report cross-validated errors")

@@ -151,7 +151,7 @@ export const addScenarioFlags = (cmd: Command): Command =>
     .option("--num-requests <n>", "requests to send", positiveInt)
     .option("--warmup <n>", "first requests left out of the metrics", nonNegativeInt)
     .option("--seed <s>", "random seed")
-    .option("--policy <name|module>", "fcfs, priority, spf, or a .ts/.js module exporting a SchedulingPolicy")
+    .option("--policy <name|module>", "fcfs, priority, spf, or a .ts/.js module exporting a SchedulingPolicy (loading a module runs its code: use only modules you trust; a scenario's module path is relative to the scenario file)")
     .addOption(new Option("--router <name>", "replica router").choices(["round-robin", "least-outstanding-requests", "least-kv-usage", "prefix-affinity"]))
     .option("--goodput <slo...>", "SLOs for goodput, e.g. ttft:500 tpot:50 (ms)", (v: string, prev: Record<string, number> | undefined) => goodputSpec(v, prev))
     .option("--profile <profile.json>", "calibrated step-time profile (servesim calibrate)")

@@ -4,8 +4,9 @@ import { Command, Option as CliOption } from "commander"
 import { Effect } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { apiKeyFromEnv } from "../calibrate/probe/client.ts"
+import { DEFAULT_MAX_LAG_FRACTION } from "../calibrate/probe/lag.ts"
 import { streamProgress } from "../calibrate/probe/progress.ts"
-import { resumeProbe, startProbe } from "../calibrate/probe/runner.ts"
+import { DEFAULT_CONNECT_TIMEOUT_S, resumeProbe, startProbe } from "../calibrate/probe/runner.ts"
 import type { PointSummary, ProbePlan, ProbeResult } from "../calibrate/probe/runner.ts"
 import { pointId } from "../calibrate/probe/types.ts"
 import type { PointSpec } from "../calibrate/probe/types.ts"
@@ -28,6 +29,8 @@ interface ProbeFlags {
   readonly numRequests: string
   readonly warmup: string
   readonly timeout?: string
+  readonly connectTimeout?: string
+  readonly maxLag?: string
   readonly apiKeyEnv?: string
   readonly chat?: boolean
   readonly out?: string
@@ -233,7 +236,19 @@ export const register = (program: Command): void => {
     .option("--osl <tokens>", "output tokens per request (max_tokens, ignore_eos)", "128")
     .option("--num-requests <n>", "measured requests per point", "200")
     .option("--warmup <n>", "warm-up requests per point, sent first in the same loop and excluded", "0")
-    .option("--timeout <seconds>", `per-request deadline (default ${DEFAULT_TIMEOUT_S})`)
+    .option("--timeout <seconds>", `per-request deadline for the whole stream (default ${DEFAULT_TIMEOUT_S})`)
+    .option(
+      "--connect-timeout <seconds>",
+      "deadline for a response's headers (connect + first byte), separate from --timeout; a server that accepts " +
+        "connections and never answers is given up after at most 4 × this (the start-up GETs and one prompt-calibration " +
+        "request, not retried), i.e. 2 min by default",
+      String(DEFAULT_CONNECT_TIMEOUT_S)
+    )
+    .option(
+      "--max-lag <fraction>",
+      `mark a point lagged (calibrate then refuses it) when the server's or the probe's event-loop lag, × a twin's time scale, ` +
+        `could bias its mean TTFT or E2EL by more than this fraction (default ${DEFAULT_MAX_LAG_FRACTION}); a twin's scaled times are converted back`
+    )
     .option("--api-key-env <NAME>", "environment variable holding the API key (sent as Bearer; never written)")
     .option("--chat", "use /v1/chat/completions instead of /v1/completions")
     .option("--out <dir>", "new run directory")
@@ -252,6 +267,10 @@ export const register = (program: Command): void => {
           }
           const scrape = parseNumber("--scrape-interval", flags.scrapeInterval, false, 0)
           if (typeof scrape === "string") return yield* new InputError({ message: scrape })
+          const connectTimeoutS = parseNumber("--connect-timeout", flags.connectTimeout ?? String(DEFAULT_CONNECT_TIMEOUT_S), false, 0.001)
+          if (typeof connectTimeoutS === "string") return yield* new InputError({ message: connectTimeoutS })
+          const maxLag = parseNumber("--max-lag", flags.maxLag ?? String(DEFAULT_MAX_LAG_FRACTION), false, 0.0001)
+          if (typeof maxLag === "string") return yield* new InputError({ message: maxLag })
           const progress = streamProgress(process.stderr)
           let result: ProbeResult
           if (flags.resume !== undefined) {
@@ -273,6 +292,8 @@ export const register = (program: Command): void => {
                 outDir: flags.resume,
                 progress,
                 scrapeIntervalMs: scrape * 1000,
+                connectTimeoutMs: connectTimeoutS * 1000,
+              maxLagFraction: maxLag,
                 argv: argvForManifest(),
                 ...(key === undefined ? {} : { apiKey: key })
               }
@@ -290,6 +311,8 @@ export const register = (program: Command): void => {
               outDir: flags.out!,
               progress,
               scrapeIntervalMs: scrape * 1000,
+              connectTimeoutMs: connectTimeoutS * 1000,
+              maxLagFraction: maxLag,
               argv: argvForManifest(),
               ...(key === undefined ? {} : { apiKey: key })
             })

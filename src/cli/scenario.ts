@@ -4,6 +4,7 @@
 import { Effect, Schema, SchemaIssue } from "effect"
 import { Yaml } from "effect/encoding"
 import { readFile } from "node:fs/promises"
+import { dirname, isAbsolute, resolve as resolvePath } from "node:path"
 import { FileError, InputError } from "./errors.ts"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
@@ -140,8 +141,18 @@ export const readScenarioFile = (path: string): Effect.Effect<Record<string, unk
   Effect.gen(function* () {
     const raw = yield* parseStructured(yield* readText(path), path)
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return yield* new InputError({ message: `${path}: a scenario must be an object` })
-    return raw as Record<string, unknown>
+    return anchorPolicyModule(raw as Record<string, unknown>, path)
   })
+
+/**
+ * A policy module named by a scenario file is relative to that file, not to the working directory
+ * (a --policy flag stays relative to the working directory, like every path flag).
+ */
+export const anchorPolicyModule = (raw: Record<string, unknown>, scenarioPath: string): Record<string, unknown> => {
+  const p = raw.policy
+  if (typeof p !== "string" || !/\.(ts|js|mjs)$/.test(p) || isAbsolute(p)) return raw
+  return { ...raw, policy: resolvePath(dirname(scenarioPath), p) }
+}
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
 

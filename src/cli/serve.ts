@@ -8,6 +8,7 @@ import { twinOptionsFromScenario } from "../serve/from-scenario.ts"
 import { MIMICKED_VLLM_VERSION, TIME_SCALE_HEADER, twinResource } from "../serve/twin.ts"
 import { addScenarioFlags, nonNegativeInt, positiveNumber, type ScenarioFlags } from "./flags.ts"
 import { loadScenario } from "./load-scenario.ts"
+import { InputError } from "./errors.ts"
 import { runCommand } from "./run-effect.ts"
 
 interface ServeFlags extends ScenarioFlags {
@@ -21,6 +22,7 @@ interface ServeFlags extends ScenarioFlags {
   errorChunkRate: number
   dropRate: number
   verbose?: boolean
+  apiKey?: string
 }
 
 const fraction = (v: string): number => {
@@ -53,7 +55,10 @@ const program = (path: string | undefined, flags: ServeFlags) =>
         },
         ...(flags.verbose === true ? { log: (line: string) => console.error(`servesim serve: ${line}`) } : {}),
       })
-      const twin = yield* twinResource(options)
+      // vLLM's --api-key, else its VLLM_API_KEY environment variable.
+      const apiKey = flags.apiKey ?? process.env.VLLM_API_KEY
+      if (apiKey === "") return yield* new InputError({ message: "--api-key / VLLM_API_KEY: empty key" })
+      const twin = yield* twinResource(apiKey === undefined ? options : { ...options, apiKeys: [apiKey] })
       const e = resolved.engine
       yield* Console.log(`servesim: vLLM ${MIMICKED_VLLM_VERSION} twin listening on ${twin.url}`)
       yield* Console.log(
@@ -63,6 +68,7 @@ const program = (path: string | undefined, flags: ServeFlags) =>
       yield* Console.log(
         `  time scale ${twin.timeScale}: 1 wall second = ${twin.timeScale} simulated seconds (header ${TIME_SCALE_HEADER}); /metrics durations are simulated seconds`,
       )
+      if (apiKey !== undefined) yield* Console.log("  /v1/* requires Authorization: Bearer <api key> (401 otherwise); /health, /metrics, /version stay open")
       yield* Console.log(`  endpoints: /v1/completions /v1/chat/completions /v1/models /health /version /metrics /tokenize — Ctrl-C to stop`)
       return yield* Effect.never
     }),
@@ -85,5 +91,6 @@ export const register = (cli: Command): void => {
     .option("--error-chunk-rate <f>", "fraction of streams ended by an error chunk inside HTTP 200", fraction, 0)
     .option("--drop-rate <f>", "fraction of requests whose connection is destroyed mid-response", fraction, 0)
     .option("--verbose", "log client disconnects and internal errors to stderr")
+    .option("--api-key <key>", "require this Bearer key on /v1/* like vLLM's --api-key (default: the VLLM_API_KEY environment variable; the key is never printed)")
     .action((path: string | undefined, flags: ServeFlags) => runCommand(program(path, flags)))
 }

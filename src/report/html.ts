@@ -10,8 +10,9 @@ export interface RenderedChart {
   readonly svg: string
 }
 
+/** Text and attribute values (either quote) of the page; every user string goes through it. */
 export const escapeHtml = (s: string): string =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;")
 
 /** Up to 4 significant digits, no exponent for everyday magnitudes. */
 export const fmt = (x: number, digits = 4): string => {
@@ -64,7 +65,7 @@ const summarySection = (r: SweepResult): string => {
     opt === undefined
       ? '<p class="warn">No simulated point meets the SLOs.</p>'
       : `<dl class="kv">
-  <dt>optimal operating point</dt><dd><b>${escapeHtml(opt.label)}</b> (${opt.id}), lowest ${OBJECTIVE[r.costObjective]} meeting the SLOs</dd>
+  <dt>optimal operating point</dt><dd><b>${escapeHtml(opt.label)}</b> (${escapeHtml(opt.id)}), lowest ${OBJECTIVE[r.costObjective]} meeting the SLOs</dd>
   <dt>cost</dt><dd>${usd(opt.cost.usdPerMOutput.mean)} per 1M output tokens, ${usd(opt.cost.usdPerMInput.mean)} per 1M input tokens, ${usd(opt.cost.usdPerRequest.mean)} per request; the request set (${fmt(opt.metrics.completed.mean)} requests) costs ${usd(opt.cost.runCostUsd.mean)}</dd>
   <dt>performance</dt><dd>${withCi(opt.metrics.output_throughput, " output tok/s")}, ${r.slo.stat} TTFT ${withCi(opt.metrics[`${r.slo.stat}_ttft_ms`], " ms")}, ${r.slo.stat} TPOT ${withCi(opt.metrics[`${r.slo.stat}_tpot_ms`], " ms")}</dd>
 </dl>`
@@ -107,7 +108,7 @@ const chartSection = (charts: ReadonlyArray<RenderedChart>): string =>
 const pointsTable = (r: SweepResult): string => {
   const rows = r.points
     .map(
-      (p) => `<tr><td>${p.id}</td><td>${escapeHtml(p.label)}</td><td>${withCi(p.metrics.output_throughput)}</td><td>${withCi(
+      (p) => `<tr><td>${escapeHtml(p.id)}</td><td>${escapeHtml(p.label)}</td><td>${withCi(p.metrics.output_throughput)}</td><td>${withCi(
         p.metrics.request_throughput,
       )}</td><td>${withCi(p.metrics[`${r.slo.stat}_ttft_ms`])}</td><td>${withCi(p.metrics[`${r.slo.stat}_tpot_ms`])}</td><td>${fmt(
         p.serialTokensPerSecond,

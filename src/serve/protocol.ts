@@ -13,7 +13,9 @@ export interface ErrorBody {
 const ERROR_TYPES: Readonly<Record<number, string>> = {
   400: "BadRequestError",
   404: "NotFoundError",
+  413: "RequestEntityTooLargeError",
   422: "UnprocessableEntityError",
+  431: "RequestHeaderFieldsTooLargeError",
   500: "InternalServerError",
   501: "NotImplementedError",
   503: "ServiceUnavailableError",

@@ -143,6 +143,12 @@ export class TwinSim {
   /** Events processed more than LATE_MS after their time, and all events. */
   lateEvents = 0
   events = 0
+  /** Sum of event lags (wall ms), for the mean lag over an interval (differences of two reads). */
+  lagSumMs = 0
+  /** Largest lag in the current and the previous one-second wall window (the "lag now" of a response header). */
+  private windowStart = 0
+  private windowMax = 0
+  private prevWindowMax = 0
 
   constructor(setup: TwinEngines, timeScale: number, metrics: VllmMetrics, clock: WallClock) {
     this.setup = setup
@@ -335,6 +341,14 @@ export class TwinSim {
         if (lag > this.maxLagMs) this.maxLagMs = lag
         if (lag > LATE_MS) this.lateEvents++
         this.events++
+        const l = Math.max(0, lag)
+        this.lagSumMs += l
+        if (wallNow - this.windowStart >= 1000) {
+          this.prevWindowMax = wallNow - this.windowStart >= 2000 ? 0 : this.windowMax
+          this.windowMax = 0
+          this.windowStart = wallNow
+        }
+        if (l > this.windowMax) this.windowMax = l
         ev.run()
       }
     } finally {
@@ -357,6 +371,13 @@ export class TwinSim {
       this.timerAt = Number.POSITIVE_INFINITY
       this.pump()
     }, Math.ceil(delay))
+  }
+
+  /** Largest event lag (wall ms) in the last one to two seconds. */
+  recentLagMs(): number {
+    this.pump()
+    const age = this.clock() - this.windowStart
+    return age >= 2000 ? 0 : age >= 1000 ? this.windowMax : Math.max(this.windowMax, this.prevWindowMax)
   }
 
   /** Engine state for /metrics, brought up to the current time first. */

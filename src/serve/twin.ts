@@ -12,7 +12,7 @@
 // of the scenario's workload, seeded), clamped to [min_tokens, max_tokens]; shorter than max_tokens
 // finishes with "stop" (the last token is the EOS, sent as empty text). Without a scenario draw it is
 // max_tokens.
-import { randomUUID } from "node:crypto"
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { Data, Effect, type Scope } from "effect"
@@ -39,14 +39,19 @@ import {
   type ResponseHead,
 } from "./protocol.ts"
 import { blockHashChain, outputToken, outputTokenId, promptTokenId, tokenizeChat, tokenizeText } from "./tokens.ts"
+import { promNumber } from "./prom.ts"
 import { TwinSim, type WallClock } from "./twin-sim.ts"
 
 export const TIME_SCALE_HEADER = "x-servesim-time-scale"
+/** The twin's own lag when the response started: largest event lag (wall ms) of the last 1–2 s. */
+export const LAG_HEADER = "x-servesim-lag-ms"
 /** The vLLM release whose API and /metrics page the twin reproduces. */
 export const MIMICKED_VLLM_VERSION = "0.25.1"
 /** Full prompt blocks that can be shared through the prefix cache (longer prompts share their first 256 blocks). */
 export const MAX_PREFIX_BLOCKS = 256
 const MAX_BODY_BYTES = 64 * 1024 * 1024
+/** Node's default --max-http-header-size: larger header blocks are answered 431. */
+const MAX_HEADER_BYTES = 16 * 1024
 const MAX_INTERNED_BLOCKS = 1_000_000
 const ROUTES: ReadonlySet<string> = new Set(["/health", "/ping", "/version", "/v1/models", "/metrics", "/v1/completions", "/v1/chat/completions", "/tokenize"])
 
@@ -80,6 +85,13 @@ export interface TwinOptions {
   readonly numGpuBlocksOverride?: number
   /** Monotonic wall clock in ms (tests may pass a fake). Default performance.now. */
   readonly clock?: WallClock
+  /**
+   * API keys (vLLM's --api-key / VLLM_API_KEY): /v1/* then needs `Authorization: Bearer <key>` and
+   * answers 401 otherwise; /health, /metrics, /version and /tokenize stay open, as in vLLM.
+   */
+  readonly apiKeys?: ReadonlyArray<string>
+  /** Largest request body accepted (default 64 MiB); larger ones are answered 413. */
+  readonly maxBodyBytes?: number
   /** One line per notable event (start-up is printed by the CLI). */
   readonly log?: (line: string) => void
 }
@@ -126,15 +138,20 @@ class PrefixInterner {
   }
 }
 
-const readBody = (req: IncomingMessage): Promise<string> =>
+class BodyTooLarge extends Error {}
+
+const readBody = (req: IncomingMessage, maxBytes: number): Promise<string> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
+    let over = false
     req.on("data", (c: Buffer) => {
+      if (over) return // drain the rest so the 413 reaches the client
       size += c.length
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error("request body too large"))
-        req.destroy()
+      if (size > maxBytes) {
+        over = true
+        chunks.length = 0
+        reject(new BodyTooLarge(`request body larger than ${maxBytes} bytes`))
         return
       }
       chunks.push(c)
@@ -142,6 +159,27 @@ const readBody = (req: IncomingMessage): Promise<string> =>
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
     req.on("error", reject)
   })
+
+/**
+ * The twin's honesty gauges after vLLM's families: its time scale and how far its scaled wall clock fell
+ * behind the simulated engine (wall seconds; a client's timings are off by up to lag × time scale).
+ */
+export const twinLagMetrics = (sim: TwinSim): string =>
+  [
+    "# HELP servesim:time_scale Simulated seconds per wall second of this twin.",
+    "# TYPE servesim:time_scale gauge",
+    `servesim:time_scale ${promNumber(sim.timeScale)}`,
+    "# HELP servesim:event_lag_max_seconds Largest wall-clock lag of an engine event behind its scaled time, since start.",
+    "# TYPE servesim:event_lag_max_seconds gauge",
+    `servesim:event_lag_max_seconds ${promNumber(Math.max(0, sim.maxLagMs) / 1000)}`,
+    "# HELP servesim:event_lag_seconds_total Sum of the wall-clock lags of engine events behind their scaled times.",
+    "# TYPE servesim:event_lag_seconds_total counter",
+    `servesim:event_lag_seconds_total ${promNumber(sim.lagSumMs / 1000)}`,
+    "# HELP servesim:events_total Engine events processed.",
+    "# TYPE servesim:events_total counter",
+    `servesim:events_total ${promNumber(sim.events)}`,
+    "",
+  ].join("\n")
 
 /** Starts the twin; resolves once it listens. */
 export const startTwin = async (o: TwinOptions): Promise<Twin> => {
@@ -187,7 +225,7 @@ export const startTwin = async (o: TwinOptions): Promise<Twin> => {
   const createdAt = Math.floor(startUnix)
   const log = o.log ?? (() => {})
 
-  const baseHeaders = (): Record<string, string> => ({ [TIME_SCALE_HEADER]: String(timeScale) })
+  const baseHeaders = (): Record<string, string> => ({ [TIME_SCALE_HEADER]: String(timeScale), [LAG_HEADER]: sim.recentLagMs().toFixed(2) })
 
   const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
     const text = JSON.stringify(body)
@@ -434,10 +472,26 @@ export const startTwin = async (o: TwinOptions): Promise<Twin> => {
     sendJson(res, 200, { count: tokens.length, max_model_len: engineCfg.maxModelLen, tokens: tokens.map(promptTokenId), token_strs: null })
   }
 
+  // vLLM's AuthenticationMiddleware (vllm/entrypoints/openai/server_utils.py): OPTIONS and paths outside
+  // /v1 pass; otherwise the Bearer token's SHA-256 must equal a key's (constant-time), else 401.
+  const keyHashes = (o.apiKeys ?? []).filter((k) => k !== "").map((k) => createHash("sha256").update(k).digest())
+  const authorized = (req: IncomingMessage, path: string): boolean => {
+    if (keyHashes.length === 0 || req.method === "OPTIONS" || !path.startsWith("/v1")) return true
+    const h = req.headers.authorization ?? ""
+    if (!h.startsWith("Bearer ")) return false
+    const got = createHash("sha256").update(h.slice(7)).digest()
+    return keyHashes.some((k) => timingSafeEqual(k, got))
+  }
+  const maxBodyBytes = o.maxBodyBytes ?? MAX_BODY_BYTES
+
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://twin")
     const path = url.pathname
     const method = req.method ?? "GET"
+    if (!authorized(req, path)) {
+      sendJson(res, 401, { error: "Unauthorized" })
+      return
+    }
     const get = method === "GET" || method === "HEAD"
     switch (path) {
       case "/health":
@@ -467,7 +521,7 @@ export const startTwin = async (o: TwinOptions): Promise<Twin> => {
         return
       case "/metrics": {
         if (!get) break
-        const text = metrics.render(sim.gauges())
+        const text = metrics.render(sim.gauges()) + twinLagMetrics(sim)
         res.writeHead(200, { ...baseHeaders(), "content-type": METRICS_TYPE, "content-length": String(Buffer.byteLength(text)) })
         res.end(text)
         return
@@ -476,11 +530,25 @@ export const startTwin = async (o: TwinOptions): Promise<Twin> => {
       case "/v1/chat/completions":
       case "/tokenize": {
         if (method !== "POST") break
+        // vLLM's validate_json_request: a body that is not application/json is a RequestValidationError (400).
+        const mediaType = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
+        if (mediaType !== "application/json") {
+          req.resume()
+          sendJson(res, 400, errorBody(400, `["Unsupported Media Type: Only 'application/json' is allowed"]`))
+          return
+        }
+        const declared = Number(req.headers["content-length"] ?? 0)
+        if (declared > maxBodyBytes) {
+          req.resume()
+          sendJson(res, 413, errorBody(413, `request body of ${declared} bytes is larger than ${maxBodyBytes} bytes`))
+          return
+        }
         let text: string
         try {
-          text = await readBody(req)
+          text = await readBody(req, maxBodyBytes)
         } catch (e) {
-          sendJson(res, 400, errorBody(400, e instanceof Error ? e.message : String(e)))
+          const status = e instanceof BodyTooLarge ? 413 : 400
+          sendJson(res, status, errorBody(status, e instanceof Error ? e.message : String(e)))
           return
         }
         if (path === "/tokenize") handleTokenize(res, text)
@@ -499,7 +567,7 @@ export const startTwin = async (o: TwinOptions): Promise<Twin> => {
     res.end(body)
   }
 
-  const server: Server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
+  const server: Server = createServer({ noDelay: true, keepAliveTimeout: 65_000, maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     const t0 = performance.now()
     const requestBytes = Number(req.headers["content-length"] ?? 0) || 0
     const path = new URL(req.url ?? "/", "http://twin").pathname
@@ -517,6 +585,19 @@ export const startTwin = async (o: TwinOptions): Promise<Twin> => {
         else res.destroy()
       },
     )
+  })
+
+  // Unparsable requests (a header flood, malformed HTTP) get a status and an error body, like uvicorn
+  // behind vLLM, instead of a reset connection; the server goes on serving others.
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) {
+      socket.destroy()
+      return
+    }
+    const status = err.code === "HPE_HEADER_OVERFLOW" ? 431 : 400
+    const reason = status === 431 ? "Request Header Fields Too Large" : "Bad Request"
+    const body = JSON.stringify(errorBody(status, status === 431 ? `request headers larger than ${MAX_HEADER_BYTES} bytes` : "Invalid HTTP request received."))
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: ${JSON_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
   })
 
   await new Promise<void>((resolve, reject) => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -16,6 +16,27 @@ describe("--policy", () => {
     const b = JSON.parse(sjf.stdout) as Record<string, number | Record<string, unknown>>
     expect((b.config as Record<string, unknown>).policy).toBe("short-output-first")
     expect(b.mean_e2el_ms as number).toBeLessThan(a.mean_e2el_ms as number)
+  })
+
+  it("a scenario's relative policy module resolves against the scenario file, not the working directory", () => {
+    const dir = mkdtempSync(join(tmpdir(), "servesim-policy-rel-"))
+    mkdirSync(join(dir, "policies"))
+    // A policy that tags itself, so the output proves which module ran.
+    writeFileSync(join(dir, "policies", "lifo.mjs"), "export default { name: 'lifo-from-scenario-dir', waitingKey: (r) => -r.arrival, pickVictim: (running) => running.length - 1 }\n")
+    const scenario = join(dir, "scenario.json")
+    writeFileSync(scenario, JSON.stringify({ model: "meta-llama/Llama-3.1-8B-Instruct", gpu: "h100-sxm", policy: "policies/lifo.mjs", workload: { rate: 20, numRequests: 40, input: 128, output: 16 } }))
+    const r = runCli(["simulate", scenario, "--json"]) // cwd is the repository root, not `dir`
+    expect(r.stderr).toBe("")
+    expect(r.status).toBe(0)
+    expect((JSON.parse(r.stdout) as { config: { policy: string } }).config.policy).toBe("lifo-from-scenario-dir")
+    // The same relative path as a flag is relative to the working directory: not found there.
+    const flag = runCli(["simulate", "--policy", "policies/lifo.mjs"])
+    expect(flag.status).toBe(2)
+    expect(flag.stderr).toMatch(/policy policies\/lifo\.mjs: cannot load module/)
+  })
+
+  it("--help says that a policy module's code is executed", () => {
+    expect(runCli(["simulate", "--help"]).stdout).toMatch(/runs its code/)
   })
 
   it("a module that is not a policy is refused with one line and exit 2", () => {

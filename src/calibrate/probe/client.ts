@@ -11,6 +11,24 @@ import type { ErrorClass, RequestRecord } from "./types.ts"
 /** A server-side problem that stops the probe (nothing to measure against). */
 export class ProbeError extends Data.TaggedError("ProbeError")<{ readonly message: string }> {}
 
+/**
+ * Replaces every occurrence of a secret's exact value (and its URL-encoded form) by "[REDACTED]":
+ * a server that echoes the Authorization header in an error body must not put the key in a record.
+ */
+export const redactSecrets = (text: string, secrets: ReadonlyArray<string>): string => {
+  let out = text
+  for (const v of secrets) {
+    if (v.length === 0) continue
+    for (const form of new Set([v, encodeURIComponent(v)])) out = out.split(form).join("[REDACTED]")
+  }
+  return out
+}
+
+const secretsOf = (key: Redacted.Redacted<string> | undefined): ReadonlyArray<string> => (key === undefined ? [] : [Redacted.value(key)])
+
+/** A URL with its user:password@ part masked, for messages. */
+export const maskUrlCredentials = (url: string): string => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, "$1***@")
+
 /** Epoch milliseconds from the monotonic clock: comparable within a process, immune to clock steps. */
 export const nowEpochMs = (): number => performance.timeOrigin + performance.now()
 
@@ -24,6 +42,12 @@ export interface StreamRequest {
   readonly chat: boolean
   /** Whole-request deadline. */
   readonly timeoutMs: number
+  /**
+   * Deadline for the response headers (connect + first byte), separate from the stream's deadline:
+   * vLLM sends a stream's headers before its first token, so a server silent this long is not working.
+   * Default: timeoutMs.
+   */
+  readonly firstByteTimeoutMs?: number
   readonly apiKey?: Redacted.Redacted<string>
   /** Sent as x-request-id (vLLM uses it as its request id). */
   readonly requestId?: string
@@ -150,8 +174,15 @@ export const sendStreamingRequest = Effect.fnUntraced(function*(req: StreamReque
   const t0 = performance.now()
   const elapsed = () => performance.now() - t0
 
+  const firstByteMs = Math.min(req.firstByteTimeoutMs ?? req.timeoutMs, req.timeoutMs)
+  let silent = false
   const work = Effect.gen(function*() {
-    const response = yield* client.execute(request)
+    const answered = yield* Effect.timeoutOption(client.execute(request), Duration.millis(firstByteMs))
+    if (Option.isNone(answered)) {
+      silent = true
+      return
+    }
+    const response = answered.value
     headersMs = elapsed()
     status = response.status
     contentType = response.headers["content-type"] ?? ""
@@ -197,7 +228,13 @@ export const sendStreamingRequest = Effect.fnUntraced(function*(req: StreamReque
   const endMs = elapsed()
   const tally = acc.tally()
   let verdict: { ok: boolean; errorClass?: ErrorClass; error?: string }
-  if (Option.isNone(finished)) {
+  if (silent) {
+    verdict = {
+      ok: false,
+      errorClass: "timeout",
+      error: `no response headers within ${firstByteMs / 1000} s (connect/first-byte timeout): the server accepted nothing or is not answering`
+    }
+  } else if (Option.isNone(finished)) {
     verdict = {
       ok: false,
       errorClass: "timeout",
@@ -223,12 +260,12 @@ export const sendStreamingRequest = Effect.fnUntraced(function*(req: StreamReque
     ...(status === undefined ? {} : { status }),
     ok: verdict.ok,
     ...(verdict.errorClass === undefined ? {} : { errorClass: verdict.errorClass }),
-    ...(verdict.error === undefined ? {} : { error: verdict.error }),
+    ...(verdict.error === undefined ? {} : { error: redactSecrets(verdict.error, secretsOf(req.apiKey)) }),
     finishReason: tally.finishReason,
     ...(tally.usage === undefined ? {} : { usage: tally.usage }),
     continuousUsage: tally.continuousUsage,
     done: tally.done,
-    ...(tally.text === undefined ? {} : { responseText: tally.text })
+    ...(tally.text === undefined ? {} : { responseText: redactSecrets(tally.text, secretsOf(req.apiKey)) })
   }
   return outcome
 })
@@ -244,7 +281,7 @@ export const getText = Effect.fnUntraced(function*(
   if (options.apiKey !== undefined) request = HttpClientRequest.bearerToken(request, options.apiKey)
   const url = `${baseUrl}${path}`
   const result = yield* client.execute(request).pipe(
-    Effect.flatMap((res) => Effect.map(res.text, (text) => ({ status: res.status, text }))),
+    Effect.flatMap((res) => Effect.map(res.text, (text) => ({ status: res.status, text: redactSecrets(text, secretsOf(options.apiKey)) }))),
     Effect.mapError((e) => new ProbeError({ message: `GET ${url}: ${classifyTransportError(e, false).error}` })),
     Effect.timeoutOrElse({
       duration: Duration.millis(options.timeoutMs),

@@ -133,6 +133,8 @@ export const ManifestSchema = Schema.Struct({
     numGpuBlocks: Schema.optionalKey(Schema.Number),
     blockSize: Schema.optionalKey(Schema.Number),
     cacheConfig: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
+    /** Simulated seconds per wall second when the server is a servesim twin (its x-servesim-time-scale). */
+    timeScale: Schema.optionalKey(Schema.Number),
     metricsAvailable: Schema.Boolean,
     vllmFamilies: Schema.optionalKey(Schema.Array(Schema.String))
   }),

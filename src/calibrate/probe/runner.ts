@@ -12,7 +12,7 @@ import { HttpClient } from "effect/http"
 import seedrandom from "seedrandom"
 import pkg from "../../../package.json" with { type: "json" }
 import { FileError, InputError } from "../../cli/errors.ts"
-import { getText, nowEpochMs, ProbeError, sendStreamingRequest } from "./client.ts"
+import { getText, maskUrlCredentials, nowEpochMs, ProbeError, sendStreamingRequest } from "./client.ts"
 import { parseVllmMetrics } from "./metrics-parser.ts"
 import { makePrompt, fitPromptModel, IDENTITY_PROMPT_MODEL, wordsForTokens } from "./prompt.ts"
 import type { PromptModel } from "./prompt.ts"
@@ -20,12 +20,14 @@ import { silentProgress } from "./progress.ts"
 import type { ProgressSink } from "./progress.ts"
 import { MANIFEST_FORMAT, openRunDirWriter, readRunDir, readScrapes, requestKey } from "./run-dir.ts"
 import type { Manifest, RunDirWriter } from "./run-dir.ts"
+import { DEFAULT_MAX_LAG_FRACTION, judgeLag, recordsInSimulatedTime, serverLagBetween, twinLagCounters } from "./lag.ts"
+import type { PointLag, TwinLagCounters } from "./lag.ts"
 import { digestScrapes, parseModels, parseVersion, toScrapeRecord } from "./server-info.ts"
 import type { ServerMetricsDigest } from "./server-info.ts"
 import { basicStats, summarizeRecords } from "./summary.ts"
 import type { PointSummaryBody } from "./summary.ts"
 import { requestsInPoint } from "./types.ts"
-import type { PointSpec, RequestRecord, ScrapeRecord } from "./types.ts"
+import type { ErrorClass, PointSpec, RequestRecord, ScrapeRecord } from "./types.ts"
 import { makeStageDriver, stageSpecJson, workloadFromManifest, workloadToManifest } from "./workload.ts"
 import type { StageJob, WorkloadPlan } from "./workload.ts"
 
@@ -64,7 +66,18 @@ export interface RunOptions {
   readonly maxConsecutiveRefused?: number
   /** Command line to note in the manifest's session list (must not contain secrets). */
   readonly argv?: string
+  /** Connect/first-byte deadline of every request (default DEFAULT_CONNECT_TIMEOUT_S; never above the plan's timeout). */
+  readonly connectTimeoutMs?: number
+  /** Lag bound (fraction of mean TTFT/E2EL) beyond which a point is marked lagged (default DEFAULT_MAX_LAG_FRACTION). */
+  readonly maxLagFraction?: number
 }
+
+/** Default connect/first-byte timeout: a server that accepts and says nothing for this long is not serving. */
+export const DEFAULT_CONNECT_TIMEOUT_S = 30
+
+/** A request that got no response headers in time (a silent server), as opposed to a slow stream. */
+export const isSilent = (o: Pick<RequestRecord, "errorClass" | "status">): boolean => o.errorClass === "timeout" && o.status === undefined
+
 
 /** The per-point summary file: vllm bench `--save-result` fields plus the probe's extras. */
 export type PointSummary =
@@ -87,6 +100,8 @@ export type PointSummary =
     readonly event_loop_lag_ms: { readonly mean: number; readonly p99: number; readonly max: number } | null
     readonly server_metrics: ServerMetricsDigest | null
     readonly warnings: ReadonlyArray<string>
+    /** Lag of the twin and of the client, scaled to simulated time; `lagged` points are not fit by calibrate. */
+    readonly lag?: PointLag
     /** Workload-stage points: the spec and stage (input_len/output_len are its nominal lengths). */
     readonly workload?: {
       readonly file: string
@@ -117,8 +132,13 @@ interface ServerInfo {
   readonly server: Manifest["server"]
 }
 
-const discoverServer = Effect.fnUntraced(function*(plan: ProbePlan, apiKey: Redacted.Redacted<string> | undefined, progress: ProgressSink) {
-  const opts = { timeoutMs: 15_000, apiKey }
+const discoverServer = Effect.fnUntraced(function*(
+  plan: ProbePlan,
+  apiKey: Redacted.Redacted<string> | undefined,
+  progress: ProgressSink,
+  connectTimeoutMs: number
+) {
+  const opts = { timeoutMs: connectTimeoutMs, apiKey }
   const modelsRes = yield* getText(plan.url, "/v1/models", opts).pipe(
     Effect.mapError((e) => new ProbeError({ message: `cannot reach the server: ${e.message}` }))
   )
@@ -148,6 +168,11 @@ const discoverServer = Effect.fnUntraced(function*(plan: ProbePlan, apiKey: Reda
   let metricsAvailable = false
   let cache: { numGpuBlocks?: number; blockSize?: number; cacheConfig?: Record<string, string> } = {}
   let vllmFamilies: ReadonlyArray<string> | undefined
+  // A servesim twin says its time scale on /metrics: its timings are converted back to simulated time.
+  const twin = metricsRes._tag === "Some" && metricsRes.value.status === 200 ? twinLagCounters(metricsRes.value.text) : undefined
+  if (twin !== undefined && twin.timeScale !== 1) {
+    progress.info(`the server is a servesim twin at time scale ${twin.timeScale}: measured times are multiplied by ${twin.timeScale}`)
+  }
   if (metricsRes._tag === "Some" && metricsRes.value.status === 200) {
     const snap = parseVllmMetrics(metricsRes.value.text)
     if (typeof snap === "string") progress.warn(`/metrics is not readable (${snap}); continuing without server metrics`)
@@ -171,6 +196,7 @@ const discoverServer = Effect.fnUntraced(function*(plan: ProbePlan, apiKey: Reda
       models: models.map((m) => ({ ...m })),
       ...(maxModelLen === undefined ? {} : { maxModelLen }),
       ...cache,
+      ...(twin === undefined ? {} : { timeScale: twin.timeScale }),
       metricsAvailable,
       ...(vllmFamilies === undefined ? {} : { vllmFamilies: [...vllmFamilies] })
     }
@@ -179,11 +205,17 @@ const discoverServer = Effect.fnUntraced(function*(plan: ProbePlan, apiKey: Reda
 })
 
 const CALIBRATION_ATTEMPTS = 5
-const isTransient = (errorClass: string | undefined): boolean =>
-  errorClass === "http_5xx" || errorClass === "stream_error" || errorClass === "dropped" || errorClass === "timeout" || errorClass === "bad_response"
+/** Failures worth another try; typed so that a misspelt class is a compile error, not a silent miss. */
+export const TRANSIENT_ERROR_CLASSES: ReadonlySet<ErrorClass> = new Set<ErrorClass>(["http_5xx", "stream_error", "dropped_connection", "timeout", "bad_response"])
+export const isTransient = (errorClass: ErrorClass | undefined): boolean => errorClass !== undefined && TRANSIENT_ERROR_CLASSES.has(errorClass)
 
 /** Two short requests (isl and isl/2 words, 1 output token) fit prompt tokens ≈ overhead + perWord · words. */
-const calibratePrompt = Effect.fnUntraced(function*(plan: ProbePlan, apiKey: Redacted.Redacted<string> | undefined, progress: ProgressSink) {
+const calibratePrompt = Effect.fnUntraced(function*(
+  plan: ProbePlan,
+  apiKey: Redacted.Redacted<string> | undefined,
+  progress: ProgressSink,
+  connectTimeoutMs: number
+) {
   const samples: Array<{ words: number; tokens: number }> = []
   for (const words of [plan.isl, Math.max(1, Math.floor(plan.isl / 2))]) {
     // A transient failure (5xx, error chunk, dropped connection) is retried; a 4xx or refusal is final.
@@ -195,10 +227,12 @@ const calibratePrompt = Effect.fnUntraced(function*(plan: ProbePlan, apiKey: Red
         maxTokens: 1,
         chat: plan.endpoint === "chat",
         timeoutMs: plan.timeoutS * 1000,
+        firstByteTimeoutMs: connectTimeoutMs,
         ...(apiKey === undefined ? {} : { apiKey })
       })
     let outcome = yield* send(0)
-    for (let attempt = 1; attempt < CALIBRATION_ATTEMPTS && !outcome.ok && isTransient(outcome.errorClass); attempt++) {
+    // A silent server (no headers within the connect timeout) is not retried: that would multiply the wait.
+    for (let attempt = 1; attempt < CALIBRATION_ATTEMPTS && !outcome.ok && isTransient(outcome.errorClass) && !isSilent(outcome); attempt++) {
       yield* Effect.sleep(Duration.millis(200 * attempt))
       outcome = yield* send(attempt)
     }
@@ -291,9 +325,9 @@ const pointSummary = (
   plan: ProbePlan,
   point: PointSpec,
   records: ReadonlyArray<RequestRecord>,
-  extras: { lag: LagStats | null; server: ServerMetricsDigest | null; warnings: ReadonlyArray<string> }
+  extras: { lag: LagStats | null; server: ServerMetricsDigest | null; warnings: ReadonlyArray<string>; timeScale: number; pointLag?: PointLag }
 ): PointSummary => {
-  const body = summarizeRecords(records)
+  const body = summarizeRecords(recordsInSimulatedTime(records, extras.timeScale))
   const spec = plan.workload?.spec
   return {
     date: new Date().toISOString(),
@@ -318,6 +352,7 @@ const pointSummary = (
     event_loop_lag_ms: extras.lag,
     server_metrics: extras.server,
     warnings: extras.warnings,
+    ...(extras.pointLag === undefined ? {} : { lag: extras.pointLag }),
     ...(point.kind === "stage" && plan.workload !== undefined && spec !== undefined
       ? {
         workload: {
@@ -346,6 +381,8 @@ interface PointContext {
   readonly scrapeIntervalMs: number
   readonly lagWarnMs: number
   readonly maxConsecutiveRefused: number
+  readonly connectTimeoutMs: number
+  readonly maxLagFraction: number
   readonly runTag: string
   /** The server's max_model_len, else the workload spec's (multi-turn conversations restart below it). */
   readonly maxModelLen: number | undefined
@@ -433,6 +470,7 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
         maxTokens: job.maxTokens,
         chat: plan.endpoint === "chat",
         timeoutMs: plan.timeoutS * 1000,
+        firstByteTimeoutMs: ctx.connectTimeoutMs,
         requestId: `servesim-${ctx.runTag}-s${ctx.session}-${point.id}-${task.warmup ? "w" : ""}${task.index}`,
         ...(job.keepText ? { keepText: true } : {}),
         ...(ctx.apiKey === undefined ? {} : { apiKey: ctx.apiKey })
@@ -460,11 +498,11 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
         else failed++
         if (record.ok && record.firstTokenMs !== undefined) ttfts.push(record.firstTokenMs)
       }
-      consecutiveRefused = record.errorClass === "connection_refused" ? consecutiveRefused + 1 : 0
+      consecutiveRefused = record.errorClass === "connection_refused" || isSilent(record) ? consecutiveRefused + 1 : 0
       progress.update(report())
       if (consecutiveRefused >= ctx.maxConsecutiveRefused) {
         return yield* new ProbeError({
-          message: `${consecutiveRefused} consecutive requests could not connect to ${plan.url} (${record.error ?? ""}); ` +
+          message: `${consecutiveRefused} consecutive requests could not connect to or got no answer from ${plan.url} (${record.error ?? ""}); ` +
             `stopped — fix the server and continue with --resume ${writer.dir}`
         })
       }
@@ -513,7 +551,14 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
     }
   })
 
+  const timeScale = ctx.manifest.server.timeScale ?? 1
+  const readTwinLag = getText(ctx.plan.url, "/metrics", { timeoutMs: 5000, apiKey: ctx.apiKey }).pipe(
+    Effect.map((res): TwinLagCounters | undefined => (res.status === 200 ? twinLagCounters(res.text) : undefined)),
+    Effect.orElseSucceed((): TwinLagCounters | undefined => undefined)
+  )
+  const isTwin = ctx.manifest.server.timeScale !== undefined
   if (tasks.length > 0) {
+    const twinBefore = isTwin ? yield* readTwinLag : undefined
     if (scraping) yield* takeScrape
     const scraperFiber = scraping ? yield* Effect.forkChild(scraper) : undefined
     const stopLag = startLagMonitor()
@@ -534,6 +579,7 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
     )
     yield* Fiber.joinAll(pendingWrites)
     const lag = lagBox.value
+    const twinAfter = isTwin ? yield* readTwinLag : undefined
     if (scraping) yield* takeScrape
     progress.finish(report())
     if (lag !== null && lag.p99 > ctx.lagWarnMs) {
@@ -542,10 +588,26 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
       warnings.push(w)
       progress.warn(`${point.id}: ${w}`)
     }
+    const converted = summarizeRecords(recordsInSimulatedTime(records, timeScale))
+    const pointLag = judgeLag({
+      timeScale,
+      server: serverLagBetween(twinBefore, twinAfter),
+      client: lag,
+      meanTtftMs: converted.mean_ttft_ms,
+      meanE2elMs: converted.mean_e2el_ms,
+      bound: ctx.maxLagFraction
+    })
+    if (pointLag.lagged) {
+      const w = `lagged: ${pointLag.reason ?? ""}; calibrate will not fit this point — lower --time-scale or the concurrency, or use a less loaded host`
+      warnings.push(w)
+      progress.warn(`${point.id}: ${w}`)
+    }
     const summary = pointSummary(plan, point, records, {
       lag,
       server: digestScrapes(scrapes.filter((s) => s.session === ctx.session)) ?? null,
-      warnings
+      warnings,
+      timeScale,
+      pointLag
     })
     yield* writer.writeSummary(point.id, summary)
     return { summary, ran: true }
@@ -556,7 +618,8 @@ const runPoint = Effect.fnUntraced(function*(ctx: PointContext, point: PointSpec
   const summary = pointSummary(plan, point, records, {
     lag: null,
     server: digestScrapes(stored.filter((s) => s.session === lastSession)) ?? null,
-    warnings
+    warnings,
+    timeScale
   })
   yield* writer.writeSummary(point.id, summary)
   return { summary, ran: false }
@@ -592,14 +655,20 @@ const validatePlan = (plan: ProbePlan): string | undefined => {
     if (ids.has(p.id)) return `sweep point ${p.id} is listed twice`
     ids.add(p.id)
   }
+  const shown = maskUrlCredentials(plan.url)
   try {
     const u = new URL(plan.url)
-    if (u.protocol !== "http:" && u.protocol !== "https:") return `--url ${plan.url}: expected http:// or https://`
+    if (u.protocol !== "http:" && u.protocol !== "https:") return `--url ${shown}: expected http:// or https://`
+    // Credentials in the URL would be written to the manifest and shown in messages: refused, never echoed.
+    if (u.username !== "" || u.password !== "") return `--url ${shown}: credentials in the URL are not supported (they would be recorded); pass a key with --api-key-env`
   } catch {
-    return `--url ${plan.url}: not a URL`
+    return `--url ${shown}: not a URL`
   }
   return undefined
 }
+
+const connectTimeoutOf = (plan: Pick<ProbePlan, "timeoutS">, options: RunOptions): number =>
+  Math.min(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_S * 1000, plan.timeoutS * 1000)
 
 const runPoints = Effect.fnUntraced(function*(
   plan: ProbePlan,
@@ -622,6 +691,8 @@ const runPoints = Effect.fnUntraced(function*(
     scrapeIntervalMs: options.scrapeIntervalMs ?? 1000,
     lagWarnMs: options.lagWarnMs ?? 5,
     maxConsecutiveRefused: options.maxConsecutiveRefused ?? 20,
+    connectTimeoutMs: connectTimeoutOf(plan, options),
+    maxLagFraction: options.maxLagFraction ?? DEFAULT_MAX_LAG_FRACTION,
     runTag: Math.floor(Date.parse(manifest.createdAt) / 1000).toString(36),
     maxModelLen: manifest.server.maxModelLen ?? plan.workload?.spec.server.maxModelLen
   }
@@ -654,8 +725,8 @@ export const startProbe = (plan: ProbePlan, options: RunOptions) =>
     const problem = validatePlan(plan)
     if (problem !== undefined) return yield* new InputError({ message: problem })
     const progress = options.progress ?? silentProgress
-    const info = yield* discoverServer(plan, options.apiKey, progress)
-    const cal = yield* calibratePrompt(plan, options.apiKey, progress)
+    const info = yield* discoverServer(plan, options.apiKey, progress, connectTimeoutOf(plan, options))
+    const cal = yield* calibratePrompt(plan, options.apiKey, progress, connectTimeoutOf(plan, options))
     const words = wordsForTokens(cal.model, plan.isl)
     progress.info(
       `server ${info.server.version ?? "(version unknown)"}; prompt ${plan.isl} tokens ≈ ${words} words ` +
@@ -733,7 +804,7 @@ export const resumeProbe = (overrides: ResumeOverrides, options: RunOptions) =>
         { session, startedAt: new Date().toISOString(), ...(options.argv === undefined ? {} : { argv: options.argv }) }
       ]
     }
-    yield* discoverServer(plan, options.apiKey, progress)
+    yield* discoverServer(plan, options.apiKey, progress, connectTimeoutOf(plan, options))
     const done = new Set(contents.requests.map(requestKey))
     progress.info(`resuming ${options.outDir}: ${done.size} records on disk, session ${session}`)
     return yield* runPoints(plan, manifest, session, contents.requests, contents.summaries, options, "resume")

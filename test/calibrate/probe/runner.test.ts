@@ -13,10 +13,11 @@ import { afterEach, describe, expect, it } from "vitest"
 import { measuredPointsFromRunDir } from "../../../src/calibrate/measurements.ts"
 import { readRunDir, requestKey, requestsPath, summaryPath } from "../../../src/calibrate/probe/run-dir.ts"
 import { sendStreamingRequest } from "../../../src/calibrate/probe/client.ts"
-import { arrivalOffsetsMs, remainingTasks, resumeProbe, startProbe } from "../../../src/calibrate/probe/runner.ts"
+import { arrivalOffsetsMs, isTransient, remainingTasks, resumeProbe, startProbe } from "../../../src/calibrate/probe/runner.ts"
+import { ERROR_CLASSES } from "../../../src/calibrate/probe/types.ts"
 import type { ProbePlan } from "../../../src/calibrate/probe/runner.ts"
 
-type Behaviour = "ok" | "500" | "errchunk" | "drop"
+type Behaviour = "ok" | "500" | "errchunk" | "drop" | "dropnow" | "echo500"
 
 interface Fake {
   readonly url: string
@@ -128,6 +129,12 @@ const startFake = (options: {
       const promptTokens = text.split(" ").length + 1 + (chat ? 5 : 0)
       const n = (chat ? b.max_completion_tokens : b.max_tokens) ?? 16
       const mode = behaviour(rid)
+      if (mode === "echo500") {
+        // A misconfigured proxy that echoes the request's headers in its error body.
+        res.writeHead(500, { "content-type": "application/json" })
+        res.end(JSON.stringify({ error: { message: `upstream failed for headers ${JSON.stringify(req.headers)}`, type: "InternalServerError", param: null, code: 500 } }))
+        return
+      }
       if (mode === "500") {
         res.writeHead(500, { "content-type": "application/json" })
         res.end(JSON.stringify({ error: { message: "EngineCore encountered an issue", type: "InternalServerError", param: null, code: 500 } }))
@@ -154,6 +161,10 @@ const startFake = (options: {
       }
       const tick = () => {
         if (closed) return
+        if (mode === "dropnow") {
+          req.socket.destroy()
+          return
+        }
         if (mode === "drop" && sent === 2) {
           req.socket.destroy()
           return
@@ -374,6 +385,28 @@ describe("probe end to end against a fake vLLM", () => {
     expect(readFileSync(path.join(dir, "manifest.json"), "utf8")).toContain("FAKE_KEY")
   })
 
+  it("a server that echoes the Authorization header: the key's value is redacted from every record", async () => {
+    const key = "s3cret-echo-key-value"
+    const f = await fake({ apiKey: key, behaviour: (id) => (parseId(id)?.index === 1 ? "echo500" : "ok") })
+    const dir = path.join(tempDir(), "run")
+    const p = plan(f.url, { points: [{ id: "concurrency-1", kind: "concurrency", concurrency: 1 }], numRequests: 3, warmup: 0 })
+    const result = await Effect.runPromise(provide(startProbe(p, { outDir: dir, apiKey: Redacted.make(key) })))
+    expect(result.points[0]!.summary.failed).toBe(1)
+    const records = readFileSync(requestsPath(dir), "utf8")
+    expect(records).toContain("Bearer [REDACTED]")
+    for (const file of ["manifest.json", "requests.jsonl", "points/concurrency-1.summary.json"]) {
+      expect(readFileSync(path.join(dir, file), "utf8")).not.toContain(key)
+    }
+  })
+
+  it("a --url with user:password@ is refused without printing the password", async () => {
+    const exit = await Effect.runPromiseExit(provide(startProbe(plan("http://alice:hunter2pw@127.0.0.1:9"), { outDir: path.join(tempDir(), "run") })))
+    const text = JSON.stringify(exit)
+    expect(text).toMatch(/credentials in the URL are not supported/)
+    expect(text).not.toContain("hunter2pw")
+    expect(text).not.toContain("alice")
+  })
+
   it("a server that is not there fails the command with a one-line reason", async () => {
     const f = await startFake({})
     const url = f.url
@@ -389,6 +422,72 @@ describe("probe end to end against a fake vLLM", () => {
     expect(JSON.stringify(wrongModel)).toMatch(/--model other: the server serves fake-model/)
     const tooLong = await Effect.runPromiseExit(provide(startProbe(plan(f.url, { isl: 4000, osl: 200 }), { outDir: path.join(tempDir(), "b") })))
     expect(JSON.stringify(tooLong)).toMatch(/exceeds the server's max_model_len 4096/)
+  })
+})
+
+describe("transient failures and silent servers", () => {
+  it("the prompt calibration retries a dropped connection (the class is dropped_connection)", async () => {
+    let calibrationCalls = 0
+    // The first prompt-calibration request (no x-request-id) loses its connection after the headers.
+    const f = await fake({ behaviour: (id) => (id === undefined && calibrationCalls++ === 0 ? "dropnow" : "ok") })
+    const dir = path.join(tempDir(), "run")
+    const p = plan(f.url, { points: [{ id: "concurrency-1", kind: "concurrency", concurrency: 1 }], numRequests: 2, warmup: 0 })
+    const result = await Effect.runPromise(provide(startProbe(p, { outDir: dir, scrapeIntervalMs: 0 })))
+    expect(result.points[0]!.summary.completed).toBe(2)
+    expect(calibrationCalls).toBe(3) // dropped, retried, then the second length
+    expect(isTransient("dropped_connection")).toBe(true)
+    expect(ERROR_CLASSES.filter(isTransient).sort()).toEqual(["bad_response", "dropped_connection", "http_5xx", "stream_error", "timeout"])
+  })
+
+  const silentServer = async (answerGets: boolean): Promise<{ url: string; posts: () => number }> => {
+    let posts = 0
+    // Accepts every connection and never answers (optionally answers the discovery GETs like vLLM).
+    const server = http.createServer((req, res) => {
+      if (req.method === "POST") posts++
+      if (answerGets && req.method === "GET" && req.url === "/v1/models") {
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end(JSON.stringify({ object: "list", data: [{ id: "fake-model", object: "model", root: "fake-model", max_model_len: 4096 }] }))
+      } else if (answerGets && req.method === "GET") {
+        res.writeHead(404)
+        res.end()
+      }
+    })
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()))
+    cleanups.push(() => new Promise<void>((r) => {
+      server.closeAllConnections()
+      server.close(() => r())
+    }))
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, posts: () => posts }
+  }
+
+  it("a server that never answers the discovery GET is given up after the connect timeout", async () => {
+    const s = await silentServer(false)
+    const t0 = performance.now()
+    const exit = await Effect.runPromiseExit(provide(startProbe(plan(s.url), { outDir: path.join(tempDir(), "run"), connectTimeoutMs: 300 })))
+    const elapsed = performance.now() - t0
+    expect(Exit.isFailure(exit)).toBe(true)
+    expect(JSON.stringify(exit)).toMatch(/no response within 0\.3 s/)
+    expect(elapsed).toBeGreaterThanOrEqual(290)
+    // The stream deadline (plan timeout 10 s) is not what ended it.
+    expect(elapsed).toBeLessThan(9_000)
+  })
+
+  it("a server that lists its models and then never answers a completion: one calibration try, no retries", async () => {
+    const s = await silentServer(true)
+    const exit = await Effect.runPromiseExit(provide(startProbe(plan(s.url, { timeoutS: 600 }), { outDir: path.join(tempDir(), "run"), connectTimeoutMs: 300 })))
+    expect(Exit.isFailure(exit)).toBe(true)
+    expect(JSON.stringify(exit)).toMatch(/calibration request failed: timeout: no response headers within 0\.3 s/)
+    expect(s.posts()).toBe(1)
+  })
+
+  it("sendStreamingRequest: the first-byte deadline is separate from the stream deadline", async () => {
+    const s = await silentServer(false)
+    const r = await Effect.runPromise(provide(sendStreamingRequest({ baseUrl: s.url, model: "m", prompt: "hi", maxTokens: 2, chat: false, timeoutMs: 600_000, firstByteTimeoutMs: 200 })))
+    expect(r).toMatchObject({ ok: false, errorClass: "timeout" })
+    expect(r.status).toBeUndefined()
+    expect(r.error).toMatch(/no response headers within 0\.2 s/)
+    expect(r.endMs).toBeGreaterThanOrEqual(190)
+    expect(r.endMs).toBeLessThan(600_000)
   })
 })
 
