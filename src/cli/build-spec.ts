@@ -113,6 +113,9 @@ const workloadFactory = (
       if (typeof specs === "string") return yield* new InputError({ message: `workload.trace ${path}: ${specs}` })
       const used = numRequests === undefined ? specs : specs.slice(0, numRequests)
       // A cap is the user's own (flag or scenario field) and the result says what it cut.
+      const max = s.maxRequests ?? DEFAULT_MAX_REQUESTS
+      if (used.length > max)
+        return yield* new InputError({ message: `workload.trace ${path}: ${used.length} requests exceed the limit of ${max.toLocaleString("en-US")} per run (--max-requests N raises it)` })
       if (used.length < specs.length) notes.push(`workload.numRequests ${numRequests} replays the first ${used.length} of the trace's ${specs.length} requests`)
       return () => ({ workload: traceWorkload(used), stageCount: 1 })
     }
@@ -143,6 +146,8 @@ const workloadFactory = (
     const split = w.prefixShare === undefined ? undefined : prefixShareSplit(sampled, w.prefixShare, w.prefixGroups ?? 1)
     const input = split?.input ?? sampled
     const prefix = split?.prefix ?? w.prefix
+    if (w.priority?.weights !== undefined && w.priority.weights.length !== w.priority.values.length)
+      return yield* new InputError({ message: `workload.priority.weights: ${w.priority.weights.length} weights for ${w.priority.values.length} values (give one weight per value)` })
     const common = {
       input,
       output,
@@ -220,6 +225,9 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
     const par: Parallelism = { tp: s.tp ?? 1, pp: s.pp ?? 1, ep: s.ep ?? 1 }
     if (par.ep > 1 && model.numExperts === 0) return yield* new InputError({ message: `ep: ${model.id} is not a mixture-of-experts model` })
     if (par.ep > par.tp * par.pp) return yield* new InputError({ message: `ep: expert parallel degree ${par.ep} exceeds tp × pp = ${par.tp * par.pp}` })
+    if (par.pp > model.numLayers) return yield* new InputError({ message: `pp: pipeline degree ${par.pp} exceeds the ${model.numLayers} layers of ${model.id}` })
+    const limit = yield* requestLimitError(s)
+    if (limit !== undefined) return yield* new InputError({ message: limit })
     if (model.numAttentionHeads % par.tp !== 0)
       return yield* new InputError({ message: `tp: ${model.numAttentionHeads} attention heads of ${model.id} are not divisible by tp ${par.tp}` })
     const e = s.engine ?? {}
@@ -295,6 +303,21 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
     const policy = yield* resolvePolicy(s.policy)
     const makeWorkload = yield* workloadFactory(s, engine, notes)
     return { scenario: s, model, gpu, precision, kvCacheDtype, par, engine, stepTime: stepTimeModel, policy, numGpuBlocksSource, notes, makeWorkload }
+  })
+
+/** Default bound on the requests one run simulates (each costs ~100 B of typed columns). */
+export const DEFAULT_MAX_REQUESTS = 20_000_000
+
+/** The workload's request count when it is known before generating it, checked against maxRequests. */
+const requestLimitError = (s: Scenario): Effect.Effect<string | undefined> =>
+  Effect.sync(() => {
+    const w = s.workload ?? {}
+    const max = s.maxRequests ?? DEFAULT_MAX_REQUESTS
+    const staged = w.stages?.reduce((a, st) => a + stageRequestCount(st), 0)
+    const n = w.numRequests !== undefined && staged !== undefined ? Math.min(w.numRequests, staged) : (w.numRequests ?? staged)
+    if (n === undefined || n <= max) return undefined
+    const field = w.numRequests !== undefined && (staged === undefined || w.numRequests <= staged) ? "workload.numRequests" : "workload.stages"
+    return `${field}: ${n.toExponential(3)} requests exceed the limit of ${max.toLocaleString("en-US")} per run (--max-requests N, or maxRequests in the scenario, raises it)`
   })
 
 /** A fresh SimSpec for one run (router and workload are stateful). */

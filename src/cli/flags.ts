@@ -2,28 +2,31 @@
 // with one line naming the flag, and the mapping from flags to scenario fields (flags override files).
 import { Command, InvalidArgumentError, Option } from "commander"
 
+/** A decimal number as written ("12", "0.5", "1e3"); NaN for anything else: Number("") is 0, never a value. */
+export const decimal = (v: string): number => (/^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(v) ? Number(v) : Number.NaN)
+
 export const positiveInt = (v: string): number => {
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer")
+  const n = decimal(v)
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer")
   return n
 }
 
 export const nonNegativeInt = (v: string): number => {
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected an integer ≥ 0")
+  const n = decimal(v)
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError("expected an integer ≥ 0")
   return n
 }
 
 export const positiveNumber = (v: string): number => {
-  const n = Number(v)
+  const n = decimal(v)
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a number > 0")
   return n
 }
 
 /** A fraction in [0, 1]. */
 export const unitFraction = (v: string): number => {
-  const n = Number(v)
-  if (v.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError("expected a number in [0, 1]")
+  const n = decimal(v)
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError("expected a number in [0, 1]")
   return n
 }
 
@@ -45,9 +48,9 @@ export const lengthSpec = (v: string): unknown => {
 /** Rate stages "RATE:SECONDS,RATE:SECONDS" (requests/s for that many seconds, back to back). */
 export const stagesSpec = (v: string): Array<{ rate: number; duration: number }> =>
   v.split(",").map((part) => {
-    const [r, d] = part.split(":")
-    const rate = Number(r)
-    const duration = Number(d)
+    const fields = part.split(":")
+    const rate = fields.length === 2 ? decimal(fields[0]!) : Number.NaN
+    const duration = fields.length === 2 ? decimal(fields[1]!) : Number.NaN
     if (!Number.isFinite(rate) || rate <= 0 || !Number.isFinite(duration) || duration <= 0)
       throw new InvalidArgumentError("expected RATE:SECONDS pairs with positive numbers, e.g. 5:600,10:600")
     return { rate, duration }
@@ -57,8 +60,9 @@ export const stagesSpec = (v: string): Array<{ rate: number; duration: number }>
 export const goodputSpec = (v: string, previous: Record<string, number> | undefined): Record<string, number> => {
   const out = { ...previous }
   for (const part of v.split(/[\s,]+/).filter((p) => p !== "")) {
-    const [k, val] = part.split(":")
-    const n = Number(val)
+    const fields = part.split(":")
+    const [k, val] = fields
+    const n = fields.length === 2 && val !== undefined ? decimal(val) : Number.NaN
     const key = k === "ttft" ? "ttftMs" : k === "tpot" ? "tpotMs" : k === "e2el" ? "e2elMs" : undefined
     if (key === undefined || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected ttft:MS tpot:MS e2el:MS")
     out[key] = n
@@ -101,6 +105,7 @@ export interface ScenarioFlags {
   workload?: string
   trace?: string
   numRequests?: number
+  maxRequests?: number
   warmup?: number
   seed?: string
   policy?: string
@@ -149,6 +154,7 @@ export const addScenarioFlags = (cmd: Command): Command =>
     .option("--workload <file>", "shared-prefix workload spec (inference-perf JSON)")
     .option("--trace <file>", "replay a request trace (JSONL or CSV)")
     .option("--num-requests <n>", "requests to send", positiveInt)
+    .option("--max-requests <n>", "refuse runs of more requests than this (default 20,000,000)", positiveInt)
     .option("--warmup <n>", "first requests left out of the metrics", nonNegativeInt)
     .option("--seed <s>", "random seed")
     .option("--policy <name|module>", "fcfs, priority, spf, or a .ts/.js module exporting a SchedulingPolicy (loading a module runs its code: use only modules you trust; a scenario's module path is relative to the scenario file)")
@@ -171,6 +177,7 @@ export const flagsToScenario = (f: ScenarioFlags): Record<string, unknown> => ({
   policy: f.policy,
   router: f.router,
   seed: f.seed === undefined ? undefined : seedValue(f.seed),
+  maxRequests: f.maxRequests,
   goodput: f.goodput,
   profile: f.profile,
   speculative: { method: f.specMethod, numTokens: f.specTokens, acceptance: f.specAcceptance, draftModel: f.draftModel },

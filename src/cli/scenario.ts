@@ -11,6 +11,12 @@ const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const PositiveNumber = Schema.Finite.check(Schema.isGreaterThan(0))
 const opt = Schema.optionalKey
+/** An integer in [1, max]: every count has a documented upper bound, decided before any work starts. */
+const IntUpTo = (max: number) => Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: max }))
+/** Requests/s: below 1e-6 (one request in 11 days) a run's simulated time is meaningless. */
+const Rate = Schema.Finite.check(Schema.isBetween({ minimum: 1e-6, maximum: 1e9 }))
+/** Seconds of a rate stage: at most ~3 years. */
+const Duration = Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1e8))
 
 const Engine = Schema.Struct({
   maxNumSeqs: opt(PositiveInt),
@@ -26,29 +32,29 @@ const Engine = Schema.Struct({
   asyncScheduling: opt(Schema.Boolean),
 })
 
-const Stage = Schema.Struct({ rate: PositiveNumber, duration: PositiveNumber })
+const Stage = Schema.Struct({ rate: Rate, duration: Duration })
 
 const Workload = Schema.Struct({
   /** Closed loop: requests in flight (vllm bench --max-concurrency). */
-  concurrency: opt(PositiveInt),
+  concurrency: opt(IntUpTo(10_000_000)),
   /** Open loop: requests/s ("inf" sends all at t = 0). */
-  rate: opt(Schema.Union([PositiveNumber, Schema.Literal("inf")])),
+  rate: opt(Schema.Union([Rate, Schema.Literal("inf")])),
   burstiness: opt(PositiveNumber),
-  stages: opt(Schema.Array(Stage)),
+  stages: opt(Schema.Array(Stage).check(Schema.isMinLength(1), Schema.isMaxLength(10_000))),
   /** A full arrival spec (kind rate | ramp | constant | stages), checked by the workload module. */
   arrival: opt(Schema.Unknown),
-  numRequests: opt(PositiveInt),
+  numRequests: opt(IntUpTo(1_000_000_000)),
   warmup: opt(NonNegativeInt),
   /** Input / output lengths: a token count or a length distribution. */
   input: opt(Schema.Unknown),
   output: opt(Schema.Unknown),
   oslMultiplier: opt(PositiveNumber),
-  prefix: opt(Schema.Struct({ numGroups: PositiveInt, length: PositiveInt })),
+  prefix: opt(Schema.Struct({ numGroups: IntUpTo(1_000_000), length: IntUpTo(10_000_000) })),
   /** What-if: fraction of each prompt's tokens that is a shared (cacheable) prefix; mapped onto `prefix`. */
   prefixShare: opt(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1))),
   /** Distinct shared prefixes for prefixShare (default 1). */
-  prefixGroups: opt(PositiveInt),
-  priority: opt(Schema.Struct({ values: Schema.Array(Schema.Int), weights: opt(Schema.Array(PositiveNumber)) })),
+  prefixGroups: opt(IntUpTo(1_000_000)),
+  priority: opt(Schema.Struct({ values: Schema.Array(Schema.Int).check(Schema.isMinLength(1)), weights: opt(Schema.Array(PositiveNumber)) })),
   /** A shared-prefix workload spec (inference-perf JSON, as in ../shared/data/serving/workloads). */
   file: opt(Schema.String),
   /** Rate stages of the workload spec to run (default: all). */
@@ -73,10 +79,12 @@ export const Scenario = Schema.Struct({
   model: Schema.String,
   /** A built-in GPU id (h100-sxm, a800-sxm, …) or a path to a GPU JSON file. */
   gpu: Schema.String,
-  tp: opt(PositiveInt),
-  pp: opt(PositiveInt),
-  ep: opt(PositiveInt),
-  replicas: opt(PositiveInt),
+  tp: opt(IntUpTo(1024)),
+  pp: opt(IntUpTo(1024)),
+  ep: opt(IntUpTo(1024)),
+  replicas: opt(IntUpTo(10_000)),
+  /** Refuse workloads of more requests than this before simulating (default 20,000,000; ~100 B each). */
+  maxRequests: opt(IntUpTo(1_000_000_000)),
   precision: opt(Schema.Literals(["bf16", "fp16", "fp8", "fp4", "int4"])),
   kvCacheDtype: opt(Schema.Literals(["auto", "fp8"])),
   engine: opt(Engine),

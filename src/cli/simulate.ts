@@ -7,7 +7,7 @@ import { summarize } from "../sim/summary.ts"
 import { formatSummaryTable } from "../report/table.ts"
 import { buildSimSpec, describeRun } from "./build-spec.ts"
 import { FileError } from "./errors.ts"
-import { addScenarioFlags, type ScenarioFlags } from "./flags.ts"
+import { addScenarioFlags, positiveNumber, type ScenarioFlags } from "./flags.ts"
 import { loadScenario } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
 import { gpuCostsFor } from "./sweep.ts"
@@ -54,7 +54,7 @@ export const register = (cli: Command): void => {
   )
     .option("--json", "print the result as JSON (vllm bench serve --save-result field names)")
     .option("--out <file>", "write the JSON result to a file")
-    .option("--timeline-interval <s>", "sample KV usage and queues every S simulated seconds", Number)
+    .option("--timeline-interval <s>", "sample KV usage and queues every S simulated seconds (at most 100,000 samples are kept)", positiveNumber)
     .option("--cloud-price <usd>", "price the run at this USD per GPU-hour (default: the scenario's cost block, else the GPU's owned-cost defaults)")
     .action((path: string | undefined, flags: SimulateFlags) => runCommand(program(path, flags)))
 }

@@ -121,7 +121,8 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
     const t = queue.peekTime()
     const payload = queue.pop()
     if (timeline !== undefined) {
-      while (nextSample <= t) {
+      // Once the sample cap is reached, stop stepping the sample clock (a tiny interval must not spin).
+      while (nextSample <= t && timeline.time.length < MAX_TIMELINE_SAMPLES) {
         sample(nextSample)
         nextSample += interval
       }
