@@ -75,10 +75,11 @@ export const isBenchmarkFolder = (path: string): boolean => existsSync(path) && 
  * Output tokens the benchmark client counted per token the server generated. inference-perf
  * counts output tokens by re-tokenising the streamed text; the sim2real folder's README gives the
  * only measured figure, Llama-2-7B: 195 counted of 247 generated (its 32k SentencePiece vocabulary
- * does not round-trip the random ignore_eos text). The README gives no shortfall for other
- * tokenizers, so they count what was generated.
+ * does not round-trip the random ignore_eos text). CodeLlama is Llama-2 with the same tokenizer (plus
+ * infill tokens), so it shares the figure. The README gives no shortfall for other tokenizers, so they
+ * count what was generated.
  */
-export const countedOutputFraction = (modelId: string): number => (/llama-2-/i.test(modelId) ? 195 / 247 : 1)
+export const countedOutputFraction = (modelId: string): number => (/llama-2-|codellama/i.test(modelId) ? 195 / 247 : 1)
 
 /**
  * ITL as the benchmark computes it: (E2E mean − TTFT mean) / (mean counted output tokens − 1),

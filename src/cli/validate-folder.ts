@@ -49,7 +49,7 @@ export const validateFolderProgram = (folder: string, flags: { readonly json?: b
     yield* Console.log(medianTables(report.overall, report.byModel))
     yield* Console.log("")
     yield* Console.log(`${report.rows.length} experiment/stage rows (stage "all" = whole run); signed error = (pred − actual)/actual`)
-    yield* Console.log("itl_mean as the benchmark computes it: (E2E mean − TTFT mean)/(mean counted output tokens − 1); counted = generated × the client's re-tokenisation fraction (Llama-2: 195/247, others 1)")
+    yield* Console.log("itl_mean as the benchmark computes it: (E2E mean − TTFT mean)/(mean counted output tokens − 1); counted = generated × the client's re-tokenisation fraction (Llama-2/CodeLlama tokenizer: 195/247, others 1)")
     if (report.duplicatesDropped > 0) yield* Console.log(`${report.duplicatesDropped} repeated actuals rows (same experiment and stage) counted once`)
     for (const u of report.unmatched) yield* Console.log(`not compared: ${u}`)
   })

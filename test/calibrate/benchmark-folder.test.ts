@@ -26,6 +26,7 @@ describe("benchmark-folder pieces", () => {
     expect(benchmarkItl(s, 1)).toBeCloseTo(2500 / 246, 9)
     // Llama-2's client counted 195 of 247 generated tokens (the folder README).
     expect(countedOutputFraction("meta-llama/Llama-2-7b-hf")).toBeCloseTo(195 / 247, 12)
+    expect(countedOutputFraction("codellama/CodeLlama-34b-Instruct-hf")).toBeCloseTo(195 / 247, 12)
     expect(countedOutputFraction(MODEL)).toBe(1)
     expect(benchmarkItl(s, 195 / 247)).toBeCloseTo(2500 / 194, 9)
   })
