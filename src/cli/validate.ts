@@ -7,8 +7,11 @@ import { loadMeasurements, type MeasuredPoint } from "../calibrate/measurements.
 import { predictPoint } from "../calibrate/predict-point.ts"
 import { HARNESSES, harnessOf, type HarnessName } from "../calibrate/client-harness.ts"
 import { workloadSpecPath } from "../calibrate/point-scenario.ts"
+import { InputError } from "./errors.ts"
 import { failureMessage, runCommand } from "./run-effect.ts"
 import { writeJson } from "./simulate.ts"
+import { isBenchmarkFolder } from "../calibrate/benchmark-folder.ts"
+import { validateFolderProgram } from "./validate-folder.ts"
 
 interface ValidateFlags {
   engine: string
@@ -60,6 +63,11 @@ const formatTable = (rows: ReadonlyArray<ValidatedRow>): string => {
 
 const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
   Effect.gen(function* () {
+    const folders = sources.filter(isBenchmarkFolder)
+    if (folders.length > 0) {
+      if (sources.length > 1) return yield* new InputError({ message: `${folders[0]}: a benchmark folder is validated on its own, not with other sources` })
+      return yield* validateFolderProgram(folders[0]!, flags)
+    }
     const set = yield* loadMeasurements(sources)
     const points = set.points.filter((p) => flags.engine === "all" || (p.engine ?? "vllm") === flags.engine)
     const chosen = flags.limit !== undefined ? points.slice(0, flags.limit) : points
@@ -125,7 +133,7 @@ export const register = (cli: Command): void => {
   cli
     .command("validate")
     .description("predict every measured point and compare with the measurement (TTFT, TPOT, ITL, E2E)")
-    .argument("<sources...>", "measurement-table CSV, vllm bench --save-result JSON, or probe run directories")
+    .argument("<sources...>", "measurement-table CSV, vllm bench --save-result JSON, probe run directories, or one benchmark folder (actuals.csv + scenarios/, e.g. sim2real-trainval)")
     .option("--engine <name>", "only rows of this engine (vllm, sglang, trtllm, all)", "vllm")
     .option("--profile <profile.json>", "calibrated step-time profile (default: shipped coefficients)")
     .option("--model <id>", "model, for measurements that do not say (probe runs, bench files)")
