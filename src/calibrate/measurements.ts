@@ -14,6 +14,8 @@ import type { RunDirContents } from "./probe/run-dir.ts"
 import { basicStats, requestMetrics, summarizeRecords } from "./probe/summary.ts"
 import { recordsInSimulatedTime } from "./probe/lag.ts"
 import { requestsInPoint } from "./probe/types.ts"
+import { minOf } from "../sim/stats.ts"
+import { firstRangeError } from "./measurement-ranges.ts"
 
 /** Latency statistics in milliseconds; absent = not measured. p50 is the median. */
 export interface LatencyStats {
@@ -227,7 +229,7 @@ export const measuredPointFromBenchResult = (o: Record<string, unknown>, source:
       isl = inSum / okIdx.length
       osl = outSum / okIdx.length
       fromDetail = { ttft: statsFromValues(ttft), tpot: statsFromValues(tpot), itl: statsFromValues(itl), e2el: statsFromValues(e2el) }
-      const t0 = detail.startTimes === undefined ? 0 : Math.min(...detail.startTimes)
+      const t0 = detail.startTimes === undefined ? 0 : minOf(detail.startTimes)
       requests = []
       const okSet = new Set(okIdx)
       for (let i = 0; i < detail.n; i++) {
@@ -400,6 +402,10 @@ export const parseMeasurementCsv = (text: string, name: string): MeasuredSet | s
   if (rows.length === 0) return `${name}: empty file`
   const header = rows[0]!.map((h) => h.trim())
   const col = new Map(header.map((h, i) => [h, i]))
+  if (col.size < header.length) {
+    const dup = header.find((h, i) => header.indexOf(h) !== i)
+    return `${name}:1: column ${dup === "" ? "(blank)" : dup} appears more than once in the header`
+  }
   for (const required of ["isl", "osl"]) {
     if (!col.has(required)) {
       return `${name}: column ${required} missing (not a measurement table; columns are listed in ../shared/data/README.md)`
@@ -520,7 +526,7 @@ export const measuredPointsFromRunDir = (run: RunDirContents): MeasuredSet => {
       warnings.push(`${source}: incomplete (${measured.length}/${planned} requests); resume the run to finish it`)
     }
     const o = body as unknown as Record<string, unknown>
-    const t0 = Math.min(...records.map((r) => r.sentAt))
+    const t0 = minOf(records.map((r) => r.sentAt))
     const requests: MeasuredRequest[] = records.map((r) => {
       const m = requestMetrics(r)
       return compact({
@@ -641,6 +647,8 @@ export const loadMeasurementSource = (p: string): Effect.Effect<MeasuredSet, Inp
       ? parseBenchResultJson(text, p)
       : `${p}: expected a probe run directory, a .json bench result or a .csv measurement table`
     if (typeof parsed === "string") return yield* new InputError({ message: parsed })
+    const range = firstRangeError(parsed.points)
+    if (range !== undefined) return yield* new InputError({ message: range })
     return parsed
   })
 
@@ -652,8 +660,8 @@ export const loadMeasurements = (paths: ReadonlyArray<string>): Effect.Effect<Me
     const warnings: string[] = []
     for (const p of paths) {
       const set = yield* loadMeasurementSource(p)
-      points.push(...set.points)
-      warnings.push(...set.warnings)
+      for (const pt of set.points) points.push(pt)
+      for (const w of set.warnings) warnings.push(w)
     }
     return { points, warnings }
   })

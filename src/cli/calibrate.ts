@@ -2,7 +2,7 @@
 // points (one deployment), print per-point fit and leave-one-out errors, write the profile.
 // `--per-group` calibrates every deployment group of a table separately and reports the
 // cross-validated errors over all of them (the real-data evaluation of issue 4).
-import { Command } from "commander"
+import { Command, Option } from "commander"
 import { Console, Effect, Exit } from "effect"
 import { calibrate, fitProblems, type CalibrationResult } from "../calibrate/calibrate.ts"
 import { COMPARE_METRICS, medianAbsErrorByMetric, type MetricComparison } from "../calibrate/compare.ts"
@@ -11,6 +11,7 @@ import { InputError } from "./errors.ts"
 import { positiveInt } from "./flags.ts"
 import { failureMessage, runCommand } from "./run-effect.ts"
 import { writeJson } from "./simulate.ts"
+import { maxOf } from "../sim/stats.ts"
 
 interface CalibrateFlags {
   model?: string
@@ -42,8 +43,8 @@ const formatResult = (r: CalibrationResult): string => {
     ...COMPARE_METRICS.filter((m) => m !== "itl").flatMap((m) => [errCell(p.fit, m), errCell(p.crossValidated, m)]),
   ])
   const all = [header, ...rows]
-  const widths = header.map((_, i) => Math.max(...all.map((row) => row[i]!.length)))
-  lines.push(...all.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")))
+  const widths = header.map((_, i) => maxOf(all.map((row) => row[i]!.length)))
+  for (const row of all) lines.push(row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "))
   return lines.join("\n")
 }
 
@@ -168,7 +169,7 @@ export const register = (cli: Command): void => {
     .option("--precision <p>", "weight precision of the measured model (e.g. fp8), when the measurements do not say")
     .option("--strict", "exit 2 and write nothing when a fitted multiplier leaves its physical range or the fit error is large")
     .option("--allow-lagged", "also fit points the probe marked lagged (their timings carry the host's lag)")
-    .option("--engine <name>", "only points of this engine (vllm, sglang, trtllm, all)", "vllm")
+    .addOption(new Option("--engine <name>", "only points of this engine").choices(["vllm", "sglang", "trtllm", "all"]).default("vllm"))
     .option("--out <profile.json>", "where to write the profile")
     .option("--per-group", "calibrate each deployment group separately and report cross-validated errors")
     .option("--min-points <n>", "with --per-group: skip groups with fewer points", positiveInt, 3)

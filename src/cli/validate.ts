@@ -8,10 +8,12 @@ import { predictPoint } from "../calibrate/predict-point.ts"
 import { HARNESSES, harnessOf, type HarnessName } from "../calibrate/client-harness.ts"
 import { workloadSpecPath } from "../calibrate/point-scenario.ts"
 import { InputError } from "./errors.ts"
+import { positiveInt } from "./flags.ts"
 import { failureMessage, runCommand } from "./run-effect.ts"
 import { writeJson } from "./simulate.ts"
 import { isBenchmarkFolder } from "../calibrate/benchmark-folder.ts"
 import { validateFolderProgram } from "./validate-folder.ts"
+import { maxOf } from "../sim/stats.ts"
 
 interface ValidateFlags {
   engine: string
@@ -57,7 +59,7 @@ const formatTable = (rows: ReadonlyArray<ValidatedRow>): string => {
     }),
   ])
   const all = [header, ...body]
-  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)))
+  const widths = header.map((_, i) => maxOf(all.map((r) => r[i]!.length)))
   return all.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")).join("\n")
 }
 
@@ -101,6 +103,11 @@ const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
         comparisons: compareMeans(exit.value, p),
       })
     }
+    // A validation that compared nothing is a failure, never a table of zero rows with exit 0.
+    if (chosen.length === 0)
+      return yield* new InputError({ message: `no measured points to validate: ${set.points.length} read, none of engine ${flags.engine}${set.warnings.length > 0 ? `; ${set.warnings.length} skipped while reading (${set.warnings[0]})` : ""}` })
+    if (rows.length === 0)
+      return yield* new InputError({ message: `0 of ${chosen.length} measured points could be simulated (first: ${skipped[0]!.source}: ${skipped[0]!.reason})` })
     const medians = medianAbsErrorByMetric(rows.map((r) => r.comparisons))
     const report = { sources, engine: flags.engine, profile: flags.profile ?? "defaults", points: rows.length, skipped, medianAbsErrorPct: medians, rows, warnings: set.warnings }
     if (flags.out !== undefined) yield* writeJson(flags.out, report)
@@ -134,11 +141,11 @@ export const register = (cli: Command): void => {
     .command("validate")
     .description("predict every measured point and compare with the measurement (TTFT, TPOT, ITL, E2E)")
     .argument("<sources...>", "measurement-table CSV, vllm bench --save-result JSON, probe run directories, or one benchmark folder (actuals.csv + scenarios/, e.g. sim2real-trainval)")
-    .option("--engine <name>", "only rows of this engine (vllm, sglang, trtllm, all)", "vllm")
+    .addOption(new Option("--engine <name>", "only rows of this engine").choices(["vllm", "sglang", "trtllm", "all"]).default("vllm"))
     .option("--profile <profile.json>", "calibrated step-time profile (default: shipped coefficients)")
     .option("--model <id>", "model, for measurements that do not say (probe runs, bench files)")
     .option("--gpu <id>", "GPU, for measurements that do not say (probe runs, bench files)")
-    .option("--limit <n>", "only the first N points", (v: string) => Number.parseInt(v, 10))
+    .option("--limit <n>", "only the first N points", positiveInt)
     .addOption(
       new Option("--harness <client>", "how closed-loop rows' clients drew requests: auto (from each row's provenance), fixed (exactly isl/osl), inferencex (lengths on [0.8·L, L), 10×c requests)")
         .choices(["auto", "fixed", "inferencex"])

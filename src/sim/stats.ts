@@ -186,3 +186,17 @@ export class FloatColumn {
     return this.data.subarray(0, this.length)
   }
 }
+
+/** Smallest value (Infinity when empty); a loop, since Math.min(...xs) overflows the stack on large arrays. */
+export const minOf = (xs: Iterable<number>): number => {
+  let m = Number.POSITIVE_INFINITY
+  for (const x of xs) if (x < m) m = x
+  return m
+}
+
+/** Largest value (-Infinity when empty); see minOf. */
+export const maxOf = (xs: Iterable<number>): number => {
+  let m = Number.NEGATIVE_INFINITY
+  for (const x of xs) if (x > m) m = x
+  return m
+}

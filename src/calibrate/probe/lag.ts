@@ -4,6 +4,7 @@
 // is multiplied by the time scale in what the probe reports. This module converts scaled timings back
 // and decides whether a point lagged too much to be measured. Pure.
 import type { RequestRecord } from "./types.ts"
+import { minOf } from "../../sim/stats.ts"
 
 /** Default bound: a point whose lags could shift its mean TTFT or E2EL by more than 10% is marked lagged. */
 export const DEFAULT_MAX_LAG_FRACTION = 0.1
@@ -115,6 +116,6 @@ export const toSimulatedTime = (r: RequestRecord, scale: number, origin: number)
 /** Records of one run in simulated time (origin: the earliest send). */
 export const recordsInSimulatedTime = (records: ReadonlyArray<RequestRecord>, scale: number): ReadonlyArray<RequestRecord> => {
   if (scale === 1 || records.length === 0) return records
-  const origin = Math.min(...records.map((r) => r.sentAt))
+  const origin = minOf(records.map((r) => r.sentAt))
   return records.map((r) => toSimulatedTime(r, scale, origin))
 }

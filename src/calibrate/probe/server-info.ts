@@ -2,6 +2,7 @@
 import { histogramQuantile } from "./metrics-parser.ts"
 import type { Histogram, VllmSnapshot } from "./metrics-parser.ts"
 import type { ScrapeRecord } from "./types.ts"
+import { maxOf } from "../../sim/stats.ts"
 
 export interface ModelCard {
   readonly id: string
@@ -109,7 +110,7 @@ const gauge = (values: ReadonlyArray<number | undefined>): GaugeDigest | undefin
   if (v.length === 0) return undefined
   let sum = 0
   for (const x of v) sum += x
-  return { mean: sum / v.length, max: Math.max(...v) }
+  return { mean: sum / v.length, max: maxOf(v) }
 }
 
 const delta = (first: number | undefined, last: number | undefined): number | undefined =>

@@ -6,6 +6,7 @@
 // error-adjusted companions count each failure as an infinite latency. Pure.
 import type { ErrorClass, RequestRecord } from "./types.ts"
 import { ERROR_CLASSES } from "./types.ts"
+import { maxOf } from "../../sim/stats.ts"
 
 export const LATENCY_METRICS = ["ttft", "tpot", "itl", "e2el"] as const
 export type LatencyMetric = (typeof LATENCY_METRICS)[number]
@@ -239,6 +240,6 @@ export const summarizeRecords = (all: ReadonlyArray<RequestRecord>): PointSummar
     mean_tokens_per_chunk: chunkCount > 0 ? chunkTokens / chunkCount : null,
     send_lag_ms: lagStats === undefined
       ? null
-      : { mean: lagStats.mean, p99: lagStats.percentiles.get(99)!, max: Math.max(...lags) }
+      : { mean: lagStats.mean, p99: lagStats.percentiles.get(99)!, max: maxOf(lags) }
   }
 }
