@@ -226,7 +226,7 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
     if (par.ep > 1 && model.numExperts === 0) return yield* new InputError({ message: `ep: ${model.id} is not a mixture-of-experts model` })
     if (par.ep > par.tp * par.pp) return yield* new InputError({ message: `ep: expert parallel degree ${par.ep} exceeds tp × pp = ${par.tp * par.pp}` })
     if (par.pp > model.numLayers) return yield* new InputError({ message: `pp: pipeline degree ${par.pp} exceeds the ${model.numLayers} layers of ${model.id}` })
-    const limit = yield* requestLimitError(s)
+    const limit = requestLimitError(s)
     if (limit !== undefined) return yield* new InputError({ message: limit })
     if (model.numAttentionHeads % par.tp !== 0)
       return yield* new InputError({ message: `tp: ${model.numAttentionHeads} attention heads of ${model.id} are not divisible by tp ${par.tp}` })
@@ -309,8 +309,7 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
 export const DEFAULT_MAX_REQUESTS = 20_000_000
 
 /** The workload's request count when it is known before generating it, checked against maxRequests. */
-const requestLimitError = (s: Scenario): Effect.Effect<string | undefined> =>
-  Effect.sync(() => {
+const requestLimitError = (s: Scenario): string | undefined => {
     const w = s.workload ?? {}
     const max = s.maxRequests ?? DEFAULT_MAX_REQUESTS
     const staged = w.stages?.reduce((a, st) => a + stageRequestCount(st), 0)
@@ -318,7 +317,7 @@ const requestLimitError = (s: Scenario): Effect.Effect<string | undefined> =>
     if (n === undefined || n <= max) return undefined
     const field = w.numRequests !== undefined && (staged === undefined || w.numRequests <= staged) ? "workload.numRequests" : "workload.stages"
     return `${field}: ${n.toExponential(3)} requests exceed the limit of ${max.toLocaleString("en-US")} per run (--max-requests N, or maxRequests in the scenario, raises it)`
-  })
+}
 
 /** A fresh SimSpec for one run (router and workload are stateful). */
 export const buildSimSpec = (r: ResolvedScenario, seed: string | number = r.scenario.seed ?? 0): SimSpec => {
