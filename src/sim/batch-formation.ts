@@ -32,6 +32,8 @@ export interface ScheduledBatch {
   count: number
   preempted: RequestState[]
   shape: BatchShape
+  /** Seconds the step spends copying offloaded KV blocks back from the CPU tier (0 without one). */
+  loadSeconds: number
 }
 
 export const makeScheduledBatch = (): ScheduledBatch => ({
@@ -40,6 +42,7 @@ export const makeScheduledBatch = (): ScheduledBatch => ({
   count: 0,
   preempted: [],
   shape: emptyBatchShape(),
+  loadSeconds: 0,
 })
 
 const hit: PrefixHit = { blocks: 0, evictable: 0 }
@@ -66,6 +69,7 @@ export const schedule = (s: SchedulerState, out: ScheduledBatch): void => {
   let budget = cfg.maxNumBatchedTokens
   out.count = 0
   out.preempted.length = 0
+  out.loadSeconds = 0
   const running = s.running
 
   // 1. Running requests, in order.
@@ -120,7 +124,14 @@ export const admitWaiting = (s: SchedulerState, out: ScheduledBatch, budgetLeft:
     const req = s.waiting.peek()
     if (req === undefined) break
     kv.findCachedBlocks(req, hit)
-    const computed = hit.blocks * kv.blockSize
+    let computed = hit.blocks * kv.blockSize
+    // KV from outside this GPU: a prefill replica's (P/D), else the CPU tier's blocks after the hit.
+    let offloaded = 0
+    if (req.numExternalTokens > computed) computed = req.numExternalTokens
+    else if (kv.cpu !== undefined) {
+      offloaded = kv.findOffloadedBlocks(req, hit.blocks)
+      computed += offloaded * kv.blockSize
+    }
     const remaining = req.numTokens - computed
     if (!cfg.enableChunkedPrefill && remaining > budget) break
     const numNew = chunkFor(cfg, remaining, budget)
@@ -128,6 +139,11 @@ export const admitWaiting = (s: SchedulerState, out: ScheduledBatch, budgetLeft:
     if (needed + hit.evictable > kv.numFree) break
     s.waiting.pop()
     kv.applyHits(req, hit)
+    if (computed > req.numComputedTokens) {
+      kv.adoptExternal(req, computed, offloaded)
+      req.numExternalTokens = 0
+      if (offloaded > 0) out.loadSeconds += offloaded * kv.cpu!.loadSecondsPerBlock
+    }
     kv.allocateSlots(req, computed + numNew)
     req.admittedSeq = s.admittedSeq++
     s.running.push(req)

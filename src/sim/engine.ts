@@ -18,6 +18,7 @@ import {
   type SchedulerState,
 } from "./batch-formation.ts"
 import { DecodeGroup } from "./decode-group.ts"
+import { CpuKvTier } from "./cpu-kv-tier.ts"
 import { KvBlockManager } from "./kv-block-manager.ts"
 import type { RequestState } from "./request-state.ts"
 import type { ReplicaLoad, SchedulingPolicy } from "./spec.ts"
@@ -71,6 +72,8 @@ export class Engine implements SchedulerState, ReplicaLoad {
   /** Finished requests still in `running` (removed in batches: removing each costs O(batch)). */
   private numFinishedInRunning = 0
   private numAbortsPending = 0
+  /** Finished requests whose blocks wait for a KV transfer (P/D prefill side; see releaseHeld). */
+  numHeld = 0
   /**
    * Async scheduling: requests that reached the engine after the schedule of the coming step was formed,
    * in arrival order (vllm/v1/engine/core.py step_with_batch_queue schedules step N+1 before blocking on
@@ -92,7 +95,9 @@ export class Engine implements SchedulerState, ReplicaLoad {
     this.index = index
     this.config = config
     this.policy = policy
-    this.kv = new KvBlockManager(config.numGpuBlocks, config.blockSize, config.enablePrefixCaching)
+    const cpuBlocks = config.cpuOffloadBlocks ?? 0
+    const cpu = cpuBlocks > 0 ? new CpuKvTier(cpuBlocks, config.cpuLoadSecondsPerBlock ?? 0) : undefined
+    this.kv = new KvBlockManager(config.numGpuBlocks, config.blockSize, config.enablePrefixCaching, cpu)
     this.waiting = new WaitingQueue(policy)
     this.stepTime = stepTime
     this.listener = listener
@@ -223,7 +228,8 @@ export class Engine implements SchedulerState, ReplicaLoad {
         continue
       }
       const head = this.waiting.peek()
-      if (head === undefined || this.numRunning > 0) return -1
+      // Blocks held for a KV transfer come back when it completes: the head may fit then.
+      if (head === undefined || this.numRunning > 0 || this.numHeld > 0) return -1
       // Nothing runs and the head cannot be admitted into an empty engine: it never will be.
       this.waiting.pop()
       const tooLongUnchunked = !this.config.enableChunkedPrefill && head.numTokens > this.config.maxNumBatchedTokens
@@ -236,7 +242,7 @@ export class Engine implements SchedulerState, ReplicaLoad {
       )
     }
     this.stepStart = now
-    return this.stepTime.stepTime(this.batch.shape)
+    return this.stepTime.stepTime(this.batch.shape) + this.batch.loadSeconds
   }
 
   /**
@@ -262,6 +268,7 @@ export class Engine implements SchedulerState, ReplicaLoad {
     let blocks = groupBlocks
     out.count = 0
     out.preempted.length = 0
+    out.loadSeconds = 0
     for (let i = 0; i < explicit.length && budget > 0; i++) {
       const req = explicit[i]!
       const n = chunkFor(cfg, req.numTokens - req.numComputedTokens, budget)
@@ -290,6 +297,12 @@ export class Engine implements SchedulerState, ReplicaLoad {
     shape.numDecodeReqs += g.size
     shape.decodeContextTokens += g.contextTokens(this.numSteps)
     return true
+  }
+
+  /** P/D: the KV connector has sent a finished request's blocks; they return to the pool. */
+  releaseHeld(req: RequestState): void {
+    this.kv.free(req, false)
+    this.numHeld--
   }
 
   /** Applies the step that began at stepStart and ends at `end`. */
@@ -330,7 +343,8 @@ export class Engine implements SchedulerState, ReplicaLoad {
       if (finished.length > 1) finished.sort(byAdmission)
       for (const req of finished) {
         req.finished = true
-        kv.free(req, false)
+        if (req.holdKvOnFinish) this.numHeld++
+        else kv.free(req, false)
       }
       this.numFinishedInRunning += finished.length
       if (this.numFinishedInRunning > 64 && this.numFinishedInRunning * 2 > this.running.length) this.compactRunning()

@@ -2,6 +2,7 @@
 // numGpuBlocks blocks of blockSize tokens. A request holds ceil(computed+scheduled / blockSize) blocks;
 // blocks of shareable content go through the prefix cache, the rest are private to the request.
 // Invariant: numPrivate + cache.numReferenced + cache.numEvictable ≤ numGpuBlocks.
+import type { CpuKvTier } from "./cpu-kv-tier.ts"
 import { PrefixCache, blockKey } from "./prefix-cache.ts"
 import { NO_KEYS, type RequestState } from "./request-state.ts"
 
@@ -26,11 +27,14 @@ export class KvBlockManager {
   /** Prompt tokens looked up in the prefix cache, and how many of them hit (vLLM's prefix_cache_queries/hits). */
   prefixQueries = 0
   prefixHits = 0
+  /** KV offloading's CPU tier (--kv-offloading-size), when on. */
+  readonly cpu: CpuKvTier | undefined
 
-  constructor(numGpuBlocks: number, blockSize: number, enablePrefixCaching: boolean) {
+  constructor(numGpuBlocks: number, blockSize: number, enablePrefixCaching: boolean, cpu?: CpuKvTier) {
     this.numGpuBlocks = numGpuBlocks
     this.blockSize = blockSize
     this.enablePrefixCaching = enablePrefixCaching
+    this.cpu = cpu
   }
 
   /** Blocks read by running requests. */
@@ -64,6 +68,35 @@ export class KvBlockManager {
       hit.blocks++
       if (this.cache.isEvictable(key)) hit.evictable++
     }
+  }
+
+  /**
+   * Blocks after the first `from` that the CPU tier holds, consecutively (the OffloadingConnector's
+   * lookup after the GPU hit); at most numTokens − 1 tokens are taken, so one is computed and sampled.
+   */
+  findOffloadedBlocks(req: RequestState, from: number): number {
+    const cpu = this.cpu
+    if (cpu === undefined) return 0
+    const maxBlocks = Math.floor((req.numTokens - 1) / this.blockSize)
+    let b = from
+    while (b < maxBlocks && cpu.has(blockKey(req.spec, req.id, b, this.blockSize, true))) b++
+    return b - from
+  }
+
+  /**
+   * After applyHits: the request's computed tokens grow to `tokens` with KV that arrived from outside
+   * this GPU (CPU tier or a prefill replica); its blocks are allocated and full shareable ones published.
+   */
+  adoptExternal(req: RequestState, tokens: number, loadedFromCpu: number): void {
+    const from = req.numComputedTokens
+    this.allocateSlots(req, tokens)
+    req.numComputedTokens = tokens
+    this.commitComputed(req, from, tokens)
+    const cpu = this.cpu
+    if (cpu === undefined || loadedFromCpu === 0) return
+    const first = Math.floor(from / this.blockSize)
+    for (let b = first; b < first + loadedFromCpu; b++) cpu.touch(blockKey(req.spec, req.id, b, this.blockSize, true))
+    cpu.numLoadedBlocks += loadedFromCpu
   }
 
   /** Takes the hit blocks for the request; its computed tokens start after them. */
@@ -118,6 +151,7 @@ export class KvBlockManager {
    * prefix cache as evictable, so recomputation can hit them, as vLLM does for every full block.
    */
   free(req: RequestState, keepCached: boolean): void {
+    if (this.cpu !== undefined) this.offload(req, this.cpu)
     for (const key of req.keys) this.cache.release(key)
     this.numPrivate -= req.numBlocks - req.keys.length
     if (keepCached && this.enablePrefixCaching) {
@@ -129,5 +163,11 @@ export class KvBlockManager {
     }
     req.keys = NO_KEYS
     req.numBlocks = 0
+  }
+
+  /** Writes the request's full computed blocks to the CPU tier (see cpu-kv-tier.ts on when vLLM stores). */
+  private offload(req: RequestState, cpu: CpuKvTier): void {
+    const full = Math.min(req.numBlocks, Math.floor(req.numComputedTokens / this.blockSize))
+    for (let b = 0; b < full; b++) cpu.store(blockKey(req.spec, req.id, b, this.blockSize, true))
   }
 }

@@ -39,6 +39,8 @@ export class MetricsRecorder implements EngineListener {
   batchSizeMax = 0
   batchedTokensSum = 0
   batchedTokensMax = 0
+  /** Prompt tokens computed by all steps (recomputation after preemption included). */
+  prefillTokensSum = 0
   kvUsageTimeSum = 0
   kvUsageMax = 0
   /** Called when a request is done for the client (finished or rejected), at client time. */
@@ -128,6 +130,7 @@ export class MetricsRecorder implements EngineListener {
     if (shape.numReqs > this.batchSizeMax) this.batchSizeMax = shape.numReqs
     this.batchedTokensSum += shape.numTokens
     if (shape.numTokens > this.batchedTokensMax) this.batchedTokensMax = shape.numTokens
+    this.prefillTokensSum += shape.prefillTokens
     const usage = engine.kv.usage
     this.kvUsageTimeSum += usage * dt
     if (usage > this.kvUsageMax) this.kvUsageMax = usage

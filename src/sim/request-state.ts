@@ -39,6 +39,16 @@ export class RequestState implements PolicyRequestView {
   aborted = false
   syncStep = 0
   countsItl = false
+  /**
+   * P/D disaggregation: prompt tokens whose KV came from a prefill replica over the KV connector
+   * (vLLM's num_external_computed_tokens); taken at admission, then 0.
+   */
+  numExternalTokens = 0
+  /**
+   * P/D disaggregation, prefill side: the blocks outlive the request until the connector has sent them
+   * (vLLM's request_finished → delay_free_blocks, freed on finished_sending).
+   */
+  holdKvOnFinish = false
 
   constructor(id: number, spec: RequestSpec) {
     this.id = id

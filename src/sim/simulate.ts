@@ -1,6 +1,7 @@
 // The discrete-event loop: requests reach the engines (after API ingress), engines step, tokens are
 // sampled. One event per engine step, never per token. Deterministic: float time with (time, seq)
 // ordering and all randomness inside the workload's seeded streams.
+import { simulateDisaggregated, type DisaggregatedRun } from "./disaggregated.ts"
 import { Engine } from "./engine.ts"
 import { EventQueue } from "./event-queue.ts"
 import { MetricsRecorder } from "./metrics.ts"
@@ -23,6 +24,8 @@ export interface SimResult {
   readonly endTime: number
   readonly timeline: Timeline | undefined
   readonly numSent: number
+  /** Pools, link and per-pool counters of a P/D-disaggregated run. */
+  readonly disaggregated?: DisaggregatedRun
 }
 
 const MAX_TIMELINE_SAMPLES = 100_000
@@ -36,6 +39,7 @@ export interface SimulateHooks {
 }
 
 export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult => {
+  if (spec.disaggregation !== undefined) return simulateDisaggregated(spec, spec.disaggregation, hooks)
   const afterStep = hooks.afterStep
   const overheads = spec.stepTime.overheads
   const recorder = new MetricsRecorder(overheads, spec.warmupRequests)

@@ -67,6 +67,27 @@ export interface GoodputSlo {
   readonly e2elMs?: number
 }
 
+/** One pool of a P/D-disaggregated deployment: its replicas, their engine, step time and router. */
+export interface PoolSpec {
+  readonly engine: EngineConfig
+  readonly replicas: number
+  readonly router: Router
+  readonly stepTime: StepTimeModel
+}
+
+/**
+ * Prefill/decode disaggregation (vLLM with a KV connector behind a P/D proxy): each request prefills on
+ * a prefill replica, its KV crosses a shared link, and it decodes on a decode replica.
+ */
+export interface DisaggregationSpec {
+  readonly prefill: PoolSpec
+  readonly decode: PoolSpec
+  /** KV-transfer link: bytes/s and seconds per transfer. */
+  readonly kvTransfer: { readonly bandwidth: number; readonly latency: number }
+  /** Bytes of KV one prompt token takes over all layers (the model's KV layout and dtype). */
+  readonly kvBytesPerToken: number
+}
+
 export interface SimSpec {
   readonly engine: EngineConfig
   readonly replicas: number
@@ -81,4 +102,6 @@ export interface SimSpec {
   readonly stageCount?: number
   /** Sample KV usage, running and waiting every this many simulated seconds (0 = off). */
   readonly timelineInterval?: number
+  /** P/D disaggregation; when set, `engine`, `replicas`, `router` and `stepTime` describe the prefill pool. */
+  readonly disaggregation?: DisaggregationSpec
 }

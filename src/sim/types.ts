@@ -44,4 +44,10 @@ export interface EngineConfig {
    * request reaching a busy engine first runs one step later than it would synchronously. Off when absent.
    */
   readonly asyncScheduling?: boolean
+  /**
+   * vLLM's --kv-offloading-size as CPU KV blocks of this engine (absent or 0 = no CPU tier), and the
+   * seconds one block takes to come back over the host link (src/sim/cpu-kv-tier.ts).
+   */
+  readonly cpuOffloadBlocks?: number
+  readonly cpuLoadSecondsPerBlock?: number
 }
