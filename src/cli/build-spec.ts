@@ -7,7 +7,8 @@ import { pathToFileURL } from "node:url"
 import { resolve as resolvePath } from "node:path"
 import { lookupGpu, parseGpuJson } from "../hw/gpus.ts"
 import { lookupModel, modelFromHfConfig } from "../hw/models.ts"
-import { numGpuBlocksFor } from "../hw/kv-capacity.ts"
+import { kvOffloadTier, numGpuBlocksFor } from "../hw/kv-capacity.ts"
+import { kvBytesPerElement, kvBytesPerToken } from "../hw/model-costs.ts"
 import { defaultCoefficients } from "../hw/default-coefficients.ts"
 import { physicsStepTime } from "../hw/physics-step-time.ts"
 import { speculativeStepTime } from "../hw/speculative-decoding.ts"
@@ -16,7 +17,7 @@ import { asyncSchedulingDefault, vllmDefaultMaxModelLen, vllmDefaults } from "..
 import type { GpuProfile, KvCacheDtype, ModelProfile, Parallelism, Precision, StepTimeModel } from "../hw/types.ts"
 import { builtinPolicies, policyShapeError } from "../sim/scheduling-policy.ts"
 import { builtinRouters } from "../sim/router.ts"
-import type { GoodputSlo, SchedulingPolicy, SimSpec, Workload } from "../sim/spec.ts"
+import type { GoodputSlo, PoolSpec, SchedulingPolicy, SimSpec, Workload } from "../sim/spec.ts"
 import type { EngineConfig } from "../sim/types.ts"
 import { arrivalStageCount, parseArrivalSpec, stageRequestCount, type ArrivalSpec } from "../sim/workload/arrivals.ts"
 import { parseLengthDist, sharegptInput, sharegptOutput, type LengthDist } from "../sim/workload/lengths.ts"
@@ -43,7 +44,64 @@ export interface ResolvedScenario {
   readonly notes: ReadonlyArray<string>
   /** Makes a fresh workload (workloads are single-use streams). */
   readonly makeWorkload: (seed: string | number) => { workload: Workload; stageCount: number }
+  /** P/D disaggregation: each pool resolved as a scenario of its own, and the link. */
+  readonly disaggregation?: ResolvedDisaggregation
 }
+
+export interface ResolvedDisaggregation {
+  readonly prefill: ResolvedScenario
+  readonly decode: ResolvedScenario
+  /** Bytes/s and seconds per transfer. */
+  readonly bandwidth: number
+  readonly latency: number
+  readonly connector: string
+  readonly kvBytesPerToken: number
+}
+
+/**
+ * Default link: one 400 Gb/s RDMA NIC (NVIDIA ConnectX-7 NDR, 50 GB/s), the per-GPU NIC of a DGX
+ * H100 that NIXL uses; the per-transfer latency default (1 ms) is an assumption, said in the notes.
+ */
+const DEFAULT_KV_TRANSFER_GBPS = 50
+const DEFAULT_KV_TRANSFER_LATENCY_MS = 1
+
+type Pool = NonNullable<Scenario["disaggregation"]>["prefill"]
+
+/** One pool as a scenario of its own: its replicas, and its GPU, TP and engine fields over the scenario's. */
+const resolvePool = (s: Scenario, pool: Pool, name: string): Effect.Effect<ResolvedScenario, InputError | FileError> => {
+  const { disaggregation: _pd, ...rest } = s
+  const engine = s.engine === undefined && pool.engine === undefined ? {} : { engine: { ...s.engine, ...pool.engine } }
+  const variant: Scenario = { ...rest, replicas: pool.replicas, ...(pool.tp !== undefined ? { tp: pool.tp } : {}), ...(pool.gpu !== undefined ? { gpu: pool.gpu } : {}), ...engine }
+  return resolveScenario(variant).pipe(
+    Effect.mapError((e) => (e._tag === "InputError" ? new InputError({ message: `disaggregation.${name}: ${e.message}` }) : e)),
+  )
+}
+
+const resolveDisaggregated = (s: Scenario, pd: NonNullable<Scenario["disaggregation"]>): Effect.Effect<ResolvedScenario, InputError | FileError> =>
+  Effect.gen(function* () {
+    if (s.timelineInterval !== undefined && s.timelineInterval > 0)
+      return yield* new InputError({ message: "timelineInterval: not available with disaggregation (the timeline samples one pool of engines)" })
+    const prefill = yield* resolvePool(s, pd.prefill, "prefill")
+    const decode = yield* resolvePool(s, pd.decode, "decode")
+    const notes = [...prefill.notes.map((n) => `prefill: ${n}`), ...decode.notes.map((n) => `decode: ${n}`)]
+    if (s.replicas !== undefined && s.replicas !== 1) notes.push(`replicas ${s.replicas} ignored: the pools' replicas apply (disaggregation.prefill/decode.replicas)`)
+    const link = pd.kvTransfer ?? {}
+    if (link.bandwidthGBps === undefined) notes.push(`kvTransfer.bandwidthGBps defaulted to ${DEFAULT_KV_TRANSFER_GBPS} (one 400 Gb/s RDMA NIC)`)
+    if (link.latencyMs === undefined) notes.push(`kvTransfer.latencyMs defaulted to ${DEFAULT_KV_TRANSFER_LATENCY_MS} (assumed)`)
+    return {
+      ...prefill,
+      scenario: s,
+      notes,
+      disaggregation: {
+        prefill,
+        decode,
+        bandwidth: (link.bandwidthGBps ?? DEFAULT_KV_TRANSFER_GBPS) * 1e9,
+        latency: (link.latencyMs ?? DEFAULT_KV_TRANSFER_LATENCY_MS) / 1000,
+        connector: link.connector ?? "nixl",
+        kvBytesPerToken: kvBytesPerToken(prefill.model, kvBytesPerElement(prefill.kvCacheDtype, prefill.precision)),
+      },
+    }
+  })
 
 /** A model or GPU argument names a file when it ends in .json or exists on disk (HF ids contain "/"). */
 const isFile = (s: string): boolean => s.endsWith(".json") || existsSync(s)
@@ -218,6 +276,7 @@ const withSpeculative = (
 
 export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, InputError | FileError> =>
   Effect.gen(function* () {
+    if (s.disaggregation !== undefined) return yield* resolveDisaggregated(s, s.disaggregation)
     const model = yield* resolveModel(s.model)
     const gpu = yield* resolveGpu(s.gpu)
     const precision: Precision = s.precision ?? "bf16"
@@ -289,7 +348,15 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
       notes.push(`max_model_len lowered from the model's ${modelMax} to ${kvTokens}, what the KV cache holds`)
       if (!chunked && maxNumBatchedTokensGiven === undefined) maxNumBatchedTokens = maxModelLen
     }
+    let offload: { cpuOffloadBlocks: number; cpuLoadSecondsPerBlock: number } | undefined
+    if (e.kvOffloadingSize !== undefined) {
+      const tier = kvOffloadTier({ gpu, model, precision, kvCacheDtype, par, blockSize, sizeGiB: e.kvOffloadingSize })
+      if (tier.cpuBlocks < 1)
+        return yield* new InputError({ message: `engine.kvOffloadingSize: ${e.kvOffloadingSize} GiB holds no KV block of ${model.id} (block size ${blockSize}, tp ${par.tp})` })
+      offload = { cpuOffloadBlocks: tier.cpuBlocks, cpuLoadSecondsPerBlock: tier.loadSecondsPerBlock }
+    }
     const engine: EngineConfig = {
+      ...offload,
       maxNumSeqs,
       maxNumBatchedTokens,
       maxModelLen,
@@ -319,11 +386,48 @@ const requestLimitError = (s: Scenario): string | undefined => {
     return `${field}: ${n.toExponential(3)} requests exceed the limit of ${max.toLocaleString("en-US")} per run (--max-requests N, or maxRequests in the scenario, raises it)`
 }
 
+/** A pool of a P/D deployment, with a fresh router. */
+const poolSpec = (r: ResolvedScenario, router: string): PoolSpec => ({
+  engine: r.engine,
+  replicas: r.scenario.replicas ?? 1,
+  router: builtinRouters[router]!(),
+  stepTime: r.stepTime,
+})
+
+/** GPUs of the deployment by type: tp × pp × replicas, over both pools when disaggregated. */
+export const deploymentGpus = (r: ResolvedScenario): Array<{ readonly gpu: string; readonly count: number }> => {
+  const one = (x: ResolvedScenario) => ({ gpu: x.gpu.id, count: x.par.tp * x.par.pp * (x.scenario.replicas ?? 1) })
+  const pd = r.disaggregation
+  return pd === undefined ? [one(r)] : [one(pd.prefill), one(pd.decode)]
+}
+
 /** A fresh SimSpec for one run (router and workload are stateful). */
 export const buildSimSpec = (r: ResolvedScenario, seed: string | number = r.scenario.seed ?? 0): SimSpec => {
   const s = r.scenario
   const { workload, stageCount } = r.makeWorkload(seed)
   const goodput: GoodputSlo | undefined = s.goodput
+  const pd = r.disaggregation
+  if (pd !== undefined) {
+    const router = s.router ?? "round-robin"
+    const prefill = poolSpec(pd.prefill, router)
+    return {
+      engine: prefill.engine,
+      replicas: prefill.replicas,
+      router: prefill.router,
+      policy: r.policy,
+      stepTime: prefill.stepTime,
+      workload,
+      warmupRequests: s.workload?.warmup ?? 0,
+      stageCount,
+      ...(goodput !== undefined ? { goodput } : {}),
+      disaggregation: {
+        prefill,
+        decode: poolSpec(pd.decode, router),
+        kvTransfer: { bandwidth: pd.bandwidth, latency: pd.latency },
+        kvBytesPerToken: pd.kvBytesPerToken,
+      },
+    }
+  }
   return {
     engine: r.engine,
     replicas: s.replicas ?? 1,
@@ -348,5 +452,25 @@ export const describeRun = (r: ResolvedScenario): Record<string, unknown> => ({
   precision: r.precision,
   kv_cache_dtype: r.kvCacheDtype,
   num_gpu_blocks_source: r.numGpuBlocksSource,
+  ...(r.engine.cpuOffloadBlocks !== undefined ? { kv_offloading_size_gib: r.scenario.engine?.kvOffloadingSize } : {}),
+  ...(r.disaggregation !== undefined ? { disaggregation: describeDisaggregation(r.disaggregation) } : {}),
   ...(r.notes.length > 0 ? { notes: r.notes } : {}),
 })
+
+const describeDisaggregation = (pd: ResolvedDisaggregation): Record<string, unknown> => {
+  const pool = (x: ResolvedScenario) => ({
+    gpu: x.gpu.id,
+    tp: x.par.tp,
+    pp: x.par.pp,
+    replicas: x.scenario.replicas ?? 1,
+    num_gpu_blocks: x.engine.numGpuBlocks,
+    max_num_seqs: x.engine.maxNumSeqs,
+    max_num_batched_tokens: x.engine.maxNumBatchedTokens,
+    step_time_model: x.stepTime.name,
+  })
+  return {
+    prefill: pool(pd.prefill),
+    decode: pool(pd.decode),
+    kv_transfer: { connector: pd.connector, bandwidth_gbps: pd.bandwidth / 1e9, latency_ms: pd.latency * 1000, kv_bytes_per_token: pd.kvBytesPerToken },
+  }
+}

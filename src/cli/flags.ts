@@ -70,6 +70,47 @@ export const goodputSpec = (v: string, previous: Record<string, number> | undefi
   return out
 }
 
+/** One pool of --disagg: replicas, tp and optionally a GPU type. */
+export interface PoolFlag {
+  readonly replicas: number
+  readonly tp: number
+  readonly gpu?: string
+}
+
+const POOL_SYNTAX = "expected prefill=NxtpT,decode=NxtpT (optionally @gpu per pool), e.g. prefill=2xtp2,decode=4xtp1"
+
+/** One pool "NxtpT[@gpu]": N replicas of tensor parallel T. */
+export const poolSpec = (v: string): PoolFlag | undefined => {
+  const m = /^\s*(\d+)\s*x\s*tp(\d+)\s*(?:@\s*([\w.\-/]+))?\s*$/i.exec(v)
+  if (m === null) return undefined
+  const replicas = Number(m[1])
+  const tp = Number(m[2])
+  if (!(replicas >= 1 && tp >= 1)) return undefined
+  return { replicas, tp, ...(m[3] !== undefined ? { gpu: m[3] } : {}) }
+}
+
+/** --disagg prefill=2xtp2,decode=4xtp1: both pools of a P/D-disaggregated deployment. */
+export const disaggSpec = (v: string): { prefill: PoolFlag; decode: PoolFlag } => {
+  const pools: Record<string, PoolFlag> = {}
+  for (const part of v.split(",")) {
+    const [name, value, extra] = part.split("=")
+    const key = name?.trim()
+    const pool = value === undefined || extra !== undefined ? undefined : poolSpec(value)
+    if ((key !== "prefill" && key !== "decode") || pool === undefined || pools[key] !== undefined) throw new InvalidArgumentError(POOL_SYNTAX)
+    pools[key] = pool
+  }
+  const { prefill, decode } = pools
+  if (prefill === undefined || decode === undefined) throw new InvalidArgumentError(POOL_SYNTAX)
+  return { prefill, decode }
+}
+
+/** A non-negative number (a latency of 0 is allowed). */
+export const nonNegativeNumber = (v: string): number => {
+  const n = decimal(v)
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a number ≥ 0")
+  return n
+}
+
 export interface ScenarioFlags {
   model?: string
   gpu?: string
@@ -112,6 +153,10 @@ export interface ScenarioFlags {
   router?: string
   goodput?: Record<string, number>
   profile?: string
+  disagg?: { prefill: PoolFlag; decode: PoolFlag }
+  kvTransferGbps?: number
+  kvTransferLatencyMs?: number
+  kvOffloadingSize?: number
 }
 
 /** Adds the scenario flags (vLLM's names) to a command. */
@@ -161,6 +206,10 @@ export const addScenarioFlags = (cmd: Command): Command =>
     .addOption(new Option("--router <name>", "replica router").choices(["round-robin", "least-outstanding-requests", "least-kv-usage", "prefix-affinity"]))
     .option("--goodput <slo...>", "SLOs for goodput, e.g. ttft:500 tpot:50 (ms)", (v: string, prev: Record<string, number> | undefined) => goodputSpec(v, prev))
     .option("--profile <profile.json>", "calibrated step-time profile (servesim calibrate)")
+    .option("--disagg <pools>", "P/D disaggregation: prefill=NxtpT,decode=NxtpT[@gpu], e.g. prefill=2xtp2,decode=4xtp1", disaggSpec)
+    .option("--kv-transfer-gbps <GB/s>", "P/D: bandwidth of the KV-transfer link every transfer shares (default 50)", positiveNumber)
+    .option("--kv-transfer-latency-ms <ms>", "P/D: latency added to each KV transfer (default 1)", nonNegativeNumber)
+    .option("--kv-offloading-size <GiB>", "vLLM's KV offloading: GiB of host memory for a CPU KV tier (summed over TP ranks)", positiveNumber)
 
 const seedValue = (s: string): string | number => (/^-?\d+$/.test(s) ? Number(s) : s)
 
@@ -181,6 +230,7 @@ export const flagsToScenario = (f: ScenarioFlags): Record<string, unknown> => ({
   goodput: f.goodput,
   profile: f.profile,
   speculative: { method: f.specMethod, numTokens: f.specTokens, acceptance: f.specAcceptance, draftModel: f.draftModel },
+  disaggregation: { ...f.disagg, kvTransfer: { bandwidthGBps: f.kvTransferGbps, latencyMs: f.kvTransferLatencyMs } },
   engine: {
     maxNumSeqs: f.maxNumSeqs,
     maxNumBatchedTokens: f.maxNumBatchedTokens,
@@ -192,6 +242,7 @@ export const flagsToScenario = (f: ScenarioFlags): Record<string, unknown> => ({
     enableChunkedPrefill: f.enableChunkedPrefill,
     longPrefillTokenThreshold: f.longPrefillTokenThreshold,
     asyncScheduling: f.asyncScheduling,
+    kvOffloadingSize: f.kvOffloadingSize,
   },
   workload: {
     concurrency: f.concurrency,

@@ -30,6 +30,31 @@ const Engine = Schema.Struct({
   longPrefillTokenThreshold: opt(NonNegativeInt),
   /** vLLM's --async-scheduling (default on, as in current vLLM). */
   asyncScheduling: opt(Schema.Boolean),
+  /** vLLM's --kv-offloading-size: GiB of host memory for a CPU KV tier, summed over the TP ranks. */
+  kvOffloadingSize: opt(Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1e6))),
+})
+
+/** One pool of a P/D deployment; gpu, tp and engine fields default to the scenario's. */
+const Pool = Schema.Struct({
+  replicas: IntUpTo(10_000),
+  tp: opt(IntUpTo(1024)),
+  gpu: opt(Schema.String),
+  engine: opt(Engine),
+})
+
+const Disaggregation = Schema.Struct({
+  prefill: Pool,
+  decode: Pool,
+  kvTransfer: opt(
+    Schema.Struct({
+      /** GB/s (10^9 bytes) of the link every transfer shares. */
+      bandwidthGBps: opt(Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1e6))),
+      /** Milliseconds added to each transfer. */
+      latencyMs: opt(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1e6))),
+      /** The vLLM KV connector (a label: the link's figures decide the timing). */
+      connector: opt(Schema.Literals(["nixl", "p2p-nccl", "lmcache", "mooncake"])),
+    }),
+  ),
 })
 
 const Stage = Schema.Struct({ rate: Rate, duration: Duration })
@@ -107,6 +132,8 @@ export const Scenario = Schema.Struct({
       draftModel: opt(Schema.String),
     }),
   ),
+  /** Prefill/decode disaggregation: separate pools joined by a KV-transfer link (src/sim/disaggregated.ts). */
+  disaggregation: opt(Disaggregation),
   /** Cost parameters for the economics commands; checked there. */
   cost: opt(Schema.Unknown),
   /** The grid of `servesim sweep` (lists of loads and configurations); checked there. */

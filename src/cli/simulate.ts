@@ -5,8 +5,8 @@ import { writeFile } from "node:fs/promises"
 import { simulate } from "../sim/simulate.ts"
 import { summarize } from "../sim/summary.ts"
 import { formatSummaryTable } from "../report/table.ts"
-import { buildSimSpec, describeRun } from "./build-spec.ts"
-import { FileError } from "./errors.ts"
+import { buildSimSpec, deploymentGpus, describeRun } from "./build-spec.ts"
+import { FileError, InputError } from "./errors.ts"
 import { addScenarioFlags, positiveNumber, type ScenarioFlags } from "./flags.ts"
 import { loadScenario } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
@@ -30,16 +30,26 @@ export const writeJson = (path: string, value: unknown): Effect.Effect<void, Fil
 const program = (path: string | undefined, flags: SimulateFlags) =>
   Effect.gen(function* () {
     const resolved = yield* loadScenario(path, flags)
+    if (flags.timelineInterval !== undefined && resolved.disaggregation !== undefined)
+      return yield* new InputError({ message: "--timeline-interval: not available with disaggregation (the timeline samples one pool of engines)" })
     const spec = buildSimSpec(resolved)
     const withTimeline = flags.timelineInterval !== undefined ? { ...spec, timelineInterval: flags.timelineInterval } : spec
     const base = summarize(simulate(withTimeline), { config: { ...describeRun(resolved), seed: resolved.scenario.seed ?? 0 } })
-    // GPU cost: the scenario's cost block or --cloud-price, else the cited owned-cost defaults.
-    const gpuId = resolved.gpu.id
-    const costs = yield* gpuCostsFor([gpuId], resolved.scenario.cost, flags.cloudPrice !== undefined ? { cloudPrice: flags.cloudPrice } : {}, path ?? "scenario")
-    const owned = defaultOwnedInputs(gpuId)
-    const inputs: GpuCostInputs | undefined = costs[gpuId] ?? (owned === undefined ? undefined : { kind: "owned", ...owned })
-    const numGpus = resolved.par.tp * resolved.par.pp * (resolved.scenario.replicas ?? 1)
-    const summary = inputs === undefined ? base : { ...base, cost: runCost(base, numGpus, hourlyCost(inputs).total, resolved.model.id) }
+    // GPU cost: the scenario's cost block or --cloud-price, else the cited owned-cost defaults; every
+    // GPU of the deployment counts (both pools when disaggregated).
+    const gpus = deploymentGpus(resolved)
+    const costs = yield* gpuCostsFor([...new Set(gpus.map((g) => g.gpu))], resolved.scenario.cost, flags.cloudPrice !== undefined ? { cloudPrice: flags.cloudPrice } : {}, path ?? "scenario")
+    let numGpus = 0
+    let usdPerHour = 0
+    let priced = true
+    for (const g of gpus) {
+      const owned = defaultOwnedInputs(g.gpu)
+      const inputs: GpuCostInputs | undefined = costs[g.gpu] ?? (owned === undefined ? undefined : { kind: "owned", ...owned })
+      if (inputs === undefined) priced = false
+      else usdPerHour += g.count * hourlyCost(inputs).total
+      numGpus += g.count
+    }
+    const summary = priced ? { ...base, cost: runCost(base, numGpus, usdPerHour / numGpus, resolved.model.id) } : base
     if (flags.out !== undefined) yield* writeJson(flags.out, summary)
     if (flags.json === true) yield* Console.log(JSON.stringify(summary, null, 2))
     else yield* Console.log(formatSummaryTable(summary, resolved.scenario.name ?? path ?? "default scenario"))

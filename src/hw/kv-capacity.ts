@@ -141,3 +141,37 @@ export const numGpuBlocksFor = (input: KvCapacityInput): KvCapacity => {
     nonTorchReserveBytes: nonTorch,
   }
 }
+
+/** Bytes of one KV block on one GPU, over the layers it spans: what copying a block moves per GPU. */
+export const kvBlockBytesPerGpu = (m: ModelProfile, kvCacheDtype: KvCacheDtype, precision: Precision, blockSize: number, par: Parallelism): number =>
+  pageBytesPerLayer(m, kvBytesPerElement(kvCacheDtype, precision), blockSize, Math.max(1, par.tp)) * layersPerBlock(m, Math.max(1, par.pp))
+
+export interface KvOffloadTier {
+  /** CPU blocks of one engine. */
+  readonly cpuBlocks: number
+  /** Seconds to copy one block back to the GPUs (each GPU its own slice, in parallel). */
+  readonly loadSecondsPerBlock: number
+}
+
+/**
+ * vLLM's --kv-offloading-size (vllm/config/cache.py kv_offloading_size: GiB summed over the TP ranks;
+ * the native backend hands cpu_bytes_to_use = size × 2^30 to the OffloadingConnector) as CPU blocks of
+ * one engine, and the host → GPU copy time of a block over one direction of the GPU's PCIe link
+ * (GpuProfile.pcieBandwidth is bidirectional: Gen5 x16 is 64 GB/s each way).
+ */
+export const kvOffloadTier = (input: {
+  readonly gpu: GpuProfile
+  readonly model: ModelProfile
+  readonly precision: Precision
+  readonly kvCacheDtype: KvCacheDtype
+  readonly par: Parallelism
+  readonly blockSize: number
+  readonly sizeGiB: number
+}): KvOffloadTier => {
+  const perGpu = kvBlockBytesPerGpu(input.model, input.kvCacheDtype, input.precision, input.blockSize, input.par)
+  const ranks = Math.max(1, input.par.tp) * Math.max(1, input.par.pp)
+  return {
+    cpuBlocks: Math.floor((input.sizeGiB * GiB) / (perGpu * ranks)),
+    loadSecondsPerBlock: perGpu / (input.gpu.pcieBandwidth / 2),
+  }
+}

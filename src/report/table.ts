@@ -22,6 +22,19 @@ export const formatSummaryTable = (s: SimSummary, title: string): string => {
     `${String(cfg.model ?? "?")} on ${String(cfg.replicas ?? 1)}× ${String(cfg.tp ?? 1) === "1" ? "" : `TP${String(cfg.tp)} `}${String(cfg.gpu ?? "?")} (${String(cfg.precision ?? "")})`,
     `max_num_seqs ${String(cfg.max_num_seqs)}, max_num_batched_tokens ${String(cfg.max_num_batched_tokens)}, num_gpu_blocks ${String(cfg.num_gpu_blocks)} (${String(cfg.num_gpu_blocks_source ?? "")}), ${cfg.async_scheduling === true ? "async" : "sync"} scheduling, step time: ${String(cfg.step_time_model)}`,
   ]
+  const pd = cfg.disaggregation as Record<string, Record<string, unknown>> | undefined
+  if (pd !== undefined) {
+    // P/D: say what each pool is instead of the prefill pool alone.
+    const pool = (name: string, p: Record<string, unknown> | undefined) =>
+      `${name} ${String(p?.replicas)}× ${String(p?.tp) === "1" ? "" : `TP${String(p?.tp)} `}${String(p?.gpu)} (max_num_seqs ${String(p?.max_num_seqs)}, num_gpu_blocks ${String(p?.num_gpu_blocks)})`
+    const link = pd.kv_transfer
+    describe.splice(
+      0,
+      2,
+      `${String(cfg.model ?? "?")} (${String(cfg.precision ?? "")}), P/D disaggregated: ${pool("prefill", pd.prefill)} + ${pool("decode", pd.decode)}`,
+      `KV transfer: ${String(link?.connector)} link ${String(link?.bandwidth_gbps)} GB/s shared, ${String(link?.latency_ms)} ms per transfer; ${cfg.async_scheduling === true ? "async" : "sync"} scheduling, step time: ${String(cfg.step_time_model)}`,
+    )
+  }
   lines.push(...describe.map((d) => `  ${d}`))
   for (const n of (cfg.notes as ReadonlyArray<string> | undefined) ?? []) lines.push(`  note: ${n}`)
   lines.push("")
@@ -66,6 +79,12 @@ export const formatSummaryTable = (s: SimSummary, title: string): string => {
   ]
   if (s.request_goodput !== undefined) extra.push(`goodput ${fmt(num(s, "request_goodput"), 3)} req/s`)
   lines.push(`  ${extra.join(" · ")}`)
+  lines.push(...disaggregationLines(s))
+  const offload = s.kv_offload as Record<string, number> | undefined
+  if (offload !== undefined)
+    lines.push(
+      `  KV offload: ${offload.cpu_blocks} CPU blocks, ${offload.loaded_tokens} tokens loaded back instead of recomputed, ${offload.stored_blocks} blocks stored, ${offload.evicted_blocks} evicted · prefill tokens computed ${num(s, "prefill_tokens_computed")}`,
+    )
   const cost = s.cost as
     | { gpuHourUsd: number; numGpus: number; runCostUsd: number; usdPerMInput: number; usdPerMOutput: number; usdPerRequest: number; api: ReadonlyArray<{ provider: string; costRatio: number }> }
     | undefined
@@ -95,4 +114,20 @@ export const formatSummaryTable = (s: SimSummary, title: string): string => {
     )
   }
   return lines.join("\n")
+}
+
+/** Per-pool and link lines of a P/D-disaggregated run. */
+const disaggregationLines = (s: SimSummary): string[] => {
+  const d = s.disaggregation as Record<string, Record<string, number>> | undefined
+  if (d === undefined) return []
+  const pool = (name: string, p: Record<string, number> | undefined): string =>
+    p === undefined
+      ? ""
+      : `  ${name}: busy ${fmt(p.engine_busy_time ?? Number.NaN, 1)} s · batch mean ${fmt(p.mean_batch_size ?? Number.NaN, 1)} (max ${p.max_batch_size}) · KV usage mean ${fmt(100 * (p.mean_kv_cache_usage ?? Number.NaN), 1)}% (max ${fmt(100 * (p.max_kv_cache_usage ?? Number.NaN), 1)}%) · preemptions ${p.num_preemptions} · prefill tokens ${p.prefill_tokens_computed}`
+  const l = d.kv_transfer
+  const link =
+    l === undefined
+      ? ""
+      : `  KV link: ${l.num_transfers} transfers, ${fmt((l.mean_bytes ?? Number.NaN) / 2 ** 20, 1)} MiB mean · wait mean ${fmt(l.mean_link_wait_ms ?? Number.NaN)} ms (max ${fmt(l.max_link_wait_ms ?? Number.NaN)}) · utilization ${fmt(100 * (l.link_utilization ?? Number.NaN), 1)}% · prefill phase mean ${fmt(l.mean_prefill_phase_ms ?? Number.NaN)} ms`
+  return [pool("prefill pool", d.prefill), pool("decode pool", d.decode), link].filter((x) => x !== "")
 }
