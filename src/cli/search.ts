@@ -11,10 +11,12 @@ import type { SloSpec } from "../econ/saturation.ts"
 import {
   enumerateLayouts,
   formatMiss,
+  gpusPerReplica,
   planProbes,
   rankSearch,
   sloMisses,
   type LayoutVerdict,
+  type PdUnit,
   type ProbeResult,
   type SearchLayout,
   type SearchOutcome,
@@ -24,7 +26,7 @@ import { prefillSplit, tokenCost } from "../econ/token-cost.ts"
 import { lookupGpu } from "../hw/gpus.ts"
 import { resolveScenario } from "./build-spec.ts"
 import { InputError } from "./errors.ts"
-import { flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
+import { flagsToScenario, poolSpec, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
 import { decodeScenario, mergeScenario, readScenarioFile } from "./scenario.ts"
@@ -45,8 +47,9 @@ const PROBES_PER_ROUND = 4
 const DEFAULT_GPUS = "a800-sxm,h100-sxm,h200-sxm"
 const DEFAULT_TPS = "1,2,4,8"
 
-interface SearchFlags extends Omit<ScenarioFlags, "gpu" | "tp" | "pp" | "replicas" | "maxNumSeqs">, CostFlagValues {
+interface SearchFlags extends Omit<ScenarioFlags, "gpu" | "tp" | "pp" | "replicas" | "maxNumSeqs" | "disagg">, CostFlagValues {
   gpus?: string
+  disagg?: string
   tp?: string
   maxNumSeqs?: string
   maxGpus?: string
@@ -57,7 +60,7 @@ interface SearchFlags extends Omit<ScenarioFlags, "gpu" | "tp" | "pp" | "replica
   quiet?: boolean
 }
 
-const SEARCHED = ["gpus", "tp", "maxNumSeqs", "maxGpus", "slo", "seeds", "workers", "json", "quiet"]
+const SEARCHED = ["gpus", "tp", "disagg", "maxNumSeqs", "maxGpus", "slo", "seeds", "workers", "json", "quiet"]
 const COST_KEYS = ["cloudPrice", "purchasePrice", "years", "utilization", "powerKw", "pue", "electricityPrice", "maintenanceRate"] as const
 
 const intList = (flag: string, text: string, allowDefault: boolean): Effect.Effect<Array<number | undefined>, InputError> => {
@@ -79,6 +82,38 @@ const positiveInt = (flag: string, text: string | undefined, fallback: number): 
 }
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x)
+
+/**
+ * The P/D units to consider: --disagg "1xtp4:1xtp4,1xtp2:2xtp2" (prefill:decode; "none" for none), else
+ * the scenario's own disaggregation pools as one unit, else none.
+ */
+const pdUnits = (text: string | undefined, scenarioPd: unknown): Effect.Effect<PdUnit[], InputError> => {
+  if (text === undefined) {
+    if (!isRecord(scenarioPd) || !isRecord(scenarioPd.prefill) || !isRecord(scenarioPd.decode)) return Effect.succeed([])
+    const pool = (p: Record<string, unknown>) => ({ replicas: typeof p.replicas === "number" ? p.replicas : 1, tp: typeof p.tp === "number" ? p.tp : 1 })
+    return Effect.succeed([{ prefill: pool(scenarioPd.prefill), decode: pool(scenarioPd.decode) }])
+  }
+  if (text.trim() === "none") return Effect.succeed([])
+  const out: PdUnit[] = []
+  for (const part of text.split(",").map((x) => x.trim())) {
+    const [p, d, extra] = part.split(":")
+    const prefill = p === undefined ? undefined : poolSpec(p)
+    const decode = d === undefined ? undefined : poolSpec(d)
+    if (prefill === undefined || decode === undefined || extra !== undefined || prefill.gpu !== undefined || decode.gpu !== undefined)
+      return Effect.fail(new InputError({ message: `--disagg: "${part}" is not PREFILL:DECODE pools like 1xtp4:1xtp4 (N replicas × tp T each; GPU types come from --gpus)` }))
+    const unit = { prefill: { replicas: prefill.replicas, tp: prefill.tp }, decode: { replicas: decode.replicas, tp: decode.tp } }
+    if (out.some((u) => JSON.stringify(u) === JSON.stringify(unit))) return Effect.fail(new InputError({ message: `--disagg: ${part} is listed twice` }))
+    out.push(unit)
+  }
+  return Effect.succeed(out)
+}
+
+/** The P/D pools of `unit` scaled by `replicas`, as scenario fields (the link kept from the scenario). */
+const pdScenario = (unit: PdUnit, replicas: number, kvTransfer: unknown): Record<string, unknown> => ({
+  prefill: { replicas: unit.prefill.replicas * replicas, tp: unit.prefill.tp },
+  decode: { replicas: unit.decode.replicas * replicas, tp: unit.decode.tp },
+  ...(isRecord(kvTransfer) ? { kvTransfer } : {}),
+})
 
 export interface SkippedLayout {
   readonly layout: string
@@ -108,6 +143,8 @@ interface VerdictJson {
   readonly replicas: number
   readonly maxNumSeqs: number
   readonly usdPerHour: number
+  /** P/D-disaggregated: both pools at this replica count. */
+  readonly disaggregation?: PdUnit
   readonly why: string
   readonly meetsSlo?: boolean
   readonly sloMisses?: ReadonlyArray<string>
@@ -168,6 +205,11 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
           }
         : {}),
     }
+    // Aggregated layouts run without the scenario's pools; P/D layouts bring their own.
+    const scenarioPd = base.disaggregation
+    const kvTransfer = isRecord(scenarioPd) ? scenarioPd.kvTransfer : undefined
+    delete base.disaggregation
+    const units = yield* pdUnits(flags.disagg, scenarioPd)
     if (isRecord(base.engine) && base.engine.maxNumSeqs !== undefined && flags.maxNumSeqs === undefined)
       seqs.splice(0, seqs.length, base.engine.maxNumSeqs as number)
 
@@ -187,7 +229,7 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
     const resolvedSeqs = new Map<string, number>()
     const skipped: SkippedLayout[] = []
     let modelId = typeof base.model === "string" ? base.model : ""
-    for (const l of enumerateLayouts({ gpus: prices, tps, maxNumSeqs: seqs, maxGpus })) {
+    for (const l of enumerateLayouts({ gpus: prices, tps, maxNumSeqs: seqs, maxGpus, disaggregation: units })) {
       const engine = isRecord(base.engine) ? base.engine : {}
       const obj: Record<string, unknown> = {
         ...base,
@@ -196,6 +238,7 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
         pp: 1,
         replicas: 1,
         engine: l.maxNumSeqs === undefined ? Object.fromEntries(Object.entries(engine).filter(([k]) => k !== "maxNumSeqs")) : { ...engine, maxNumSeqs: l.maxNumSeqs },
+        ...(l.disaggregation === undefined ? {} : { disaggregation: pdScenario(l.disaggregation, 1, kvTransfer) }),
       }
       const decoded = yield* decodeScenario(obj, file)
       const resolved = yield* Effect.result(resolveScenario(decoded))
@@ -221,7 +264,11 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
       if (probes.length === 0) break
       const tasks: SimTask[] = []
       for (const p of probes) {
-        const obj: Record<string, unknown> = { ...(scenarios.get(p.layoutId) ?? {}), replicas: p.replicas }
+        const unit = layouts.find((l) => l.id === p.layoutId)?.disaggregation
+        const obj: Record<string, unknown> =
+          unit === undefined
+            ? { ...(scenarios.get(p.layoutId) ?? {}), replicas: p.replicas }
+            : { ...(scenarios.get(p.layoutId) ?? {}), disaggregation: pdScenario(unit, p.replicas, kvTransfer) }
         const baseSeed = typeof obj.seed === "number" || typeof obj.seed === "string" ? obj.seed : undefined
         for (const seed of seedList(baseSeed, seeds)) tasks.push({ id: tasks.length, scenario: obj, seed, timelineInterval: 0 })
       }
@@ -232,7 +279,7 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
         const m = meanMetrics(runs)
         const layout = layouts.find((l) => l.id === p.layoutId)
         const gpuHour = layout?.gpuHourUsd ?? 0
-        const numGpus = (layout?.tp ?? 1) * p.replicas
+        const numGpus = (layout === undefined ? 1 : gpusPerReplica(layout)) * p.replicas
         const usdPerMOutput = mean(runs.map((r) => tokenCost(r.metrics, numGpus, gpuHour, prefillSplit(r.metrics, r.prefillTimeFraction)).usdPerMOutput))
         results.push({ layoutId: p.layoutId, replicas: p.replicas, misses: sloMisses(m, slo), metrics: m, usdPerMOutput })
       })
@@ -276,6 +323,14 @@ const verdictJson = (v: LayoutVerdict, seqs: ReadonlyMap<string, number>): Verdi
   replicas: v.replicas,
   maxNumSeqs: seqs.get(v.layout.id) ?? 0,
   usdPerHour: v.usdPerHour,
+  ...(v.layout.disaggregation === undefined
+    ? {}
+    : {
+        disaggregation: {
+          prefill: { replicas: v.layout.disaggregation.prefill.replicas * v.replicas, tp: v.layout.disaggregation.prefill.tp },
+          decode: { replicas: v.layout.disaggregation.decode.replicas * v.replicas, tp: v.layout.disaggregation.decode.tp },
+        },
+      }),
   why: v.why,
   ...(v.result === undefined
     ? {}
@@ -301,8 +356,14 @@ const sloLine = (slo: SloSpec): string =>
     .filter((s) => s !== "")
     .join(", ") + ` (${slo.stat})`
 
-const deployment = (v: VerdictJson): string =>
-  `${v.numGpus}× ${v.gpu} (tp ${v.tp} × ${v.replicas} replica${v.replicas === 1 ? "" : "s"}, max_num_seqs ${v.maxNumSeqs}), $${v.usdPerHour.toFixed(2)}/h`
+const deployment = (v: VerdictJson): string => {
+  const pd = v.disaggregation
+  const shape =
+    pd === undefined
+      ? `tp ${v.tp} × ${v.replicas} replica${v.replicas === 1 ? "" : "s"}`
+      : `P/D disaggregated: prefill ${pd.prefill.replicas}× tp ${pd.prefill.tp}, decode ${pd.decode.replicas}× tp ${pd.decode.tp}`
+  return `${v.numGpus}× ${v.gpu} (${shape}, max_num_seqs ${v.maxNumSeqs}), $${v.usdPerHour.toFixed(2)}/h`
+}
 
 const measured = (v: VerdictJson): string =>
   v.metrics === undefined
@@ -342,12 +403,13 @@ export const register = (cli: Command): void => {
     .showHelpAfterError(false)
     .option("--gpus <list>", `GPU types to consider (default ${DEFAULT_GPUS})`)
     .option("--tp <list>", `tensor parallel sizes to consider (default ${DEFAULT_TPS})`)
+    .option("--disagg <list>", 'P/D-disaggregated units to consider beside the aggregated layouts, prefill:decode, e.g. 1xtp4:1xtp4,1xtp2:2xtp2 (replicas scale both pools; default: the scenario\'s pools, if any; "none")')
     .option("--max-num-seqs <list>", 'max_num_seqs values to consider, e.g. default,256,64 (default: vLLM\'s default)')
     .option("--max-gpus <n>", "most GPUs a configuration may use (default 8)")
     .option("--slo <spec>", "SLOs, e.g. ttft:1000,tpot:50[,e2el:MS][,stat:mean|median|p99] (default ttft:1000,tpot:50)")
     .option("--seeds <n>", "seeds per simulated configuration (default 1)")
     .option("--workers <n>", "worker threads for the simulations (default 0: this thread, fastest for short searches)")
-  addScalarScenarioFlags(cmd, new Set(["--gpu", "--tp", "--pp", "--replicas", "--max-num-seqs"]))
+  addScalarScenarioFlags(cmd, new Set(["--gpu", "--tp", "--pp", "--replicas", "--max-num-seqs", "--disagg"]))
   for (const [flag, help] of COST_FLAG_HELP) cmd.addOption(new Option(flag, help))
   cmd
     .option("--json", "print the result as JSON")

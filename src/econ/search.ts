@@ -8,6 +8,7 @@
 // $/h) are broken by the simulated $ per 1M output tokens, then by fewer GPUs.
 //
 // Search: a "layout" is (GPU type, TP, max_num_seqs); its candidates differ in replicas r = 1 … ⌊maxGpus/tp⌋.
+// A P/D-disaggregated layout is (GPU type, prefill:decode unit, max_num_seqs); r scales both pools.
 // Assumption (monotonicity): more replicas of the same engine behind the router never make the mean
 // latencies worse, so for each layout the SLO-meeting r form an upward-closed set and its cheapest
 // candidate is the smallest such r. The planner finds it by probing the most replicas still affordable
@@ -32,9 +33,27 @@ export interface SearchLayout {
   /** max_num_seqs; undefined = vLLM's default for the GPU. */
   readonly maxNumSeqs?: number
   readonly gpuHourUsd: number
-  /** ⌊maxGpus / tp⌋. */
+  /** ⌊maxGpus / GPUs per replica⌋. */
   readonly maxReplicas: number
+  /**
+   * P/D disaggregation: one "replica" is a unit of `prefill.replicas` prefill and `decode.replicas`
+   * decode engines; r replicas scale both pools by r (the prefill:decode ratio stays fixed).
+   */
+  readonly disaggregation?: PdUnit
 }
+
+/** One unit of a P/D-disaggregated layout. */
+export interface PdUnit {
+  readonly prefill: { readonly replicas: number; readonly tp: number }
+  readonly decode: { readonly replicas: number; readonly tp: number }
+}
+
+/** GPUs of one replica of the layout (one engine, or one P/D unit). */
+export const gpusPerReplica = (l: SearchLayout): number =>
+  l.disaggregation === undefined ? l.tp : l.disaggregation.prefill.replicas * l.disaggregation.prefill.tp + l.disaggregation.decode.replicas * l.disaggregation.decode.tp
+
+/** "1xtp4:1xtp4": a P/D unit as prefill:decode. */
+export const pdUnitLabel = (u: PdUnit): string => `${u.prefill.replicas}xtp${u.prefill.tp}:${u.decode.replicas}xtp${u.decode.tp}`
 
 export interface EnumerateOptions {
   readonly gpus: ReadonlyArray<SearchGpu>
@@ -42,10 +61,12 @@ export interface EnumerateOptions {
   /** max_num_seqs values to try; undefined = vLLM's default. */
   readonly maxNumSeqs: ReadonlyArray<number | undefined>
   readonly maxGpus: number
+  /** P/D-disaggregated units to consider beside the aggregated layouts. */
+  readonly disaggregation?: ReadonlyArray<PdUnit>
 }
 
 /** $/h of one replica of the layout. */
-export const replicaUsdPerHour = (l: SearchLayout): number => l.gpuHourUsd * l.tp
+export const replicaUsdPerHour = (l: SearchLayout): number => l.gpuHourUsd * gpusPerReplica(l)
 
 export const layoutId = (gpu: string, tp: number, maxNumSeqs: number | undefined): string =>
   `${gpu} tp${tp}${maxNumSeqs === undefined ? "" : ` seqs${maxNumSeqs}`}`
@@ -71,6 +92,22 @@ export const enumerateLayouts = (o: EnumerateOptions): SearchLayout[] => {
           maxReplicas: Math.floor(o.maxGpus / tp),
           order: n,
         })
+      }
+  for (const g of o.gpus)
+    for (const unit of o.disaggregation ?? [])
+      for (const seqs of o.maxNumSeqs) {
+        const n = order++
+        const l: SearchLayout = {
+          id: `${g.id} P/D ${pdUnitLabel(unit)}${seqs === undefined ? "" : ` seqs${seqs}`}`,
+          gpu: g.id,
+          tp: unit.prefill.tp,
+          ...(seqs === undefined ? {} : { maxNumSeqs: seqs }),
+          gpuHourUsd: g.gpuHourUsd,
+          maxReplicas: 0,
+          disaggregation: unit,
+        }
+        const per = gpusPerReplica(l)
+        if (per <= o.maxGpus) out.push({ ...l, maxReplicas: Math.floor(o.maxGpus / per), order: n })
       }
   out.sort((a, b) => replicaUsdPerHour(a) - replicaUsdPerHour(b) || a.order - b.order)
   return out.map(({ order: _order, ...l }) => l)
@@ -234,7 +271,7 @@ export const rankSearch = (layouts: ReadonlyArray<SearchLayout>, results: Readon
         layout: l,
         kind: "meets",
         replicas: s.highOk,
-        numGpus: s.highOk * l.tp,
+        numGpus: s.highOk * gpusPerReplica(l),
         usdPerHour: unit * s.highOk,
         ...(res === undefined ? {} : { result: res }),
         ...(fewer === undefined ? {} : { fewerReplicas: fewer }),
@@ -242,8 +279,8 @@ export const rankSearch = (layouts: ReadonlyArray<SearchLayout>, results: Readon
       })
     } else if (s.lowFail > 0) {
       const res = results.find((r) => r.layoutId === l.id && r.replicas === s.lowFail)
-      verdicts.push({ layout: l, kind: "misses", replicas: s.lowFail, numGpus: s.lowFail * l.tp, usdPerHour: unit * s.lowFail, ...(res === undefined ? {} : { result: res }) })
-    } else verdicts.push({ layout: l, kind: "pricier", replicas: 1, numGpus: l.tp, usdPerHour: unit })
+      verdicts.push({ layout: l, kind: "misses", replicas: s.lowFail, numGpus: s.lowFail * gpusPerReplica(l), usdPerHour: unit * s.lowFail, ...(res === undefined ? {} : { result: res }) })
+    } else verdicts.push({ layout: l, kind: "pricier", replicas: 1, numGpus: gpusPerReplica(l), usdPerHour: unit })
   }
   const meeting = verdicts
     .filter((v) => v.kind === "meets")
