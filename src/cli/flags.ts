@@ -1,6 +1,7 @@
 // Command-line flags shared by simulate, sweep, validate and serve: parsers that reject bad values
 // with one line naming the flag, and the mapping from flags to scenario fields (flags override files).
 import { Command, InvalidArgumentError, Option } from "commander"
+import { parsePool } from "../econ/search.ts"
 
 /** A decimal number as written ("12", "0.5", "1e3"); NaN for anything else: Number("") is 0, never a value. */
 export const decimal = (v: string): number => (/^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(v) ? Number(v) : Number.NaN)
@@ -79,23 +80,13 @@ export interface PoolFlag {
 
 const POOL_SYNTAX = "expected prefill=NxtpT,decode=NxtpT (optionally @gpu per pool), e.g. prefill=2xtp2,decode=4xtp1"
 
-/** One pool "NxtpT[@gpu]": N replicas of tensor parallel T. */
-export const poolSpec = (v: string): PoolFlag | undefined => {
-  const m = /^\s*(\d+)\s*x\s*tp(\d+)\s*(?:@\s*([\w.\-/]+))?\s*$/i.exec(v)
-  if (m === null) return undefined
-  const replicas = Number(m[1])
-  const tp = Number(m[2])
-  if (!(replicas >= 1 && tp >= 1)) return undefined
-  return { replicas, tp, ...(m[3] !== undefined ? { gpu: m[3] } : {}) }
-}
-
 /** --disagg prefill=2xtp2,decode=4xtp1: both pools of a P/D-disaggregated deployment. */
 export const disaggSpec = (v: string): { prefill: PoolFlag; decode: PoolFlag } => {
   const pools: Record<string, PoolFlag> = {}
   for (const part of v.split(",")) {
     const [name, value, extra] = part.split("=")
     const key = name?.trim()
-    const pool = value === undefined || extra !== undefined ? undefined : poolSpec(value)
+    const pool = value === undefined || extra !== undefined ? undefined : parsePool(value)
     if ((key !== "prefill" && key !== "decode") || pool === undefined || pools[key] !== undefined) throw new InvalidArgumentError(POOL_SYNTAX)
     pools[key] = pool
   }

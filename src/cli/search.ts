@@ -12,6 +12,7 @@ import {
   enumerateLayouts,
   formatMiss,
   gpusPerReplica,
+  parsePdUnit,
   planProbes,
   rankSearch,
   sloMisses,
@@ -26,7 +27,7 @@ import { prefillSplit, tokenCost } from "../econ/token-cost.ts"
 import { lookupGpu } from "../hw/gpus.ts"
 import { resolveScenario } from "./build-spec.ts"
 import { InputError } from "./errors.ts"
-import { flagsToScenario, poolSpec, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
+import { flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
 import { decodeScenario, mergeScenario, readScenarioFile } from "./scenario.ts"
@@ -96,12 +97,9 @@ const pdUnits = (text: string | undefined, scenarioPd: unknown): Effect.Effect<P
   if (text.trim() === "none") return Effect.succeed([])
   const out: PdUnit[] = []
   for (const part of text.split(",").map((x) => x.trim())) {
-    const [p, d, extra] = part.split(":")
-    const prefill = p === undefined ? undefined : poolSpec(p)
-    const decode = d === undefined ? undefined : poolSpec(d)
-    if (prefill === undefined || decode === undefined || extra !== undefined || prefill.gpu !== undefined || decode.gpu !== undefined)
+    const unit = parsePdUnit(part)
+    if (unit === undefined)
       return Effect.fail(new InputError({ message: `--disagg: "${part}" is not PREFILL:DECODE pools like 1xtp4:1xtp4 (N replicas × tp T each; GPU types come from --gpus)` }))
-    const unit = { prefill: { replicas: prefill.replicas, tp: prefill.tp }, decode: { replicas: decode.replicas, tp: decode.tp } }
     if (out.some((u) => JSON.stringify(u) === JSON.stringify(unit))) return Effect.fail(new InputError({ message: `--disagg: ${part} is listed twice` }))
     out.push(unit)
   }

@@ -13,7 +13,10 @@ import type { GpuCostInputs } from "../econ/cost-model.ts"
 import type { PointConfig, SeedRun } from "../econ/point.ts"
 import { DEFAULT_SLO, parseSloSpec, type SloSpec } from "../econ/saturation.ts"
 import type { MetricStat } from "../econ/stats.ts"
+import { compareDeployments, comparesDeployments } from "../econ/deployment-compare.ts"
+import { pdUnitLabel } from "../econ/search.ts"
 import {
+  AGGREGATED,
   applyPoint,
   AXIS_KEYS,
   expandGrid,
@@ -27,7 +30,7 @@ import {
   type GridPoint,
 } from "../econ/sweep-grid.ts"
 import type { SweepPoint, SweepResult } from "../econ/sweep-result.ts"
-import { resolveScenario, type ResolvedScenario } from "./build-spec.ts"
+import { deploymentGpus, resolveScenario, type ResolvedScenario } from "./build-spec.ts"
 import { costReport, type CostFlags } from "./cost.ts"
 import { FileError, InputError } from "./errors.ts"
 import { addScenarioFlags, flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
@@ -305,6 +308,7 @@ const LIST_FLAGS: ReadonlyArray<readonly [AxisKey, string, string]> = [
   ["tp", "--tp <list>", "tensor parallel sizes"],
   ["pp", "--pp <list>", "pipeline parallel sizes"],
   ["replicas", "--replicas <list>", "data-parallel replicas"],
+  ["disagg", "--disagg <list>", "aggregated vs P/D disaggregated: agg and/or prefill:decode pools, e.g. agg,1xtp4:1xtp4,1xtp2:2xtp2"],
   ["maxNumSeqs", "--max-num-seqs <list>", "vLLM max_num_seqs caps"],
   ["maxNumBatchedTokens", "--max-num-batched-tokens <list>", "vLLM max_num_batched_tokens"],
   ["precision", "--precision <list>", "weight precisions (bf16, fp16, fp8, fp4, int4)"],
@@ -406,9 +410,12 @@ export const pointConfigOf = (r: ResolvedScenario, load: { kind: "concurrency" |
   const s = r.scenario
   const replicas = s.replicas ?? 1
   const extra = extrasOf(s, swept)
+  const pd = r.disaggregation
+  if (pd !== undefined || swept.has("disagg"))
+    extra.pd = pd === undefined ? AGGREGATED : pdUnitLabel({ prefill: { replicas: pd.prefill.scenario.replicas ?? 1, tp: pd.prefill.par.tp }, decode: { replicas: pd.decode.scenario.replicas ?? 1, tp: pd.decode.par.tp } })
   return {
     gpu: r.gpu.id,
-    numGpus: r.par.tp * r.par.pp * replicas,
+    numGpus: deploymentGpus(r).reduce((a, g) => a + g.count, 0),
     tp: r.par.tp,
     pp: r.par.pp,
     replicas,
@@ -698,6 +705,14 @@ export const formatSweepTable = (o: SweepOutput): string => {
   lines.push("")
   const opt = r.summary.optimalPointId === undefined ? undefined : byId.get(r.summary.optimalPointId)
   lines.push(`optimal operating point (lowest $/1M output tokens meeting the SLOs): ${opt === undefined ? "none — no point meets the SLOs" : describe(opt)}`)
+  if (comparesDeployments(r)) {
+    lines.push("aggregated vs disaggregated, at each load (cheapest $/1M output tokens meeting the SLOs):")
+    for (const c of compareDeployments(r)) {
+      const load = c.loadKind === "concurrency" ? `c=${c.load}` : `${c.load}/s`
+      lines.push(`  ${load}: ${c.best === undefined ? "none meets the SLOs" : `${c.best.pointId} ${c.best.label} at $${sig(c.best.usdPerMOutput)}/1M`}`)
+      for (const o of c.others) lines.push(`    ${o.pointId} ${o.label}: ${o.why}`)
+    }
+  }
   lines.push("Pareto set ($/1M output tokens vs tokens/s per request):")
   for (const id of r.summary.paretoPointIds) {
     const p = byId.get(id)

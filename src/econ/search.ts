@@ -55,6 +55,25 @@ export const gpusPerReplica = (l: SearchLayout): number =>
 /** "1xtp4:1xtp4": a P/D unit as prefill:decode. */
 export const pdUnitLabel = (u: PdUnit): string => `${u.prefill.replicas}xtp${u.prefill.tp}:${u.decode.replicas}xtp${u.decode.tp}`
 
+/** One pool "NxtpT[@gpu]": N replicas of tensor parallel T (undefined when malformed). */
+export const parsePool = (text: string): { readonly replicas: number; readonly tp: number; readonly gpu?: string } | undefined => {
+  const m = /^\s*(\d+)\s*x\s*tp(\d+)\s*(?:@\s*([\w.\-/]+))?\s*$/i.exec(text)
+  if (m === null) return undefined
+  const replicas = Number(m[1])
+  const tp = Number(m[2])
+  if (!(Number.isSafeInteger(replicas) && replicas >= 1 && Number.isSafeInteger(tp) && tp >= 1)) return undefined
+  return { replicas, tp, ...(m[3] !== undefined ? { gpu: m[3] } : {}) }
+}
+
+/** "1xtp4:2xtp2" (prefill:decode, no GPU types) as a P/D unit; undefined when malformed. */
+export const parsePdUnit = (text: string): PdUnit | undefined => {
+  const [p, d, extra] = text.split(":")
+  const prefill = p === undefined ? undefined : parsePool(p)
+  const decode = d === undefined ? undefined : parsePool(d)
+  if (prefill === undefined || decode === undefined || extra !== undefined || prefill.gpu !== undefined || decode.gpu !== undefined) return undefined
+  return { prefill: { replicas: prefill.replicas, tp: prefill.tp }, decode: { replicas: decode.replicas, tp: decode.tp } }
+}
+
 export interface EnumerateOptions {
   readonly gpus: ReadonlyArray<SearchGpu>
   readonly tps: ReadonlyArray<number>

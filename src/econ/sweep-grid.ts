@@ -2,6 +2,7 @@
 // and how one grid point is written into a plain scenario object. Also the prompt-cache-share what-if
 // (a share of each prompt mapped onto a shared prefix). Pure: plain data in, plain data out.
 import type { ParseResult } from "./pareto.ts"
+import { parsePdUnit } from "./search.ts"
 import { meanLength, sharegptInput, sharegptOutput, type LengthDist } from "../sim/workload/lengths.ts"
 
 export type AxisValue = string | number
@@ -15,6 +16,7 @@ export const AXIS_KEYS = [
   "tp",
   "pp",
   "replicas",
+  "disagg",
   "maxNumSeqs",
   "maxNumBatchedTokens",
   "oslMultiplier",
@@ -33,6 +35,7 @@ type ValueKind =
   | { readonly kind: "fraction"; readonly below1: boolean }
   | { readonly kind: "string" }
   | { readonly kind: "choice"; readonly choices: ReadonlyArray<string> }
+  | { readonly kind: "pd" }
 
 interface AxisDef {
   readonly key: AxisKey
@@ -58,6 +61,8 @@ export const AXES: Readonly<Record<AxisKey, AxisDef>> = {
   tp: { key: "tp", flag: "--tp", value: INT, path: ["tp"] },
   pp: { key: "pp", flag: "--pp", value: INT, path: ["pp"] },
   replicas: { key: "replicas", flag: "--replicas", value: INT, path: ["replicas"] },
+  /** "agg" (aggregated) or a P/D unit prefill:decode such as 1xtp4:1xtp4. */
+  disagg: { key: "disagg", flag: "--disagg", value: { kind: "pd" }, path: ["disaggregation"] },
   maxNumSeqs: { key: "maxNumSeqs", flag: "--max-num-seqs", value: INT, path: ["engine", "maxNumSeqs"] },
   maxNumBatchedTokens: { key: "maxNumBatchedTokens", flag: "--max-num-batched-tokens", value: INT, path: ["engine", "maxNumBatchedTokens"] },
   oslMultiplier: { key: "oslMultiplier", flag: "--osl-multiplier", value: { kind: "positive" }, path: ["workload", "oslMultiplier"] },
@@ -93,6 +98,8 @@ const parseOne = (v: ValueKind, text: string): ParseResult<AxisValue> => {
       return NUMBER.test(text) && n > 0 && Number.isFinite(n) ? ok(n) : bad(`"${text}" is not a number > 0`)
     case "fraction":
       return NUMBER.test(text) && n >= 0 && (v.below1 ? n < 1 : n <= 1) ? ok(n) : bad(`"${text}" is not a number in [0, ${v.below1 ? "1)" : "1]"}`)
+    case "pd":
+      return text === AGGREGATED || parsePdUnit(text) !== undefined ? ok(text) : bad(`"${text}" is not ${AGGREGATED} or prefill:decode pools like 1xtp4:1xtp4`)
   }
 }
 
@@ -152,10 +159,26 @@ const OTHER_LOAD_KEYS: Readonly<Record<"concurrency" | "rate", ReadonlyArray<str
   rate: ["concurrency", "stages", "arrival", "file", "trace"],
 }
 
+/** The disagg axis value of an aggregated deployment. */
+export const AGGREGATED = "agg"
+
+/** A scenario with the P/D pools of a disagg axis value ("agg": none), keeping the scenario's link. */
+const withDisaggregation = (s: Record<string, unknown>, value: string): Record<string, unknown> => {
+  const { disaggregation: pd, ...rest } = s
+  const unit = parsePdUnit(value)
+  if (unit === undefined) return rest
+  const kvTransfer = isRecord(pd) ? pd.kvTransfer : undefined
+  return { ...rest, disaggregation: { prefill: unit.prefill, decode: unit.decode, ...(kvTransfer !== undefined ? { kvTransfer } : {}) } }
+}
+
 /** The scenario object of one grid point: `base` with each axis value written at its path. */
 export const applyPoint = (base: Readonly<Record<string, unknown>>, point: GridPoint): Record<string, unknown> => {
   let out: Record<string, unknown> = { ...base }
   for (const [key, value] of point) {
+    if (key === "disagg") {
+      out = withDisaggregation(out, String(value))
+      continue
+    }
     if (key === "concurrency" || key === "rate" || key === "prefixShare") {
       const wl = isRecord(out.workload) ? out.workload : {}
       const drop = key === "prefixShare" ? ["prefix"] : OTHER_LOAD_KEYS[key]
@@ -168,9 +191,15 @@ export const applyPoint = (base: Readonly<Record<string, unknown>>, point: GridP
 
 const num = (x: unknown, fallback: number): number => (typeof x === "number" && Number.isFinite(x) ? x : fallback)
 
-/** GPUs a scenario object occupies: tp × pp × replicas (defaults 1). */
-export const gpuCountOf = (scenario: Readonly<Record<string, unknown>>): number =>
-  num(scenario.tp, 1) * num(scenario.pp, 1) * num(scenario.replicas, 1)
+/** GPUs a scenario object occupies: tp × pp × replicas (defaults 1), over both pools when disaggregated. */
+export const gpuCountOf = (scenario: Readonly<Record<string, unknown>>): number => {
+  const pd = scenario.disaggregation
+  if (isRecord(pd) && isRecord(pd.prefill) && isRecord(pd.decode)) {
+    const pool = (p: Record<string, unknown>) => num(p.tp, num(scenario.tp, 1)) * num(scenario.pp, 1) * num(p.replicas, 1)
+    return pool(pd.prefill) + pool(pd.decode)
+  }
+  return num(scenario.tp, 1) * num(scenario.pp, 1) * num(scenario.replicas, 1)
+}
 
 /** Short "key=value" label of a point's non-load axes, in axis order. */
 export const pointLabel = (point: GridPoint): string =>
