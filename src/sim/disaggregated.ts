@@ -212,15 +212,16 @@ export const simulateDisaggregated = (spec: SimSpec, pd: DisaggregationSpec, hoo
   }
 
   const afterStep = hooks.afterStep
-  for (;;) {
+  /** Sends what the client has due before the next event: freed closed-loop slots, or open-loop arrivals. */
+  const sendDue = (): void => {
     if (workload.kind === "closed") {
       for (let k = 0; k < freedSlots.length && numSent < workload.numRequests; k++) send(workload.next(freedSlots[k]!))
       freedSlots.length = 0
-    }
-    while (nextOpen !== undefined && (nextOpen.arrival <= queue.peekTime() || queue.size === 0)) {
-      send(nextOpen)
-      nextOpen = workload.kind === "open" ? workload.next() : undefined
-    }
+    } else
+      for (; nextOpen !== undefined && (nextOpen.arrival <= queue.peekTime() || queue.size === 0); nextOpen = workload.next()) send(nextOpen)
+  }
+  for (;;) {
+    sendDue()
     if (queue.size === 0) break
     const t = queue.peekTime()
     const payload = queue.pop()

@@ -1,19 +1,10 @@
 // P/D disaggregation and KV offloading through the CLI: the scenario, flags, cost over both pools,
 // search and sweep putting aggregated vs disaggregated side by side, and one-line errors.
-import { spawn } from "node:child_process"
 import { describe, expect, it } from "vitest"
 import type { SearchReport } from "../../src/cli/search.ts"
-import { repoRoot, type CliRun } from "./cli-helpers.ts"
+import { runCliAsync } from "./cli-helpers.ts"
 
-const runAsync = (args: ReadonlyArray<string>): Promise<CliRun> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/servesim.js", ...args], { cwd: repoRoot })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
-    child.on("close", (status) => resolve({ status, stdout, stderr }))
-  })
+const runAsync = runCliAsync
 
 /** A field of parsed JSON by dotted path (undefined where absent). */
 const at = (o: unknown, path: string): unknown =>

@@ -5,7 +5,7 @@ import { compareDeployments, comparesDeployments } from "../../src/econ/deployme
 import { enumerateLayouts, gpusPerReplica, parsePdUnit, parsePool, pdUnitLabel, rankSearch, replicaUsdPerHour, sloMisses } from "../../src/econ/search.ts"
 import type { SweepPoint, SweepResult } from "../../src/econ/sweep-result.ts"
 import { AGGREGATED, applyPoint, gpuCountOf, parseAxis } from "../../src/econ/sweep-grid.ts"
-import type { BenchMetrics } from "../../src/econ/point.ts"
+import { benchMetrics as metrics } from "./bench-metrics.ts"
 
 describe("P/D units", () => {
   test("parse prefill:decode pools and print them back", () => {
@@ -91,25 +91,4 @@ describe("the sweep's disagg axis", () => {
     expect(c[0]!.others[0]!.why).toBe("meets the SLOs but costs $1 more per 1M output tokens (+50%): $3 vs $2")
     expect(c[1]!.others[0]!.why).toBe("misses the SLOs: mean TPOT 9 ms > 7 ms")
   })
-})
-
-const metrics = (ttft: number, tpot: number): BenchMetrics => ({
-  completed: 100,
-  duration: 100,
-  total_input_tokens: 10_000,
-  total_output_tokens: 10_000,
-  request_throughput: 1,
-  output_throughput: 100,
-  mean_ttft_ms: ttft,
-  median_ttft_ms: ttft,
-  p99_ttft_ms: ttft,
-  mean_tpot_ms: tpot,
-  median_tpot_ms: tpot,
-  p99_tpot_ms: tpot,
-  mean_itl_ms: tpot,
-  median_itl_ms: tpot,
-  p99_itl_ms: tpot,
-  mean_e2el_ms: ttft + 99 * tpot,
-  median_e2el_ms: ttft + 99 * tpot,
-  p99_e2el_ms: ttft + 99 * tpot,
 })
