@@ -41,6 +41,9 @@ const program = (path: string | undefined, flags: ServeFlags) =>
   Effect.scoped(
     Effect.gen(function* () {
       const resolved = yield* loadScenario(path, flags)
+      // The twin runs one pool of engines; serving a P/D deployment's timing would need both.
+      if (resolved.disaggregation !== undefined)
+        return yield* new InputError({ message: "disaggregation: the twin serves aggregated deployments only (simulate, search and sweep model P/D)" })
       const options = twinOptionsFromScenario(resolved, {
         host: flags.host,
         port: flags.port,
