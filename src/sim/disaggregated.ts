@@ -109,7 +109,10 @@ export const simulateDisaggregated = (spec: SimSpec, pd: DisaggregationSpec, hoo
       recorder.onPreempt()
       prefillStats.numPreemptions++
     },
-    onReject: (leg, time, reason) => recorder.onReject(leg, time, reason),
+    onReject: (leg, time, reason) => {
+      originals.delete(leg.id)
+      recorder.onReject(leg, time, reason)
+    },
     onStep: (engine, start, end, batch) => {
       recorder.onStep(engine, start, end, batch)
       prefillStats.onStep(engine, start, end, batch)

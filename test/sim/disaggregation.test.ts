@@ -66,6 +66,15 @@ describe("P/D disaggregation", () => {
     expect(result.disaggregated!.decode.prefillTokensSum).toBe(4)
   })
 
+  it("blocks the decode replica already caches do not cross the link again", () => {
+    // A and B share a 160-token system prompt (10 blocks). A moves its 12 full blocks (192 tokens);
+    // B, later, only the 2 after the prefix the decode replica cached from A.
+    const shared = { prefixes: [{ id: 1, length: 160 }] }
+    const result = simulate(pdSpec(listWorkload([request(0, 200, 2, shared), request(1, 200, 2, shared)])))
+    expect(result.disaggregated!.link.bytes).toBe((192 + 32) * 1000)
+    expect(result.recorder.ttft.get(1)).toBeCloseTo(0.001 + 0.032 / 1.6 + 0.01 + 0.001, 9)
+  })
+
   it("every request ends and every block is released on both sides, for any workload", () => {
     const reqArb = fc.record({
       arrival: fc.double({ min: 0, max: 5, noNaN: true }),
@@ -128,6 +137,19 @@ describe("P/D disaggregation", () => {
     const one = tpot(1)
     const four = tpot(4)
     expect(four).toBeLessThan(0.75 * one)
+  })
+
+  it("implicit decode (the decode group) gives exactly what stepping every request gives", () => {
+    const make = () =>
+      pdSpec(fixedClosedLoop(40, 300, 900, 80), {
+        prefill: pool({ replicas: 2, router: leastOutstanding(), stepTime: linearStepTime(0.003, 0.00002) }),
+        decode: pool({ replicas: 2, engine: engineConfig({ numGpuBlocks: 300, maxNumSeqs: 32 }), stepTime: linearStepTime(0.004, 0.00001, 1e-7) }),
+        kvTransfer: { bandwidth: 1e9, latency: 0.001 },
+      })
+    const lazy = summarize(simulate(make()))
+    const eager = summarize(simulate(make(), { eagerDecode: true }))
+    expect(lazy.num_preemptions as number).toBeGreaterThan(0)
+    expect(JSON.stringify(eager)).toBe(JSON.stringify(lazy))
   })
 
   it("is deterministic: the same spec gives byte-identical JSON", () => {
