@@ -69,6 +69,18 @@ describe("CPU KV tier", () => {
     expect(off.kv_offload).toBeUndefined()
   })
 
+  it("implicit decode gives exactly what stepping every request gives, with the tier on", () => {
+    const make = () =>
+      spec({
+        workload: fixedClosedLoop(32, 200, 500, 200),
+        engine: engineConfig({ numGpuBlocks: 400, maxNumSeqs: 32, cpuOffloadBlocks: 3000, cpuLoadSecondsPerBlock: 3e-5 }),
+        stepTime: linearStepTime(0.005, 0.0002, 1e-7),
+      })
+    const lazy = summarize(simulate(make()))
+    expect(lazy.num_preemptions as number).toBeGreaterThan(0)
+    expect(JSON.stringify(summarize(simulate(make(), { eagerDecode: true })))).toBe(JSON.stringify(lazy))
+  })
+
   it("every request finishes and the GPU pool empties with the tier on", () => {
     const reqs = Array.from({ length: 60 }, (_, i) => request(i * 0.01, 200 + ((i * 37) % 900), 20 + (i % 50), { contentId: i % 5 }))
     const result = simulate(
