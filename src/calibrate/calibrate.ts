@@ -3,9 +3,9 @@
 // E2E (Levenberg–Marquardt over a few grouped log-multipliers of the shipped coefficients, so a handful
 // of points suffice). Reports per-point errors and leave-one-point-out cross-validated errors.
 import { Effect } from "effect"
-import { resolveScenario, type ResolvedScenario } from "../cli/build-spec.ts"
-import { FileError, InputError } from "../cli/errors.ts"
-import { decodeScenario } from "../cli/scenario.ts"
+import { resolveScenario, type ResolvedScenario } from "../scenario/resolve.ts"
+import { FileError, InputError } from "../scenario/errors.ts"
+import { decodeScenario } from "../scenario/schema.ts"
 import { coefficientsFor, defaultOverheads } from "../hw/default-coefficients.ts"
 import type { StepTimeCoefficients } from "../hw/physics-step-time.ts"
 import type { RequestOverheads } from "../hw/types.ts"

@@ -15,8 +15,8 @@
 // Fitted on the rows at concurrency ≤ TRAIN_MAX_CONCURRENCY (TTFT and TPOT); the others are reported
 // held out. Deterministic: the simulator is seeded and the points are simulated in file order.
 import { Effect } from "effect"
-import { resolveScenario, type ResolvedScenario } from "../cli/build-spec.ts"
-import { decodeScenario } from "../cli/scenario.ts"
+import { resolveScenario, type ResolvedScenario } from "../scenario/resolve.ts"
+import { decodeScenario } from "../scenario/schema.ts"
 import type { StepTimeCoefficients } from "../hw/physics-step-time.ts"
 import type { RequestOverheads } from "../hw/types.ts"
 import { harnessOf } from "./client-harness.ts"

@@ -22,22 +22,21 @@ import {
 import { mean } from "../econ/stats.ts"
 import { prefillSplit, tokenCost } from "../econ/token-cost.ts"
 import { lookupGpu } from "../hw/gpus.ts"
-import { resolveScenario } from "./build-spec.ts"
-import { InputError } from "./errors.ts"
+import { resolveScenario } from "../scenario/resolve.ts"
+import { InputError } from "../scenario/errors.ts"
 import { flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
-import { decodeScenario, mergeScenario, readScenarioFile } from "./scenario.ts"
+import { decodeScenario, mergeScenario, readScenarioFile } from "../scenario/schema.ts"
 import {
   addScalarScenarioFlags,
   COST_FLAG_HELP,
-  gpuCostsFor,
   makeSimPool,
   scalarScenarioFlags,
   seedList,
   sloFrom,
-  type CostFlagValues,
 } from "./sweep.ts"
+import { gpuCostsFor, type CostFlagValues } from "../scenario/cost-block.ts"
 import type { SimTask } from "./sweep-worker.ts"
 
 /** Probes per round: fixed, so the probes (and the answer) do not depend on the CPU count. */

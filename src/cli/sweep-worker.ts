@@ -7,8 +7,8 @@ import { seedRunFromSummary } from "../econ/from-sim.ts"
 import type { SeedRun } from "../econ/point.ts"
 import { simulate } from "../sim/simulate.ts"
 import { summarize } from "../sim/summary.ts"
-import { buildSimSpec, resolveScenario } from "./build-spec.ts"
-import { decodeScenario } from "./scenario.ts"
+import { buildSimSpec, resolveScenario } from "../scenario/resolve.ts"
+import { decodeScenario } from "../scenario/schema.ts"
 
 export interface SimTask {
   /** Index of the task; results are matched back by it. */

@@ -9,7 +9,6 @@ import { writeFile } from "node:fs/promises"
 import { availableParallelism } from "node:os"
 import { Worker } from "node:worker_threads"
 import { analyzeSweep, type SweepPointInput } from "../econ/analyze-sweep.ts"
-import type { GpuCostInputs } from "../econ/cost-model.ts"
 import type { PointConfig, SeedRun } from "../econ/point.ts"
 import { DEFAULT_SLO, parseSloSpec, type SloSpec } from "../econ/saturation.ts"
 import type { MetricStat } from "../econ/stats.ts"
@@ -27,13 +26,13 @@ import {
   type GridPoint,
 } from "../econ/sweep-grid.ts"
 import type { SweepPoint, SweepResult } from "../econ/sweep-result.ts"
-import { resolveScenario, type ResolvedScenario } from "./build-spec.ts"
-import { costReport, type CostFlags } from "./cost.ts"
-import { FileError, InputError } from "./errors.ts"
+import { resolveScenario, type ResolvedScenario } from "../scenario/resolve.ts"
+import { COST_KEYS, gpuCostsFor, type CostFlagValues } from "../scenario/cost-block.ts"
+import { FileError, InputError } from "../scenario/errors.ts"
 import { addScenarioFlags, flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
-import { decodeScenario, formatSchemaError, mergeScenario, readScenarioFile, type Scenario } from "./scenario.ts"
+import { decodeScenario, formatSchemaError, mergeScenario, readScenarioFile, type Scenario } from "../scenario/schema.ts"
 import { runSimTask, type RunExtras, type SimTask, type SimTaskResult } from "./sweep-worker.ts"
 
 // ---------------------------------------------------------------------------------------------------
@@ -194,79 +193,6 @@ export const progressReporter = (label: string, total: number): { readonly tick:
     },
   }
 }
-
-// ---------------------------------------------------------------------------------------------------
-// Cost parameters: the scenario's `cost` block, overridden by the cost flags (as `servesim cost`).
-
-const CostNumbers = {
-  cloudPrice: Schema.optionalKey(Schema.Finite),
-  /** A flat USD per GPU-hour (same as cloudPrice; e.g. the paper's owned $0.79/h). */
-  usdPerGpuHour: Schema.optionalKey(Schema.Finite),
-  purchasePrice: Schema.optionalKey(Schema.Finite),
-  years: Schema.optionalKey(Schema.Finite),
-  utilization: Schema.optionalKey(Schema.Finite),
-  powerKw: Schema.optionalKey(Schema.Finite),
-  pue: Schema.optionalKey(Schema.Finite),
-  electricityPrice: Schema.optionalKey(Schema.Finite),
-  maintenanceRate: Schema.optionalKey(Schema.Finite),
-}
-const CostBlock = Schema.Struct({
-  ...CostNumbers,
-  /** Per-GPU overrides, keyed by GPU id. */
-  gpus: Schema.optionalKey(Schema.Record(Schema.String, Schema.Struct(CostNumbers))),
-  note: Schema.optionalKey(Schema.String),
-})
-type CostNumbersType = Schema.Struct<typeof CostNumbers>["Type"]
-
-const COST_KEYS = ["cloudPrice", "purchasePrice", "years", "utilization", "powerKw", "pue", "electricityPrice", "maintenanceRate"] as const
-
-export type CostFlagValues = Pick<CostFlags, (typeof COST_KEYS)[number]>
-
-const costFlagsOf = (n: CostNumbersType | undefined): CostFlagValues => {
-  if (n === undefined) return {}
-  const out: Record<string, string> = {}
-  for (const k of COST_KEYS) {
-    const v = k === "cloudPrice" ? (n.cloudPrice ?? n.usdPerGpuHour) : n[k]
-    if (v !== undefined) out[k] = String(v)
-  }
-  return out
-}
-
-/**
- * Cost inputs per GPU id for analyzeSweep: for each GPU the scenario's cost block (general, then its
- * `gpus` entry) with the cost flags over it. GPUs with nothing given are left out (the analysis then
- * uses the cited owned-cost defaults of src/econ/cost-model.ts).
- */
-export const gpuCostsFor = (
-  gpuIds: ReadonlyArray<string>,
-  rawBlock: unknown,
-  flags: CostFlagValues,
-  source: string,
-): Effect.Effect<Record<string, GpuCostInputs>, InputError> =>
-  Effect.gen(function* () {
-    const block =
-      rawBlock === undefined
-        ? undefined
-        : yield* Schema.decodeUnknownEffect(CostBlock)(rawBlock, { errors: "all", onExcessProperty: "error" }).pipe(
-            Effect.mapError((e) => new InputError({ message: `${source}: cost.${formatSchemaError(e)}` })),
-          )
-    const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as CostFlagValues
-    const out: Record<string, GpuCostInputs> = {}
-    for (const gpu of gpuIds) {
-      const merged: CostFlagValues = { ...costFlagsOf(block), ...costFlagsOf(block?.gpus?.[gpu]) }
-      // A flag of the other kind (cloud vs owned) replaces the block's settings instead of clashing.
-      const flagCloud = given.cloudPrice !== undefined
-      const flagOwned = Object.keys(given).some((k) => k !== "cloudPrice")
-      const base: CostFlagValues = flagCloud ? {} : flagOwned ? { ...merged, cloudPrice: undefined } : merged
-      const all = Object.fromEntries(Object.entries({ ...base, ...given }).filter(([, v]) => v !== undefined)) as CostFlagValues
-      if (Object.keys(all).length === 0) continue
-      const report = yield* costReport({ gpu, ...all }).pipe(
-        Effect.mapError((e) => new InputError({ message: `cost of ${gpu}: ${e.message}` })),
-      )
-      out[gpu] = report.inputs
-    }
-    return out
-  })
 
 export const COST_FLAG_HELP: ReadonlyArray<readonly [string, string]> = [
   ["--purchase-price <usd>", "P: purchase price per card, USD (owned-cost model)"],

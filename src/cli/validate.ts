@@ -7,7 +7,7 @@ import { loadMeasurements, type MeasuredPoint } from "../calibrate/measurements.
 import { predictPoint } from "../calibrate/predict-point.ts"
 import { HARNESSES, harnessOf, type HarnessName } from "../calibrate/client-harness.ts"
 import { workloadSpecPath } from "../calibrate/point-scenario.ts"
-import { InputError } from "./errors.ts"
+import { InputError } from "../scenario/errors.ts"
 import { positiveInt } from "./flags.ts"
 import { failureMessage, runCommand } from "./run-effect.ts"
 import { writeJson } from "./simulate.ts"

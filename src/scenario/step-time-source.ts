@@ -7,7 +7,7 @@ import type { HardwareSetup } from "../hw/step-time-terms.ts"
 import type { StepTimeModel } from "../hw/types.ts"
 import { parseProfile } from "../calibrate/profile.ts"
 import { FileError, InputError } from "./errors.ts"
-import { parseStructured, readText, type Scenario } from "./scenario.ts"
+import { parseStructured, readText, type Scenario } from "./schema.ts"
 
 export interface StepTimeChoice {
   readonly model: StepTimeModel

@@ -23,9 +23,9 @@
 //   prompt with a fresh question. Generated text is kept in multi-turn records (responseText) so a
 //   resumed run rebuilds the histories.
 import { Deferred, Effect } from "effect"
-import { asRunByInferencePerf, parseSharedPrefixSpec, sharedPrefixWorkload } from "../../sim/workload/shared-prefix.ts"
-import type { SharedPrefixSpec } from "../../sim/workload/shared-prefix.ts"
-import type { RateStage } from "../../sim/workload/arrivals.ts"
+import { asRunByInferencePerf, parseSharedPrefixSpec, sharedPrefixWorkload } from "../sim/workload/shared-prefix.ts"
+import type { SharedPrefixSpec } from "../sim/workload/shared-prefix.ts"
+import type { RateStage } from "../sim/workload/arrivals.ts"
 import { makePrompt, wordsForTokens } from "./prompt.ts"
 import type { PromptModel } from "./prompt.ts"
 import { pointId } from "./types.ts"

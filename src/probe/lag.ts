@@ -4,7 +4,7 @@
 // is multiplied by the time scale in what the probe reports. This module converts scaled timings back
 // and decides whether a point lagged too much to be measured. Pure.
 import type { RequestRecord } from "./types.ts"
-import { minOf } from "../../sim/stats.ts"
+import { minOf } from "../sim/stats.ts"
 
 /** Default bound: a point whose lags could shift its mean TTFT or E2EL by more than 10% is marked lagged. */
 export const DEFAULT_MAX_LAG_FRACTION = 0.1

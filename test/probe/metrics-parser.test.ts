@@ -9,9 +9,9 @@ import {
   parsePrometheusText,
   parseVllmMetrics,
   samplesNamed
-} from "../../../src/calibrate/probe/metrics-parser.ts"
-import type { Scrape, VllmSnapshot } from "../../../src/calibrate/probe/metrics-parser.ts"
-import { IN_CI, dataPath, hasData, skipReason } from "../../hw/shared-data.ts"
+} from "../../src/probe/metrics-parser.ts"
+import type { Scrape, VllmSnapshot } from "../../src/probe/metrics-parser.ts"
+import { IN_CI, dataPath, hasData, skipReason } from "../hw/shared-data.ts"
 
 const CAPTURES = ["vllm-captures"] as const
 const LOADED = "metrics_v1_0.25.1_loaded-64run-64wait_opt125m-tp2_2xRTX3090__er0080-vllm-benchmarking.txt"

@@ -10,8 +10,8 @@ import { monitorEventLoopDelay } from "node:perf_hooks"
 import { Duration, Effect, Fiber, Redacted, Semaphore } from "effect"
 import { HttpClient } from "effect/http"
 import seedrandom from "seedrandom"
-import pkg from "../../../package.json" with { type: "json" }
-import { FileError, InputError } from "../../cli/errors.ts"
+import pkg from "../../package.json" with { type: "json" }
+import { FileError, InputError } from "../scenario/errors.ts"
 import { getText, maskUrlCredentials, nowEpochMs, ProbeError, sendStreamingRequest } from "./client.ts"
 import { parseVllmMetrics } from "./metrics-parser.ts"
 import { makePrompt, fitPromptModel, IDENTITY_PROMPT_MODEL, wordsForTokens } from "./prompt.ts"

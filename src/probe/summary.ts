@@ -6,7 +6,7 @@
 // error-adjusted companions count each failure as an infinite latency. Pure.
 import type { ErrorClass, RequestRecord } from "./types.ts"
 import { ERROR_CLASSES } from "./types.ts"
-import { maxOf } from "../../sim/stats.ts"
+import { maxOf } from "../sim/stats.ts"
 
 export const LATENCY_METRICS = ["ttft", "tpot", "itl", "e2el"] as const
 export type LatencyMetric = (typeof LATENCY_METRICS)[number]

@@ -15,7 +15,7 @@ import * as fs from "node:fs"
 import * as fsp from "node:fs/promises"
 import * as path from "node:path"
 import { Effect, Schema, Scope, Semaphore } from "effect"
-import { FileError, InputError } from "../../cli/errors.ts"
+import { FileError, InputError } from "../scenario/errors.ts"
 import type { RequestRecord, ScrapeRecord } from "./types.ts"
 
 export const MANIFEST_FORMAT = "servesim-probe-run/1"

@@ -11,26 +11,26 @@ import { Command } from "commander"
 import { Effect, Exit, Fiber } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { afterEach, describe, expect, it } from "vitest"
-import { measuredPointsFromRunDir } from "../../../src/calibrate/measurements.ts"
-import { scenarioForPoint, workloadSpecPath } from "../../../src/calibrate/point-scenario.ts"
-import { predictPoint } from "../../../src/calibrate/predict-point.ts"
-import { readRunDir, requestsPath, stageSpecPath, summaryPath } from "../../../src/calibrate/probe/run-dir.ts"
-import { resumeProbe, startProbe } from "../../../src/calibrate/probe/runner.ts"
-import type { ProbePlan } from "../../../src/calibrate/probe/runner.ts"
-import type { RequestRecord } from "../../../src/calibrate/probe/types.ts"
+import { measuredPointsFromRunDir } from "../../src/calibrate/measurements.ts"
+import { scenarioForPoint, workloadSpecPath } from "../../src/calibrate/point-scenario.ts"
+import { predictPoint } from "../../src/calibrate/predict-point.ts"
+import { readRunDir, requestsPath, stageSpecPath, summaryPath } from "../../src/probe/run-dir.ts"
+import { resumeProbe, startProbe } from "../../src/probe/runner.ts"
+import type { ProbePlan } from "../../src/probe/runner.ts"
+import type { RequestRecord } from "../../src/probe/types.ts"
 import {
   makeWorkloadTexts,
   remainingStageTasks,
   sharedPrefixSpecJson,
   stageRequests,
   workloadWords
-} from "../../../src/calibrate/probe/workload.ts"
-import { planFromFlags, register } from "../../../src/cli/probe.ts"
-import { zeroOverheads } from "../../../src/hw/types.ts"
-import type { BatchShape } from "../../../src/hw/types.ts"
-import { startTwin } from "../../../src/serve/twin.ts"
-import { asRunByInferencePerf, parseSharedPrefixSpec, sharedPrefixWorkload } from "../../../src/sim/workload/shared-prefix.ts"
-import type { SharedPrefixSpec } from "../../../src/sim/workload/shared-prefix.ts"
+} from "../../src/probe/workload.ts"
+import { planFromFlags, register } from "../../src/cli/probe.ts"
+import { zeroOverheads } from "../../src/hw/types.ts"
+import type { BatchShape } from "../../src/hw/types.ts"
+import { startTwin } from "../../src/serve/twin.ts"
+import { asRunByInferencePerf, parseSharedPrefixSpec, sharedPrefixWorkload } from "../../src/sim/workload/shared-prefix.ts"
+import type { SharedPrefixSpec } from "../../src/sim/workload/shared-prefix.ts"
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {

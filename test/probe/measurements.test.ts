@@ -9,10 +9,10 @@ import {
   parseBenchResultJson,
   parseCsv,
   parseMeasurementCsv
-} from "../../../src/calibrate/measurements.ts"
-import type { MeasuredSet } from "../../../src/calibrate/measurements.ts"
-import { percentileSorted } from "../../../src/calibrate/probe/summary.ts"
-import { IN_CI, dataPath, hasData, skipReason } from "../../hw/shared-data.ts"
+} from "../../src/calibrate/measurements.ts"
+import type { MeasuredSet } from "../../src/calibrate/measurements.ts"
+import { percentileSorted } from "../../src/probe/summary.ts"
+import { IN_CI, dataPath, hasData, skipReason } from "../hw/shared-data.ts"
 import { readFileSync } from "node:fs"
 
 const CAPTURES = ["vllm-captures"] as const

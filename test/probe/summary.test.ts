@@ -1,8 +1,8 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { basicStats, percentileSorted, requestMetrics, summarizeRecords } from "../../../src/calibrate/probe/summary.ts"
-import type { RequestRecord } from "../../../src/calibrate/probe/types.ts"
-import { distributionOf } from "../../../src/sim/stats.ts"
+import { basicStats, percentileSorted, requestMetrics, summarizeRecords } from "../../src/probe/summary.ts"
+import type { RequestRecord } from "../../src/probe/types.ts"
+import { distributionOf } from "../../src/sim/stats.ts"
 
 const rec = (over: Partial<RequestRecord> & Pick<RequestRecord, "index" | "sentAt" | "endMs">): RequestRecord => ({
   point: "concurrency-2",

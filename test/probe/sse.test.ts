@@ -1,15 +1,15 @@
 import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
-import { judgeStream } from "../../../src/calibrate/probe/client.ts"
+import { judgeStream } from "../../src/probe/client.ts"
 import {
   interpretData,
   makeSseParser,
   makeStreamAccumulator,
   parseErrorBody,
   tallyRecordedStream
-} from "../../../src/calibrate/probe/sse.ts"
-import type { SseEvent } from "../../../src/calibrate/probe/sse.ts"
-import { IN_CI, dataPath, hasData, skipReason } from "../../hw/shared-data.ts"
+} from "../../src/probe/sse.ts"
+import type { SseEvent } from "../../src/probe/sse.ts"
+import { IN_CI, dataPath, hasData, skipReason } from "../hw/shared-data.ts"
 
 const CAPTURES = ["vllm-captures"] as const
 const SSE_CHAT = "sse_chat_v1_deepseek-v3.1_no-usage_sha256-verified__nearai-docs.txt"

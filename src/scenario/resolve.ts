@@ -24,7 +24,7 @@ import { asRunByInferencePerf, parseSharedPrefixSpec, sharedPrefixWorkload } fro
 import { closedLoopWorkload, openLoopWorkload } from "../sim/workload/synthetic.ts"
 import { parseTrace, traceWorkload } from "../sim/workload/trace.ts"
 import { FileError, InputError } from "./errors.ts"
-import { parseStructured, readText, type Scenario } from "./scenario.ts"
+import { parseStructured, readText, type Scenario } from "./schema.ts"
 import { stepTimeFor } from "./step-time-source.ts"
 
 /** Everything resolved from a scenario, for reports and for building specs again (sweeps, seeds). */

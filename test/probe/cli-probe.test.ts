@@ -1,6 +1,6 @@
 import { Command } from "commander"
 import { describe, expect, it } from "vitest"
-import { planFromFlags, register } from "../../../src/cli/probe.ts"
+import { planFromFlags, register } from "../../src/cli/probe.ts"
 
 const base = { isl: "1024", osl: "128", numRequests: "200", warmup: "0", seed: "0", scrapeInterval: "1" }
 

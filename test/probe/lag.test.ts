@@ -1,9 +1,9 @@
 // The probe's lag arithmetic: converting a scaled twin's timings back, and the lagged verdict.
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { judgeLag, recordsInSimulatedTime, serverLagBetween, twinLagCounters } from "../../../src/calibrate/probe/lag.ts"
-import { summarizeRecords } from "../../../src/calibrate/probe/summary.ts"
-import type { RequestRecord } from "../../../src/calibrate/probe/types.ts"
+import { judgeLag, recordsInSimulatedTime, serverLagBetween, twinLagCounters } from "../../src/probe/lag.ts"
+import { summarizeRecords } from "../../src/probe/summary.ts"
+import type { RequestRecord } from "../../src/probe/types.ts"
 
 const record = (i: number, sentAt: number, ttft: number, gaps: ReadonlyArray<number>): RequestRecord => {
   let t = ttft

@@ -12,9 +12,9 @@ import {
   readScrapes,
   requestsPath,
   validateRequestRecord
-} from "../../../src/calibrate/probe/run-dir.ts"
-import type { Manifest } from "../../../src/calibrate/probe/run-dir.ts"
-import type { RequestRecord } from "../../../src/calibrate/probe/types.ts"
+} from "../../src/probe/run-dir.ts"
+import type { Manifest } from "../../src/probe/run-dir.ts"
+import type { RequestRecord } from "../../src/probe/types.ts"
 
 const dirs: string[] = []
 const tempDir = (): string => {

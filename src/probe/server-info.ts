@@ -2,7 +2,7 @@
 import { histogramQuantile } from "./metrics-parser.ts"
 import type { Histogram, VllmSnapshot } from "./metrics-parser.ts"
 import type { ScrapeRecord } from "./types.ts"
-import { maxOf } from "../../sim/stats.ts"
+import { maxOf } from "../sim/stats.ts"
 
 export interface ModelCard {
   readonly id: string
