@@ -13,7 +13,7 @@ import { compareMeans, medianAbsErrorByMetric, type CompareMetric, type MetricCo
 import { levenbergMarquardt } from "./levenberg-marquardt.ts"
 import type { MeasuredPoint } from "./measurements.ts"
 import { pointScenario, simulateWithCoefficients } from "./predict-point.ts"
-import { PROFILE_KIND, type StepTimeProfile } from "./profile.ts"
+import { PROFILE_KIND, type StepTimeProfile } from "../scenario/profile.ts"
 
 /** A fitted knob: a log-multiplier on a group of coefficients, or on one request overhead. */
 interface Knob {

@@ -5,7 +5,7 @@ import { defaultStepTime } from "../hw/default-coefficients.ts"
 import { physicsStepTime } from "../hw/physics-step-time.ts"
 import type { HardwareSetup } from "../hw/step-time-terms.ts"
 import type { StepTimeModel } from "../hw/types.ts"
-import { parseProfile } from "../calibrate/profile.ts"
+import { parseProfile } from "./profile.ts"
 import { FileError, InputError } from "./errors.ts"
 import { parseStructured, readText, type Scenario } from "./schema.ts"
 

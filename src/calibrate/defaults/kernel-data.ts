@@ -10,7 +10,7 @@ import { gunzipSync } from "node:zlib"
 export const dataRoot = (): string => {
   const env = process.env.SERVESIM_DATA
   if (env !== undefined && env !== "") return resolve(env)
-  const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..")
+  const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
   return resolve(repo, "..", "shared", "data")
 }
 

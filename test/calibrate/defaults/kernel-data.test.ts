@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { parseCsv } from "../../src/calibrate/kernel-data.ts"
+import { parseCsv } from "../../../src/calibrate/defaults/kernel-data.ts"
 
 describe("parseCsv", () => {
   it("reads quoted fields with commas and escaped quotes, CRLF and blank lines", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { parseProfile, PROFILE_KIND } from "../../src/calibrate/profile.ts"
+import { parseProfile, PROFILE_KIND } from "../../src/scenario/profile.ts"
 import { COEFFICIENT_NAMES, unitCoefficients } from "../../src/hw/physics-step-time.ts"
 
 const profile = (coefficients: Record<string, number>) => ({

@@ -1,11 +1,11 @@
 // Whole-step timings: the CPU-side step and per-request overheads of old vLLM, fitted on Splitwise and
 // Argonne whole-step tables against the kernel-fitted GPU time (reported, not shipped), and a held-out
 // check of the GPU terms on LLMServingSim's eager per-layer profiles.
-import { lookupModel, modelFromHfConfig } from "../hw/models.ts"
-import { physicsStepTime, type StepTimeCoefficients } from "../hw/physics-step-time.ts"
-import type { BatchShape, GpuProfile, ModelProfile, Precision } from "../hw/types.ts"
+import { lookupModel, modelFromHfConfig } from "../../hw/models.ts"
+import { physicsStepTime, type StepTimeCoefficients } from "../../hw/physics-step-time.ts"
+import type { BatchShape, GpuProfile, ModelProfile, Precision } from "../../hw/types.ts"
 import { loadArgonne, loadLlmServingSimLayers, loadSplitwise, LLMSERVINGSIM_MODELS } from "./kernel-data.ts"
-import { nnls } from "./nnls.ts"
+import { nnls } from "../nnls.ts"
 import { gpuOf, type Collector } from "./fit-kernels.ts"
 
 // ---- Whole-step timings ----

@@ -15,15 +15,15 @@
 // Fitted on the rows at concurrency ≤ TRAIN_MAX_CONCURRENCY (TTFT and TPOT); the others are reported
 // held out. Deterministic: the simulator is seeded and the points are simulated in file order.
 import { Effect } from "effect"
-import { resolveScenario, type ResolvedScenario } from "../scenario/resolve.ts"
-import { decodeScenario } from "../scenario/schema.ts"
-import type { StepTimeCoefficients } from "../hw/physics-step-time.ts"
-import type { RequestOverheads } from "../hw/types.ts"
-import { harnessOf } from "./client-harness.ts"
-import { levenbergMarquardt } from "./levenberg-marquardt.ts"
-import type { MeasuredPoint } from "./measurements.ts"
-import { scenarioForPoint } from "./point-scenario.ts"
-import { simulateWithCoefficients } from "./predict-point.ts"
+import { resolveScenario, type ResolvedScenario } from "../../scenario/resolve.ts"
+import { decodeScenario } from "../../scenario/schema.ts"
+import type { StepTimeCoefficients } from "../../hw/physics-step-time.ts"
+import type { RequestOverheads } from "../../hw/types.ts"
+import { harnessOf } from "../client-harness.ts"
+import { levenbergMarquardt } from "../levenberg-marquardt.ts"
+import type { MeasuredPoint } from "../measurements.ts"
+import { scenarioForPoint } from "../point-scenario.ts"
+import { simulateWithCoefficients } from "../predict-point.ts"
 
 export interface ServedPoint {
   readonly point: MeasuredPoint

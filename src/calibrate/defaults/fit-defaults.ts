@@ -21,13 +21,13 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
-import { COEFFICIENT_NAMES, type StepTimeCoefficients } from "../hw/physics-step-time.ts"
-import type { CoefficientsFile, DatasetFitError, GenerationCoefficients } from "../hw/default-coefficients.ts"
-import type { GpuProfile, RequestOverheads } from "../hw/types.ts"
+import { COEFFICIENT_NAMES, type StepTimeCoefficients } from "../../hw/physics-step-time.ts"
+import type { CoefficientsFile, DatasetFitError, GenerationCoefficients } from "../../hw/default-coefficients.ts"
+import type { GpuProfile, RequestOverheads } from "../../hw/types.ts"
 import { AICONFIGURATOR_GPUS, dataRoot } from "./kernel-data.ts"
-import { parseMeasurementCsv, type MeasuredPoint } from "./measurements.ts"
+import { parseMeasurementCsv, type MeasuredPoint } from "../measurements.ts"
 import { fitServed, servedPoints, simulateServed } from "./fit-served.ts"
-import { medianAbsPercentError } from "./nnls.ts"
+import { medianAbsPercentError } from "../nnls.ts"
 import {
   checkVidurGemms,
   fitAllGather,
@@ -266,7 +266,7 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
   const file: CoefficientsFile = {
     kind: "servesim-default-coefficients",
     version: 1,
-    generated: "npm run fit-defaults (src/calibrate/fit-defaults.ts) on ../shared/data",
+    generated: "npm run fit-defaults (src/calibrate/defaults/fit-defaults.ts) on ../shared/data",
     generations,
     generationFallback: GENERATION_FALLBACK,
     gpuOverrides,
@@ -286,7 +286,7 @@ const measuredTable = (root: string, file: string): ReadonlyArray<MeasuredPoint>
   return set.points
 }
 
-export const COEFFICIENTS_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "..", "hw", "coefficients.json")
+export const COEFFICIENTS_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "hw", "coefficients.json")
 
 export const serializeCoefficients = (file: CoefficientsFile): string => `${JSON.stringify(file, null, 2)}\n`
 

@@ -1,12 +1,12 @@
 // Per-kernel fits of the stage-1 (GPU-side) step-time coefficients, per GPU generation, on kernel
 // microbenchmarks: aiconfigurator gemm/attention/nccl/custom all-reduce/moe tables and Vidur mlp and
 // send_recv profiles (Vidur's linear layers are a held-out check).
-import { lookupGpu } from "../hw/gpus.ts"
-import { moeExpertsTouched } from "../hw/model-costs.ts"
-import type { StepTimeCoefficients } from "../hw/physics-step-time.ts"
-import { linkBandwidthOneWay, ringAllReduceFactor } from "../hw/step-time-terms.ts"
-import type { DatasetFitError } from "../hw/default-coefficients.ts"
-import type { GpuProfile, ModelProfile } from "../hw/types.ts"
+import { lookupGpu } from "../../hw/gpus.ts"
+import { moeExpertsTouched } from "../../hw/model-costs.ts"
+import type { StepTimeCoefficients } from "../../hw/physics-step-time.ts"
+import { linkBandwidthOneWay, ringAllReduceFactor } from "../../hw/step-time-terms.ts"
+import type { DatasetFitError } from "../../hw/default-coefficients.ts"
+import type { GpuProfile, ModelProfile } from "../../hw/types.ts"
 import {
   type MoePoint,
   loadContextAttention,
@@ -20,7 +20,7 @@ import {
   VIDUR_MODELS,
   type VidurMlpPoint,
 } from "./kernel-data.ts"
-import { fitMaxRoofline, nnlsL1, nnlsRelative, predictMax } from "./nnls.ts"
+import { fitMaxRoofline, nnlsL1, nnlsRelative, predictMax } from "../nnls.ts"
 
 export const gpuOf = (id: string): GpuProfile => {
   const g = lookupGpu(id)

@@ -2,10 +2,10 @@
 // served fp8 GEMM latency, fitted on closed-loop vLLM runs in silicon-sweeps.csv (TPOT at concurrency
 // ≤ TRAIN_MAX_CONCURRENCY) on top of the stage-1 kernel coefficients. CPU time shows only in the rows
 // of synchronously scheduling servers (vLLM < 0.14); async scheduling overlaps it with the GPU.
-import { lookupGpu } from "../hw/gpus.ts"
-import { lookupModel } from "../hw/models.ts"
-import { weightBytesPerGpu } from "../hw/model-costs.ts"
-import { physicsStepTime, type StepTimeCoefficients } from "../hw/physics-step-time.ts"
+import { lookupGpu } from "../../hw/gpus.ts"
+import { lookupModel } from "../../hw/models.ts"
+import { weightBytesPerGpu } from "../../hw/model-costs.ts"
+import { physicsStepTime, type StepTimeCoefficients } from "../../hw/physics-step-time.ts"
 import {
   allReduceCount,
   allReduceRankCount,
@@ -15,12 +15,12 @@ import {
   stepCount,
   stepTimeBasis,
   type HardwareSetup,
-} from "../hw/step-time-terms.ts"
-import { asyncSchedulingDefault, vllmDefaults } from "../hw/vllm-defaults.ts"
-import type { BatchShape, GpuProfile, Precision } from "../hw/types.ts"
+} from "../../hw/step-time-terms.ts"
+import { asyncSchedulingDefault, vllmDefaults } from "../../hw/vllm-defaults.ts"
+import type { BatchShape, GpuProfile, Precision } from "../../hw/types.ts"
 import { loadServingTable, type ServingRow } from "./kernel-data.ts"
-import { nnlsL1 } from "./nnls.ts"
-import { harnessOfLabel, meanLength } from "./client-harness.ts"
+import { nnlsL1 } from "../nnls.ts"
+import { harnessOfLabel, meanLength } from "../client-harness.ts"
 import { decodeBatch } from "./fit-whole-step.ts"
 
 // ---- Serving overheads (stage 2): what kernel microbenchmarks cannot see ----
