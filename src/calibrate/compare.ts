@@ -25,7 +25,7 @@ export const compareMeans = (predicted: SimSummary, p: MeasuredPoint): MetricCom
   return out
 }
 
-/** Median of |x| (0 for an empty list). */
+/** Median of |x| (NaN for an empty list: no comparison, no error figure). */
 export const medianAbs = (xs: ReadonlyArray<number>): number => {
   if (xs.length === 0) return Number.NaN
   const a = xs.map(Math.abs).sort((x, y) => x - y)

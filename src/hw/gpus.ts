@@ -1,6 +1,6 @@
 // Built-in GPU profiles and the parser for user-defined GPUs. Pure data, no I/O.
 //
-// Unit conventions (same as /work/shared/data/facts/gpus.json, so an entry can be pasted as JSON):
+// Unit conventions (same as ../shared/data/facts/gpus.json, so an entry can be pasted as JSON):
 //   memory_gb              GiB of device memory as NVIDIA quotes it (an "80 GB" HBM part has 80·2^30 bytes)
 //   memory_bandwidth_GBps  GB/s (10^9 B/s)
 //   *_dense_tflops / _tops 10^12 op/s, dense (half of NVIDIA's "with sparsity" figure)

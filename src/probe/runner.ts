@@ -218,7 +218,8 @@ const calibratePrompt = Effect.fnUntraced(function*(
 ) {
   const samples: Array<{ words: number; tokens: number }> = []
   for (const words of [plan.isl, Math.max(1, Math.floor(plan.isl / 2))]) {
-    // A transient failure (5xx, error chunk, dropped connection) is retried; a 4xx or refusal is final.
+    // A transient failure (TRANSIENT_ERROR_CLASSES: 5xx, error chunk, dropped connection, timeout, malformed
+    // reply) is retried; a 4xx or a refusal is final.
     const send = (attempt: number) =>
       sendStreamingRequest({
         baseUrl: plan.url,

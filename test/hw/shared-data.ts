@@ -1,4 +1,4 @@
-// Access to the measured data in /work/shared/data (../shared/data from the repo root; CI has it there
+// Access to the measured data in ../shared/data (beside the repository root; CI has it there
 // too). Tests that need a file skip with the path in their title when it is absent, and a companion
 // test fails instead when CI=true, so CI can never pass by silently skipping.
 

@@ -11,6 +11,7 @@ import { Command } from "commander"
 import { Effect, Exit, Fiber } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { afterEach, describe, expect, it } from "vitest"
+import { dataPath, hasData, IN_CI, skipReason } from "../hw/shared-data.ts"
 import { measuredPointsFromRunDir } from "../../src/calibrate/measurements.ts"
 import { scenarioForPoint, workloadSpecPath } from "../../src/calibrate/point-scenario.ts"
 import { predictPoint } from "../../src/calibrate/predict-point.ts"
@@ -246,15 +247,17 @@ describe("workload spec → probe plan", () => {
     expect(tasks[1]!.offsetMs - tasks[0]!.offsetMs).toBeCloseTo(reqs[4]!.offsetMs - reqs[3]!.offsetMs, 9)
   })
 
-  it("reads the spec files of ../shared/data/serving/workloads", () => {
-    const dir = "/work/shared/data/serving/workloads"
-    if (!existsSync(dir)) return
-    const file = path.join(dir, "20260217-155451-llama-2-7b-tp1-codegen.json")
+  const SPEC = ["serving", "workloads", "20260217-155451-llama-2-7b-tp1-codegen.json"] as const
+  it.skipIf(!hasData(...SPEC))(`reads the spec files of ../shared/data/serving/workloads ${hasData(...SPEC) ? "" : skipReason(...SPEC)}`, () => {
+    const file = dataPath(...SPEC)
     const json: unknown = JSON.parse(readFileSync(file, "utf8"))
     const plan = workloadProbePlan("http://h", file, json, { stages: "0" })
     expect(plan.points).toEqual([{ id: "stage-0", kind: "stage", stage: 0, rate: 5, duration: 600, numRequests: 3000 }])
     expect(plan.workload!.spec.multiTurn).toBe(true)
     expect([plan.isl, plan.osl]).toEqual([566, 247])
+  })
+  it.runIf(!hasData(...SPEC) && IN_CI)(`CI requires ${dataPath(...SPEC)}`, () => {
+    expect.fail(`${dataPath(...SPEC)} is missing`)
   })
 })
 
