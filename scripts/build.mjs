@@ -35,7 +35,7 @@ export const build = async () => {
   await rm(new URL("dist/", `file://${root}`), { recursive: true, force: true })
   const result = await esbuild({
     absWorkingDir: root,
-    entryPoints: { "cli/main": "src/cli/main.ts", "cli/sweep-worker": "src/cli/sweep-worker.ts" },
+    entryPoints: { "cli/main": "src/cli/main.ts", "cli/sweep-worker": "src/sweep/worker.ts" },
     outdir: "dist",
     chunkNames: "cli/[name]-[hash]",
     bundle: true,

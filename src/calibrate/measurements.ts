@@ -16,6 +16,7 @@ import { recordsInSimulatedTime } from "../probe/lag.ts"
 import { requestsInPoint } from "../probe/types.ts"
 import { minOf } from "../sim/stats.ts"
 import { firstRangeError } from "./measurement-ranges.ts"
+import { isRecord } from "../hw/json.ts"
 
 /** Latency statistics in milliseconds; absent = not measured. p50 is the median. */
 export interface LatencyStats {
@@ -110,7 +111,6 @@ export interface MeasuredSet {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 const finite = (u: unknown): number | undefined => (typeof u === "number" && Number.isFinite(u) ? u : undefined)
 

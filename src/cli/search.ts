@@ -31,13 +31,14 @@ import { decodeScenario, mergeScenario, readScenarioFile } from "../scenario/sch
 import {
   addScalarScenarioFlags,
   COST_FLAG_HELP,
-  makeSimPool,
   scalarScenarioFlags,
-  seedList,
   sloFrom,
 } from "./sweep.ts"
 import { gpuCostsFor, type CostFlagValues } from "../scenario/cost-block.ts"
-import type { SimTask } from "./sweep-worker.ts"
+import type { SimTask } from "../sweep/worker.ts"
+import { makeSimPool } from "../sweep/pool.ts"
+import { seedList } from "../sweep/plan.ts"
+import { isRecord } from "../hw/json.ts"
 
 /** Probes per round: fixed, so the probes (and the answer) do not depend on the CPU count. */
 const PROBES_PER_ROUND = 4
@@ -77,7 +78,6 @@ const positiveInt = (flag: string, text: string | undefined, fallback: number): 
     : Effect.fail(new InputError({ message: `${flag}: "${text}" is not a positive integer` }))
 }
 
-const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x)
 
 export interface SkippedLayout {
   readonly layout: string

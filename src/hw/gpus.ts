@@ -12,6 +12,7 @@
 // Sources: facts/gpus.json cites each datasheet figure; figures not in that file cite their own page.
 
 import type { GpuProfile } from "./types.ts"
+import { isRecord } from "./json.ts"
 
 const GiB = 2 ** 30
 const GB = 1e9
@@ -305,7 +306,6 @@ export const cudaTotalMemoryBytes = (gpu: GpuProfile): number =>
 // User-defined GPUs from JSON
 
 type Json = Readonly<Record<string, unknown>>
-const isRecord = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v)
 
 class GpuJsonError extends Error {}
 

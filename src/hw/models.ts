@@ -3,9 +3,9 @@
 // parser a user's config goes through, so the two cannot drift apart.
 
 import type { ModelProfile } from "./types.ts"
+import { isRecord } from "./json.ts"
 
 type Json = Readonly<Record<string, unknown>>
-const isRecord = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v)
 const asArray = (v: unknown): ReadonlyArray<unknown> | undefined => (Array.isArray(v) ? (v as ReadonlyArray<unknown>) : undefined)
 
 class ConfigError extends Error {}

@@ -3,6 +3,7 @@ import { histogramQuantile } from "./metrics-parser.ts"
 import type { Histogram, VllmSnapshot } from "./metrics-parser.ts"
 import type { ScrapeRecord } from "./types.ts"
 import { maxOf } from "../sim/stats.ts"
+import { isRecord } from "../hw/json.ts"
 
 export interface ModelCard {
   readonly id: string
@@ -10,7 +11,6 @@ export interface ModelCard {
   readonly max_model_len?: number
 }
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** `{"object":"list","data":[{id, root, max_model_len, ...}]}` → model cards. */
 export const parseModels = (text: string): ReadonlyArray<ModelCard> | string => {

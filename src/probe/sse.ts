@@ -2,6 +2,7 @@
 // sends it: `data: {json}\n\n` events, `data: [DONE]` at the end, an error object inside a 200 stream
 // on failure, and (with stream_options.continuous_usage_stats) a cumulative `usage` on every chunk.
 // Pure: the caller stamps time; this file only turns text into events and events into a tally.
+import { isRecord } from "../hw/json.ts"
 
 /** One dispatched SSE event (the WHATWG event-stream grammar). */
 export interface SseEvent {
@@ -137,7 +138,6 @@ export type StreamMessage =
   | { readonly kind: "error"; readonly error: StreamErrorInfo }
   | { readonly kind: "invalid"; readonly reason: string }
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 const num = (u: unknown): number | undefined => (typeof u === "number" && Number.isFinite(u) ? u : undefined)
 

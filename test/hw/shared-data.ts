@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
+import { isRecord } from "../../src/hw/json.ts"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
@@ -30,7 +31,7 @@ export const subdirs = (...parts: ReadonlyArray<string>): string[] =>
 export const skipReason = (...parts: ReadonlyArray<string>): string => `(skipped: ${dataPath(...parts)} absent)`
 
 export type Json = Readonly<Record<string, unknown>>
-export const isRecord = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v)
+export { isRecord }
 
 /** Field access on parsed JSON that fails loudly instead of returning undefined. */
 export const field = (o: unknown, key: string): unknown => {
