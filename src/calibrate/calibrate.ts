@@ -11,7 +11,7 @@ import type { StepTimeCoefficients } from "../hw/physics-step-time.ts"
 import type { RequestOverheads } from "../hw/types.ts"
 import { compareMeans, medianAbsErrorByMetric, type CompareMetric, type MetricComparison } from "./compare.ts"
 import { levenbergMarquardt } from "./levenberg-marquardt.ts"
-import type { MeasuredPoint } from "./measurements.ts"
+import { loadOf, type MeasuredPoint } from "./measurements.ts"
 import { pointScenario, simulateWithCoefficients } from "./predict-point.ts"
 import { PROFILE_KIND, type StepTimeProfile } from "../scenario/profile.ts"
 
@@ -109,9 +109,6 @@ export interface CalibrationResult {
   readonly knobs: Readonly<Record<string, number>>
   readonly evaluations: number
 }
-
-const loadOf = (p: MeasuredPoint): string =>
-  p.concurrency !== undefined ? `c=${p.concurrency}` : p.requestRate !== undefined ? `${p.requestRate} req/s` : "burst"
 
 export interface CalibrateOptions {
   readonly model?: string

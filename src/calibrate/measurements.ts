@@ -581,6 +581,10 @@ export const measuredPointsFromRunDir = (run: RunDirContents): MeasuredSet => {
  * Key of the setting a point was measured in, apart from the load level (concurrency / rate): points
  * with the same key form one sweep (e.g. one vLLM group of silicon-sweeps.csv).
  */
+/** The load of a point as tables print it: "c=16", "4 req/s" or "burst". */
+export const loadOf = (p: MeasuredPoint): string =>
+  p.concurrency !== undefined ? `c=${p.concurrency}` : p.requestRate !== undefined ? `${p.requestRate} req/s` : "burst"
+
 export const settingKey = (p: MeasuredPoint): string =>
   [
     p.engine ?? "",

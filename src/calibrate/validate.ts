@@ -5,7 +5,7 @@ import { Effect, Exit } from "effect"
 import { InputError, type FileError } from "../scenario/errors.ts"
 import { HARNESSES, harnessOf, type HarnessName } from "./client-harness.ts"
 import { compareMeans, medianAbsErrorByMetric, type CompareMetric, type MetricComparison } from "./compare.ts"
-import type { MeasuredPoint, MeasuredSet } from "./measurements.ts"
+import { loadOf, type MeasuredSet } from "./measurements.ts"
 import { workloadSpecPath } from "./point-scenario.ts"
 import { predictPoint } from "./predict-point.ts"
 
@@ -22,9 +22,6 @@ export interface ValidatedRow {
   readonly harness?: HarnessName
   readonly comparisons: ReadonlyArray<MetricComparison>
 }
-
-export const loadOf = (p: MeasuredPoint): string =>
-  p.concurrency !== undefined ? `c=${p.concurrency}` : p.requestRate !== undefined ? `${p.requestRate} req/s` : "burst"
 
 export interface ValidateOptions {
   /** Only points of this engine ("all": every point). */

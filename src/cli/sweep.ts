@@ -8,14 +8,12 @@ import { Console, Effect, Schema } from "effect"
 import { writeFile } from "node:fs/promises"
 import { availableParallelism } from "node:os"
 import { DEFAULT_SLO, parseSloSpec, type SloSpec } from "../econ/saturation.ts"
-import { AXIS_KEYS, expandGrid, LOAD_AXES, orderAxes, parseAxis, type AxisKey, type AxisValue, type GridAxis } from "../econ/sweep-grid.ts"
+import { AXIS_KEYS, LOAD_AXES, parseAxis, type AxisKey, type AxisValue, type GridAxis } from "../econ/sweep-grid.ts"
 import { formatSweepCsv, formatSweepTable } from "../report/sweep-table.ts"
-import { COST_KEYS, gpuCostsFor, type CostFlagValues } from "../scenario/cost-block.ts"
+import { COST_KEYS, type CostFlagValues } from "../scenario/cost-block.ts"
 import { FileError, InputError } from "../scenario/errors.ts"
-import { isRecord } from "../hw/json.ts"
 import { formatSchemaError, mergeScenario, readScenarioFile } from "../scenario/schema.ts"
-import { planSweepPoints } from "../sweep/plan.ts"
-import { runSweep } from "../sweep/run.ts"
+import { sweepScenario } from "../sweep/sweep-scenario.ts"
 import { addScenarioFlags, flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
@@ -176,9 +174,6 @@ const sweepProgram = (path: string | undefined, flags: SweepFlags) =>
       if (!parsed.ok) return yield* new InputError({ message: parsed.error })
       axes.push(parsed.value)
     }
-    if (axes.some((a) => a.key === "concurrency") && axes.some((a) => a.key === "rate"))
-      return yield* new InputError({ message: "give either --concurrency or --rate (closed or open loop), not both" })
-
     const seeds = (yield* positiveIntFlag("--seeds", flags.seeds)) ?? block.seeds ?? 5
     const maxGpus = (yield* positiveIntFlag("--max-gpus", flags.maxGpus)) ?? block.maxGpus
     const workers = (yield* nonNegativeFlag("--workers", flags.workers)) ?? availableParallelism()
@@ -190,45 +185,16 @@ const sweepProgram = (path: string | undefined, flags: SweepFlags) =>
     const scalar = scalarScenarioFlags(flags as Record<string, unknown>, AXIS_KEYS)
     const { sweep: _sweep, ...fileScenario } = raw
     const merged = mergeScenario(workloadKindOverride(fileScenario, scalar), flagsToScenario(scalar))
-    // The SLO doubles as the goodput definition unless the scenario sets its own.
-    const base: Record<string, unknown> =
-      merged.goodput === undefined
-        ? {
-            ...merged,
-            goodput: {
-              ...(slo.ttftMs !== undefined ? { ttftMs: slo.ttftMs } : {}),
-              ...(slo.tpotMs !== undefined ? { tpotMs: slo.tpotMs } : {}),
-              ...(slo.e2elMs !== undefined ? { e2elMs: slo.e2elMs } : {}),
-            },
-          }
-        : merged
-
-    // Without a load list, the scenario's own load is the only point of the load axis.
-    if (!axes.some((a) => LOAD_AXES.includes(a.key))) {
-      const w = isRecord(base.workload) ? base.workload : {}
-      if (typeof w.rate === "number") axes.push({ key: "rate", values: [w.rate] })
-      else if (typeof w.concurrency === "number") axes.push({ key: "concurrency", values: [w.concurrency] })
-      else return yield* new InputError({ message: "sweep needs a load: --concurrency 8,16,… or --rate 1,2,… (or sweep.concurrency / sweep.rate in the scenario)" })
-    }
-    const ordered = orderAxes(axes)
-    const swept = new Set(ordered.filter((a) => a.values.length > 1 || !LOAD_AXES.includes(a.key)).map((a) => a.key))
-    const grid = expandGrid(ordered)
-
-    const { planned, skipped } = yield* planSweepPoints(base, grid, swept, { file, ...(maxGpus !== undefined ? { maxGpus } : {}) })
-
-    // Cost model per GPU type.
-    const gpuIds = [...new Set(planned.map((p) => p.config.gpu))]
-    const costs = yield* gpuCostsFor(gpuIds, raw.cost, pickCostFlags(flags), file)
-
     const timelineInterval = timelineFlag ?? block.timelineInterval
-    const output = yield* runSweep(planned, skipped, {
+    const output = yield* sweepScenario(merged, axes, {
       seeds,
       workers,
-      costs,
       slo,
+      costFlags: pickCostFlags(flags),
+      file,
       createdBy: `servesim ${process.argv.slice(2).join(" ")}`,
       scenario: path ?? "scenarios/default.json",
-      ...(typeof base.name === "string" ? { title: base.name } : {}),
+      ...(maxGpus !== undefined ? { maxGpus } : {}),
       ...(timelineInterval !== undefined ? { timelineInterval } : {}),
       quiet: flags.quiet === true,
       progress: progressReporter,
