@@ -6,6 +6,7 @@ import { existsSync, readdirSync, statSync } from "node:fs"
 import { basename, isAbsolute, join, resolve } from "node:path"
 import { FileError, InputError } from "../scenario/errors.ts"
 import { readScenarioFile, readText } from "../scenario/schema.ts"
+import type { BenchSummary } from "../sim/bench-summary.ts"
 import type { SimSummary } from "../sim/summary.ts"
 import { medianAbs } from "./compare.ts"
 import { parseCsv } from "./measurements.ts"
@@ -130,10 +131,9 @@ export const parseActuals = (text: string, name: string): { rows: ActualRow[]; d
 }
 
 /** The summary fields of one stage (−1: the whole run; a single-stage run's stage 0 is the whole run). */
-export const stageSummary = (s: SimSummary, stage: number): Readonly<Record<string, unknown>> | undefined => {
+export const stageSummary = (s: Pick<SimSummary, "stages"> & BenchSummary, stage: number): BenchSummary | undefined => {
   if (stage === -1) return s
-  const stages = s["stages"]
-  if (Array.isArray(stages)) return stages.find((x: unknown) => typeof x === "object" && x !== null && (x as Record<string, unknown>)["stage"] === stage) as Record<string, unknown> | undefined
+  if (s.stages !== undefined) return s.stages.find((x) => x.stage === stage)
   return stage === 0 ? s : undefined
 }
 

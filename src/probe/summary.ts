@@ -6,30 +6,11 @@
 // error-adjusted companions count each failure as an infinite latency. Pure.
 import type { ErrorClass, RequestRecord } from "./types.ts"
 import { ERROR_CLASSES } from "./types.ts"
-import { maxOf } from "../sim/stats.ts"
+import { LATENCY_METRICS, PERCENTILES, type BenchSummary, type LatencyMetric, type StatKey } from "../sim/bench-summary.ts"
+import { maxOf, quantileSortedLinear } from "../sim/stats.ts"
 
-export const LATENCY_METRICS = ["ttft", "tpot", "itl", "e2el"] as const
-export type LatencyMetric = (typeof LATENCY_METRICS)[number]
-export const PERCENTILES = [50, 90, 95, 99] as const
-type StatPrefix = "mean" | "median" | "std" | "p50" | "p90" | "p95" | "p99"
-export type StatKey = `${StatPrefix}_${LatencyMetric}_ms`
 type AdjustedPrefix = "median" | "p50" | "p90" | "p95" | "p99"
 export type AdjustedKey = `${AdjustedPrefix}_${"ttft" | "tpot" | "e2el"}_ms`
-
-/** numpy.percentile(values, p) with the default "linear" method; `sorted` ascending. +Inf allowed. */
-export const percentileSorted = (sorted: ReadonlyArray<number>, p: number): number => {
-  const n = sorted.length
-  if (n === 0) return Number.NaN
-  const h = ((n - 1) * p) / 100
-  const lo = Math.floor(h)
-  const hi = Math.min(lo + 1, n - 1)
-  const frac = h - lo
-  const a = sorted[lo]!
-  const b = sorted[hi]!
-  if (frac === 0 || a === b) return a
-  if (!Number.isFinite(b)) return Number.POSITIVE_INFINITY
-  return a + (b - a) * frac
-}
 
 export interface BasicStats {
   readonly mean: number
@@ -49,8 +30,8 @@ export const basicStats = (values: ReadonlyArray<number>, percentiles: ReadonlyA
   let sq = 0
   for (const v of sorted) sq += (v - mean) * (v - mean)
   const map = new Map<number, number>()
-  for (const p of percentiles) map.set(p, percentileSorted(sorted, p))
-  return { mean, median: percentileSorted(sorted, 50), std: Math.sqrt(sq / n), percentiles: map }
+  for (const p of percentiles) map.set(p, quantileSortedLinear(sorted, p / 100))
+  return { mean, median: quantileSortedLinear(sorted, 0.5), std: Math.sqrt(sq / n), percentiles: map }
 }
 
 /** What one record contributes to the statistics (undefined fields: not measurable). */
@@ -89,15 +70,8 @@ export const requestMetrics = (r: RequestRecord): RequestMetrics => {
 
 export type InfOr = number | "inf"
 
+/** What the probe adds to vllm bench's fields for one point. */
 export interface PointSummaryCore {
-  readonly duration: number
-  readonly completed: number
-  readonly failed: number
-  readonly total_input_tokens: number
-  readonly total_output_tokens: number
-  readonly request_throughput: number
-  readonly output_throughput: number
-  readonly total_token_throughput: number
   readonly max_concurrent_requests: number
   readonly errors_by_class: Readonly<Record<ErrorClass, number>>
   readonly failure_rate: number
@@ -113,9 +87,8 @@ export interface PointSummaryCore {
   readonly send_lag_ms: { readonly mean: number; readonly p99: number; readonly max: number } | null
 }
 
-export type PointSummaryStats = { readonly [K in StatKey]: number | null }
-
-export type PointSummaryBody = PointSummaryCore & PointSummaryStats
+/** One point's summary: vllm bench's fields (a statistic is null when nothing measured it) and the probe's. */
+export type PointSummaryBody = BenchSummary<number | null> & PointSummaryCore
 
 const emptyErrors = (): Record<ErrorClass, number> => {
   const o = {} as Record<ErrorClass, number>
@@ -212,7 +185,7 @@ export const summarizeRecords = (all: ReadonlyArray<RequestRecord>): PointSummar
     values.sort((a, b) => a - b)
     const at = (p: number): InfOr | null => {
       if (values.length === 0) return null
-      const v = percentileSorted(values, p)
+      const v = quantileSortedLinear(values, p / 100)
       return Number.isFinite(v) ? v : "inf"
     }
     adjusted[`median_${metric}_ms`] = at(50)

@@ -32,8 +32,6 @@ export type SimTaskResult =
   /** `defect`: the simulator threw (a bug), as opposed to a scenario it cannot run. */
   | { readonly id: number; readonly ok: false; readonly error: string; readonly defect?: boolean }
 
-const numberOr0 = (x: unknown): number => (typeof x === "number" && Number.isFinite(x) ? x : 0)
-
 /** Runs one task: decode, resolve, build the spec for the seed, simulate, summarise. */
 export const runSimTask = async (task: SimTask): Promise<SimTaskResult> => {
   const resolved = await Effect.runPromise(
@@ -49,9 +47,9 @@ export const runSimTask = async (task: SimTask): Promise<SimTaskResult> => {
     ok: true,
     run: run.value,
     extras: {
-      num_preemptions: numberOr0(summary.num_preemptions),
-      mean_kv_cache_usage: numberOr0(summary.mean_kv_cache_usage),
-      mean_batch_size: numberOr0(summary.mean_batch_size),
+      num_preemptions: summary.num_preemptions,
+      mean_kv_cache_usage: summary.mean_kv_cache_usage,
+      mean_batch_size: summary.mean_batch_size,
     },
   }
 }

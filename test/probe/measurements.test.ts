@@ -11,7 +11,7 @@ import {
   parseMeasurementCsv
 } from "../../src/calibrate/measurements.ts"
 import type { MeasuredSet } from "../../src/calibrate/measurements.ts"
-import { percentileSorted } from "../../src/probe/summary.ts"
+import { quantileSortedLinear } from "../../src/sim/stats.ts"
 import { IN_CI, dataPath, hasData, skipReason } from "../hw/shared-data.ts"
 import { readFileSync } from "node:fs"
 
@@ -103,7 +103,7 @@ describe("parseBenchResultJson (synthetic --save-detailed)", () => {
     expect(p.metrics.ttft.p90).toBeCloseTo(190, 9) // from ttfts of the two successes: [100, 200]
     expect(p.metrics.tpot.mean).toBeCloseTo(((0.03 / 2 + 0.09 / 3) / 2) * 1000, 9)
     expect(p.metrics.itl.mean).toBeCloseTo(((10 + 20 + 30 + 30 + 30) / 5), 9)
-    expect(p.metrics.itl.p99).toBeCloseTo(percentileSorted([10, 20, 30, 30, 30], 99), 9)
+    expect(p.metrics.itl.p99).toBeCloseTo(quantileSortedLinear([10, 20, 30, 30, 30], 0.99), 9)
     expect(p.metrics.e2el.mean).toBeCloseTo(210, 9)
     expect(p.requests?.map((r) => [r.ok, Math.round(r.sendOffsetS * 10)])).toEqual([[true, 0], [false, 1], [true, 5]])
   })

@@ -1,6 +1,7 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { basicStats, percentileSorted, requestMetrics, summarizeRecords } from "../../src/probe/summary.ts"
+import { basicStats, requestMetrics, summarizeRecords } from "../../src/probe/summary.ts"
+import { quantileSortedLinear } from "../../src/sim/stats.ts"
 import type { RequestRecord } from "../../src/probe/types.ts"
 import { distributionOf } from "../../src/sim/stats.ts"
 
@@ -20,15 +21,15 @@ const rec = (over: Partial<RequestRecord> & Pick<RequestRecord, "index" | "sentA
   ...over
 })
 
-describe("percentileSorted = numpy.percentile (linear)", () => {
+describe("quantileSortedLinear = numpy.percentile (linear)", () => {
   it("matches numpy on known values", () => {
     const ten = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
-    expect(percentileSorted(ten, 99)).toBeCloseTo(9.91, 12) // np.percentile(range(1, 11), 99)
-    expect(percentileSorted(ten, 50)).toBe(5.5)
-    expect(percentileSorted([15, 20, 35, 40, 50], 40)).toBeCloseTo(29, 12) // numpy docs example
-    expect(percentileSorted([7], 90)).toBe(7)
-    expect(percentileSorted([1, 2, Infinity], 50)).toBe(2)
-    expect(percentileSorted([1, 2, Infinity], 60)).toBe(Infinity)
+    expect(quantileSortedLinear(ten, 0.99)).toBeCloseTo(9.91, 12) // np.percentile(range(1, 11), 99)
+    expect(quantileSortedLinear(ten, 0.5)).toBe(5.5)
+    expect(quantileSortedLinear([15, 20, 35, 40, 50], 0.4)).toBeCloseTo(29, 12) // numpy docs example
+    expect(quantileSortedLinear([7], 0.9)).toBe(7)
+    expect(quantileSortedLinear([1, 2, Infinity], 0.5)).toBe(2)
+    expect(quantileSortedLinear([1, 2, Infinity], 0.6)).toBe(Infinity)
   })
 
   it("basicStats agrees with the simulator's numpy helpers (src/sim/stats.ts)", () => {

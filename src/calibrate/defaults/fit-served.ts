@@ -63,8 +63,7 @@ export interface ServedPrediction {
 /** Mean TTFT and TPOT (s) of a point simulated with these coefficients and overheads. */
 export const simulateServed = (p: ServedPoint, coefficients: StepTimeCoefficients, overheads: RequestOverheads): ServedPrediction => {
   const s = simulateWithCoefficients(p.resolved, coefficients, overheads)
-  const ms = (k: string): number => (typeof s[k] === "number" ? (s[k] as number) / 1000 : Number.NaN)
-  return { ttft: ms("mean_ttft_ms"), tpot: ms("mean_tpot_ms") }
+  return { ttft: s.mean_ttft_ms / 1000, tpot: s.mean_tpot_ms / 1000 }
 }
 
 export interface ServedFit {
