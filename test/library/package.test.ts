@@ -12,9 +12,12 @@ import { repoRoot, runCli } from "../cli/cli-helpers.ts"
 const dir = mkdtempSync(join(tmpdir(), "servesim-library-"))
 const project = join(dir, "project")
 
+/** The consumer's processes run without the test runner's NODE_OPTIONS (a polyfill path relative to this repository). */
+const env = { ...process.env, NODE_OPTIONS: "" }
+
 const npm = (args: ReadonlyArray<string>, cwd: string) => {
   // npm's own CLI through this Node; offline first (npm ci filled the cache), the registry otherwise.
-  const r = spawnSync("npm", [...args, "--no-audit", "--no-fund", "--prefer-offline"], { cwd, encoding: "utf8" })
+  const r = spawnSync("npm", [...args, "--no-audit", "--no-fund", "--prefer-offline"], { cwd, encoding: "utf8", env })
   if (r.status !== 0) throw new Error(`npm ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`)
   return r.stdout
 }
@@ -39,10 +42,11 @@ beforeAll(() => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
+let scripts = 0
 const node = (code: string) => {
-  const file = join(project, `run-${Math.random().toString(36).slice(2)}.mjs`)
+  const file = join(project, `run-${scripts++}.mjs`)
   writeFileSync(file, code)
-  return spawnSync(process.execPath, [file], { cwd: project, encoding: "utf8" })
+  return spawnSync(process.execPath, [file], { cwd: project, encoding: "utf8", env })
 }
 
 describe("servesim as a library, installed from its tarball", () => {
@@ -67,7 +71,7 @@ const s = await loadScenario("scenario.json")
 const swept = await sweep(s, { axes: { concurrency: [2, 8] }, seeds: 2 })
 let error
 try { await simulate({ ...s, gpu: "no-such-gpu" }) } catch (e) { error = e }
-process.stdout.write(JSON.stringify({ name: s.name, points: swept.points.map((p) => [p.config.load.value, p.runs]), error: [error instanceof ServesimError, error.kind, error.message] }))`)
+process.stdout.write(JSON.stringify({ name: s.name, points: swept.points.map((p) => [p.config.load.value, p.seeds.length]), error: [error instanceof ServesimError, error.kind, error.message] }))`)
     expect(r.stderr).toBe("")
     const out = JSON.parse(r.stdout) as { name: string; points: Array<[number, number]>; error: [boolean, string, string] }
     expect(out.name).toBe("library check")
@@ -84,7 +88,7 @@ process.stdout.write(JSON.stringify({ name: s.name, points: swept.points.map((p)
     writeFileSync(
       join(project, "check.ts"),
       `import { simulate, type RunResult, type SweepResult, type Scenario } from "servesim"
-const s: Scenario = { model: "meta-llama/Llama-3.1-8B-Instruct" }
+const s: Scenario = { model: "meta-llama/Llama-3.1-8B-Instruct", gpu: "h100-sxm" }
 const r: RunResult = await simulate(s)
 const completed: number = r.completed
 // @ts-expect-error simulate takes a scenario, not a number
@@ -96,7 +100,7 @@ export type Check = [typeof completed, SweepResult]
       join(project, "tsconfig.json"),
       JSON.stringify({ compilerOptions: { module: "nodenext", moduleResolution: "nodenext", target: "es2022", strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ["check.ts"] }),
     )
-    const tsc = spawnSync(process.execPath, [join(repoRoot, "node_modules", "typescript", "bin", "tsc"), "-p", project], { encoding: "utf8" })
+    const tsc = spawnSync(process.execPath, [join(repoRoot, "node_modules", "typescript", "bin", "tsc"), "-p", project], { encoding: "utf8", env })
     expect(tsc.stdout + tsc.stderr).toBe("")
     expect(tsc.status).toBe(0)
   })
