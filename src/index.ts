@@ -3,19 +3,19 @@
 // measurement files) and resolves to what the command's --json prints; bad input rejects with a
 // ServesimError whose message is the command's one-line error. Promises, no Effect in the signatures.
 import { Cause, Effect, Exit, Option } from "effect"
-import { calibrate as calibratePoints, type CalibrationResult } from "./calibrate/calibrate.ts"
+import { calibrate as calibratePoints, type CalibrateOptions, type CalibrationResult } from "./calibrate/calibrate.ts"
 import { loadMeasurements } from "./calibrate/measurements.ts"
 import { DEFAULT_SLO, parseSloSpec } from "./econ/saturation.ts"
 import { AXIS_KEYS, parseAxis, type AxisKey, type AxisValue, type GridAxis } from "./econ/sweep-grid.ts"
 import type { SweepResult } from "./econ/sweep-result.ts"
-import { isRecord } from "./hw/json.ts"
+import { isRecord } from "./format/json.ts"
 import { InputError } from "./scenario/errors.ts"
 import { resolveScenario } from "./scenario/resolve.ts"
 import { runScenario, type RunResult } from "./scenario/run-scenario.ts"
 import { decodeScenario, readScenarioFile, type Scenario } from "./scenario/schema.ts"
 import { sweepScenario } from "./sweep/sweep-scenario.ts"
 
-export type { CalibrationResult } from "./calibrate/calibrate.ts"
+export type { CalibrateOptions, CalibrationResult } from "./calibrate/calibrate.ts"
 export type { SweepResult, SweepPoint } from "./econ/sweep-result.ts"
 export type { RunResult } from "./scenario/run-scenario.ts"
 export type { Scenario } from "./scenario/schema.ts"
@@ -120,16 +120,6 @@ export const sweep = (scenario: Readonly<Record<string, unknown>> | string, opti
       return output.result
     }),
   )
-}
-
-export interface CalibrateOptions {
-  /** Architecture of the measured model, for files whose model id is not built in (`--model`). */
-  readonly model?: string
-  readonly gpu?: string
-  readonly tp?: number
-  readonly precision?: string
-  /** Leave-one-point-out errors (default on with ≥ 3 points). */
-  readonly crossValidate?: boolean
 }
 
 /**

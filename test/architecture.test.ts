@@ -1,5 +1,5 @@
 // The layering rule of the design card: a folder of src/ imports only from folders below it. The
-// kernel (src/sim, src/hw) is plain synchronous TypeScript: no effect, no Node built-ins, no clock and
+// kernel (src/sim, src/hw, and src/format below them) is plain synchronous TypeScript: no effect, no Node built-ins, no clock and
 // no Math.random; nothing imports src/cli. Read from the import statements of every source file.
 import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join, posix, relative } from "node:path"
@@ -9,19 +9,25 @@ import { describe, expect, it } from "vitest"
 const root = fileURLToPath(new URL("../", import.meta.url))
 
 /** Each folder of src/ and the folders it may import from (besides itself). */
-const BELOW: Readonly<Record<string, ReadonlyArray<string>>> = {
-  hw: [],
-  sim: ["hw"],
-  econ: ["sim", "hw"],
-  scenario: ["econ", "sim", "hw"],
-  probe: ["scenario", "econ", "sim", "hw"],
-  calibrate: ["probe", "scenario", "econ", "sim", "hw"],
-  sweep: ["calibrate", "probe", "scenario", "econ", "sim", "hw"],
-  serve: ["scenario", "econ", "sim", "hw"],
-  report: ["calibrate", "probe", "sweep", "scenario", "econ", "sim", "hw"],
-  cli: ["report", "serve", "sweep", "calibrate", "probe", "scenario", "econ", "sim", "hw"],
-}
-const KERNEL = new Set(["sim", "hw"])
+const ORDER: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
+  // format: JSON shape checks and the CSV reader/writer, used by every folder.
+  ["format", []],
+  ["hw", ["format"]],
+  ["sim", ["hw"]],
+  ["econ", ["sim", "hw"]],
+  ["scenario", ["econ", "sim", "hw"]],
+  ["probe", ["scenario", "econ", "sim", "hw"]],
+  ["calibrate", ["probe", "scenario", "econ", "sim", "hw"]],
+  ["sweep", ["calibrate", "probe", "scenario", "econ", "sim", "hw"]],
+  ["serve", ["scenario", "econ", "sim", "hw"]],
+  ["report", ["calibrate", "probe", "sweep", "scenario", "econ", "sim", "hw"]],
+  ["cli", ["report", "serve", "sweep", "calibrate", "probe", "scenario", "econ", "sim", "hw"]],
+]
+/** Each folder of src/ and the folders it may import from (besides itself); every folder may use format. */
+const BELOW: Readonly<Record<string, ReadonlyArray<string>>> = Object.fromEntries(
+  ORDER.map(([f, below]) => [f, f === "format" ? below : [...below, "format"]]),
+)
+const KERNEL = new Set(["sim", "hw", "format"])
 /** Packages the kernel may use: seeded random streams and d3's array statistics. */
 const KERNEL_PACKAGES = new Set(["seedrandom", "d3-array"])
 
@@ -77,7 +83,7 @@ describe("layering", () => {
     expect(bad).toEqual([])
   })
 
-  it("the kernel (src/sim, src/hw) imports no effect, no Node built-in and no other package", () => {
+  it("the kernel (src/sim, src/hw, src/format) imports no effect, no Node built-in and no other package", () => {
     const bad = all
       .filter(({ file }) => KERNEL.has(folderOf(file) ?? ""))
       .filter(({ spec }) => !spec.startsWith(".") && !KERNEL_PACKAGES.has(spec))

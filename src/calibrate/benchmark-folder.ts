@@ -9,7 +9,7 @@ import { readScenarioFile, readText } from "../scenario/schema.ts"
 import type { BenchSummary } from "../sim/bench-summary.ts"
 import type { SimSummary } from "../sim/summary.ts"
 import { medianAbs } from "./compare.ts"
-import { parseCsv } from "./measurements.ts"
+import { parseCsvRecords } from "../format/csv.ts"
 import { simulateScenarioObject } from "./predict-point.ts"
 
 export const FOLDER_METRICS = ["e2e_mean", "e2e_p90", "e2e_p99", "itl_mean", "ttft_mean", "ttft_p90", "ttft_p99"] as const
@@ -97,7 +97,9 @@ export const benchmarkItl = (s: Readonly<Record<string, unknown>>, fraction: num
 
 /** Parses actuals.csv: one row per experiment and stage (the header names the columns). */
 export const parseActuals = (text: string, name: string): { rows: ActualRow[]; duplicatesDropped: number } | string => {
-  const table = parseCsv(text).filter((r) => r.some((c) => c.trim() !== ""))
+  const parsed = parseCsvRecords(text)
+  if (!parsed.ok) return `${name}:${parsed.line}: ${parsed.error}`
+  const table = parsed.records.map((r) => r.cells).filter((r) => r.some((c) => c.trim() !== ""))
   const header = table[0]
   if (header === undefined) return `${name}: empty`
   const col = (c: string): number => header.indexOf(c)

@@ -38,7 +38,7 @@ import { gpuCostsFor, type CostFlagValues } from "../scenario/cost-block.ts"
 import type { SimTask } from "../sweep/worker.ts"
 import { makeSimPool } from "../sweep/pool.ts"
 import { seedList } from "../sweep/plan.ts"
-import { isRecord } from "../hw/json.ts"
+import { isRecord } from "../format/json.ts"
 
 /** Probes per round: fixed, so the probes (and the answer) do not depend on the CPU count. */
 const PROBES_PER_ROUND = 4

@@ -3,7 +3,7 @@
 // (a share of each prompt mapped onto a shared prefix). Pure: plain data in, plain data out.
 import type { ParseResult } from "./pareto.ts"
 import { meanLength, sharegptInput, sharegptOutput, type LengthDist } from "../sim/workload/lengths.ts"
-import { isRecord } from "../hw/json.ts"
+import { isRecord } from "../format/json.ts"
 
 export type AxisValue = string | number
 

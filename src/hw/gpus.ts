@@ -12,7 +12,7 @@
 // Sources: facts/gpus.json cites each datasheet figure; figures not in that file cite their own page.
 
 import type { GpuProfile } from "./types.ts"
-import { isRecord } from "./json.ts"
+import { isRecord } from "../format/json.ts"
 
 const GiB = 2 ** 30
 const GB = 1e9

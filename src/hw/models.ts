@@ -3,7 +3,7 @@
 // parser a user's config goes through, so the two cannot drift apart.
 
 import type { ModelProfile } from "./types.ts"
-import { isRecord } from "./json.ts"
+import { isRecord } from "../format/json.ts"
 
 type Json = Readonly<Record<string, unknown>>
 const asArray = (v: unknown): ReadonlyArray<unknown> | undefined => (Array.isArray(v) ? (v as ReadonlyArray<unknown>) : undefined)

@@ -3,7 +3,7 @@ import { histogramQuantile } from "./metrics-parser.ts"
 import type { Histogram, VllmSnapshot } from "./metrics-parser.ts"
 import type { ScrapeRecord } from "./types.ts"
 import { maxOf } from "../sim/stats.ts"
-import { isRecord } from "../hw/json.ts"
+import { isRecord } from "../format/json.ts"
 
 export interface ModelCard {
   readonly id: string

@@ -2,7 +2,7 @@
 // sends it: `data: {json}\n\n` events, `data: [DONE]` at the end, an error object inside a 200 stream
 // on failure, and (with stream_options.continuous_usage_stats) a cumulative `usage` on every chunk.
 // Pure: the caller stamps time; this file only turns text into events and events into a tally.
-import { isRecord } from "../hw/json.ts"
+import { isRecord } from "../format/json.ts"
 
 /** One dispatched SSE event (the WHATWG event-stream grammar). */
 export interface SseEvent {

@@ -3,6 +3,7 @@
 import type { SloSpec } from "../econ/saturation.ts"
 import type { MetricStat } from "../econ/stats.ts"
 import type { SweepPoint, SweepResult } from "../econ/sweep-result.ts"
+import { csvField } from "../format/csv.ts"
 import type { SweepOutput } from "../sweep/plan.ts"
 
 const sig = (x: number, digits = 3): string => {
@@ -120,12 +121,6 @@ export const formatSweepTable = (o: SweepOutput): string => {
   }
   lines.push("marks: S saturation point · B SLA boundary · O optimal operating point · P Pareto set")
   return lines.join("\n")
-}
-
-const csvField = (v: string | number | boolean | undefined): string => {
-  if (v === undefined) return ""
-  const s = String(v)
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
 
 const CSV_METRICS = [

@@ -4,7 +4,7 @@
 // keys from the sse_chat capture; error bodies in the nested ≥ 0.15 shape of errors_http400_bodies).
 // Pure: no I/O, no clock.
 import { tokenizeChat, tokenizeText, type ChatMessage } from "./tokens.ts"
-import { isRecord } from "../hw/json.ts"
+import { isRecord } from "../format/json.ts"
 
 /** vLLM's ErrorResponse: `{"error":{"message","type","param","code"}}`, code = the HTTP status. */
 export interface ErrorBody {

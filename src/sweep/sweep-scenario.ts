@@ -5,7 +5,7 @@
 import { Effect } from "effect"
 import type { SloSpec } from "../econ/saturation.ts"
 import { expandGrid, LOAD_AXES, orderAxes, type GridAxis } from "../econ/sweep-grid.ts"
-import { isRecord } from "../hw/json.ts"
+import { isRecord } from "../format/json.ts"
 import { gpuCostsFor, type CostFlagValues } from "../scenario/cost-block.ts"
 import { InputError, type FileError } from "../scenario/errors.ts"
 import { planSweepPoints, type SweepOutput } from "./plan.ts"

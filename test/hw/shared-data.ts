@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
-import { isRecord } from "../../src/hw/json.ts"
+import { isRecord } from "../../src/format/json.ts"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 

@@ -7,7 +7,6 @@ import {
   groupBySetting,
   loadMeasurements,
   parseBenchResultJson,
-  parseCsv,
   parseMeasurementCsv
 } from "../../src/calibrate/measurements.ts"
 import type { MeasuredSet } from "../../src/calibrate/measurements.ts"
@@ -37,11 +36,6 @@ const tempFile = (name: string, text: string): string => {
   return f
 }
 
-describe("parseCsv", () => {
-  it("handles quotes, doubled quotes, CRLF and a BOM", () => {
-    expect(parseCsv('\ufeffa,b\r\n"x, y","say ""hi"""\r\n1,\n')).toEqual([["a", "b"], ["x, y", 'say "hi"'], ["1", ""]])
-  })
-})
 
 describe("parseMeasurementCsv", () => {
   const header = "source,engine,gpu,model,tp,isl,osl,concurrency,request_rate,ttft_mean_ms,tpot_mean_ms,output_throughput"

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { gunzipSync } from "node:zlib"
+import { parseCsvRecords } from "../../format/csv.ts"
 
 /** ../shared/data relative to the repository root, or $SERVESIM_DATA. */
 export const dataRoot = (): string => {
@@ -16,40 +17,6 @@ export const dataRoot = (): string => {
 
 export const hasData = (root: string = dataRoot()): boolean => existsSync(join(root, "kernels", "aiconfigurator"))
 
-/** RFC 4180-ish CSV: quoted fields with "" escapes; blank lines skipped. */
-export const parseCsv = (text: string): string[][] => {
-  const rows: string[][] = []
-  let row: string[] = []
-  let field = ""
-  let quoted = false
-  let i = 0
-  const endRow = (): void => {
-    row.push(field)
-    field = ""
-    if (!(row.length === 1 && row[0] === "")) rows.push(row)
-    row = []
-  }
-  while (i < text.length) {
-    const c = text[i] as string
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"'
-          i++
-        } else quoted = false
-      } else field += c
-    } else if (c === '"') quoted = true
-    else if (c === ",") {
-      row.push(field)
-      field = ""
-    } else if (c === "\n") endRow()
-    else if (c !== "\r") field += c
-    i++
-  }
-  if (field !== "" || row.length > 0) endRow()
-  return rows
-}
-
 export interface Table {
   readonly header: ReadonlyArray<string>
   readonly rows: ReadonlyArray<ReadonlyArray<string>>
@@ -59,7 +26,9 @@ export interface Table {
 export const readTable = (path: string): Table => {
   const raw = readFileSync(path)
   const text = path.endsWith(".gz") ? gunzipSync(raw).toString("utf8") : raw.toString("utf8")
-  const all = parseCsv(text)
+  const parsed = parseCsvRecords(text)
+  if (!parsed.ok) throw new Error(`${path}:${parsed.line}: ${parsed.error}`)
+  const all = parsed.records.map((r) => r.cells)
   const header = (all[0] ?? []).map((h) => h.trim())
   const rows = all.slice(1)
   return {

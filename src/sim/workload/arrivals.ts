@@ -1,7 +1,7 @@
 // Open-loop arrival processes. Plain JSON-able specs (scenario files embed them); times are seconds
 // from the start of the run, non-decreasing, each tagged with its rate-stage index.
 import { makeRng, STREAMS, type Rng } from "./random.ts"
-import { isRecord } from "../../hw/json.ts"
+import { isRecord } from "../../format/json.ts"
 
 export interface RateStage {
   readonly rate: number // requests/s

@@ -1,7 +1,7 @@
 // Token-length distributions. Plain JSON-able data so scenario files can hold them; samples are
 // integers >= 1 (a request has at least one prompt token and generates at least one token).
 import type { Rng } from "./random.ts"
-import { isRecord } from "../../hw/json.ts"
+import { isRecord } from "../../format/json.ts"
 
 export type LengthDist =
   | { readonly kind: "fixed"; readonly value: number }

@@ -30,7 +30,7 @@ import { arrivalStream } from "./arrivals.ts"
 import { makeRng, shuffledIndices, STREAMS } from "./random.ts"
 import type { CountedOpenLoopWorkload } from "./synthetic.ts"
 import type { SharedPrefix } from "../types.ts"
-import { isRecord } from "../../hw/json.ts"
+import { isRecord } from "../../format/json.ts"
 
 export interface SharedPrefixSpec {
   /** Distinct system prompts (inference-perf num_groups). */
