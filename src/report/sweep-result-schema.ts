@@ -2,7 +2,7 @@
 // reject a bad file with one line naming the field. The decoded type is checked against SweepResult at
 // compile time (decodeSweepResult's return type).
 import { Effect, Result, Schema, SchemaIssue } from "effect"
-import { InputError } from "../cli/errors.ts"
+import { InputError } from "../scenario/errors.ts"
 import { CORE_METRIC_KEYS, OPTIONAL_METRIC_KEYS } from "../econ/point.ts"
 import { SWEEP_RESULT_FORMAT, SWEEP_RESULT_VERSION, type SweepResult } from "../econ/sweep-result.ts"
 

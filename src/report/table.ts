@@ -1,10 +1,7 @@
 // The compact human-readable form of a simulation result (what `simulate` prints without --json).
-import type { SimSummary } from "../sim/summary.ts"
-
-const num = (s: SimSummary, k: string): number => {
-  const v = s[k]
-  return typeof v === "number" ? v : Number.NaN
-}
+import type { RunCost } from "../econ/run-cost.ts"
+import type { LatencyMetric } from "../sim/bench-summary.ts"
+import type { DisaggregationSummary, PoolSummary, SimSummary } from "../sim/summary.ts"
 
 const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : "-")
 
@@ -14,7 +11,7 @@ const pad = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")).join("\n")
 }
 
-export const formatSummaryTable = (s: SimSummary, title: string): string => {
+export const formatSummaryTable = (s: SimSummary & { readonly cost?: RunCost }, title: string): string => {
   const cfg = (s.config ?? {}) as Record<string, unknown>
   const lines: string[] = []
   lines.push(`${title}`)
@@ -43,22 +40,22 @@ export const formatSummaryTable = (s: SimSummary, title: string): string => {
       ["requests", "completed", "failed", "duration s", "req/s", "out tok/s", "total tok/s"],
       [
         "",
-        String(num(s, "completed")),
-        String(num(s, "failed")),
-        fmt(num(s, "duration")),
-        fmt(num(s, "request_throughput"), 3),
-        fmt(num(s, "output_throughput"), 1),
-        fmt(num(s, "total_token_throughput"), 1),
+        String(s.completed),
+        String(s.failed),
+        fmt(s.duration),
+        fmt(s.request_throughput, 3),
+        fmt(s.output_throughput, 1),
+        fmt(s.total_token_throughput, 1),
       ],
     ]),
   )
   lines.push("")
-  const metricRow = (label: string, key: string): string[] => [
+  const metricRow = (label: string, key: LatencyMetric): string[] => [
     label,
-    fmt(num(s, `mean_${key}_ms`)),
-    fmt(num(s, `median_${key}_ms`)),
-    fmt(num(s, `p90_${key}_ms`)),
-    fmt(num(s, `p99_${key}_ms`)),
+    fmt(s[`mean_${key}_ms`]),
+    fmt(s[`median_${key}_ms`]),
+    fmt(s[`p90_${key}_ms`]),
+    fmt(s[`p99_${key}_ms`]),
   ]
   lines.push(
     pad([
@@ -71,23 +68,21 @@ export const formatSummaryTable = (s: SimSummary, title: string): string => {
   )
   lines.push("")
   const extra = [
-    `queue time mean ${fmt(num(s, "mean_queue_time_ms"))} ms`,
-    `batch mean ${fmt(num(s, "mean_batch_size"), 1)} (max ${num(s, "max_batch_size")})`,
-    `KV usage mean ${fmt(100 * num(s, "mean_kv_cache_usage"), 1)}% (max ${fmt(100 * num(s, "max_kv_cache_usage"), 1)}%)`,
-    `preemptions ${num(s, "num_preemptions")}`,
-    `prefix cache hit rate ${fmt(100 * num(s, "prefix_cache_hit_rate"), 1)}%`,
+    `queue time mean ${fmt(s.mean_queue_time_ms)} ms`,
+    `batch mean ${fmt(s.mean_batch_size, 1)} (max ${s.max_batch_size})`,
+    `KV usage mean ${fmt(100 * s.mean_kv_cache_usage, 1)}% (max ${fmt(100 * s.max_kv_cache_usage, 1)}%)`,
+    `preemptions ${s.num_preemptions}`,
+    `prefix cache hit rate ${fmt(100 * s.prefix_cache_hit_rate, 1)}%`,
   ]
-  if (s.request_goodput !== undefined) extra.push(`goodput ${fmt(num(s, "request_goodput"), 3)} req/s`)
+  if (s.request_goodput !== undefined) extra.push(`goodput ${fmt(s.request_goodput, 3)} req/s`)
   lines.push(`  ${extra.join(" · ")}`)
-  lines.push(...disaggregationLines(s))
-  const offload = s.kv_offload as Record<string, number> | undefined
+  if (s.disaggregation !== undefined) lines.push(...disaggregationLines(s.disaggregation))
+  const offload = s.kv_offload
   if (offload !== undefined)
     lines.push(
-      `  KV offload: ${offload.cpu_blocks} CPU blocks, ${offload.loaded_tokens} tokens loaded back instead of recomputed, ${offload.stored_blocks} blocks stored, ${offload.evicted_blocks} evicted · prefill tokens computed ${num(s, "prefill_tokens_computed")}`,
+      `  KV offload: ${offload.cpu_blocks} CPU blocks, ${offload.loaded_tokens} tokens loaded back instead of recomputed, ${offload.stored_blocks} blocks stored, ${offload.evicted_blocks} evicted · prefill tokens computed ${s.prefill_tokens_computed}`,
     )
-  const cost = s.cost as
-    | { gpuHourUsd: number; numGpus: number; runCostUsd: number; usdPerMInput: number; usdPerMOutput: number; usdPerRequest: number; api: ReadonlyArray<{ provider: string; costRatio: number }> }
-    | undefined
+  const cost = s.cost
   if (cost !== undefined) {
     lines.push(
       `  cost at $${fmt(cost.gpuHourUsd, 3)}/GPU-h × ${cost.numGpus} GPU: $${fmt(cost.usdPerMInput, 4)}/1M input, $${fmt(cost.usdPerMOutput, 4)}/1M output, $${cost.usdPerRequest.toPrecision(3)}/request, $${cost.runCostUsd.toPrecision(3)} for the run`,
@@ -117,17 +112,13 @@ export const formatSummaryTable = (s: SimSummary, title: string): string => {
 }
 
 /** Per-pool and link lines of a P/D-disaggregated run. */
-const disaggregationLines = (s: SimSummary): string[] => {
-  const d = s.disaggregation as Record<string, Record<string, number>> | undefined
-  if (d === undefined) return []
-  const pool = (name: string, p: Record<string, number> | undefined): string =>
-    p === undefined
-      ? ""
-      : `  ${name}: busy ${fmt(p.engine_busy_time ?? Number.NaN, 1)} s · batch mean ${fmt(p.mean_batch_size ?? Number.NaN, 1)} (max ${p.max_batch_size}) · KV usage mean ${fmt(100 * (p.mean_kv_cache_usage ?? Number.NaN), 1)}% (max ${fmt(100 * (p.max_kv_cache_usage ?? Number.NaN), 1)}%) · preemptions ${p.num_preemptions} · prefill tokens ${p.prefill_tokens_computed}`
+const disaggregationLines = (d: DisaggregationSummary): string[] => {
+  const pool = (name: string, p: PoolSummary): string =>
+    `  ${name}: busy ${fmt(p.engine_busy_time, 1)} s · batch mean ${fmt(p.mean_batch_size, 1)} (max ${p.max_batch_size}) · KV usage mean ${fmt(100 * p.mean_kv_cache_usage, 1)}% (max ${fmt(100 * p.max_kv_cache_usage, 1)}%) · preemptions ${p.num_preemptions} · prefill tokens ${p.prefill_tokens_computed}`
   const l = d.kv_transfer
-  const link =
-    l === undefined
-      ? ""
-      : `  KV link: ${l.num_transfers} transfers, ${fmt((l.mean_bytes ?? Number.NaN) / 2 ** 20, 1)} MiB mean · wait mean ${fmt(l.mean_link_wait_ms ?? Number.NaN)} ms (max ${fmt(l.max_link_wait_ms ?? Number.NaN)}) · utilization ${fmt(100 * (l.link_utilization ?? Number.NaN), 1)}% · prefill phase mean ${fmt(l.mean_prefill_phase_ms ?? Number.NaN)} ms`
-  return [pool("prefill pool", d.prefill), pool("decode pool", d.decode), link].filter((x) => x !== "")
+  return [
+    pool("prefill pool", d.prefill),
+    pool("decode pool", d.decode),
+    `  KV link: ${l.num_transfers} transfers, ${fmt(l.mean_bytes / 2 ** 20, 1)} MiB mean · wait mean ${fmt(l.mean_link_wait_ms)} ms (max ${fmt(l.max_link_wait_ms)}) · utilization ${fmt(100 * l.link_utilization, 1)}% · prefill phase mean ${fmt(l.mean_prefill_phase_ms)} ms`,
+  ]
 }

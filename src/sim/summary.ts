@@ -1,21 +1,98 @@
 // One function turns a simulation into the `vllm bench serve --save-result` field set (plus the
 // simulator's own counters), so predictions and measurements compare field by field.
-import { DONE, REJECTED, benchFields } from "./metrics.ts"
 import type { DisaggregatedRun, PoolStats } from "./disaggregated.ts"
 import type { Engine } from "./engine.ts"
+import { DONE, REJECTED, benchFields, type BenchFields } from "./metrics.ts"
 import type { SimResult, Timeline } from "./simulate.ts"
 
-export interface SimSummary {
-  /** vllm-bench fields: completed, duration, throughputs, mean_/median_/std_/p50_/p90_/p95_/p99_{ttft,tpot,itl,e2el}_ms, … */
-  readonly [field: string]: unknown
+/** The simulator's own counters, beside vllm bench's fields. */
+export type EngineCounters = {
+  readonly num_preemptions: number
+  readonly num_steps: number
+  readonly mean_batch_size: number
+  readonly max_batch_size: number
+  readonly mean_batched_tokens: number
+  readonly max_batched_tokens: number
+  /** Time-weighted mean fraction of KV blocks in use while the engine is busy. */
+  readonly mean_kv_cache_usage: number
+  readonly max_kv_cache_usage: number
+  readonly prefix_cache_hit_rate: number
+  /** Seconds the engine spent stepping, and the share of it that prefill tokens account for. */
+  readonly engine_busy_time: number
+  readonly prefill_time_fraction: number
+  /** Prompt tokens computed by all steps (recomputation after preemption included). */
+  readonly prefill_tokens_computed: number
+  readonly simulated_time: number
+}
+
+/** The CPU KV tier (--kv-offloading-size), summed over engines. */
+export type KvOffloadSummary = {
+  readonly cpu_blocks: number
+  readonly stored_blocks: number
+  readonly evicted_blocks: number
+  readonly loaded_blocks: number
+  /** Prompt tokens loaded back from the CPU tier instead of recomputed. */
+  readonly loaded_tokens: number
+}
+
+/** One pool of a P/D-disaggregated run. */
+export type PoolSummary = {
+  readonly replicas: number
+  readonly num_gpu_blocks: number
+  readonly max_num_seqs: number
+  readonly max_num_batched_tokens: number
+  readonly num_steps: number
+  readonly num_preemptions: number
+  readonly mean_batch_size: number
+  readonly max_batch_size: number
+  readonly mean_batched_tokens: number
+  readonly prefill_tokens_computed: number
+  readonly engine_busy_time: number
+  readonly mean_kv_cache_usage: number
+  readonly max_kv_cache_usage: number
+  readonly prefix_cache_hit_rate: number
+}
+
+/** The KV-transfer link of a P/D-disaggregated run. */
+export type KvTransferSummary = {
+  readonly bandwidth_gbps: number
+  readonly latency_ms: number
+  readonly num_transfers: number
+  readonly total_bytes: number
+  readonly mean_bytes: number
+  readonly mean_link_wait_ms: number
+  readonly max_link_wait_ms: number
+  readonly link_utilization: number
+  /** From reaching a prefill replica to the KV arriving at decode: queue + prefill + link. */
+  readonly mean_prefill_phase_ms: number
+}
+
+export type DisaggregationSummary = { readonly prefill: PoolSummary; readonly decode: PoolSummary; readonly kv_transfer: KvTransferSummary }
+
+/** One rate stage of a staged workload. */
+export type StageSummary = BenchFields & { readonly stage: number; readonly requests_generated: number }
+
+/** A simulation's result: what `servesim simulate --json` prints (before its cost block). */
+export type SimSummary = BenchFields &
+  EngineCounters & {
+  /** completed + failed: the measured requests (after warm-up), stage by stage too. */
+  readonly requests_generated: number
+  /** Requests refused, by reason. */
+  readonly rejected: Readonly<Record<string, number>>
+  /** The run's configuration: the scenario's description and the engine settings it ran with. */
+  readonly config: Readonly<Record<string, unknown>>
+  readonly stages?: ReadonlyArray<StageSummary>
+  readonly timeline?: Timeline
+  readonly kv_offload?: KvOffloadSummary
+  readonly disaggregation?: DisaggregationSummary
 }
 
 const round = (x: number): number => (Number.isFinite(x) ? Number(x.toPrecision(12)) : x)
 
-const roundAll = (o: Record<string, number>): Record<string, number> => {
-  const out: Record<string, number> = {}
-  for (const [k, v] of Object.entries(o)) out[k] = round(v)
-  return out
+const roundAll = <T extends object>(o: T): T => {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(o)) out[k] = typeof v === "number" ? round(v) : v
+  return out as T
 }
 
 export interface SummaryOptions {
@@ -36,7 +113,7 @@ export const summarize = (result: SimResult, options: SummaryOptions = {}): SimS
   }
   const steps = Math.max(1, rec.numSteps)
   const busy = rec.busyTime > 0 ? rec.busyTime : 1
-  const own: Record<string, number> = {
+  const own: EngineCounters = {
     num_preemptions: rec.numPreemptions,
     num_steps: rec.numSteps,
     mean_batch_size: rec.batchSizeSum / steps,
@@ -52,7 +129,7 @@ export const summarize = (result: SimResult, options: SummaryOptions = {}): SimS
     simulated_time: result.endTime,
   }
   const acc = rec.accounting(spec.stageCount ?? 1)
-  const summary: Record<string, unknown> = {
+  const summary: { -readonly [K in keyof SimSummary]: SimSummary[K] } = {
     // completed + failed = requests_generated (measured requests, after warm-up), stage by stage too.
     requests_generated: acc.sent.reduce((a, b) => a + b, 0),
     ...roundAll(fields),
@@ -77,7 +154,7 @@ export const summarize = (result: SimResult, options: SummaryOptions = {}): SimS
   }
   const stageCount = spec.stageCount ?? 0
   if (stageCount > 1) {
-    const stages: Array<Record<string, number>> = []
+    const stages: StageSummary[] = []
     for (let s = 0; s < stageCount; s++) {
       const stageDone = rec.select(DONE, s)
       const stageFailed = rec.select(REJECTED, s).length
@@ -93,7 +170,7 @@ export const summarize = (result: SimResult, options: SummaryOptions = {}): SimS
 }
 
 /** The CPU tier's counters summed over engines, when any engine has one. */
-const offloadSummary = (engines: ReadonlyArray<Engine>): Record<string, number> | undefined => {
+const offloadSummary = (engines: ReadonlyArray<Engine>): KvOffloadSummary | undefined => {
   let on = false
   let capacity = 0
   let stored = 0
@@ -114,7 +191,7 @@ const offloadSummary = (engines: ReadonlyArray<Engine>): Record<string, number> 
   return { cpu_blocks: capacity, stored_blocks: stored, evicted_blocks: evicted, loaded_blocks: loaded, loaded_tokens: loaded * blockSize }
 }
 
-const poolSummary = (engines: ReadonlyArray<Engine>, p: PoolStats): Record<string, number> => {
+const poolSummary = (engines: ReadonlyArray<Engine>, p: PoolStats): PoolSummary => {
   const steps = Math.max(1, p.numSteps)
   let queries = 0
   let hits = 0
@@ -141,7 +218,7 @@ const poolSummary = (engines: ReadonlyArray<Engine>, p: PoolStats): Record<strin
   })
 }
 
-const disaggregationSummary = (d: DisaggregatedRun, endTime: number): Record<string, unknown> => {
+const disaggregationSummary = (d: DisaggregatedRun, endTime: number): DisaggregationSummary => {
   const l = d.link
   const n = Math.max(1, l.numTransfers)
   return {
@@ -156,7 +233,6 @@ const disaggregationSummary = (d: DisaggregatedRun, endTime: number): Record<str
       mean_link_wait_ms: (1000 * l.waitSum) / n,
       max_link_wait_ms: 1000 * l.waitMax,
       link_utilization: endTime > 0 ? l.busyTime / endTime : 0,
-      // From reaching a prefill replica to the KV arriving at decode: queue + prefill + link.
       mean_prefill_phase_ms: d.numTransferred > 0 ? (1000 * d.prefillPhaseSum) / d.numTransferred : 0,
     }),
   }

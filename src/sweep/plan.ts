@@ -1,0 +1,115 @@
+// Planning a sweep: every grid point of the base scenario decoded and resolved up front, so a point the
+// hardware cannot run is skipped with its reason before any simulation starts.
+import { Effect, Result } from "effect"
+import type { PointConfig } from "../econ/point.ts"
+import { pdUnitLabel } from "../econ/search.ts"
+import { AGGREGATED, applyPoint, gpuCountOf, LOAD_AXES, type AxisKey, type GridPoint } from "../econ/sweep-grid.ts"
+import type { SweepResult } from "../econ/sweep-result.ts"
+import { InputError, type FileError } from "../scenario/errors.ts"
+import { deploymentGpus, resolveScenario, type ResolvedScenario } from "../scenario/resolve.ts"
+import { decodeScenario, type Scenario } from "../scenario/schema.ts"
+import type { RunExtras } from "./worker.ts"
+
+/** A grid point that could not run, and why. */
+export interface SkippedPoint {
+  readonly point: string
+  readonly reason: string
+}
+
+export interface PlannedPoint {
+  readonly grid: GridPoint
+  readonly scenario: Record<string, unknown>
+  readonly resolved: ResolvedScenario
+  readonly config: PointConfig
+}
+
+const describePoint = (grid: GridPoint): string => grid.map(([k, v]) => `${k}=${v}`).join(" ") || "(the scenario)"
+
+/** The knobs of a point that PointConfig has no field for, shown in labels and the report. */
+const extrasOf = (s: Scenario, swept: ReadonlySet<AxisKey>): Record<string, string | number> => {
+  const out: Record<string, string | number> = {}
+  const precision = s.precision ?? "bf16"
+  if (precision !== "bf16" || swept.has("precision")) out.precision = precision
+  const kv = s.kvCacheDtype ?? "auto"
+  if (kv !== "auto" || swept.has("kvCacheDtype")) out.kv = kv
+  const w = s.workload
+  if (w?.oslMultiplier !== undefined) out.oslx = w.oslMultiplier
+  if (w?.prefixShare !== undefined) out.prefixShare = w.prefixShare
+  const sp = s.speculative
+  if (sp !== undefined) out.spec = `${sp.method} k=${sp.numTokens} a=${sp.acceptance}${sp.draftModel === undefined ? "" : ` ${sp.draftModel}`}`
+  return out
+}
+
+export const pointConfigOf = (r: ResolvedScenario, load: { kind: "concurrency" | "rate"; value: number }, swept: ReadonlySet<AxisKey>): PointConfig => {
+  const s = r.scenario
+  const replicas = s.replicas ?? 1
+  const extra = extrasOf(s, swept)
+  const pd = r.disaggregation
+  if (pd !== undefined || swept.has("disagg"))
+    extra.pd = pd === undefined ? AGGREGATED : pdUnitLabel({ prefill: { replicas: pd.prefill.scenario.replicas ?? 1, tp: pd.prefill.par.tp }, decode: { replicas: pd.decode.scenario.replicas ?? 1, tp: pd.decode.par.tp } })
+  return {
+    gpu: r.gpu.id,
+    numGpus: deploymentGpus(r).reduce((a, g) => a + g.count, 0),
+    tp: r.par.tp,
+    pp: r.par.pp,
+    replicas,
+    load,
+    model: r.model.id,
+    ...(swept.has("maxNumSeqs") || s.engine?.maxNumSeqs !== undefined ? { maxNumSeqs: r.engine.maxNumSeqs } : {}),
+    ...(swept.has("maxNumBatchedTokens") || s.engine?.maxNumBatchedTokens !== undefined ? { maxNumBatchedTokens: r.engine.maxNumBatchedTokens } : {}),
+    ...(Object.keys(extra).length > 0 ? { extra } : {}),
+  }
+}
+
+/** Seeds of a point: the scenario's seed and the next ones (or "seed-1", … for a string seed). */
+export const seedList = (base: number | string | undefined, n: number): Array<number | string> =>
+  Array.from({ length: n }, (_, i) => (typeof base === "string" ? (i === 0 ? base : `${base}-${i}`) : (base ?? 0) + i))
+
+export interface SweepOutput {
+  readonly result: SweepResult
+  readonly skipped: ReadonlyArray<SkippedPoint>
+  /** Extra counters per point id (means over seeds). */
+  readonly extras: Readonly<Record<string, RunExtras>>
+}
+
+export interface PlanOptions {
+  /** Where the scenario came from, for messages. */
+  readonly file: string
+  /** Points that use more GPUs are skipped. */
+  readonly maxGpus?: number
+}
+
+/** Decodes and resolves every grid point; fails when none can run. */
+export const planSweepPoints = (
+  base: Record<string, unknown>,
+  grid: ReadonlyArray<GridPoint>,
+  swept: ReadonlySet<AxisKey>,
+  o: PlanOptions,
+): Effect.Effect<{ readonly planned: PlannedPoint[]; readonly skipped: SkippedPoint[] }, InputError | FileError> =>
+  Effect.gen(function* () {
+    const { file, maxGpus } = o
+    // Check every point here (decode, resolve); points the hardware cannot run are skipped with the reason.
+    const planned: PlannedPoint[] = []
+    const skipped: SkippedPoint[] = []
+    for (const g of grid) {
+      const scenarioObj = applyPoint(base, g)
+      const gpus = gpuCountOf(scenarioObj)
+      if (maxGpus !== undefined && gpus > maxGpus) {
+        skipped.push({ point: describePoint(g), reason: `uses ${gpus} GPUs, more than --max-gpus ${maxGpus}` })
+        continue
+      }
+      const decoded = yield* decodeScenario(scenarioObj, file)
+      const resolved = yield* Effect.result(resolveScenario(decoded))
+      if (Result.isFailure(resolved)) {
+        if (resolved.failure._tag === "FileError") return yield* resolved.failure
+        skipped.push({ point: describePoint(g), reason: resolved.failure.message })
+        continue
+      }
+      const loadEntry = g.find(([k]) => LOAD_AXES.includes(k))
+      const load = { kind: loadEntry?.[0] === "rate" ? ("rate" as const) : ("concurrency" as const), value: Number(loadEntry?.[1] ?? 1) }
+      planned.push({ grid: g, scenario: scenarioObj, resolved: resolved.success, config: pointConfigOf(resolved.success, load, swept) })
+    }
+    if (planned.length === 0)
+      return yield* new InputError({ message: `no grid point can run: ${skipped[0]?.point ?? ""}: ${skipped[0]?.reason ?? "empty grid"}` })
+    return { planned, skipped }
+  })
