@@ -105,6 +105,12 @@ export const planSweepPoints = (
         skipped.push({ point: describePoint(g), reason: resolved.failure.message })
         continue
       }
+      // A point is priced at one GPU type: P/D pools on different types would be priced wrong.
+      const types = new Set(deploymentGpus(resolved.success).map((x) => x.gpu))
+      if (types.size > 1) {
+        skipped.push({ point: describePoint(g), reason: `the P/D pools run on different GPU types (${[...types].join(", ")}); the sweep prices one type per point (simulate prices each pool)` })
+        continue
+      }
       const loadEntry = g.find(([k]) => LOAD_AXES.includes(k))
       const load = { kind: loadEntry?.[0] === "rate" ? ("rate" as const) : ("concurrency" as const), value: Number(loadEntry?.[1] ?? 1) }
       planned.push({ grid: g, scenario: scenarioObj, resolved: resolved.success, config: pointConfigOf(resolved.success, load, swept) })
