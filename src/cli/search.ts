@@ -105,12 +105,19 @@ const pdUnits = (text: string | undefined, scenarioPd: unknown): Effect.Effect<P
   return Effect.succeed(out)
 }
 
-/** The P/D pools of `unit` scaled by `replicas`, as scenario fields (the link kept from the scenario). */
-const pdScenario = (unit: PdUnit, replicas: number, kvTransfer: unknown): Record<string, unknown> => ({
-  prefill: { replicas: unit.prefill.replicas * replicas, tp: unit.prefill.tp },
-  decode: { replicas: unit.decode.replicas * replicas, tp: unit.decode.tp },
-  ...(isRecord(kvTransfer) ? { kvTransfer } : {}),
-})
+/**
+ * The P/D pools of `unit` scaled by `replicas`, as scenario fields. The scenario's link and each pool's
+ * engine fields (a decode pool's max_num_seqs, say) are kept; GPU types come from --gpus.
+ */
+const pdScenario = (unit: PdUnit, replicas: number, scenarioPd: unknown): Record<string, unknown> => {
+  const pd = isRecord(scenarioPd) ? scenarioPd : {}
+  const engineOf = (p: unknown) => (isRecord(p) && isRecord(p.engine) ? { engine: p.engine } : {})
+  return {
+    prefill: { replicas: unit.prefill.replicas * replicas, tp: unit.prefill.tp, ...engineOf(pd.prefill) },
+    decode: { replicas: unit.decode.replicas * replicas, tp: unit.decode.tp, ...engineOf(pd.decode) },
+    ...(isRecord(pd.kvTransfer) ? { kvTransfer: pd.kvTransfer } : {}),
+  }
+}
 
 export interface SkippedLayout {
   readonly layout: string
@@ -204,7 +211,6 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
     }
     // Aggregated layouts run without the scenario's pools; P/D layouts bring their own.
     const scenarioPd = base.disaggregation
-    const kvTransfer = isRecord(scenarioPd) ? scenarioPd.kvTransfer : undefined
     delete base.disaggregation
     const units = yield* pdUnits(flags.disagg, scenarioPd)
     if (isRecord(base.engine) && base.engine.maxNumSeqs !== undefined && flags.maxNumSeqs === undefined)
@@ -235,7 +241,7 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
         pp: 1,
         replicas: 1,
         engine: l.maxNumSeqs === undefined ? Object.fromEntries(Object.entries(engine).filter(([k]) => k !== "maxNumSeqs")) : { ...engine, maxNumSeqs: l.maxNumSeqs },
-        ...(l.disaggregation === undefined ? {} : { disaggregation: pdScenario(l.disaggregation, 1, kvTransfer) }),
+        ...(l.disaggregation === undefined ? {} : { disaggregation: pdScenario(l.disaggregation, 1, scenarioPd) }),
       }
       const decoded = yield* decodeScenario(obj, file)
       const resolved = yield* Effect.result(resolveScenario(decoded))
@@ -265,7 +271,7 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
         const obj: Record<string, unknown> =
           unit === undefined
             ? { ...(scenarios.get(p.layoutId) ?? {}), replicas: p.replicas }
-            : { ...(scenarios.get(p.layoutId) ?? {}), disaggregation: pdScenario(unit, p.replicas, kvTransfer) }
+            : { ...(scenarios.get(p.layoutId) ?? {}), disaggregation: pdScenario(unit, p.replicas, scenarioPd) }
         const baseSeed = typeof obj.seed === "number" || typeof obj.seed === "string" ? obj.seed : undefined
         for (const seed of seedList(baseSeed, seeds)) tasks.push({ id: tasks.length, scenario: obj, seed, timelineInterval: 0 })
       }
