@@ -24,7 +24,7 @@ import { MetricsRecorder } from "./metrics.ts"
 import type { ScheduledBatch } from "./batch-formation.ts"
 import { RequestState } from "./request-state.ts"
 import { ConservationError, type SimResult, type SimulateHooks } from "./simulate.ts"
-import type { DisaggregationSpec, PoolSpec, SimSpec } from "./spec.ts"
+import type { DisaggregationSpec, PoolSpec, ReplicaLoad, SimSpec } from "./spec.ts"
 import { FloatColumn } from "./stats.ts"
 import type { RequestSpec } from "./types.ts"
 
@@ -142,6 +142,22 @@ export const simulateDisaggregated = (spec: SimSpec, pd: DisaggregationSpec, hoo
   const prefillEngines = makeEngines(pd.prefill, spec.policy, prefillListener, lazyDecode)
   const decodeEngines = makeEngines(pd.decode, spec.policy, decodeListener, lazyDecode)
   const all = [...prefillEngines, ...decodeEngines]
+  // The decode router sees requests whose KV is still on the link as waiting there, so a burst of
+  // prefills finishing together spreads over the decode replicas.
+  const inbound = new Int32Array(decodeEngines.length)
+  const decodeLoads: ReplicaLoad[] = decodeEngines.map((e, j) => ({
+    index: j,
+    get numRunning() {
+      return e.numRunning
+    },
+    get numWaiting() {
+      return e.numWaiting + inbound[j]!
+    },
+    get kvCacheUsage() {
+      return e.kvCacheUsage
+    },
+    cachedPrefixTokens: (req: RequestSpec) => e.cachedPrefixTokens(req),
+  }))
   const numPrefill = prefillEngines.length
   const LINK = all.length * 2 // payload of a transfer completing (engine payloads are g·2 and g·2 + 1)
   const kickPending = new Uint8Array(all.length)
@@ -158,7 +174,8 @@ export const simulateDisaggregated = (spec: SimSpec, pd: DisaggregationSpec, hoo
     const original = originals.get(leg.id)!
     originals.delete(leg.id)
     prefillQueueTime.set(leg.id, leg.firstScheduled - leg.engineArrival)
-    const to = pd.decode.replicas === 1 ? 0 : pd.decode.router.pick(decodeEngines, original)
+    const to = pd.decode.replicas === 1 ? 0 : pd.decode.router.pick(decodeLoads, original)
+    inbound[to]!++
     const prompt = original.inputTokens
     // NIXL moves the prompt's full blocks that the decode replica does not already cache.
     const fullTokens = Math.floor(prompt / decodeBlockSize) * decodeBlockSize
@@ -180,6 +197,7 @@ export const simulateDisaggregated = (spec: SimSpec, pd: DisaggregationSpec, hoo
     numTransferred++
     const req = new RequestState(x.leg.id, x.spec)
     req.numExternalTokens = x.externalTokens
+    inbound[x.to]!--
     decodeEngines[x.to]!.enqueue(req, t)
     kick(numPrefill + x.to, t)
   }

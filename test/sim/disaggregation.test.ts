@@ -57,6 +57,13 @@ describe("P/D disaggregation", () => {
     expect(result.disaggregated!.prefill.prefillTokensSum).toBe(640)
   })
 
+  it("the decode router counts requests still on the link, so a burst spreads over the decode replicas", () => {
+    const reqs = [0, 1, 2, 3].map(() => request(0, 160, 2))
+    const result = simulate(pdSpec(listWorkload(reqs), { decode: pool({ replicas: 2, router: leastOutstanding() }) }))
+    // Each decode replica admits two of the four 160-token prompts.
+    expect(result.disaggregated!.decodeEngines.map((e) => e.kv.prefixQueries)).toEqual([320, 320])
+  })
+
   it("only full blocks cross the link; the decode replica computes the partial block", () => {
     // 100 tokens = 6 full blocks (96 tokens) + 4: 96 kB → 60 ms on the link; decode computes 4 tokens.
     const result = simulate(pdSpec(listWorkload([request(0, 100, 3)])))
