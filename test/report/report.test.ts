@@ -50,6 +50,7 @@ describe("servesim report", () => {
       "ttft-vs-load",
       "tpot-vs-load",
       "cost-vs-load",
+      "throughput-frontier",
       "cost-frontier",
       "quality-frontier",
       "cost-breakdown",
@@ -114,6 +115,7 @@ describe("servesim report", () => {
       "ttft-vs-load",
       "tpot-vs-load",
       "cost-vs-load",
+      "throughput-frontier",
       "cost-frontier",
       "cost-breakdown",
     ])
