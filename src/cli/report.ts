@@ -1,20 +1,33 @@
-// `servesim report RESULTS.json [--out report.html] [--quality scores.csv]`: the sweep result as a
-// self-contained HTML page with plots rendered to inline SVG.
+// `servesim report INPUT [--out report.html]`: a self-contained HTML page with plots rendered to inline
+// SVG, from a sweep result (RESULTS.json, `--quality scores.csv` adds the quality frontier), a validate
+// result (validate --json/--out) or a probe run directory (validated here: measured vs predicted).
+import { statSync } from "node:fs"
 import { readFile, writeFile } from "node:fs/promises"
 import type { Command } from "commander"
 import { Console, Effect } from "effect"
 import { qualityFrontier } from "../econ/analyze-sweep.ts"
 import { parseQualityCsv } from "../econ/pareto.ts"
 import type { SweepResult } from "../econ/sweep-result.ts"
-import { buildReport } from "../report/build-report.ts"
+import { isRunDir } from "../calibrate/probe/run-dir.ts"
+import { SWEEP_RESULT_FORMAT } from "../econ/sweep-result.ts"
+import { buildReport, buildValidationReport, type BuiltReport } from "../report/build-report.ts"
 import { decodeSweepResult } from "../report/sweep-result-schema.ts"
+import { decodeValidationResult, looksLikeValidation, type ValidationResult } from "../report/validation-result.ts"
 import { FileError, InputError } from "./errors.ts"
 import { runCommand } from "./run-effect.ts"
+import { validateSources, type ValidateReport } from "./validate.ts"
 
 export interface ReportFlags {
   readonly out?: string
   readonly quality?: string
+  readonly model?: string
+  readonly gpu?: string
+  readonly profile?: string
 }
+
+// validate's JSON is what the report decodes: a change to one that the other does not follow fails here.
+const _sameShape = (r: ValidateReport): ValidationResult => r
+void _sameShape
 
 const reasonOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
@@ -43,26 +56,86 @@ export const withQuality = (result: SweepResult, csvPath: string): Effect.Effect
     return { ...result, quality: qualityFrontier(parsed.value, result.points) }
   })
 
-export const reportProgram = (resultsPath: string, flags: ReportFlags): Effect.Effect<void, FileError | InputError> =>
+export type ReportInput =
+  | { readonly kind: "sweep"; readonly json: unknown }
+  | { readonly kind: "validate"; readonly json: unknown }
+  | { readonly kind: "run-dir" }
+
+const UNKNOWN = "not a sweep result (sweep --json --out), a validate result (validate --json/--out) or a probe run directory"
+
+/** Which of the three inputs a path is; anything else is refused with one line. */
+export const detectReportInput = (path: string): Effect.Effect<ReportInput, FileError | InputError> =>
+  Effect.gen(function* () {
+    const isDir = yield* Effect.try({ try: () => statSync(path).isDirectory(), catch: (e) => new FileError({ message: `cannot read ${path}: ${reasonOf(e)}` }) })
+    if (isDir) return isRunDir(path) ? { kind: "run-dir" as const } : yield* new InputError({ message: `${path}: a directory without manifest.json: ${UNKNOWN}` })
+    const text = yield* readText(path)
+    const json = yield* Effect.try({
+      try: (): unknown => JSON.parse(text),
+      catch: (e) => new InputError({ message: `${path}: invalid JSON (${reasonOf(e)}): ${UNKNOWN}` }),
+    })
+    const format = typeof json === "object" && json !== null && "format" in json ? json.format : undefined
+    if (format === SWEEP_RESULT_FORMAT) return { kind: "sweep" as const, json }
+    if (looksLikeValidation(json)) return { kind: "validate" as const, json }
+    return yield* new InputError({ message: `${path}: ${UNKNOWN}${typeof format === "string" ? ` (format "${format}")` : ""}` })
+  })
+
+const sweepOnly = (flags: ReportFlags, kind: string): Effect.Effect<void, InputError> =>
+  flags.quality === undefined ? Effect.void : Effect.fail(new InputError({ message: `--quality applies to sweep results, not to a ${kind}` }))
+
+const runDirOnly = (flags: ReportFlags, kind: string): Effect.Effect<void, InputError> => {
+  const given = (["model", "gpu", "profile"] as const).find((k) => flags[k] !== undefined)
+  return given === undefined ? Effect.void : Effect.fail(new InputError({ message: `--${given} applies to a probe run directory, not to a ${kind}` }))
+}
+
+/** The page for any of the three inputs, and what it was built from. */
+export const buildReportFor = (input: string, flags: ReportFlags): Effect.Effect<{ report: BuiltReport; what: string }, FileError | InputError> =>
+  Effect.gen(function* () {
+    const detected = yield* detectReportInput(input)
+    // Rendering failures are bugs, not bad input: they surface as defects.
+    if (detected.kind === "sweep") {
+      yield* runDirOnly(flags, "sweep result")
+      const loaded = yield* decodeSweepResult(detected.json, input)
+      const result = flags.quality === undefined ? loaded : yield* withQuality(loaded, flags.quality)
+      return { report: yield* Effect.promise(() => buildReport(result)), what: `${result.points.length} points` }
+    }
+    yield* sweepOnly(flags, detected.kind === "validate" ? "validate result" : "probe run directory")
+    if (detected.kind === "validate") {
+      yield* runDirOnly(flags, "validate result")
+      const decoded = decodeValidationResult(detected.json, input)
+      if (!decoded.ok) return yield* new InputError({ message: decoded.error })
+      const v = decoded.value
+      return { report: yield* Effect.promise(() => buildValidationReport(v, `servesim validation: ${v.sources.join(", ")}`)), what: `${v.rows.length} measured points` }
+    }
+    const v = yield* validateSources([input], {
+      engine: "all",
+      harness: "auto",
+      ...(flags.model !== undefined ? { model: flags.model } : {}),
+      ...(flags.gpu !== undefined ? { gpu: flags.gpu } : {}),
+      ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
+    })
+    return { report: yield* Effect.promise(() => buildValidationReport(v, `servesim probe run: ${input}, measured vs predicted`)), what: `${v.rows.length} measured points` }
+  })
+
+export const reportProgram = (input: string, flags: ReportFlags): Effect.Effect<void, FileError | InputError> =>
   Effect.gen(function* () {
     const out = flags.out ?? "report.html"
-    const loaded = yield* loadSweepResult(resultsPath)
-    const result = flags.quality === undefined ? loaded : yield* withQuality(loaded, flags.quality)
-    // Rendering failures are bugs, not bad input: they surface as defects.
-    const report = yield* Effect.promise(() => buildReport(result))
+    const { report, what } = yield* buildReportFor(input, flags)
     yield* Effect.tryPromise({
       try: () => writeFile(out, report.html, "utf8"),
       catch: (e) => new FileError({ message: `cannot write ${out}: ${reasonOf(e)}` }),
     })
-    yield* Console.log(`wrote ${out}: ${report.charts.length} plots, ${result.points.length} points`)
+    yield* Console.log(`wrote ${out}: ${report.charts.length} plots, ${what}`)
   })
 
 export const register = (program: Command): void => {
   program
     .command("report")
-    .description("Render a sweep result (RESULTS.json) as a self-contained HTML page with plots")
-    .argument("<results>", "RESULTS.json written by `servesim sweep --json --out`")
+    .description("Render a sweep result, a validate result or a probe run directory as a self-contained HTML page with plots")
+    .argument("<input>", "RESULTS.json (`sweep --json --out`), validate.json (`validate --json/--out`) or a probe RUN_DIR")
     .option("--out <file>", "HTML file to write", "report.html")
-    .option("--quality <csv>", "model,score CSV: add the quality-vs-cost frontier")
-    .action((results: string, flags: ReportFlags) => runCommand(reportProgram(results, flags)))
+    .option("--quality <csv>", "sweep results: model,score CSV, adds the quality-vs-cost frontier")
+    .option("--model <id>", "probe run directory: model, when the run does not say")
+    .option("--gpu <id>", "probe run directory: GPU the run measured")
+    .option("--profile <profile.json>", "probe run directory: calibrated step-time profile for the predictions")
+    .action((input: string, flags: ReportFlags) => runCommand(reportProgram(input, flags)))
 }

@@ -63,13 +63,23 @@ const formatTable = (rows: ReadonlyArray<ValidatedRow>): string => {
   return all.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")).join("\n")
 }
 
-const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
+/** What `validate --json/--out` writes (src/report/validation-result.ts decodes it for `report`). */
+export interface ValidateReport {
+  readonly sources: ReadonlyArray<string>
+  readonly engine: string
+  readonly profile: string
+  readonly points: number
+  readonly skipped: ReadonlyArray<{ readonly source: string; readonly reason: string }>
+  readonly medianAbsErrorPct: ReturnType<typeof medianAbsErrorByMetric>
+  readonly rows: ReadonlyArray<ValidatedRow>
+  readonly warnings: ReadonlyArray<string>
+}
+
+export type ValidateOptions = Pick<ValidateFlags, "engine" | "profile" | "model" | "gpu" | "limit" | "harness">
+
+/** Simulates every measured point of the sources (tables, bench files, run directories) and compares. */
+export const validateSources = (sources: ReadonlyArray<string>, flags: ValidateOptions) =>
   Effect.gen(function* () {
-    const folders = sources.filter(isBenchmarkFolder)
-    if (folders.length > 0) {
-      if (sources.length > 1) return yield* new InputError({ message: `${folders[0]}: a benchmark folder is validated on its own, not with other sources` })
-      return yield* validateFolderProgram(folders[0]!, flags)
-    }
     const set = yield* loadMeasurements(sources)
     const points = set.points.filter((p) => flags.engine === "all" || (p.engine ?? "vllm") === flags.engine)
     const chosen = flags.limit !== undefined ? points.slice(0, flags.limit) : points
@@ -109,7 +119,19 @@ const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
     if (rows.length === 0)
       return yield* new InputError({ message: `0 of ${chosen.length} measured points could be simulated (first: ${skipped[0]!.source}: ${skipped[0]!.reason})` })
     const medians = medianAbsErrorByMetric(rows.map((r) => r.comparisons))
-    const report = { sources, engine: flags.engine, profile: flags.profile ?? "defaults", points: rows.length, skipped, medianAbsErrorPct: medians, rows, warnings: set.warnings }
+    const report: ValidateReport = { sources, engine: flags.engine, profile: flags.profile ?? "defaults", points: rows.length, skipped, medianAbsErrorPct: medians, rows, warnings: set.warnings }
+    return report
+  })
+
+const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
+  Effect.gen(function* () {
+    const folders = sources.filter(isBenchmarkFolder)
+    if (folders.length > 0) {
+      if (sources.length > 1) return yield* new InputError({ message: `${folders[0]}: a benchmark folder is validated on its own, not with other sources` })
+      return yield* validateFolderProgram(folders[0]!, flags)
+    }
+    const report = yield* validateSources(sources, flags)
+    const { rows, skipped, medianAbsErrorPct: medians } = report
     if (flags.out !== undefined) yield* writeJson(flags.out, report)
     if (flags.json === true) {
       yield* Console.log(JSON.stringify(report, null, 2))

@@ -94,7 +94,7 @@ ${seriesRows}
 </section>`
 }
 
-const chartSection = (charts: ReadonlyArray<RenderedChart>): string =>
+export const chartSection = (charts: ReadonlyArray<RenderedChart>): string =>
   charts
     .map(
       (c) => `<figure class="chart" id="chart-${escapeHtml(c.id)}" data-chart="${escapeHtml(c.id)}">
@@ -237,7 +237,7 @@ ${missing}
 </section>`
 }
 
-const CSS = `
+export const CSS = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1180px;padding:16px 24px;color:#222;line-height:1.4}
 h1{font-size:1.6em;margin:.2em 0}h2{border-bottom:1px solid #ddd;padding-bottom:2px;margin-top:1.6em}h3{margin:.2em 0}
 .muted{color:#777}.warn{color:#b35900;font-weight:600}.ci{color:#777;font-size:.85em}
