@@ -21,8 +21,8 @@ export const legendNames = (labels: ReadonlyArray<string>): LegendNames => {
     const own = (words[i] ?? []).filter((w) => !shared.includes(w)).join(" ")
     names.set(label, own === "" ? label : own)
   })
-  // Shortening must keep the entries apart; when it would not, keep the full labels.
-  const distinct = new Set(names.values()).size === unique.length
+  // Shortening must leave every entry words of its own and keep the entries apart; else full labels.
+  const distinct = [...names].every(([label, own]) => own !== label || shared.length === 0) && new Set(names.values()).size === unique.length
   const final = distinct ? names : new Map(unique.map((l) => [l, l]))
   return {
     shared: distinct ? shared.join(" ") : "",
