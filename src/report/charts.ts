@@ -58,7 +58,17 @@ interface LoadChartInput {
   /** The p50–p99 band over requests drawn behind the line. */
   readonly band?: (p: SweepPoint) => { p50: number; p99: number }
   readonly threshold?: Reference
-  readonly yLog?: boolean
+  /** "auto": a log axis when the values span more than WIDE_RANGE (latencies past saturation). */
+  readonly yLog?: boolean | "auto"
+}
+
+/** max/min beyond which a linear axis squeezes the unsaturated points into its bottom pixels. */
+export const WIDE_RANGE = 100
+
+/** Whether values call for a log axis: all positive and spanning more than WIDE_RANGE. */
+export const wantsLog = (values: ReadonlyArray<number>): boolean => {
+  const v = values.filter((x) => Number.isFinite(x))
+  return v.length > 0 && v.every((x) => x > 0) && Math.max(...v) / Math.min(...v) > WIDE_RANGE
 }
 
 /** The SLO line (when on scale) or a note naming it (when off scale), as layers of a load plot. */
@@ -92,11 +102,13 @@ const loadChart = (r: SweepResult, c: LoadChartInput): ChartSpec => {
   const names = seriesNames(r)
   const rows = loadRows(r, names, c.value, c.band)
   const values = rows.flatMap((row) => [row.value, row.lo, row.hi, row.p50, row.p99]).filter((v): v is number => typeof v === "number")
-  const d = yDomain(values, c.threshold === undefined ? [] : [c.threshold], { log: c.yLog === true })
+  const log = c.yLog === true || (c.yLog === "auto" && wantsLog(values))
+  const d = yDomain(values, c.threshold === undefined ? [] : [c.threshold], { log })
   const x = { field: "load", type: "quantitative" as const, title: loadTitle(r) }
-  const scale = c.yLog === true ? { type: "log" as const, domain: [...d.domain] } : { domain: [...d.domain], zero: false }
+  const scale = log ? { type: "log" as const, domain: [...d.domain] } : { domain: [...d.domain], zero: false }
   const y = { field: "value", type: "quantitative" as const, title: c.yTitle, scale }
-  const color = { field: "series", type: "nominal" as const, title: legendTitle("configuration", names) }
+  // Opaque symbols: the faint band would otherwise set the legend's look.
+  const color = { field: "series", type: "nominal" as const, title: legendTitle("configuration", names), legend: { symbolOpacity: 1 } }
   const saturated = rows.filter((row) => row.saturation === true)
   const spec: TopLevelSpec = {
     ...base(c.title, names.longest),
@@ -157,6 +169,7 @@ const loadChart = (r: SweepResult, c: LoadChartInput): ChartSpec => {
   const notes = [
     c.caption,
     c.band === undefined ? "" : "The shaded band spans p50 to p99 over requests.",
+    log && c.yLog === "auto" ? `Log scale: the values span more than ${WIDE_RANGE}×.` : "",
     ...d.offScale.map((t) => `${offScaleNote(t, d.domain)}: the axis follows the data.`),
     saturated.length > 0 ? "The black diamond and dotted line mark each configuration's saturation point." : "No configuration saturated within the sweep.",
   ]
@@ -183,6 +196,7 @@ const latencyChart = (r: SweepResult, metric: "ttft" | "tpot", id: string, title
     caption,
     value: (p) => stat(p.metrics[`${r.slo.stat}_${metric}_ms`]),
     band: (p) => ({ p50: p.metrics[`median_${metric}_ms`].mean, p99: p.metrics[`p99_${metric}_ms`].mean }),
+    yLog: "auto",
     ...(bound === undefined ? {} : { threshold: { value: bound, label: `SLO ${bound} ms` } }),
   })
 
