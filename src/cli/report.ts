@@ -8,9 +8,12 @@ import { Console, Effect } from "effect"
 import { qualityFrontier } from "../econ/analyze-sweep.ts"
 import { parseQualityCsv } from "../econ/pareto.ts"
 import type { SweepResult } from "../econ/sweep-result.ts"
-import { isRunDir } from "../calibrate/probe/run-dir.ts"
+import { isRunDir, readRunDir, readScrapes } from "../calibrate/probe/run-dir.ts"
+import type { ScrapeRecord } from "../calibrate/probe/types.ts"
 import { SWEEP_RESULT_FORMAT } from "../econ/sweep-result.ts"
 import { buildReport, buildValidationReport, type BuiltReport } from "../report/build-report.ts"
+import type { ChartSpec } from "../report/chart-common.ts"
+import { kvUsageChart, type KvLine } from "../report/kv-chart.ts"
 import { decodeSweepResult } from "../report/sweep-result-schema.ts"
 import { decodeValidationResult, looksLikeValidation, type ValidationResult } from "../report/validation-result.ts"
 import { FileError, InputError } from "./errors.ts"
@@ -87,6 +90,30 @@ const runDirOnly = (flags: ReportFlags, kind: string): Effect.Effect<void, Input
   return given === undefined ? Effect.void : Effect.fail(new InputError({ message: `--${given} applies to a probe run directory, not to a ${kind}` }))
 }
 
+/**
+ * A point's measured KV usage (vllm:kv_cache_usage_perc, a 0–1 fraction) against seconds since its first
+ * sample; a scaled twin's wall seconds × its time scale, so the axis reads in server time like the records.
+ */
+export const kvLineOf = (label: string, scrapes: ReadonlyArray<ScrapeRecord>, timeScale = 1): KvLine => {
+  const s = scrapes.filter((x): x is ScrapeRecord & { kvCacheUsage: number } => typeof x.kvCacheUsage === "number" && Number.isFinite(x.kvCacheUsage))
+  const t0 = s[0]?.at ?? 0
+  return { label, time: s.map((x) => ((x.at - t0) / 1000) * timeScale), usage: s.map((x) => x.kvCacheUsage) }
+}
+
+/** The run's measured KV-usage plot, when the probe could scrape /metrics. */
+const measuredKvChart = (dir: string): Effect.Effect<ChartSpec | undefined, FileError | InputError> =>
+  Effect.gen(function* () {
+    const run = yield* readRunDir(dir)
+    const lines: KvLine[] = []
+    for (const p of run.manifest.plan.points) lines.push(kvLineOf(p.id, yield* readScrapes(dir, p.id), run.manifest.server.timeScale ?? 1))
+    return kvUsageChart(lines, {
+      id: "kv-measured",
+      title: "Measured KV-cache usage",
+      clock: "time into the point",
+      source: "vllm:kv_cache_usage_perc as the probe scraped it from /metrics (about once a second) during each point.",
+    })
+  })
+
 /** The page for any of the three inputs, and what it was built from. */
 export const buildReportFor = (input: string, flags: ReportFlags): Effect.Effect<{ report: BuiltReport; what: string }, FileError | InputError> =>
   Effect.gen(function* () {
@@ -113,7 +140,9 @@ export const buildReportFor = (input: string, flags: ReportFlags): Effect.Effect
       ...(flags.gpu !== undefined ? { gpu: flags.gpu } : {}),
       ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
     })
-    return { report: yield* Effect.promise(() => buildValidationReport(v, `servesim probe run: ${input}, measured vs predicted`)), what: `${v.rows.length} measured points` }
+    const kv = yield* measuredKvChart(input)
+    const title = `servesim probe run: ${input}, measured vs predicted`
+    return { report: yield* Effect.promise(() => buildValidationReport(v, title, kv === undefined ? [] : [kv])), what: `${v.rows.length} measured points` }
   })
 
 export const reportProgram = (input: string, flags: ReportFlags): Effect.Effect<void, FileError | InputError> =>

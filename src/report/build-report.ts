@@ -30,7 +30,8 @@ export const buildReport = async (result: SweepResult): Promise<BuiltReport> => 
 export const validationCharts = (v: ValidationResult): ChartSpec[] =>
   [parityChart(v), errorStripChart(v)].filter((c): c is ChartSpec => c !== undefined)
 
-export const buildValidationReport = async (v: ValidationResult, title: string): Promise<BuiltReport> => {
-  const charts = await render(validationCharts(v))
+/** `extra`: charts of what only the input knows (a run directory's measured KV usage), after the others. */
+export const buildValidationReport = async (v: ValidationResult, title: string, extra: ReadonlyArray<ChartSpec> = []): Promise<BuiltReport> => {
+  const charts = await render([...validationCharts(v), ...extra])
   return { html: validationHtml(v, charts, title), charts }
 }

@@ -20,8 +20,8 @@ export const downsample = (n: number, max: number): number[] => {
 }
 
 /** Seconds up to 10 minutes, minutes beyond (a 40-minute run reads 0–40, not 0–2,400). */
-export const timeUnit = (maxSeconds: number): { readonly divisor: number; readonly title: string } =>
-  maxSeconds > 600 ? { divisor: 60, title: "simulated time (min)" } : { divisor: 1, title: "simulated time (s)" }
+export const timeUnit = (maxSeconds: number, clock = "simulated time"): { readonly divisor: number; readonly title: string } =>
+  maxSeconds > 600 ? { divisor: 60, title: `${clock} (min)` } : { divisor: 1, title: `${clock} (s)` }
 
 /** Up to MAX_TIMELINES points with a timeline: the marked ones first, then spread over load; in load order. */
 export const chooseTimelines = (r: SweepResult): SweepPoint[] => {
@@ -31,6 +31,13 @@ export const chooseTimelines = (r: SweepResult): SweepPoint[] => {
   return ranked.slice(0, MAX_TIMELINES).sort((a, b) => a.config.load.value - b.config.load.value)
 }
 
+/** One line of the plot: KV usage (fraction of num_gpu_blocks, 0–1) at times in seconds. */
+export interface KvLine {
+  readonly label: string
+  readonly time: ReadonlyArray<number>
+  readonly usage: ReadonlyArray<number>
+}
+
 export interface KvRows {
   readonly rows: ReadonlyArray<Row>
   readonly names: ReturnType<typeof legendNames>
@@ -38,33 +45,40 @@ export interface KvRows {
   readonly peakPct: number
 }
 
-/** Rows (point, time in the chosen unit, % of KV blocks) of the chosen points. */
-export const kvRows = (chosen: ReadonlyArray<SweepPoint>): KvRows => {
-  const names = legendNames(chosen.map((p) => p.label))
-  const unit = timeUnit(Math.max(0, ...chosen.map((p) => p.timeline?.time.at(-1) ?? 0)))
+/** Rows (line, time in the chosen unit, % of KV blocks) of the lines. */
+export const kvRows = (lines: ReadonlyArray<KvLine>, clock?: string): KvRows => {
+  const names = legendNames(lines.map((l) => l.label))
+  const unit = timeUnit(Math.max(0, ...lines.map((l) => l.time.at(-1) ?? 0)), clock)
   const rows: Row[] = []
   let peakPct = 0
-  for (const p of chosen) {
-    const t = p.timeline
-    if (t === undefined) continue
-    for (const i of downsample(t.time.length, MAX_TIMELINE_SAMPLES)) {
-      const kv = 100 * (t.kvCacheUsage[i] ?? 0)
+  for (const l of lines) {
+    for (const i of downsample(l.time.length, MAX_TIMELINE_SAMPLES)) {
+      const kv = 100 * (l.usage[i] ?? 0)
       peakPct = Math.max(peakPct, kv)
-      rows.push({ point: names.names.get(p.label) ?? p.label, time: (t.time[i] ?? 0) / unit.divisor, kv })
+      rows.push({ point: names.names.get(l.label) ?? l.label, time: (l.time[i] ?? 0) / unit.divisor, kv })
     }
   }
   return { rows, names, unit, peakPct }
 }
 
-export const kvTimelineChart = (r: SweepResult): ChartSpec | undefined => {
-  const chosen = chooseTimelines(r)
-  if (chosen.length === 0) return undefined
-  const { rows, names, unit, peakPct } = kvRows(chosen)
+export interface KvChartOptions {
+  readonly id: string
+  readonly title: string
+  /** What the time axis counts ("simulated time", "time into the point"). */
+  readonly clock: string
+  /** The caption's first sentence: where the samples come from. */
+  readonly source: string
+}
+
+export const kvUsageChart = (lines: ReadonlyArray<KvLine>, o: KvChartOptions): ChartSpec | undefined => {
+  const drawn = lines.filter((l) => l.time.length > 0)
+  if (drawn.length === 0) return undefined
+  const { rows, names, unit, peakPct } = kvRows(drawn, o.clock)
   // Full cache (100%) is drawn when the data come near it; the axis never goes past it.
   const d = yDomain([peakPct], [{ value: 100, label: "all KV blocks" }], { ceiling: 100 })
   const y = { field: "kv", type: "quantitative" as const, title: "KV blocks in use (% of num_gpu_blocks)", scale: { domain: [...d.domain] } }
   const spec: TopLevelSpec = {
-    ...base("KV-cache usage over time", names.longest),
+    ...base(o.title, names.longest),
     data: { values: rows },
     layer: [
       {
@@ -77,7 +91,7 @@ export const kvTimelineChart = (r: SweepResult): ChartSpec | undefined => {
             field: "point",
             type: "nominal",
             title: legendTitle("point", names),
-            sort: chosen.map((p) => names.names.get(p.label) ?? p.label),
+            sort: drawn.map((l) => names.names.get(l.label) ?? l.label),
           },
         },
       },
@@ -94,12 +108,25 @@ export const kvTimelineChart = (r: SweepResult): ChartSpec | undefined => {
     ],
   }
   return {
-    id: "kv-timeline",
-    title: "KV-cache usage over time",
-    caption: `Share of the KV-cache blocks in use (mean over replicas), first seed of ${chosen.length} point(s); peak ${peakPct.toFixed(1)}%.${
+    id: o.id,
+    title: o.title,
+    caption: `${o.source} Peak ${peakPct.toFixed(1)}%.${
       d.shown.length === 0 ? " The axis ends near the peak; 100% (every block in use) is off the scale." : " The dashed line is 100% (every block in use)."
     }`,
     spec,
-    pointCount: chosen.length,
+    pointCount: drawn.length,
   }
+}
+
+export const kvTimelineChart = (r: SweepResult): ChartSpec | undefined => {
+  const chosen = chooseTimelines(r)
+  return kvUsageChart(
+    chosen.map((p) => ({ label: p.label, time: p.timeline?.time ?? [], usage: p.timeline?.kvCacheUsage ?? [] })),
+    {
+      id: "kv-timeline",
+      title: "KV-cache usage over time",
+      clock: "simulated time",
+      source: `Share of the KV-cache blocks in use (mean over replicas), first seed of ${chosen.length} point(s).`,
+    },
+  )
 }

@@ -178,11 +178,12 @@ describe("KV-usage plot", () => {
   test("minutes beyond 10 minutes of simulated time", () => {
     expect(timeUnit(599)).toEqual({ divisor: 1, title: "simulated time (s)" })
     expect(timeUnit(2400)).toEqual({ divisor: 60, title: "simulated time (min)" })
+    expect(timeUnit(30, "time into the point")).toEqual({ divisor: 1, title: "time into the point (s)" })
   })
 
   test("percent of blocks, axis scaled to the peak, not to 100%", () => {
     const chosen = chooseTimelines(sample)
-    const { rows, peakPct } = kvRows(chosen)
+    const { rows, peakPct } = kvRows(chosen.map((p) => ({ label: p.label, time: p.timeline!.time, usage: p.timeline!.kvCacheUsage })))
     expect(peakPct).toBeCloseTo(100 * Math.max(...chosen.flatMap((p) => p.timeline!.kvCacheUsage)), 9)
     expect(rows.every((r) => typeof r.kv === "number" && r.kv >= 0 && r.kv <= 100)).toBe(true)
     const c = kvTimelineChart(sample)!
@@ -204,6 +205,6 @@ describe("KV-usage plot", () => {
     const domain = yScaleDomain(c.spec) as number[]
     expect(domain[0]).toBe(0)
     expect(domain[1]).toBeCloseTo(6.3, 9)
-    expect(c.caption).toContain("peak 6.0%")
+    expect(c.caption).toContain("Peak 6.0%")
   })
 })

@@ -7,7 +7,7 @@ import { Cause, Effect, Exit, Option } from "effect"
 import { describe, expect, test } from "vitest"
 import { MANIFEST_FORMAT, type Manifest } from "../../src/calibrate/probe/run-dir.ts"
 import type { RequestRecord } from "../../src/calibrate/probe/types.ts"
-import { reportProgram } from "../../src/cli/report.ts"
+import { kvLineOf, reportProgram } from "../../src/cli/report.ts"
 import { validateSources } from "../../src/cli/validate.ts"
 import { buildValidationReport } from "../../src/report/build-report.ts"
 import { escapeHtml } from "../../src/report/html.ts"
@@ -196,6 +196,9 @@ const writeRunDir = (root: string): string => {
     }
   }
   writeFileSync(join(run, "requests.jsonl"), `${lines.join("\n")}\n`)
+  // /metrics samples of the first point only: KV usage 10%, 30%, 20% a second apart.
+  const scrapes = [0.1, 0.3, 0.2].map((kvCacheUsage, i) => JSON.stringify({ point: "concurrency-1", session: 0, at: 1_000_000 + 1000 * i, kvCacheUsage }))
+  writeFileSync(join(run, "metrics", "concurrency-1.jsonl"), `${scrapes.join("\n")}\n`)
   return run
 }
 
@@ -216,6 +219,14 @@ describe("report from a probe run directory", () => {
     expect(ttft.measuredMs).toBeCloseTo(30, 6)
     const built = await buildValidationReport(v, "t")
     expect(built.charts.map((c) => c.pointCount)).toEqual([comparisons.length, comparisons.length])
+    // The measured KV plot: one line (the point with /metrics samples), peak 30%.
+    expect(countLayerMarks(svgOf(html, "kv-measured"), "points")).toBe(1)
+    expect(html).toContain("Peak 30.0%")
+  })
+
+  test("measured KV samples: seconds since the first sample, a scaled twin's in server time", () => {
+    const s = [0.5, 0.25].map((kvCacheUsage, i) => ({ point: "p", session: 0, at: 5000 + 2000 * i, kvCacheUsage }))
+    expect(kvLineOf("p", [...s, { point: "p", session: 0, at: 9000 }], 10)).toEqual({ label: "p", time: [0, 20], usage: [0.5, 0.25] })
   })
 
   test("the CLI refuses what it cannot report on with one line and exit 2", () => {
