@@ -50,19 +50,21 @@ const pointsTable = (v: ValidationResult): string => {
           return `<td>${fmt(c.measuredMs)}</td><td>${fmt(c.predictedMs)}</td><td${cls}>${signed(c.errorPct)}</td>`
         })
         .join("")
-      return `<tr><td>${escapeHtml(r.label)}</td><td>${escapeHtml(r.model)}</td><td>${escapeHtml(r.gpu)}</td><td>${fmt(r.tp)}</td><td>${escapeHtml(r.load)}</td><td>${fmt(
+      return `<tr><td class="label">${escapeHtml(r.label)}</td><td>${escapeHtml(r.model)}</td><td>${escapeHtml(r.gpu)}</td><td>${fmt(r.tp)}</td><td>${escapeHtml(r.load)}</td><td>${fmt(
         Math.round(r.isl),
       )}/${fmt(Math.round(r.osl))}</td>${cells}</tr>`
     })
     .join("\n")
   return `<section id="points">
 <h2>Every point</h2>
+<div class="scroll">
 <table class="num">
 <thead><tr><th>point</th><th>model</th><th>GPU</th><th>tp</th><th>load</th><th>isl/osl</th>${head}</tr></thead>
 <tbody>
 ${rows}
 </tbody>
 </table>
+</div>
 <p class="muted">error = (predicted − measured) / measured; beyond ±20% in bold red.</p>
 </section>`
 }
@@ -84,7 +86,7 @@ export const validationHtml = (v: ValidationResult, charts: ReadonlyArray<Render
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${CSS}td.bad{color:#b00020;font-weight:600}</style>
+<style>${CSS}td.bad{color:#b00020;font-weight:600}.scroll{overflow-x:auto}td.label{word-break:break-all;min-width:14em;max-width:24em}</style>
 </head>
 <body>
 <header>

@@ -89,7 +89,7 @@ describe("report from a validate result", () => {
     expect(html).toContain("<td>-10.0%</td>")
     expect(html).toContain("<td>TTFT</td><td>17.5%</td><td>2</td>")
     expect(html).toContain(escapeHtml('model: unknown model "x"'))
-    expect(html).toContain(`<td>${escapeHtml("c=4 <b>x</b>")}</td>`)
+    expect(html).toContain(`<td class="label">${escapeHtml("c=4 <b>x</b>")}</td>`)
     expect(html).not.toContain("<b>x</b>")
   })
 
@@ -213,7 +213,7 @@ describe("report from a probe run directory", () => {
     expect(html).toContain(`<title>servesim probe run: ${escapeHtml(run)}, measured vs predicted</title>`)
     const comparisons = v.rows.flatMap((r) => r.comparisons)
     expect(countLayerMarks(svgOf(html, "parity"), "points")).toBe(comparisons.length)
-    for (const r of v.rows) expect(html).toContain(`<td>${escapeHtml(r.label)}</td>`)
+    for (const r of v.rows) expect(html).toContain(`<td class="label">${escapeHtml(r.label)}</td>`)
     // The measured TTFT is the records' 30 ms, whatever the prediction.
     const ttft = v.rows[0]!.comparisons.find((c) => c.metric === "ttft")!
     expect(ttft.measuredMs).toBeCloseTo(30, 6)
