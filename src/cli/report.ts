@@ -79,6 +79,8 @@ export const detectReportInput = (path: string): Effect.Effect<ReportInput, File
     const format = typeof json === "object" && json !== null && "format" in json ? json.format : undefined
     if (format === SWEEP_RESULT_FORMAT) return { kind: "sweep" as const, json }
     if (looksLikeValidation(json)) return { kind: "validate" as const, json }
+    if (typeof json === "object" && json !== null && "folder" in json && "overall" in json)
+      return yield* new InputError({ message: `${path}: a benchmark-folder validation (validate FOLDER); report reads the per-point result of validate TABLE.csv | bench.json | RUN_DIR --out` })
     return yield* new InputError({ message: `${path}: ${UNKNOWN}${typeof format === "string" ? ` (format "${format}")` : ""}` })
   })
 

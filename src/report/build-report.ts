@@ -3,6 +3,7 @@ import type { SweepResult } from "../econ/sweep-result.ts"
 import type { ChartSpec } from "./chart-common.ts"
 import { reportCharts } from "./charts.ts"
 import { reportHtml, type RenderedChart } from "./html.ts"
+import { measuredVsLoadChart } from "./measured-vs-load-chart.ts"
 import { errorStripChart, parityChart } from "./parity-chart.ts"
 import { renderSvg } from "./render-svg.ts"
 import { validationHtml } from "./validation-html.ts"
@@ -28,7 +29,7 @@ export const buildReport = async (result: SweepResult): Promise<BuiltReport> => 
 
 /** The charts a validate result supports, in page order. */
 export const validationCharts = (v: ValidationResult): ChartSpec[] =>
-  [parityChart(v), errorStripChart(v)].filter((c): c is ChartSpec => c !== undefined)
+  [parityChart(v), errorStripChart(v), measuredVsLoadChart(v, "ttft"), measuredVsLoadChart(v, "tpot")].filter((c): c is ChartSpec => c !== undefined)
 
 /** `extra`: charts of what only the input knows (a run directory's measured KV usage), after the others. */
 export const buildValidationReport = async (v: ValidationResult, title: string, extra: ReadonlyArray<ChartSpec> = []): Promise<BuiltReport> => {

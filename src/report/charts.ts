@@ -6,7 +6,7 @@ import { base, WIDTH, type ChartSpec, type Row } from "./chart-common.ts"
 import { kvTimelineChart } from "./kv-chart.ts"
 import { legendNames, legendTitle, type LegendNames } from "./legend-names.ts"
 import { throughputFrontierChart } from "./throughput-frontier.ts"
-import { offScaleNote, yDomain, type Reference, type YDomain } from "./y-domain.ts"
+import { offScaleNote, wantsLog, WIDE_RANGE, yDomain, type Reference, type YDomain } from "./y-domain.ts"
 
 export type { ChartSpec } from "./chart-common.ts"
 
@@ -62,14 +62,6 @@ interface LoadChartInput {
   readonly yLog?: boolean | "auto"
 }
 
-/** max/min beyond which a linear axis squeezes the unsaturated points into its bottom pixels. */
-export const WIDE_RANGE = 100
-
-/** Whether values call for a log axis: all positive and spanning more than WIDE_RANGE. */
-export const wantsLog = (values: ReadonlyArray<number>): boolean => {
-  const v = values.filter((x) => Number.isFinite(x))
-  return v.length > 0 && v.every((x) => x > 0) && Math.max(...v) / Math.min(...v) > WIDE_RANGE
-}
 
 /** The SLO line (when on scale) or a note naming it (when off scale), as layers of a load plot. */
 const referenceLayers = (d: YDomain): LayerSpec[] => [

@@ -83,3 +83,12 @@ export const offScaleNote = (r: YDomain["offScale"][number], domain: readonly [n
   const times = Number.isFinite(ratio) && ratio > 0 ? ` (${ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(1)}× the axis ${r.side === "above" ? "top" : "bottom"})` : ""
   return `${r.label} ${r.side === "above" ? "above" : "below"} the scale${times}`
 }
+
+/** max/min beyond which a linear axis squeezes the unsaturated points into its bottom pixels. */
+export const WIDE_RANGE = 100
+
+/** Whether values call for a log axis: all positive and spanning more than WIDE_RANGE. */
+export const wantsLog = (values: ReadonlyArray<number>): boolean => {
+  const v = values.filter((x) => Number.isFinite(x))
+  return v.length > 0 && v.every((x) => x > 0) && Math.max(...v) / Math.min(...v) > WIDE_RANGE
+}

@@ -1,13 +1,13 @@
 // The data and axis logic behind each report chart, on cases with known answers.
 import { describe, expect, test } from "vitest"
 import type { SweepResult } from "../../src/econ/sweep-result.ts"
-import { costFrontierChart, throughputChart, tpotChart, ttftChart, wantsLog } from "../../src/report/charts.ts"
+import { costFrontierChart, throughputChart, tpotChart, ttftChart } from "../../src/report/charts.ts"
 import { chooseTimelines, kvRows, kvTimelineChart, timeUnit } from "../../src/report/kv-chart.ts"
 import { legendNames, legendTitle } from "../../src/report/legend-names.ts"
 import { renderSvg, countLayerMarks } from "../../src/report/render-svg.ts"
 import { sampleSweepResult } from "../../src/report/sample-sweep.ts"
 import { frontierPoints, maxMaxFrontier, throughputFrontierChart, usersOf } from "../../src/report/throughput-frontier.ts"
-import { offScaleNote, yDomain } from "../../src/report/y-domain.ts"
+import { offScaleNote, wantsLog, yDomain } from "../../src/report/y-domain.ts"
 
 const sample = sampleSweepResult()
 

@@ -11,6 +11,7 @@ import { kvLineOf, reportProgram } from "../../src/cli/report.ts"
 import { validateSources } from "../../src/cli/validate.ts"
 import { buildValidationReport } from "../../src/report/build-report.ts"
 import { escapeHtml } from "../../src/report/html.ts"
+import { loadCurveRows, parseLoad } from "../../src/report/measured-vs-load-chart.ts"
 import { parityDomain, parityRows } from "../../src/report/parity-chart.ts"
 import { countLayerMarks } from "../../src/report/render-svg.ts"
 import type { ValidationResult } from "../../src/report/validation-result.ts"
@@ -79,7 +80,10 @@ describe("report from a validate result", () => {
     await Effect.runPromise(reportProgram(path, { out }))
     const html = readFileSync(out, "utf8")
     expect(html).not.toMatch(/<script|<link/)
-    expect([...html.matchAll(/<figure class="chart" id="chart-([a-z-]+)"/g)].map((m) => m[1])).toEqual(["parity", "error-strip"])
+    expect([...html.matchAll(/<figure class="chart" id="chart-([a-z-]+)"/g)].map((m) => m[1])).toEqual(["parity", "error-strip", "ttft-measured-vs-load", "tpot-measured-vs-load"])
+    // One setting at two loads: a measured and a predicted line, a dot per measured point.
+    expect(countLayerMarks(svgOf(html, "ttft-measured-vs-load"), "line")).toBe(2)
+    expect(countLayerMarks(svgOf(html, "ttft-measured-vs-load"), "points")).toBe(2)
     expect(countLayerMarks(svgOf(html, "parity"), "points")).toBe(4)
     expect(countLayerMarks(svgOf(html, "parity"), "diagonal")).toBe(1)
     expect(countLayerMarks(svgOf(html, "error-strip"), "points")).toBe(4)
@@ -119,6 +123,21 @@ describe("report from a validate result", () => {
     const [lo, hi] = parityDomain(rows)
     expect(lo).toBeCloseTo(10 / 1.25, 12)
     expect(hi).toBeCloseTo(100 * 1.25, 12)
+  })
+
+  test("load curves: loads parsed from validate's text, only settings measured at two loads or more", () => {
+    expect(parseLoad("c=16")).toEqual({ kind: "concurrency", value: 16 })
+    expect(parseLoad("2.5 req/s")).toEqual({ kind: "rate", value: 2.5 })
+    expect(parseLoad("burst")).toBeUndefined()
+    const lone = { ...known.rows[0]!, gpu: "a800-sxm", label: "lone" }
+    const rows = loadCurveRows({ ...known, rows: [...known.rows, lone, { ...known.rows[0]!, load: "burst" }] }, "ttft")
+    expect(rows.map((r) => [r.load, r.source, r.ms])).toEqual([
+      [4, "measured", 40],
+      [4, "predicted", 50],
+      [16, "measured", 100],
+      [16, "predicted", 90],
+    ])
+    expect(rows[0]!.setting).toBe("Llama-3.1-8B-Instruct h100-sxm tp1 1024/128 concurrency")
   })
 
   test("a bad validate file fails with one line naming the field", async () => {
@@ -218,7 +237,7 @@ describe("report from a probe run directory", () => {
     const ttft = v.rows[0]!.comparisons.find((c) => c.metric === "ttft")!
     expect(ttft.measuredMs).toBeCloseTo(30, 6)
     const built = await buildValidationReport(v, "t")
-    expect(built.charts.map((c) => c.pointCount)).toEqual([comparisons.length, comparisons.length])
+    expect(built.charts.map((c) => c.pointCount).slice(0, 2)).toEqual([comparisons.length, comparisons.length])
     // The measured KV plot: one line (the point with /metrics samples), peak 30%.
     expect(countLayerMarks(svgOf(html, "kv-measured"), "points")).toBe(1)
     expect(html).toContain("Peak 30.0%")
