@@ -1,7 +1,7 @@
 // The page of a validate result (or of a probe run directory validated on the fly): what was compared,
 // median |error| per metric, the parity and error plots, and every point's measured, predicted and
 // signed error. Static HTML; every user string (sources, labels, models, reasons) goes through escapeHtml.
-import { chartSection, CSS, escapeHtml, fmt, type RenderedChart } from "./html.ts"
+import { escapeHtml, fmt, pageTop, plotsSection, type RenderedChart } from "./html.ts"
 import { METRIC_NAMES } from "./parity-chart.ts"
 import type { ValidationMetric, ValidationResult } from "./validation-result.ts"
 
@@ -80,25 +80,12 @@ ${warnings === "" ? "" : `<p>Read with warnings:</p><ul>\n${warnings}\n</ul>`}
 </section>`
 }
 
-export const validationHtml = (v: ValidationResult, charts: ReadonlyArray<RenderedChart>, title: string): string => `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${CSS}td.bad{color:#b00020;font-weight:600}.scroll{overflow-x:auto}td.label{word-break:break-all;min-width:14em;max-width:24em}</style>
-</head>
-<body>
-<header>
-<h1>${escapeHtml(title)}</h1>
-</header>
+export const validationHtml = (v: ValidationResult, charts: ReadonlyArray<RenderedChart>, title: string): string => `${pageTop(
+  title,
+  "td.bad{color:#b00020;font-weight:600}.scroll{overflow-x:auto}td.label{word-break:break-all;min-width:14em;max-width:24em}",
+)}
 ${summarySection(v, title)}
-<section id="plots">
-<h2>Plots</h2>
-<div class="charts">
-${chartSection(charts)}
-</div>
-</section>
+${plotsSection(charts)}
 ${pointsTable(v)}
 ${skippedSection(v)}
 <footer class="muted">

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Cause, Effect, Exit, Option } from "effect"
+import { Effect } from "effect"
 import { beforeAll, describe, expect, test } from "vitest"
 import { costReport, formatCostReport } from "../../src/cli/cost.ts"
 import { loadSweepResult, reportProgram } from "../../src/cli/report.ts"
@@ -9,6 +9,7 @@ import type { SweepResult } from "../../src/econ/sweep-result.ts"
 import { buildReport, type BuiltReport } from "../../src/report/build-report.ts"
 import { countLayerMarks, prefixSvgIds } from "../../src/report/render-svg.ts"
 import { sampleSweepResult } from "../../src/report/sample-sweep.ts"
+import { failure } from "./effect-failure.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "servesim-report-"))
 const resultsPath = join(dir, "RESULTS.json")
@@ -17,15 +18,6 @@ let fixture: SweepResult
 let built: BuiltReport
 let html: string
 
-/** The typed failure's message, or "" when the program succeeded. */
-const failure = async <A, E>(program: Effect.Effect<A, E>): Promise<string> => {
-  const exit = await Effect.runPromiseExit(program)
-  if (Exit.isSuccess(exit)) return ""
-  const e = Cause.findErrorOption(exit.cause)
-  if (Option.isNone(e)) throw new Error(Cause.pretty(exit.cause))
-  const v: unknown = e.value
-  return typeof v === "object" && v !== null && "message" in v ? String(v.message) : String(v)
-}
 
 beforeAll(async () => {
   fixture = sampleSweepResult()

@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Cause, Effect, Exit, Option } from "effect"
+import { Effect } from "effect"
 import { describe, expect, test } from "vitest"
 import { MANIFEST_FORMAT, type Manifest } from "../../src/calibrate/probe/run-dir.ts"
 import type { RequestRecord } from "../../src/calibrate/probe/types.ts"
@@ -16,17 +16,10 @@ import { parityDomain, parityRows } from "../../src/report/parity-chart.ts"
 import { countLayerMarks } from "../../src/report/render-svg.ts"
 import type { ValidationResult } from "../../src/report/validation-result.ts"
 import { runCli } from "../cli/cli-helpers.ts"
+import { failure } from "./effect-failure.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "servesim-vreport-"))
 
-const failure = async <A, E>(program: Effect.Effect<A, E>): Promise<string> => {
-  const exit = await Effect.runPromiseExit(program)
-  if (Exit.isSuccess(exit)) return ""
-  const e = Cause.findErrorOption(exit.cause)
-  if (Option.isNone(e)) throw new Error(Cause.pretty(exit.cause))
-  const v: unknown = e.value
-  return typeof v === "object" && v !== null && "message" in v ? String(v.message) : String(v)
-}
 
 const svgOf = (html: string, id: string): string =>
   new RegExp(`<figure class="chart" id="chart-${id}"[\\s\\S]*?(<svg[\\s\\S]*?</svg>)`).exec(html)?.[1] ?? ""
