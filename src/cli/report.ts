@@ -40,17 +40,6 @@ const readText = (path: string) =>
     catch: (e) => new FileError({ message: `cannot read ${path}: ${reasonOf(e)}` }),
   })
 
-/** Reads and decodes a RESULTS.json. */
-export const loadSweepResult = (path: string): Effect.Effect<SweepResult, FileError | InputError> =>
-  Effect.gen(function* () {
-    const text = yield* readText(path)
-    const json = yield* Effect.try({
-      try: (): unknown => JSON.parse(text),
-      catch: (e) => new InputError({ message: `${path}: invalid JSON: ${reasonOf(e)}` }),
-    })
-    return yield* decodeSweepResult(json, path)
-  })
-
 /** Adds (or replaces) the quality frontier from a model,score CSV. */
 export const withQuality = (result: SweepResult, csvPath: string): Effect.Effect<SweepResult, FileError | InputError> =>
   Effect.gen(function* () {

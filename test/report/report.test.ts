@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import { beforeAll, describe, expect, test } from "vitest"
 import { costReport, formatCostReport } from "../../src/cli/cost.ts"
-import { loadSweepResult, reportProgram } from "../../src/cli/report.ts"
+import { buildReportFor, reportProgram } from "../../src/cli/report.ts"
 import type { SweepResult } from "../../src/econ/sweep-result.ts"
 import { buildReport, type BuiltReport } from "../../src/report/build-report.ts"
 import { countLayerMarks, prefixSvgIds } from "../../src/report/render-svg.ts"
@@ -131,17 +131,17 @@ describe("servesim report", () => {
   test("bad input files fail with one line naming the field", async () => {
     const bad = join(dir, "bad.json")
     writeFileSync(bad, "{ not json")
-    expect(await failure(loadSweepResult(bad))).toMatch(new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: invalid JSON: `))
+    expect(await failure(buildReportFor(bad, {}))).toMatch(new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: invalid JSON \\(`))
     const broken = JSON.parse(JSON.stringify(fixture)) as { points: Array<{ metrics: { mean_ttft_ms: { mean: unknown } } }> }
     const p2 = broken.points[2]
     if (p2 !== undefined) p2.metrics.mean_ttft_ms.mean = "slow"
     writeFileSync(bad, JSON.stringify(broken))
-    const msg = await failure(loadSweepResult(bad))
+    const msg = await failure(buildReportFor(bad, {}))
     expect(msg).toContain("points[2].metrics.mean_ttft_ms.mean")
     expect(msg).not.toContain("\n")
     writeFileSync(bad, JSON.stringify({ format: "something-else" }))
-    expect(await failure(loadSweepResult(bad))).toContain("format")
-    expect(await failure(loadSweepResult(join(dir, "missing.json")))).toMatch(/^cannot read .*missing\.json/)
+    expect(await failure(buildReportFor(bad, {}))).toContain("format")
+    expect(await failure(buildReportFor(join(dir, "missing.json"), {}))).toMatch(/^cannot read .*missing\.json/)
   })
 
   test("SVG ids are prefixed per chart so inline plots do not clash", () => {
