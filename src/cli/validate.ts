@@ -38,6 +38,8 @@ export interface ValidatedRow {
   /** The client the closed loop was simulated as (lengths, request count). */
   readonly harness?: HarnessName
   readonly comparisons: ReadonlyArray<MetricComparison>
+  /** Why the probe marked the point lagged (its measured times carry the host's lag). */
+  readonly lagged?: string
 }
 
 const loadOf = (p: MeasuredPoint): string =>
@@ -111,6 +113,7 @@ export const validateSources = (sources: ReadonlyArray<string>, flags: ValidateO
         osl: p.osl,
         ...(p.concurrency !== undefined && workloadSpecPath(p) === undefined ? { harness: harness.name } : {}),
         comparisons: compareMeans(exit.value, p),
+        ...(p.lagged !== undefined ? { lagged: p.lagged } : {}),
       })
     }
     // A validation that compared nothing is a failure, never a table of zero rows with exit 0.

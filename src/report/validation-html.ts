@@ -13,6 +13,14 @@ const signed = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? "+" : ""
 export const comparedMetrics = (v: ValidationResult): ValidationMetric[] =>
   METRICS.filter((m) => v.rows.some((r) => r.comparisons.some((c) => c.metric === m)))
 
+/** Points whose measured times carry the host's lag: named, so their errors are not read as the simulator's. */
+const lagNote = (v: ValidationResult): string => {
+  const n = v.rows.filter((r) => r.lagged !== undefined).length
+  return n === 0
+    ? ""
+    : `<dt>lagged</dt><dd class="warn">${fmt(n)} of ${fmt(v.rows.length)} points were marked lagged by the probe: their measured times include the server's or the client's lag (badge in the table; hover for the reason), so their errors are not the simulator's alone.</dd>`
+}
+
 const summarySection = (v: ValidationResult, title: string): string => {
   const medians = comparedMetrics(v)
     .map((m) => {
@@ -27,6 +35,7 @@ const summarySection = (v: ValidationResult, title: string): string => {
 <dt>step-time profile</dt><dd>${escapeHtml(v.profile)}</dd>
 <dt>engine</dt><dd>${escapeHtml(v.engine)}</dd>
 <dt>points</dt><dd>${fmt(v.points)} simulated, ${fmt(v.skipped.length)} skipped</dd>
+${lagNote(v)}
 </dl>
 <table class="num" aria-label="${escapeHtml(title)}">
 <thead><tr><th>metric (means)</th><th>median |error|</th><th>points</th></tr></thead>
@@ -50,7 +59,8 @@ const pointsTable = (v: ValidationResult): string => {
           return `<td>${fmt(c.measuredMs)}</td><td>${fmt(c.predictedMs)}</td><td${cls}>${signed(c.errorPct)}</td>`
         })
         .join("")
-      return `<tr><td class="label">${escapeHtml(r.label)}</td><td>${escapeHtml(r.model)}</td><td>${escapeHtml(r.gpu)}</td><td>${fmt(r.tp)}</td><td>${escapeHtml(r.load)}</td><td>${fmt(
+      const lag = r.lagged === undefined ? "" : ` <span class="badge miss" title="${escapeHtml(r.lagged)}">lagged</span>`
+      return `<tr><td class="label">${escapeHtml(r.label)}${lag}</td><td>${escapeHtml(r.model)}</td><td>${escapeHtml(r.gpu)}</td><td>${fmt(r.tp)}</td><td>${escapeHtml(r.load)}</td><td>${fmt(
         Math.round(r.isl),
       )}/${fmt(Math.round(r.osl))}</td>${cells}</tr>`
     })

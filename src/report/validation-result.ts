@@ -22,6 +22,7 @@ const Row = Schema.Struct({
   osl: Num,
   harness: opt(Schema.Literals(["fixed", "inferencex"])),
   comparisons: Schema.Array(Comparison),
+  lagged: opt(Schema.String),
 })
 
 const Median = Schema.Struct({ medianAbsPct: Num, n: Num })

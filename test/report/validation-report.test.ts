@@ -211,6 +211,8 @@ const writeRunDir = (root: string): string => {
   // /metrics samples of the first point only: KV usage 10%, 30%, 20% a second apart.
   const scrapes = [0.1, 0.3, 0.2].map((kvCacheUsage, i) => JSON.stringify({ point: "concurrency-1", session: 0, at: 1_000_000 + 1000 * i, kvCacheUsage }))
   writeFileSync(join(run, "metrics", "concurrency-1.jsonl"), `${scrapes.join("\n")}\n`)
+  // The probe marked the second point lagged.
+  writeFileSync(join(run, "points", "concurrency-4.summary.json"), JSON.stringify({ lag: { lagged: true, reason: "client lag <5> ms" } }))
   return run
 }
 
@@ -225,12 +227,16 @@ describe("report from a probe run directory", () => {
     expect(html).toContain(`<title>servesim probe run: ${escapeHtml(run)}, measured vs predicted</title>`)
     const comparisons = v.rows.flatMap((r) => r.comparisons)
     expect(countLayerMarks(svgOf(html, "parity"), "points")).toBe(comparisons.length)
-    for (const r of v.rows) expect(html).toContain(`<td class="label">${escapeHtml(r.label)}</td>`)
+    for (const r of v.rows) expect(html).toContain(`<td class="label">${escapeHtml(r.label)}`)
     // The measured TTFT is the records' 30 ms, whatever the prediction.
     const ttft = v.rows[0]!.comparisons.find((c) => c.metric === "ttft")!
     expect(ttft.measuredMs).toBeCloseTo(30, 6)
     const built = await buildValidationReport(v, "t")
     expect(built.charts.map((c) => c.pointCount).slice(0, 2)).toEqual([comparisons.length, comparisons.length])
+    // The lagged point is flagged with the probe's reason, in the summary and the table.
+    expect(v.rows.map((r) => r.lagged)).toEqual([undefined, "client lag <5> ms"])
+    expect(html).toContain("1 of 2 points were marked lagged by the probe")
+    expect(html).toContain(`<span class="badge miss" title="${escapeHtml("client lag <5> ms")}">lagged</span>`)
     // The measured KV plot: one line (the point with /metrics samples), peak 30%.
     expect(countLayerMarks(svgOf(html, "kv-measured"), "points")).toBe(1)
     expect(html).toContain("Peak 30.0%")
