@@ -105,8 +105,9 @@ export const validateSources = (sources: ReadonlyArray<string>, flags: ValidateO
       rows.push({
         source: p.source,
         label: p.label ?? p.source,
-        model: p.model ?? "?",
-        gpu: p.gpu ?? "?",
+        // What was simulated: the flag overrides the measurement (point-scenario.ts).
+        model: flags.model ?? p.model ?? "?",
+        gpu: flags.gpu ?? p.gpu ?? "?",
         tp: p.tp ?? 1,
         load: loadOf(p),
         isl: p.isl,

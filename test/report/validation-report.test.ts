@@ -224,6 +224,7 @@ describe("report from a probe run directory", () => {
     const html = readFileSync(out, "utf8")
     const v = await Effect.runPromise(validateSources([run], { engine: "all", harness: "auto", gpu: "h100-sxm" }))
     expect(v.rows).toHaveLength(2)
+    expect(v.rows.map((r) => r.gpu)).toEqual(["h100-sxm", "h100-sxm"]) // the GPU given, as simulated
     expect(html).toContain(`<title>servesim probe run: ${escapeHtml(run)}, measured vs predicted</title>`)
     const comparisons = v.rows.flatMap((r) => r.comparisons)
     expect(countLayerMarks(svgOf(html, "parity"), "points")).toBe(comparisons.length)
