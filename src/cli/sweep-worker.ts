@@ -9,6 +9,7 @@ import { simulate } from "../sim/simulate.ts"
 import { summarize } from "../sim/summary.ts"
 import { buildSimSpec, resolveScenario } from "./build-spec.ts"
 import { decodeScenario } from "./scenario.ts"
+import type { RunExtras } from "../sweep/plan.ts"
 
 export interface SimTask {
   /** Index of the task; results are matched back by it. */
@@ -20,12 +21,7 @@ export interface SimTask {
   readonly timelineInterval: number
 }
 
-/** Counters of the run beyond the vllm-bench metrics, for tables. */
-export interface RunExtras {
-  readonly num_preemptions: number
-  readonly mean_kv_cache_usage: number
-  readonly mean_batch_size: number
-}
+export type { RunExtras } from "../sweep/plan.ts"
 
 export type SimTaskResult =
   | { readonly id: number; readonly ok: true; readonly run: SeedRun; readonly extras: RunExtras }

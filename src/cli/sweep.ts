@@ -8,9 +8,8 @@ import { Console, Effect, Result, Schema, Scope } from "effect"
 import { writeFile } from "node:fs/promises"
 import { availableParallelism } from "node:os"
 import { Worker } from "node:worker_threads"
-import { analyzeSweep, type SweepPointInput } from "../econ/analyze-sweep.ts"
 import type { GpuCostInputs } from "../econ/cost-model.ts"
-import type { PointConfig, SeedRun } from "../econ/point.ts"
+import type { PointConfig } from "../econ/point.ts"
 import { DEFAULT_SLO, parseSloSpec, type SloSpec } from "../econ/saturation.ts"
 import type { MetricStat } from "../econ/stats.ts"
 import {
@@ -34,7 +33,9 @@ import { addScenarioFlags, flagsToScenario, workloadKindOverride, type ScenarioF
 import { defaultScenarioPath } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
 import { decodeScenario, formatSchemaError, mergeScenario, readScenarioFile, type Scenario } from "./scenario.ts"
-import { runSimTask, type RunExtras, type SimTask, type SimTaskResult } from "./sweep-worker.ts"
+import { runSimTask, type SimTask, type SimTaskResult } from "./sweep-worker.ts"
+import { analysePlan, type SkippedPoint, type SweepOutput, type SweepPlan } from "../sweep/plan.ts"
+import { parseShard, shardRunIndices, sweepFingerprint, SWEEP_PART_FORMAT, SWEEP_PART_VERSION, type Shard, type SweepPart } from "../sweep/shard.ts"
 
 // ---------------------------------------------------------------------------------------------------
 // Worker pool
@@ -336,6 +337,7 @@ interface SweepFlags extends Omit<ScenarioFlags, AxisKey>, ListFlagValues, CostF
   out?: string
   csv?: string
   quiet?: boolean
+  shard?: string
 }
 
 const positiveIntFlag = (flag: string, text: string | undefined): Effect.Effect<number | undefined, InputError> => {
@@ -370,11 +372,6 @@ export const scalarScenarioFlags = (flags: Readonly<Record<string, unknown>>, li
 // ---------------------------------------------------------------------------------------------------
 // The sweep
 
-/** A grid point that could not run, and why. */
-export interface SkippedPoint {
-  readonly point: string
-  readonly reason: string
-}
 
 interface PlannedPoint {
   readonly grid: GridPoint
@@ -424,12 +421,6 @@ export const pointConfigOf = (r: ResolvedScenario, load: { kind: "concurrency" |
 export const seedList = (base: number | string | undefined, n: number): Array<number | string> =>
   Array.from({ length: n }, (_, i) => (typeof base === "string" ? (i === 0 ? base : `${base}-${i}`) : (base ?? 0) + i))
 
-export interface SweepOutput {
-  readonly result: SweepResult
-  readonly skipped: ReadonlyArray<SkippedPoint>
-  /** Extra counters per point id (means over seeds). */
-  readonly extras: Readonly<Record<string, RunExtras>>
-}
 
 const sweepProgram = (path: string | undefined, flags: SweepFlags) =>
   Effect.gen(function* () {
@@ -531,47 +522,74 @@ const sweepProgram = (path: string | undefined, flags: SweepFlags) =>
       for (const [i, seed] of seedList(p.resolved.scenario.seed, seeds).entries())
         tasks.push({ id: tasks.length, scenario: p.scenario, seed, timelineInterval: i === 0 ? timeline : 0 })
     }
+    const plan: SweepPlan = {
+      points: planned.map((p) => ({ config: p.config, seeds })),
+      skipped,
+      costs,
+      slo,
+      scenario: path ?? "scenarios/default.json",
+      ...(typeof base.name === "string" ? { title: base.name } : {}),
+    }
+    const shard = yield* shardFrom(flags)
+    const selected = shard === undefined ? tasks.map((_, k) => k) : shardRunIndices(tasks.length, shard)
     const quiet = flags.quiet === true
     if (!quiet) {
-      const w = Math.min(workers, tasks.length)
+      const w = Math.min(workers, selected.length)
+      const share = shard === undefined ? "" : `shard ${shard.index}/${shard.count}: ${selected.length} of `
       yield* Effect.sync(() =>
         process.stderr.write(
-          `sweep: ${planned.length} points × ${seeds} seeds = ${tasks.length} runs on ${w === 0 ? "the main thread" : `${w} worker thread${w === 1 ? "" : "s"}`}${skipped.length > 0 ? ` (${skipped.length} points skipped)` : ""}\n`,
+          `sweep: ${share}${planned.length} points × ${seeds} seeds = ${tasks.length} runs on ${w === 0 ? "the main thread" : `${w} worker thread${w === 1 ? "" : "s"}`}${skipped.length > 0 ? ` (${skipped.length} points skipped)` : ""}\n`,
         ),
       )
     }
-    const bar = progressReporter("sweep", tasks.length)
+    const bar = progressReporter("sweep", selected.length)
     const pool = yield* makeSimPool(workers)
-    const results = yield* pool.run(tasks, quiet ? undefined : bar.tick)
+    const results = yield* pool.run(
+      selected.flatMap((k, i) => {
+        const t = tasks[k]
+        return t === undefined ? [] : [{ ...t, id: i }]
+      }),
+      quiet ? undefined : bar.tick,
+    )
     if (!quiet) bar.end()
+    const createdBy = `servesim ${process.argv.slice(2).join(" ")}`
 
-    const inputs: SweepPointInput[] = []
-    const extrasPerPoint: RunExtras[] = []
-    let k = 0
-    for (const p of planned) {
-      const runs: SeedRun[] = []
-      const ex: RunExtras[] = []
-      for (let i = 0; i < seeds; i++) {
-        const r = results[k++]
-        if (r === undefined) continue
-        runs.push(r.run)
-        ex.push(r.extras)
+    if (shard !== undefined) {
+      const fingerprint = sweepFingerprint(plan, tasks.map(({ id: _id, ...t }) => t))
+      const part: SweepPart = {
+        format: SWEEP_PART_FORMAT,
+        version: SWEEP_PART_VERSION,
+        fingerprint,
+        shard,
+        totalRuns: tasks.length,
+        plan,
+        runs: results.map((r, i) => ({ task: selected[i] ?? -1, run: r.run, extras: r.extras })),
+        createdBy,
       }
-      inputs.push({ config: p.config, runs })
-      extrasPerPoint.push(meanExtras(ex))
+      yield* writeText(flags.out ?? "", `${JSON.stringify(part)}\n`)
+      yield* Console.log(`shard ${shard.index}/${shard.count}: ${results.length} of ${tasks.length} runs written to ${flags.out ?? ""} (sweep ${fingerprint.slice(0, 12)}…); join the parts with servesim merge`)
+      return
     }
-    const analysed = analyzeSweep(inputs, {
-      costs,
-      slo,
-      createdBy: `servesim ${process.argv.slice(2).join(" ")}`,
-      scenario: path ?? "scenarios/default.json",
-      ...(typeof base.name === "string" ? { title: base.name } : {}),
-    })
+    const analysed = analysePlan(plan, results, createdBy)
     if (!analysed.ok) return yield* new InputError({ message: analysed.error })
-    const result = analysed.value
-    const extras = Object.fromEntries(result.points.map((pt, i) => [pt.id, extrasPerPoint[i] ?? meanExtras([])]))
-    const output: SweepOutput = { result, skipped, extras }
+    yield* emitSweep(analysed.value, flags)
+  })
 
+/** --shard i/n, which needs --out for the part file and writes no CSV (merge writes it). */
+const shardFrom = (flags: SweepFlags): Effect.Effect<Shard | undefined, InputError> => {
+  if (flags.shard === undefined) return Effect.succeed(undefined)
+  const parsed = parseShard(flags.shard)
+  if (!parsed.ok) return Effect.fail(new InputError({ message: parsed.error }))
+  if (flags.out === undefined) return Effect.fail(new InputError({ message: "--shard needs --out PART.json: the shard's runs go to a part file for servesim merge" }))
+  if (flags.csv !== undefined || flags.json === true)
+    return Effect.fail(new InputError({ message: "--shard writes a part file only; --csv and --json belong to servesim merge, which analyses the whole sweep" }))
+  return Effect.succeed(parsed.value)
+}
+
+/** Output of a whole sweep (unsharded or merged): --out RESULTS.json, --csv, and --json or the table. */
+export const emitSweep = (output: SweepOutput, flags: { readonly out?: string; readonly csv?: string; readonly json?: boolean }) =>
+  Effect.gen(function* () {
+    const result = output.result
     if (flags.out !== undefined) yield* writeText(flags.out, `${JSON.stringify(result, null, 2)}\n`)
     if (flags.csv !== undefined) yield* writeText(flags.csv, formatSweepCsv(result))
     if (flags.json === true) yield* Console.log(JSON.stringify(result, null, 2))
@@ -585,15 +603,6 @@ const pickCostFlags = (f: SweepFlags): CostFlagValues => {
     if (v !== undefined) out[k] = v
   }
   return out
-}
-
-const meanExtras = (xs: ReadonlyArray<RunExtras>): RunExtras => {
-  const m = (get: (e: RunExtras) => number) => (xs.length === 0 ? 0 : xs.reduce((s, e) => s + get(e), 0) / xs.length)
-  return {
-    num_preemptions: m((e) => e.num_preemptions),
-    mean_kv_cache_usage: m((e) => e.mean_kv_cache_usage),
-    mean_batch_size: m((e) => e.mean_batch_size),
-  }
 }
 
 export const writeText = (path: string, text: string): Effect.Effect<void, FileError> =>
@@ -839,5 +848,6 @@ export const register = (cli: Command): void => {
     .option("--out <file>", "write RESULTS.json")
     .option("--csv <file>", "write one CSV row per point")
     .option("--quiet", "no progress on stderr")
+    .option("--shard <i/n>", "run only shard i of n (0-based, as JOB_COMPLETION_INDEX / SLURM_ARRAY_TASK_ID): every n-th run from run i; writes a part file to --out for `servesim merge`")
     .action((path: string | undefined, flags: SweepFlags) => runCommand(Effect.scoped(sweepProgram(path, flags))))
 }
