@@ -8,6 +8,7 @@ import { Console, Effect, Result, Schema, Scope } from "effect"
 import { writeFile } from "node:fs/promises"
 import { availableParallelism } from "node:os"
 import { Worker } from "node:worker_threads"
+import pkg from "../../package.json" with { type: "json" }
 import type { GpuCostInputs } from "../econ/cost-model.ts"
 import type { PointConfig } from "../econ/point.ts"
 import { DEFAULT_SLO, parseSloSpec, type SloSpec } from "../econ/saturation.ts"
@@ -555,7 +556,7 @@ const sweepProgram = (path: string | undefined, flags: SweepFlags) =>
     const createdBy = `servesim ${process.argv.slice(2).join(" ")}`
 
     if (shard !== undefined) {
-      const fingerprint = sweepFingerprint(plan, tasks.map(({ id: _id, ...t }) => t))
+      const fingerprint = sweepFingerprint(pkg.version, plan, tasks.map(({ id: _id, ...t }) => t))
       const part: SweepPart = {
         format: SWEEP_PART_FORMAT,
         version: SWEEP_PART_VERSION,

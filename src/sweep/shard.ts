@@ -51,12 +51,15 @@ const canonicalJson = (x: unknown): string => {
 }
 
 /**
- * SHA-256 of the resolved sweep: the plan and every run's scenario object, seed and timeline interval.
- * Shards of one sweep agree on it; any change to the grid, a flag that enters a scenario, the seeds, the
- * SLOs or the costs changes it. Worker count, --quiet and output paths do not enter it.
+ * SHA-256 of the resolved sweep: the servesim version, the plan and every run's scenario object, seed
+ * and timeline interval. Shards of one sweep agree on it; any change to the grid, a flag that enters a
+ * scenario, the seeds, the SLOs, the costs or the servesim version changes it (another version may
+ * simulate differently). Worker count, --quiet and output paths do not enter it.
  */
-export const sweepFingerprint = (plan: SweepPlan, runs: ReadonlyArray<unknown>): string =>
-  createHash("sha256").update(canonicalJson({ format: SWEEP_PART_FORMAT, version: SWEEP_PART_VERSION, plan, runs })).digest("hex")
+export const sweepFingerprint = (servesimVersion: string, plan: SweepPlan, runs: ReadonlyArray<unknown>): string =>
+  createHash("sha256")
+    .update(canonicalJson({ format: SWEEP_PART_FORMAT, version: SWEEP_PART_VERSION, servesimVersion, plan, runs }))
+    .digest("hex")
 
 /** A part file: one shard's runs, with the plan so that `merge` needs nothing else. */
 export interface SweepPart {
