@@ -341,7 +341,7 @@ interface SweepFlags extends Omit<ScenarioFlags, AxisKey>, ListFlagValues, CostF
   shard?: string
 }
 
-const positiveIntFlag = (flag: string, text: string | undefined): Effect.Effect<number | undefined, InputError> => {
+export const positiveIntFlag = (flag: string, text: string | undefined): Effect.Effect<number | undefined, InputError> => {
   if (text === undefined) return Effect.succeed(undefined)
   const n = Number(text)
   return /^\d+$/.test(text.trim()) && Number.isSafeInteger(n) && n >= 1
@@ -349,7 +349,7 @@ const positiveIntFlag = (flag: string, text: string | undefined): Effect.Effect<
     : Effect.fail(new InputError({ message: `${flag}: "${text}" is not a positive integer` }))
 }
 
-const nonNegativeFlag = (flag: string, text: string | undefined): Effect.Effect<number | undefined, InputError> => {
+export const nonNegativeFlag = (flag: string, text: string | undefined): Effect.Effect<number | undefined, InputError> => {
   if (text === undefined) return Effect.succeed(undefined)
   const n = Number(text)
   return text.trim() !== "" && Number.isFinite(n) && n >= 0
@@ -362,6 +362,19 @@ export const sloFrom = (text: string | undefined, where: string): Effect.Effect<
   const r = parseSloSpec(text)
   return r.ok ? Effect.succeed(r.value) : Effect.fail(new InputError({ message: `${where}: ${r.error}` }))
 }
+
+/** The SLO doubles as the goodput definition unless the scenario sets its own. */
+export const withSloGoodput = (scenario: Record<string, unknown>, slo: SloSpec): Record<string, unknown> =>
+  scenario.goodput === undefined
+    ? {
+        ...scenario,
+        goodput: {
+          ...(slo.ttftMs !== undefined ? { ttftMs: slo.ttftMs } : {}),
+          ...(slo.tpotMs !== undefined ? { tpotMs: slo.tpotMs } : {}),
+          ...(slo.e2elMs !== undefined ? { e2elMs: slo.e2elMs } : {}),
+        },
+      }
+    : scenario
 
 /** The scenario flags of a command's flag object, without the ones the command takes as lists. */
 export const scalarScenarioFlags = (flags: Readonly<Record<string, unknown>>, listKeys: ReadonlyArray<string>): ScenarioFlags => {
@@ -464,18 +477,7 @@ const sweepProgram = (path: string | undefined, flags: SweepFlags) =>
     const scalar = scalarScenarioFlags(flags as Record<string, unknown>, AXIS_KEYS)
     const { sweep: _sweep, ...fileScenario } = raw
     const merged = mergeScenario(workloadKindOverride(fileScenario, scalar), flagsToScenario(scalar))
-    // The SLO doubles as the goodput definition unless the scenario sets its own.
-    const base: Record<string, unknown> =
-      merged.goodput === undefined
-        ? {
-            ...merged,
-            goodput: {
-              ...(slo.ttftMs !== undefined ? { ttftMs: slo.ttftMs } : {}),
-              ...(slo.tpotMs !== undefined ? { tpotMs: slo.tpotMs } : {}),
-              ...(slo.e2elMs !== undefined ? { e2elMs: slo.e2elMs } : {}),
-            },
-          }
-        : merged
+    const base = withSloGoodput(merged, slo)
 
     // Without a load list, the scenario's own load is the only point of the load axis.
     if (!axes.some((a) => LOAD_AXES.includes(a.key))) {
