@@ -17,8 +17,16 @@ interface MergeFlags {
   json?: boolean
 }
 
+/**
+ * Checks a parsed part file against the schema and returns the parsed value itself, not the decoded
+ * copy: decoding rebuilds objects in the schema's key order, and RESULTS.json must keep the key order
+ * the shard wrote (the sweep's own) to be byte-identical. The schema has no transformations and refuses
+ * excess keys, so the accepted value has exactly the schema's type.
+ */
 const decodePart = (raw: unknown, name: string): Effect.Effect<SweepPart, InputError> =>
   Schema.decodeUnknownEffect(SweepPartSchema)(raw, { errors: "all", onExcessProperty: "error" }).pipe(
+    // The annotation checks at compile time that what the schema accepts is a SweepPart.
+    Effect.map((decoded: SweepPart) => raw as typeof decoded),
     Effect.mapError((e) => new InputError({ message: `${name}: not a sweep part file (servesim sweep --shard): ${formatSchemaError(e)}` })),
   )
 

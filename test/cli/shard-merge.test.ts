@@ -21,7 +21,7 @@ const runAsync = (args: ReadonlyArray<string>): Promise<CliRun> =>
   })
 
 // 2 TP sizes × 2 loads × 3 seeds = 12 runs; 12 is not a multiple of 5, so the 5-shard case has uneven slices.
-const GRID = ["sweep", "--model", "Qwen/Qwen2.5-7B-Instruct", "--gpu", "a800-sxm", "--tp", "1,2", "--concurrency", "4,16", "--seeds", "3", "--num-requests", "40", "--workers", "0", "--quiet"]
+const GRID = ["sweep", "--model", "Qwen/Qwen2.5-7B-Instruct", "--gpu", "a800-sxm", "--tp", "1,2", "--concurrency", "4,16", "--seeds", "3", "--num-requests", "40", "--slo", "ttft:1000,tpot:50", "--workers", "0", "--quiet"]
 const part = (name: string) => join(tmp, name)
 
 /** RESULTS.json text without its one run-metadata line (the command line). */
