@@ -1,7 +1,6 @@
 // `servesim compare` end to end: two policies on the same seeds with verdicts, a policy against itself
 // (exactly zero differences), scenario files, refusals; and the premise of pairing: the same seed gives
 // every variant the same arrivals and lengths.
-import { spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -10,19 +9,10 @@ import { describe, expect, it } from "vitest"
 import { resolveScenario } from "../../src/cli/build-spec.ts"
 import { decodeScenario } from "../../src/cli/scenario.ts"
 import type { RequestSpec } from "../../src/sim/types.ts"
-import { repoRoot, type CliRun } from "./cli-helpers.ts"
+import { runCliAsync as runAsync } from "./cli-helpers.ts"
 
 const tmp = mkdtempSync(join(tmpdir(), "servesim-compare-"))
 
-const runAsync = (args: ReadonlyArray<string>): Promise<CliRun> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/servesim.js", ...args], { cwd: repoRoot })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
-    child.on("close", (status) => resolve({ status, stdout, stderr }))
-  })
 
 // Queueing (8 seats, 20 req/s offered) with varied prompt lengths: the waiting order matters.
 const LOAD = ["--rate", "20", "--num-requests", "150", "--isl", "uniform:32:2048", "--osl", "uniform:10:300", "--max-num-seqs", "8", "--workers", "0", "--quiet"]

@@ -1,24 +1,14 @@
 // Sharded sweeps end to end: three shards merged equal the unsharded sweep byte for byte (apart from
 // createdBy, the command line), and merge refuses parts that do not make up one sweep.
-import { spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import type { SweepPart } from "../../src/sweep/shard.ts"
-import { repoRoot, type CliRun } from "./cli-helpers.ts"
+import { runCliAsync as runAsync, type CliRun } from "./cli-helpers.ts"
 
 const tmp = mkdtempSync(join(tmpdir(), "servesim-shard-"))
 
-const runAsync = (args: ReadonlyArray<string>): Promise<CliRun> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/servesim.js", ...args], { cwd: repoRoot })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
-    child.on("close", (status) => resolve({ status, stdout, stderr }))
-  })
 
 // 2 TP sizes × 2 loads × 3 seeds = 12 runs; 12 is not a multiple of 5, so the 5-shard case has uneven slices.
 const GRID = ["sweep", "--model", "Qwen/Qwen2.5-7B-Instruct", "--gpu", "a800-sxm", "--tp", "1,2", "--concurrency", "4,16", "--seeds", "3", "--num-requests", "40", "--slo", "ttft:1000,tpot:50", "--workers", "0", "--quiet"]
