@@ -20,7 +20,7 @@ const keyedOptional = <const K extends string>(keys: ReadonlyArray<K>) =>
 
 const PointMetrics = Schema.Struct({ ...keyed(CORE_METRIC_KEYS), ...keyedOptional(OPTIONAL_METRIC_KEYS) })
 
-const PointConfig = Schema.Struct({
+export const PointConfig = Schema.Struct({
   gpu: Schema.String,
   numGpus: Num,
   tp: Num,
@@ -74,7 +74,7 @@ const PointFlags = Schema.Struct({
   pareto: Schema.Boolean,
 })
 
-const KvTimeline = Schema.Struct({
+export const KvTimeline = Schema.Struct({
   time: Schema.Array(Num),
   kvCacheUsage: Schema.Array(Num),
   numRunning: opt(Schema.Array(Num)),
@@ -114,12 +114,14 @@ const OwnedInputs = {
   maintenanceRate: Num,
 }
 
+export const GpuCostInputs = Schema.Union([
+  Schema.Struct({ kind: Schema.Literal("owned"), ...OwnedInputs }),
+  Schema.Struct({ kind: Schema.Literal("cloud"), usdPerGpuHour: Num }),
+])
+
 const GpuCostEntry = Schema.Struct({
   gpu: Schema.String,
-  inputs: Schema.Union([
-    Schema.Struct({ kind: Schema.Literal("owned"), ...OwnedInputs }),
-    Schema.Struct({ kind: Schema.Literal("cloud"), usdPerGpuHour: Num }),
-  ]),
+  inputs: GpuCostInputs,
   breakdown: Schema.Struct({
     kind: Schema.Literals(["owned", "cloud"]),
     depreciation: Num,
@@ -176,18 +178,20 @@ const Quality = Schema.Struct({
   missingModels: Schema.Array(Schema.String),
 })
 
+export const Slo = Schema.Struct({
+  ttftMs: opt(Num),
+  tpotMs: opt(Num),
+  e2elMs: opt(Num),
+  stat: Schema.Literals(["mean", "median", "p99"]),
+})
+
 export const SweepResultSchema = Schema.Struct({
   format: Schema.Literal(SWEEP_RESULT_FORMAT),
   version: Schema.Literal(SWEEP_RESULT_VERSION),
   title: opt(Schema.String),
   createdBy: opt(Schema.String),
   scenario: opt(Schema.String),
-  slo: Schema.Struct({
-    ttftMs: opt(Num),
-    tpotMs: opt(Num),
-    e2elMs: opt(Num),
-    stat: Schema.Literals(["mean", "median", "p99"]),
-  }),
+  slo: Slo,
   saturationThreshold: Num,
   throughputMetric: Schema.Literals(["output_throughput", "total_token_throughput", "request_throughput"]),
   costObjective: Schema.Literals(["usdPerMOutput", "usdPerMTotal", "usdPerRequest"]),
