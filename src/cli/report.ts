@@ -8,17 +8,17 @@ import { Console, Effect } from "effect"
 import { qualityFrontier } from "../econ/analyze-sweep.ts"
 import { parseQualityCsv } from "../econ/pareto.ts"
 import type { SweepResult } from "../econ/sweep-result.ts"
-import { isRunDir, readRunDir, readScrapes } from "../calibrate/probe/run-dir.ts"
-import type { ScrapeRecord } from "../calibrate/probe/types.ts"
+import { isRunDir, readRunDir, readScrapes } from "../probe/run-dir.ts"
+import type { ScrapeRecord } from "../probe/types.ts"
 import { SWEEP_RESULT_FORMAT } from "../econ/sweep-result.ts"
 import { buildReport, buildValidationReport, type BuiltReport } from "../report/build-report.ts"
 import type { ChartSpec } from "../report/chart-common.ts"
 import { kvUsageChart, type KvLine } from "../report/kv-chart.ts"
-import { decodeSweepResult } from "../report/sweep-result-schema.ts"
 import { decodeValidationResult, looksLikeValidation, type ValidationResult } from "../report/validation-result.ts"
-import { FileError, InputError } from "./errors.ts"
+import { decodeSweepResult } from "../sweep/result-schema.ts"
+import { FileError, InputError } from "../scenario/errors.ts"
 import { runCommand } from "./run-effect.ts"
-import { validateSources, type ValidateReport } from "./validate.ts"
+import { validateReport, type ValidateReport } from "./validate.ts"
 
 export interface ReportFlags {
   readonly out?: string
@@ -124,7 +124,7 @@ export const buildReportFor = (input: string, flags: ReportFlags): Effect.Effect
       const v = decoded.value
       return { report: yield* Effect.promise(() => buildValidationReport(v, `servesim validation: ${v.sources.join(", ")}`)), what: `${v.rows.length} measured points` }
     }
-    const v = yield* validateSources([input], {
+    const v = yield* validateReport([input], {
       engine: "all",
       harness: "auto",
       ...(flags.model !== undefined ? { model: flags.model } : {}),

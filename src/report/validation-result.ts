@@ -2,7 +2,7 @@
 // so `servesim report validate.json` can refuse a bad file with one line naming the field. The shape is
 // src/cli/validate.ts's report; src/cli/report.ts checks at compile time that the two agree.
 import { Result, Schema } from "effect"
-import { firstIssueLine } from "./schema-issue.ts"
+import { firstIssueLine } from "../scenario/schema-issue.ts"
 
 const Num = Schema.Finite
 const opt = Schema.optionalKey

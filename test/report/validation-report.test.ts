@@ -5,10 +5,10 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { describe, expect, test } from "vitest"
-import { MANIFEST_FORMAT, type Manifest } from "../../src/calibrate/probe/run-dir.ts"
-import type { RequestRecord } from "../../src/calibrate/probe/types.ts"
+import { MANIFEST_FORMAT, type Manifest } from "../../src/probe/run-dir.ts"
+import type { RequestRecord } from "../../src/probe/types.ts"
 import { kvLineOf, reportProgram } from "../../src/cli/report.ts"
-import { validateSources } from "../../src/cli/validate.ts"
+import { validateReport } from "../../src/cli/validate.ts"
 import { buildValidationReport } from "../../src/report/build-report.ts"
 import { escapeHtml } from "../../src/report/html.ts"
 import { loadCurveRows, parseLoad } from "../../src/report/measured-vs-load-chart.ts"
@@ -222,7 +222,7 @@ describe("report from a probe run directory", () => {
     const out = join(dir, "run.html")
     await Effect.runPromise(reportProgram(run, { out, gpu: "h100-sxm" }))
     const html = readFileSync(out, "utf8")
-    const v = await Effect.runPromise(validateSources([run], { engine: "all", harness: "auto", gpu: "h100-sxm" }))
+    const v = await Effect.runPromise(validateReport([run], { engine: "all", harness: "auto", gpu: "h100-sxm" }))
     expect(v.rows).toHaveLength(2)
     expect(v.rows.map((r) => r.gpu)).toEqual(["h100-sxm", "h100-sxm"]) // the GPU given, as simulated
     expect(html).toContain(`<title>servesim probe run: ${escapeHtml(run)}, measured vs predicted</title>`)
