@@ -13,7 +13,11 @@ import { formatSweepCsv, formatSweepTable } from "../report/sweep-table.ts"
 import { COST_KEYS, type CostFlagValues } from "../scenario/cost-block.ts"
 import { FileError, InputError } from "../scenario/errors.ts"
 import { formatSchemaError, mergeScenario, readScenarioFile } from "../scenario/schema.ts"
-import { sweepScenario } from "../sweep/sweep-scenario.ts"
+import pkg from "../../package.json" with { type: "json" }
+import { analysePlan, type SweepOutput } from "../sweep/plan.ts"
+import { runTasks } from "../sweep/run.ts"
+import { parseShard, shardRunIndices, sweepFingerprint, SWEEP_PART_FORMAT, SWEEP_PART_VERSION, type Shard, type SweepPart } from "../sweep/shard.ts"
+import { announceSweep, prepareSweep } from "../sweep/sweep-scenario.ts"
 import { addScenarioFlags, flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
@@ -114,9 +118,10 @@ interface SweepFlags extends Omit<ScenarioFlags, AxisKey>, ListFlagValues, CostF
   out?: string
   csv?: string
   quiet?: boolean
+  shard?: string
 }
 
-const positiveIntFlag = (flag: string, text: string | undefined): Effect.Effect<number | undefined, InputError> => {
+export const positiveIntFlag = (flag: string, text: string | undefined): Effect.Effect<number | undefined, InputError> => {
   if (text === undefined) return Effect.succeed(undefined)
   const n = Number(text)
   return /^\d+$/.test(text.trim()) && Number.isSafeInteger(n) && n >= 1
@@ -124,7 +129,7 @@ const positiveIntFlag = (flag: string, text: string | undefined): Effect.Effect<
     : Effect.fail(new InputError({ message: `${flag}: "${text}" is not a positive integer` }))
 }
 
-const nonNegativeFlag = (flag: string, text: string | undefined): Effect.Effect<number | undefined, InputError> => {
+export const nonNegativeFlag = (flag: string, text: string | undefined): Effect.Effect<number | undefined, InputError> => {
   if (text === undefined) return Effect.succeed(undefined)
   const n = Number(text)
   return text.trim() !== "" && Number.isFinite(n) && n >= 0
@@ -187,21 +192,62 @@ const sweepProgram = (path: string | undefined, flags: SweepFlags) =>
     const { sweep: _sweep, ...fileScenario } = raw
     const merged = mergeScenario(workloadKindOverride(fileScenario, scalar), flagsToScenario(scalar))
     const timelineInterval = timelineFlag ?? block.timelineInterval
-    const output = yield* sweepScenario(merged, axes, {
+    const { plan, tasks } = yield* prepareSweep(merged, axes, {
       seeds,
-      workers,
       slo,
       costFlags: pickCostFlags(flags),
       file,
-      createdBy: `servesim ${process.argv.slice(2).join(" ")}`,
       scenario: path ?? "scenarios/default.json",
       ...(maxGpus !== undefined ? { maxGpus } : {}),
       ...(timelineInterval !== undefined ? { timelineInterval } : {}),
+    })
+    const shard = yield* shardFrom(flags)
+    const selected = shard === undefined ? undefined : shardRunIndices(tasks.length, shard)
+    const runs = yield* runTasks(tasks, {
+      workers,
+      ...(selected !== undefined ? { selected } : {}),
+      announce: announceSweep(plan, seeds, tasks.length, shard === undefined ? "" : `shard ${shard.index}/${shard.count}: ${selected?.length ?? 0} of `),
       quiet: flags.quiet === true,
       progress: progressReporter,
     })
-    const result = output.result
+    const createdBy = `servesim ${process.argv.slice(2).join(" ")}`
 
+    if (shard !== undefined && selected !== undefined) {
+      const fingerprint = sweepFingerprint(pkg.version, plan, tasks.map(({ id: _id, ...t }) => t))
+      const part: SweepPart = {
+        format: SWEEP_PART_FORMAT,
+        version: SWEEP_PART_VERSION,
+        fingerprint,
+        shard,
+        totalRuns: tasks.length,
+        plan,
+        runs: runs.map((r, i) => ({ task: selected[i] ?? -1, run: r.run, extras: r.extras })),
+        createdBy,
+      }
+      yield* writeText(flags.out ?? "", `${JSON.stringify(part)}\n`)
+      yield* Console.log(`shard ${shard.index}/${shard.count}: ${runs.length} of ${tasks.length} runs written to ${flags.out ?? ""} (sweep ${fingerprint.slice(0, 12)}…); join the parts with servesim merge`)
+      return
+    }
+    const analysed = analysePlan(plan, runs, createdBy)
+    if (!analysed.ok) return yield* new InputError({ message: analysed.error })
+    yield* emitSweep(analysed.value, flags)
+  })
+
+/** --shard i/n, which needs --out for the part file and writes no CSV (merge writes it). */
+const shardFrom = (flags: SweepFlags): Effect.Effect<Shard | undefined, InputError> => {
+  if (flags.shard === undefined) return Effect.succeed(undefined)
+  const parsed = parseShard(flags.shard)
+  if (!parsed.ok) return Effect.fail(new InputError({ message: parsed.error }))
+  if (flags.out === undefined) return Effect.fail(new InputError({ message: "--shard needs --out PART.json: the shard's runs go to a part file for servesim merge" }))
+  if (flags.csv !== undefined || flags.json === true)
+    return Effect.fail(new InputError({ message: "--shard writes a part file only; --csv and --json belong to servesim merge, which analyses the whole sweep" }))
+  return Effect.succeed(parsed.value)
+}
+
+/** Output of a whole sweep (unsharded or merged): --out RESULTS.json, --csv, and --json or the table. */
+export const emitSweep = (output: SweepOutput, flags: { readonly out?: string; readonly csv?: string; readonly json?: boolean }) =>
+  Effect.gen(function* () {
+    const result = output.result
     if (flags.out !== undefined) yield* writeText(flags.out, `${JSON.stringify(result, null, 2)}\n`)
     if (flags.csv !== undefined) yield* writeText(flags.csv, formatSweepCsv(result))
     if (flags.json === true) yield* Console.log(JSON.stringify(result, null, 2))
@@ -243,5 +289,6 @@ export const register = (cli: Command): void => {
     .option("--out <file>", "write RESULTS.json")
     .option("--csv <file>", "write one CSV row per point")
     .option("--quiet", "no progress on stderr")
+    .option("--shard <i/n>", "run only shard i of n (0-based, as JOB_COMPLETION_INDEX / SLURM_ARRAY_TASK_ID): every n-th run from run i; writes a part file to --out for `servesim merge`")
     .action((path: string | undefined, flags: SweepFlags) => runCommand(Effect.scoped(sweepProgram(path, flags))))
 }

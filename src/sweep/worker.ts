@@ -9,6 +9,7 @@ import { simulate } from "../sim/simulate.ts"
 import { summarize } from "../sim/summary.ts"
 import { buildSimSpec, resolveScenario } from "../scenario/resolve.ts"
 import { decodeScenario } from "../scenario/schema.ts"
+import type { RunExtras } from "./plan.ts"
 
 export interface SimTask {
   /** Index of the task; results are matched back by it. */
@@ -20,12 +21,6 @@ export interface SimTask {
   readonly timelineInterval: number
 }
 
-/** Counters of the run beyond the vllm-bench metrics, for tables. */
-export interface RunExtras {
-  readonly num_preemptions: number
-  readonly mean_kv_cache_usage: number
-  readonly mean_batch_size: number
-}
 
 export type SimTaskResult =
   | { readonly id: number; readonly ok: true; readonly run: SeedRun; readonly extras: RunExtras }

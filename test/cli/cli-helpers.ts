@@ -15,7 +15,7 @@ export const runCli = (args: ReadonlyArray<string>, timeoutMs = 120_000): CliRun
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
-/** The same, without blocking the test thread (so several runs overlap). */
+/** Runs the CLI without blocking, so independent runs overlap. */
 export const runCliAsync = (args: ReadonlyArray<string>): Promise<CliRun> =>
   new Promise((resolve) => {
     const child = spawn(process.execPath, ["bin/servesim.js", ...args], { cwd: repoRoot })

@@ -3,13 +3,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import type { SweepResult } from "../../src/econ/sweep-result.ts"
-import { runCli, runCliAsync } from "./cli-helpers.ts"
+import { runCli, runCliAsync as runAsync } from "./cli-helpers.ts"
 
 const tmp = mkdtempSync(join(tmpdir(), "servesim-sweep-"))
-
-/** Runs the CLI without blocking, so independent runs overlap. */
-const runAsync = runCliAsync
-
 
 const STAT_KEYS = ["mean", "stdev", "ciLow", "ciHigh", "n"]
 

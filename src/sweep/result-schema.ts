@@ -1,10 +1,11 @@
 // Schema of RESULTS.json (the SweepResult type of src/econ/sweep-result.ts), so `servesim report` can
 // reject a bad file with one line naming the field. The decoded type is checked against SweepResult at
 // compile time (decodeSweepResult's return type).
-import { Effect, Result, Schema, SchemaIssue } from "effect"
+import { Effect, Result, Schema } from "effect"
 import { InputError } from "../scenario/errors.ts"
 import { CORE_METRIC_KEYS, OPTIONAL_METRIC_KEYS } from "../econ/point.ts"
 import { SWEEP_RESULT_FORMAT, SWEEP_RESULT_VERSION, type SweepResult } from "../econ/sweep-result.ts"
+import { firstIssueLine } from "../scenario/schema-issue.ts"
 
 const Num = Schema.Finite
 const opt = Schema.optionalKey
@@ -20,7 +21,7 @@ const keyedOptional = <const K extends string>(keys: ReadonlyArray<K>) =>
 
 const PointMetrics = Schema.Struct({ ...keyed(CORE_METRIC_KEYS), ...keyedOptional(OPTIONAL_METRIC_KEYS) })
 
-const PointConfig = Schema.Struct({
+export const PointConfig = Schema.Struct({
   gpu: Schema.String,
   numGpus: Num,
   tp: Num,
@@ -74,7 +75,7 @@ const PointFlags = Schema.Struct({
   pareto: Schema.Boolean,
 })
 
-const KvTimeline = Schema.Struct({
+export const KvTimeline = Schema.Struct({
   time: Schema.Array(Num),
   kvCacheUsage: Schema.Array(Num),
   numRunning: opt(Schema.Array(Num)),
@@ -114,12 +115,14 @@ const OwnedInputs = {
   maintenanceRate: Num,
 }
 
+export const GpuCostInputs = Schema.Union([
+  Schema.Struct({ kind: Schema.Literal("owned"), ...OwnedInputs }),
+  Schema.Struct({ kind: Schema.Literal("cloud"), usdPerGpuHour: Num }),
+])
+
 const GpuCostEntry = Schema.Struct({
   gpu: Schema.String,
-  inputs: Schema.Union([
-    Schema.Struct({ kind: Schema.Literal("owned"), ...OwnedInputs }),
-    Schema.Struct({ kind: Schema.Literal("cloud"), usdPerGpuHour: Num }),
-  ]),
+  inputs: GpuCostInputs,
   breakdown: Schema.Struct({
     kind: Schema.Literals(["owned", "cloud"]),
     depreciation: Num,
@@ -176,18 +179,20 @@ const Quality = Schema.Struct({
   missingModels: Schema.Array(Schema.String),
 })
 
+export const Slo = Schema.Struct({
+  ttftMs: opt(Num),
+  tpotMs: opt(Num),
+  e2elMs: opt(Num),
+  stat: Schema.Literals(["mean", "median", "p99"]),
+})
+
 export const SweepResultSchema = Schema.Struct({
   format: Schema.Literal(SWEEP_RESULT_FORMAT),
   version: Schema.Literal(SWEEP_RESULT_VERSION),
   title: opt(Schema.String),
   createdBy: opt(Schema.String),
   scenario: opt(Schema.String),
-  slo: Schema.Struct({
-    ttftMs: opt(Num),
-    tpotMs: opt(Num),
-    e2elMs: opt(Num),
-    stat: Schema.Literals(["mean", "median", "p99"]),
-  }),
+  slo: Slo,
   saturationThreshold: Num,
   throughputMetric: Schema.Literals(["output_throughput", "total_token_throughput", "request_throughput"]),
   costObjective: Schema.Literals(["usdPerMOutput", "usdPerMTotal", "usdPerRequest"]),
@@ -200,23 +205,9 @@ export const SweepResultSchema = Schema.Struct({
   quality: opt(Quality),
 })
 
-const formatPath = (path: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined): string => {
-  if (path === undefined || path.length === 0) return "(top level)"
-  let out = ""
-  for (const seg of path) {
-    const key = typeof seg === "object" ? seg.key : seg
-    out += typeof key === "number" ? `[${key}]` : out === "" ? String(key) : `.${String(key)}`
-  }
-  return out
-}
-
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
-
 /** Decodes a parsed RESULTS.json; fails with one line naming the first bad field. */
 export const decodeSweepResult = (input: unknown, fileName: string): Effect.Effect<SweepResult, InputError> => {
   const result = Schema.decodeUnknownResult(SweepResultSchema)(input)
   if (Result.isSuccess(result)) return Effect.succeed(result.success)
-  const issue = formatter(result.failure.issue).issues[0]
-  const message = (issue?.message ?? result.failure.message).replace(/\s+/g, " ")
-  return Effect.fail(new InputError({ message: `${fileName}: ${formatPath(issue?.path)}: ${message}` }))
+  return Effect.fail(new InputError({ message: firstIssueLine(result.failure, fileName) }))
 }
