@@ -1,5 +1,5 @@
 // `servesim simulate [scenario] [flags]`: one simulation, printed as a table or vllm-bench JSON.
-import { Command } from "commander"
+import { Command, InvalidArgumentError } from "commander"
 import { Console, Effect } from "effect"
 import { writeFile } from "node:fs/promises"
 import { simulate } from "../sim/simulate.ts"
@@ -7,18 +7,29 @@ import { summarize } from "../sim/summary.ts"
 import { formatSummaryTable } from "../report/table.ts"
 import { buildSimSpec, describeRun } from "./build-spec.ts"
 import { FileError } from "./errors.ts"
-import { addScenarioFlags, positiveNumber, type ScenarioFlags } from "./flags.ts"
+import { addScenarioFlags, decimal, nonNegativeInt, positiveNumber, type ScenarioFlags } from "./flags.ts"
 import { loadScenario } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
 import { gpuCostsFor } from "./sweep.ts"
 import { defaultOwnedInputs, hourlyCost, type GpuCostInputs } from "../econ/cost-model.ts"
 import { runCost } from "../econ/run-cost.ts"
+import { DEFAULT_INTERVAL_DRAWS, DEFAULT_INTERVAL_LEVEL } from "../calibrate/predict-interval.ts"
+import { formatIntervals, predictionIntervals, withIntervals } from "./intervals.ts"
+import { InputError } from "./errors.ts"
 
 interface SimulateFlags extends ScenarioFlags {
   json?: boolean
   out?: string
   timelineInterval?: number
   cloudPrice?: string
+  intervalDraws: number
+  intervalLevel: number
+}
+
+const level = (v: string): number => {
+  const x = decimal(v)
+  if (!(x > 0 && x < 1)) throw new InvalidArgumentError("expected a level strictly between 0 and 1 (e.g. 0.9)")
+  return x
 }
 
 export const writeJson = (path: string, value: unknown): Effect.Effect<void, FileError> =>
@@ -39,10 +50,16 @@ const program = (path: string | undefined, flags: SimulateFlags) =>
     const owned = defaultOwnedInputs(gpuId)
     const inputs: GpuCostInputs | undefined = costs[gpuId] ?? (owned === undefined ? undefined : { kind: "owned", ...owned })
     const numGpus = resolved.par.tp * resolved.par.pp * (resolved.scenario.replicas ?? 1)
-    const summary = inputs === undefined ? base : { ...base, cost: runCost(base, numGpus, hourlyCost(inputs).total, resolved.model.id) }
+    const priced = inputs === undefined ? base : { ...base, cost: runCost(base, numGpus, hourlyCost(inputs).total, resolved.model.id) }
+    const pi = yield* predictionIntervals(resolved, base, { draws: flags.intervalDraws, level: flags.intervalLevel })
+    if (pi !== undefined && pi.draws < 2) return yield* new InputError({ message: `--interval-draws: ${pi.draws} draw gives no spread; use at least 2 (or 0 for none)` })
+    const summary = pi === undefined ? priced : withIntervals(priced, pi)
     if (flags.out !== undefined) yield* writeJson(flags.out, summary)
     if (flags.json === true) yield* Console.log(JSON.stringify(summary, null, 2))
-    else yield* Console.log(formatSummaryTable(summary, resolved.scenario.name ?? path ?? "default scenario"))
+    else {
+      yield* Console.log(formatSummaryTable(summary, resolved.scenario.name ?? path ?? "default scenario"))
+      if (pi !== undefined) yield* Console.log(formatIntervals(summary, pi).join("\n"))
+    }
   })
 
 export const register = (cli: Command): void => {
@@ -55,6 +72,8 @@ export const register = (cli: Command): void => {
     .option("--json", "print the result as JSON (vllm bench serve --save-result field names)")
     .option("--out <file>", "write the JSON result to a file")
     .option("--timeline-interval <s>", "sample KV usage and queues every S simulated seconds (at most 100,000 samples are kept)", positiveNumber)
+    .option("--interval-draws <n>", "with a --profile that has an uncertainty block: parameter draws behind each prediction interval (0: none)", nonNegativeInt, DEFAULT_INTERVAL_DRAWS)
+    .option("--interval-level <p>", "prediction-interval level", level, DEFAULT_INTERVAL_LEVEL)
     .option("--cloud-price <usd>", "price the run at this USD per GPU-hour (default: the scenario's cost block, else the GPU's owned-cost defaults)")
     .action((path: string | undefined, flags: SimulateFlags) => runCommand(program(path, flags)))
 }

@@ -1,0 +1,168 @@
+// Uncertainty of a calibration and the prediction intervals it implies. Pure and deterministic
+// (seeded draws). A fit minimises log-ratio residuals r(θ) over knobs θ (log-multipliers); around the
+// optimum θ̂ with Jacobian J (rows: residuals, columns: knobs):
+//  - "jacobian": Cov(θ̂) = σ² (JᵀJ)⁻¹ with σ² = rᵀr / (n − p), the textbook nonlinear least-squares
+//    covariance (it assumes independent residuals of one variance);
+//  - "bootstrap": a pairs bootstrap over measured points — resample points with replacement and refit.
+//    Each refit is one Gauss–Newton step from θ̂ on the resample's linearisation (J and r at θ̂), the
+//    "one-step bootstrap": a full refit costs dozens of simulation sweeps per replicate, the step costs
+//    none, and near θ̂ they agree. It keeps what the first assumes away: points that fit worse.
+// A prediction's log-scale variance is gᵀ Cov g (parameters; g its gradient in θ) plus the residual
+// variance of the metric (the model error the fit shows), and its interval is symmetric in log space.
+import seedrandom from "seedrandom"
+import { solveLinear } from "./levenberg-marquardt.ts"
+
+export type UncertaintyMethod = "jacobian" | "bootstrap"
+export const UNCERTAINTY_METHODS: ReadonlyArray<UncertaintyMethod> = ["jacobian", "bootstrap"]
+
+/** Residuals at θ and their forward-difference Jacobian (n rows × p columns), p + 1 evaluations. */
+export const jacobianAt = (f: (theta: ReadonlyArray<number>) => number[], theta: ReadonlyArray<number>, step: number): { residuals: number[]; jacobian: number[][] } => {
+  const residuals = f(theta)
+  const columns = theta.map((_, i) => {
+    const t = [...theta]
+    t[i] = theta[i]! + step
+    return f(t).map((v, k) => (v - residuals[k]!) / step)
+  })
+  return { residuals, jacobian: residuals.map((_, k) => columns.map((c) => c[k]!)) }
+}
+
+const gram = (rows: ReadonlyArray<ReadonlyArray<number>>, p: number): number[][] => {
+  const a = Array.from({ length: p }, () => new Array<number>(p).fill(0))
+  for (const row of rows) for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) a[i]![j]! += row[i]! * row[j]!
+  return a
+}
+
+/** The inverse of a small symmetric positive-definite matrix, or undefined when it is singular. */
+export const invertSpd = (a: ReadonlyArray<ReadonlyArray<number>>): number[][] | undefined => {
+  const p = a.length
+  const cols: number[][] = []
+  try {
+    for (let j = 0; j < p; j++) cols.push(solveLinear(a, a.map((_, i) => (i === j ? 1 : 0))))
+  } catch {
+    return undefined
+  }
+  const inv = cols[0]!.map((_, i) => cols.map((c) => c[i]!))
+  return inv.every((row) => row.every(Number.isFinite)) && inv.every((row, i) => row[i]! > 0) ? inv : undefined
+}
+
+/** σ² (JᵀJ)⁻¹ with σ² = rᵀr / (n − p); undefined with n ≤ p or a rank-deficient J. */
+export const jacobianCovariance = (jacobian: ReadonlyArray<ReadonlyArray<number>>, residuals: ReadonlyArray<number>): number[][] | undefined => {
+  const n = residuals.length
+  const p = jacobian[0]?.length ?? 0
+  if (p === 0 || n <= p) return undefined
+  const inv = invertSpd(gram(jacobian, p))
+  if (inv === undefined) return undefined
+  const s2 = residuals.reduce((a, r) => a + r * r, 0) / (n - p)
+  return inv.map((row) => row.map((v) => v * s2))
+}
+
+/** |θ shift| beyond this (×e³ ≈ 20 on a multiplier) marks a resample that does not identify θ. */
+const MAX_SHIFT = 3
+
+/**
+ * One-step pairs bootstrap: `count` resamples of the measured points (rows grouped by `groups[k]`, the
+ * point of residual k), each giving θ shift −(J_bᵀJ_b)⁻¹ J_bᵀ r_b. Resamples whose points do not pin
+ * every knob (singular, or a shift beyond MAX_SHIFT) are drawn again, up to 4 × count tries.
+ */
+export const bootstrapShifts = (
+  jacobian: ReadonlyArray<ReadonlyArray<number>>,
+  residuals: ReadonlyArray<number>,
+  groups: ReadonlyArray<number>,
+  count: number,
+  seed: string,
+): number[][] => {
+  const p = jacobian[0]?.length ?? 0
+  const ids = [...new Set(groups)]
+  const rowsOf = new Map(ids.map((g) => [g, groups.flatMap((x, k) => (x === g ? [k] : []))]))
+  const rng = seedrandom.alea(`servesim-bootstrap/${seed}`)
+  const out: number[][] = []
+  for (let tries = 0; out.length < count && tries < 4 * count; tries++) {
+    const rows: number[] = []
+    for (let i = 0; i < ids.length; i++) rows.push(...rowsOf.get(ids[Math.floor(rng() * ids.length)]!)!)
+    const a = gram(rows.map((k) => jacobian[k]!), p)
+    const g = new Array<number>(p).fill(0)
+    for (const k of rows) for (let i = 0; i < p; i++) g[i]! += jacobian[k]![i]! * residuals[k]!
+    let shift: number[]
+    try {
+      shift = solveLinear(a, g.map((x) => -x))
+    } catch {
+      continue
+    }
+    if (shift.every((x) => Number.isFinite(x) && Math.abs(x) <= MAX_SHIFT)) out.push(shift)
+  }
+  return out
+}
+
+/** Covariance of samples about zero (the fit): E[δ δᵀ]. */
+export const shiftCovariance = (samples: ReadonlyArray<ReadonlyArray<number>>): number[][] | undefined => {
+  const p = samples[0]?.length ?? 0
+  if (samples.length < 2 || p === 0) return undefined
+  return gram(samples, p).map((row) => row.map((v) => v / samples.length))
+}
+
+/**
+ * Log-scale residual standard deviation per metric: sqrt(Σ r² / n_m · N / (N − p)), the fit's model
+ * error with the degrees of freedom the p knobs used up shared over all N residuals.
+ */
+export const residualSds = (rows: ReadonlyArray<{ readonly metric: string; readonly value: number }>, numParams: number): Record<string, number> | undefined => {
+  const n = rows.length
+  if (n <= numParams) return undefined
+  const out: Record<string, number> = {}
+  for (const metric of [...new Set(rows.map((r) => r.metric))]) {
+    const mine = rows.filter((r) => r.metric === metric)
+    out[metric] = Math.sqrt((mine.reduce((a, r) => a + r.value * r.value, 0) / mine.length) * (n / (n - numParams)))
+  }
+  return out
+}
+
+/** gᵀ C g. */
+export const quadraticForm = (g: ReadonlyArray<number>, c: ReadonlyArray<ReadonlyArray<number>>): number => {
+  let s = 0
+  for (let i = 0; i < g.length; i++) for (let j = 0; j < g.length; j++) s += g[i]! * c[i]![j]! * g[j]!
+  return s
+}
+
+/** Standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9). */
+export const normalQuantile = (p: number): number => {
+  if (!(p > 0 && p < 1)) return Number.NaN
+  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239]
+  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1]
+  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783]
+  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416]
+  const tail = (q: number) => (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1)
+  if (p < 0.02425) return tail(Math.sqrt(-2 * Math.log(p)))
+  if (p > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log(1 - p)))
+  const q = p - 0.5
+  const r = q * q
+  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1)
+}
+
+/** The central `level` interval of a log-normal prediction around `center` with log-scale sd. */
+export const logInterval = (center: number, logSd: number, level: number): [number, number] => {
+  const z = normalQuantile(0.5 + level / 2)
+  return [center * Math.exp(-z * logSd), center * Math.exp(z * logSd)]
+}
+
+/** Fraction of held-out cases whose log error log(measured / predicted) lies inside the level interval. */
+export const coverage = (cases: ReadonlyArray<{ readonly logError: number; readonly logSd: number }>, level: number): number => {
+  const z = normalQuantile(0.5 + level / 2)
+  return cases.length === 0 ? Number.NaN : cases.filter((c) => Math.abs(c.logError) <= z * c.logSd).length / cases.length
+}
+
+/** `count` draws of N(0, C) (Cholesky factor, Box–Muller on a seeded stream). */
+export const gaussianDraws = (c: ReadonlyArray<ReadonlyArray<number>>, count: number, seed: string): number[][] => {
+  const p = c.length
+  const l = Array.from({ length: p }, () => new Array<number>(p).fill(0))
+  for (let i = 0; i < p; i++)
+    for (let j = 0; j <= i; j++) {
+      let s = c[i]![j]!
+      for (let k = 0; k < j; k++) s -= l[i]![k]! * l[j]![k]!
+      l[i]![j] = i === j ? Math.sqrt(Math.max(s, 0)) : l[j]![j]! > 0 ? s / l[j]![j]! : 0
+    }
+  const rng = seedrandom.alea(`servesim-draws/${seed}`)
+  const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng())
+  return Array.from({ length: count }, () => {
+    const z = Array.from({ length: p }, normal)
+    return l.map((row) => row.reduce((a, v, k) => a + v * z[k]!, 0))
+  })
+}
