@@ -71,6 +71,8 @@ export interface CoverageCase {
   readonly logError: number
   /** The predictive log-scale sd each basis gives. */
   readonly logSd: Readonly<Record<CoverageBasis, number>>
+  /** Residual degrees of freedom of the fold's fit (N − p): the interval uses t with these. */
+  readonly dof: number
 }
 
 /**
@@ -91,15 +93,17 @@ export const heldOutCases = (jac: number[][], r: number[], labels: ReadonlyArray
     if (l.point !== held || s === undefined) return []
     const g = jac[k]!
     const withParams = (m: UncertaintyMethod) => Math.sqrt(quadraticForm(g, est[m]!.covariance) + s * s)
-    return [{ point: held, metric: l.metric, logError: -r[k]!, logSd: { jacobian: withParams("jacobian"), bootstrap: withParams("bootstrap"), "residual-only": s } }]
+    return [{ point: held, metric: l.metric, logError: -r[k]!, logSd: { jacobian: withParams("jacobian"), bootstrap: withParams("bootstrap"), "residual-only": s }, dof: ro.length - p }]
   })
 }
 
 export interface CoverageSummary {
   readonly level: number
   readonly cases: number
-  /** Fraction of cases inside the level interval, per basis. */
+  /** Fraction of cases inside the level interval (t quantile with the fold's dof), per basis. */
   readonly coverage: Readonly<Record<CoverageBasis, number>>
+  /** The same with the normal quantile: what ignoring the uncertainty of the residual sd gives. */
+  readonly coverageNormal: Readonly<Record<CoverageBasis, number>>
   /** Median predictive log sd per basis (how wide the intervals are). */
   readonly medianLogSd: Readonly<Record<CoverageBasis, number>>
   /** Coverage per metric, per basis. */
@@ -112,13 +116,16 @@ const median = (xs: ReadonlyArray<number>): number => {
   return a.length === 0 ? Number.NaN : a.length % 2 === 1 ? a[m]! : (a[m - 1]! + a[m]!) / 2
 }
 
-const coverageBy = (cases: ReadonlyArray<CoverageCase>, level: number): Record<CoverageBasis, number> =>
-  Object.fromEntries(COVERAGE_BASES.map((b) => [b, coverage(cases.map((c) => ({ logError: c.logError, logSd: c.logSd[b] })), level)])) as Record<CoverageBasis, number>
+const coverageBy = (cases: ReadonlyArray<CoverageCase>, level: number, t = true): Record<CoverageBasis, number> =>
+  Object.fromEntries(
+    COVERAGE_BASES.map((b) => [b, coverage(cases.map((c) => ({ logError: c.logError, logSd: c.logSd[b], ...(t ? { dof: c.dof } : {}) })), level)]),
+  ) as Record<CoverageBasis, number>
 
 export const summarizeCoverage = (cases: ReadonlyArray<CoverageCase>, level: number): CoverageSummary => ({
   level,
   cases: cases.length,
   coverage: coverageBy(cases, level),
+  coverageNormal: coverageBy(cases, level, false),
   medianLogSd: Object.fromEntries(COVERAGE_BASES.map((b) => [b, median(cases.map((c) => c.logSd[b]))])) as Record<CoverageBasis, number>,
   byMetric: Object.fromEntries(
     [...new Set(cases.map((c) => c.metric))].map((m) => {

@@ -1,8 +1,10 @@
 // Prediction intervals of a simulation run with a calibrated profile: the run is repeated at a few
 // parameter draws from the profile's uncertainty (same workload seed, so only the parameters differ),
 // the spread of each headline metric across draws gives the parameter part, the profile's residual sd
-// (the model error the fit showed) the rest; both add in log space. Pure.
+// (the model error the fit showed) the rest; both add in log space, and the interval takes Student t's
+// quantile with the fit's residual degrees of freedom (its sd is estimated from few residuals). Pure.
 import type { SimSummary } from "../sim/summary.ts"
+import { defaultLmOptions } from "./levenberg-marquardt.ts"
 import type { ProfileUncertainty } from "./profile.ts"
 import { gaussianDraws, logInterval } from "./uncertainty.ts"
 
@@ -27,11 +29,16 @@ export const residualMetricOf = (field: string, closedLoop: boolean): string | u
   return m === "itl" ? "tpot" : m
 }
 
-/** Knob shifts to simulate: the bootstrap's own replicates, or seeded draws of N(0, covariance). */
-export const intervalShifts = (u: ProfileUncertainty, count: number, seed: string): number[][] =>
-  u.method === "bootstrap" && u.samples !== undefined
-    ? Array.from({ length: Math.min(count, u.samples.length) }, (_, i) => [...u.samples![i]!])
-    : gaussianDraws(u.covariance, count, seed)
+/**
+ * Knob shifts to simulate: the bootstrap's own replicates, or seeded draws of N(0, covariance). Each
+ * is clamped to the fit's own bound on a knob (±defaultLmOptions.bound), so a fit that barely pins a
+ * knob (a huge variance) gives wide but finite intervals rather than infinite coefficients.
+ */
+export const intervalShifts = (u: ProfileUncertainty, count: number, seed: string): number[][] => {
+  const b = defaultLmOptions.bound
+  const raw = u.method === "bootstrap" && u.samples !== undefined ? u.samples.slice(0, count).map((s) => [...s]) : gaussianDraws(u.covariance, count, seed)
+  return raw.map((s) => s.map((x) => Math.max(-b, Math.min(b, x))))
+}
 
 export interface MetricInterval {
   readonly lo: number
@@ -53,6 +60,7 @@ export const metricIntervals = (
   residualSd: Readonly<Record<string, number>>,
   level: number,
   closedLoop: boolean,
+  dof?: number,
 ): Record<string, MetricInterval> => {
   const out: Record<string, MetricInterval> = {}
   for (const field of INTERVAL_FIELDS) {
@@ -62,7 +70,7 @@ export const metricIntervals = (
     const parameterLogSd = logSpread(c, values)
     const m = residualMetricOf(field, closedLoop)
     const residualLogSd = m === undefined ? 0 : (residualSd[m] ?? 0)
-    const [lo, hi] = logInterval(c, Math.hypot(parameterLogSd, residualLogSd), level)
+    const [lo, hi] = logInterval(c, Math.hypot(parameterLogSd, residualLogSd), level, dof)
     out[field] = { lo, hi, parameterLogSd, residualLogSd }
   }
   return out

@@ -45,15 +45,55 @@ export const invertSpd = (a: ReadonlyArray<ReadonlyArray<number>>): number[][] |
   return inv.every((row) => row.every(Number.isFinite)) && inv.every((row, i) => row[i]! > 0) ? inv : undefined
 }
 
-/** σ² (JᵀJ)⁻¹ with σ² = rᵀr / (n − p); undefined with n ≤ p or a rank-deficient J. */
+/**
+ * The knobs the residuals pin down: columns of J taken in order of decreasing norm, each kept when it is
+ * not (numerically) a combination of those kept before (Gram–Schmidt, relative residual 1e-6). A knob
+ * no residual responds to, or one that moves exactly with another (e.g. a step cost and a per-request
+ * cost when every point has the same batch), is not identified by the fit.
+ */
+export const identifiedColumns = (jacobian: ReadonlyArray<ReadonlyArray<number>>): number[] => {
+  const p = jacobian[0]?.length ?? 0
+  const cols = Array.from({ length: p }, (_, j) => jacobian.map((row) => row[j]!))
+  const norm2 = (v: ReadonlyArray<number>) => v.reduce((a, x) => a + x * x, 0)
+  const order = cols.map((_, j) => j).sort((a, b) => norm2(cols[b]!) - norm2(cols[a]!) || a - b)
+  const basis: number[][] = []
+  const kept: number[] = []
+  for (const j of order) {
+    const v = [...cols[j]!]
+    const n0 = norm2(v)
+    if (!(n0 > 0)) continue
+    for (const q of basis) {
+      const d = v.reduce((a, x, k) => a + x * q[k]!, 0)
+      for (let k = 0; k < v.length; k++) v[k]! -= d * q[k]!
+    }
+    const n1 = norm2(v)
+    if (n1 <= 1e-12 * n0) continue
+    basis.push(v.map((x) => x / Math.sqrt(n1)))
+    kept.push(j)
+  }
+  return kept.sort((a, b) => a - b)
+}
+
+const embed = (sub: ReadonlyArray<ReadonlyArray<number>>, cols: ReadonlyArray<number>, p: number): number[][] => {
+  const out = Array.from({ length: p }, () => new Array<number>(p).fill(0))
+  cols.forEach((ci, a) => cols.forEach((cj, b) => (out[ci]![cj] = sub[a]![b]!)))
+  return out
+}
+
+/**
+ * σ² (JᵀJ)⁻¹ with σ² = rᵀr / (n − p) over the identified knobs (identifiedColumns; the others get zero
+ * variance: nothing the fit saw constrains them, and nothing like what it saw responds to them);
+ * undefined without residual degrees of freedom (n ≤ p).
+ */
 export const jacobianCovariance = (jacobian: ReadonlyArray<ReadonlyArray<number>>, residuals: ReadonlyArray<number>): number[][] | undefined => {
   const n = residuals.length
   const p = jacobian[0]?.length ?? 0
   if (p === 0 || n <= p) return undefined
-  const inv = invertSpd(gram(jacobian, p))
+  const cols = identifiedColumns(jacobian)
+  const inv = cols.length === 0 ? [] : invertSpd(gram(jacobian.map((row) => cols.map((j) => row[j]!)), cols.length))
   if (inv === undefined) return undefined
   const s2 = residuals.reduce((a, r) => a + r * r, 0) / (n - p)
-  return inv.map((row) => row.map((v) => v * s2))
+  return embed(inv.map((row) => row.map((v) => v * s2)), cols, p)
 }
 
 /** |θ shift| beyond this (×e³ ≈ 20 on a multiplier) marks a resample that does not identify θ. */
@@ -61,8 +101,9 @@ const MAX_SHIFT = 3
 
 /**
  * One-step pairs bootstrap: `count` resamples of the measured points (rows grouped by `groups[k]`, the
- * point of residual k), each giving θ shift −(J_bᵀJ_b)⁻¹ J_bᵀ r_b. Resamples whose points do not pin
- * every knob (singular, or a shift beyond MAX_SHIFT) are drawn again, up to 4 × count tries.
+ * point of residual k), each giving θ shift −(J_bᵀJ_b)⁻¹ J_bᵀ r_b over the identified knobs (the others
+ * stay 0). Resamples whose points do not pin those knobs (singular, or a shift beyond MAX_SHIFT) are
+ * drawn again, up to 4 × count tries.
  */
 export const bootstrapShifts = (
   jacobian: ReadonlyArray<ReadonlyArray<number>>,
@@ -72,6 +113,8 @@ export const bootstrapShifts = (
   seed: string,
 ): number[][] => {
   const p = jacobian[0]?.length ?? 0
+  const cols = identifiedColumns(jacobian)
+  const jac = jacobian.map((row) => cols.map((j) => row[j]!))
   const ids = [...new Set(groups)]
   const rowsOf = new Map(ids.map((g) => [g, groups.flatMap((x, k) => (x === g ? [k] : []))]))
   const rng = seedrandom.alea(`servesim-bootstrap/${seed}`)
@@ -79,16 +122,20 @@ export const bootstrapShifts = (
   for (let tries = 0; out.length < count && tries < 4 * count; tries++) {
     const rows: number[] = []
     for (let i = 0; i < ids.length; i++) rows.push(...rowsOf.get(ids[Math.floor(rng() * ids.length)]!)!)
-    const a = gram(rows.map((k) => jacobian[k]!), p)
-    const g = new Array<number>(p).fill(0)
-    for (const k of rows) for (let i = 0; i < p; i++) g[i]! += jacobian[k]![i]! * residuals[k]!
-    let shift: number[]
+    const q = cols.length
+    const a = gram(rows.map((k) => jac[k]!), q)
+    const g = new Array<number>(q).fill(0)
+    for (const k of rows) for (let i = 0; i < q; i++) g[i]! += jac[k]![i]! * residuals[k]!
+    let sub: number[]
     try {
-      shift = solveLinear(a, g.map((x) => -x))
+      sub = solveLinear(a, g.map((x) => -x))
     } catch {
       continue
     }
-    if (shift.every((x) => Number.isFinite(x) && Math.abs(x) <= MAX_SHIFT)) out.push(shift)
+    if (!sub.every((x) => Number.isFinite(x) && Math.abs(x) <= MAX_SHIFT)) continue
+    const shift = new Array<number>(p).fill(0)
+    cols.forEach((j, i) => (shift[j] = sub[i]!))
+    out.push(shift)
   }
   return out
 }
@@ -137,17 +184,38 @@ export const normalQuantile = (p: number): number => {
   return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1)
 }
 
-/** The central `level` interval of a log-normal prediction around `center` with log-scale sd. */
-export const logInterval = (center: number, logSd: number, level: number): [number, number] => {
-  const z = normalQuantile(0.5 + level / 2)
+/**
+ * Student t quantile with `dof` degrees of freedom: exact for 1 and 2, the Cornish–Fisher expansion in
+ * 1/dof above (|error| < 1e-3 at dof 3, smaller beyond); the normal quantile when dof is undefined.
+ * A residual sd estimated from few residuals is itself uncertain; t widens the interval for it.
+ */
+export const tQuantile = (p: number, dof?: number): number => {
+  if (dof === undefined || dof > 1e6) return normalQuantile(p)
+  if (dof === 1) return Math.tan(Math.PI * (p - 0.5))
+  if (dof === 2) return (2 * p - 1) / Math.sqrt(2 * p * (1 - p))
+  const z = normalQuantile(p)
+  const z3 = z ** 3
+  const z5 = z ** 5
+  const z7 = z ** 7
+  const z9 = z ** 9
+  return (
+    z +
+    (z3 + z) / (4 * dof) +
+    (5 * z5 + 16 * z3 + 3 * z) / (96 * dof ** 2) +
+    (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * dof ** 3) +
+    (79 * z9 + 776 * z7 + 1482 * z5 - 1920 * z3 - 945 * z) / (92160 * dof ** 4)
+  )
+}
+
+/** The central `level` interval of a log-normal prediction around `center` with log-scale sd (t with `dof` when given). */
+export const logInterval = (center: number, logSd: number, level: number, dof?: number): [number, number] => {
+  const z = tQuantile(0.5 + level / 2, dof)
   return [center * Math.exp(-z * logSd), center * Math.exp(z * logSd)]
 }
 
 /** Fraction of held-out cases whose log error log(measured / predicted) lies inside the level interval. */
-export const coverage = (cases: ReadonlyArray<{ readonly logError: number; readonly logSd: number }>, level: number): number => {
-  const z = normalQuantile(0.5 + level / 2)
-  return cases.length === 0 ? Number.NaN : cases.filter((c) => Math.abs(c.logError) <= z * c.logSd).length / cases.length
-}
+export const coverage = (cases: ReadonlyArray<{ readonly logError: number; readonly logSd: number; readonly dof?: number }>, level: number): number =>
+  cases.length === 0 ? Number.NaN : cases.filter((c) => Math.abs(c.logError) <= tQuantile(0.5 + level / 2, c.dof) * c.logSd).length / cases.length
 
 /** `count` draws of N(0, C) (Cholesky factor, Box–Muller on a seeded stream). */
 export const gaussianDraws = (c: ReadonlyArray<ReadonlyArray<number>>, count: number, seed: string): number[][] => {

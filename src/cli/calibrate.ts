@@ -40,7 +40,7 @@ const pct = (x: number): string => `${(100 * x).toFixed(1)}%`
 
 const formatCoverage = (c: CoverageSummary): string[] => [
   `prediction-interval coverage on held-out points (leave-one-out, ${pct(c.level)} intervals, ${c.cases} point-metrics):`,
-  ...COVERAGE_BASES.map((b) => `  ${b.padEnd(13)} ${pct(c.coverage[b]).padStart(6)} inside · median log sd ${c.medianLogSd[b].toFixed(3)}`),
+  ...COVERAGE_BASES.map((b) => `  ${b.padEnd(13)} ${pct(c.coverage[b]).padStart(6)} inside (t) · ${pct(c.coverageNormal[b]).padStart(6)} with the normal quantile · median log sd ${c.medianLogSd[b].toFixed(3)}`),
   ...Object.entries(c.byMetric).map(([m, v]) => `  ${m.toUpperCase().padEnd(5)} (${v.cases}): ${COVERAGE_BASES.map((b) => `${b} ${pct(v.coverage[b])}`).join(", ")}`),
 ]
 

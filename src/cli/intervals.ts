@@ -56,7 +56,7 @@ export const predictionIntervals = (
       draws.push(summarize(simulate(buildSimSpec({ ...r, stepTime }))))
     }
     const closedLoop = r.scenario.workload?.concurrency !== undefined
-    return { level: o.level, draws: draws.length, method: u.method, profile: path, seed: DRAW_SEED, metrics: metricIntervals(center, draws, u.residualSd, o.level, closedLoop) }
+    return { level: o.level, draws: draws.length, method: u.method, profile: path, seed: DRAW_SEED, metrics: metricIntervals(center, draws, u.residualSd, o.level, closedLoop, u.residuals - u.knobs.length) }
   })
 
 /** The summary with `<field>_interval: [lo, hi]` beside each field and the interval's provenance. */

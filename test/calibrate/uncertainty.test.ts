@@ -7,12 +7,14 @@ import {
   bootstrapShifts,
   coverage,
   gaussianDraws,
+  identifiedColumns,
   jacobianAt,
   jacobianCovariance,
   logInterval,
   normalQuantile,
   residualSds,
   shiftCovariance,
+  tQuantile,
 } from "../../src/calibrate/uncertainty.ts"
 import { unitCoefficients } from "../../src/hw/physics-step-time.ts"
 
@@ -47,6 +49,24 @@ describe("fit covariance", () => {
     expect(cov[0]![0]).toBeCloseTo(s2 * (1 / n + (xbar * xbar) / sxx), 10)
     expect(cov[0]![1]).toBeCloseTo((-xbar * s2) / sxx, 10)
     expect(cov[1]![0]).toBeCloseTo(cov[0]![1]!, 12)
+  })
+
+  it("knobs the residuals do not pin (no response, or moving with another) get zero variance; the rest keep the closed form", () => {
+    const { xs, ys } = linearData(9, 0.3, "closed-form")
+    const theta = lineFit(xs, ys)
+    // Columns: intercept, slope, a knob nothing responds to, a copy of the slope.
+    const f = (t: ReadonlyArray<number>) => xs.map((x, i) => t[0]! + (t[1]! + t[3]!) * x - ys[i]!)
+    const { jacobian, residuals } = jacobianAt(f, [...theta, 0, 0], 1e-3)
+    expect(identifiedColumns(jacobian)).toEqual([0, 1])
+    const cov = jacobianCovariance(jacobian, residuals)!
+    const n = xs.length
+    const xbar = xs.reduce((a, b) => a + b, 0) / n
+    const sxx = xs.reduce((a, x) => a + (x - xbar) ** 2, 0)
+    // n − p uses all four knobs: what the fit spent, identified or not.
+    const s2 = residuals.reduce((a, r) => a + r * r, 0) / (n - 4)
+    expect(cov[1]![1]).toBeCloseTo(s2 / sxx, 10)
+    expect(cov[2]![2]).toBe(0)
+    expect(cov[3]![3]).toBe(0)
   })
 
   it("is undefined without residual degrees of freedom", () => {
@@ -88,7 +108,13 @@ describe("fit covariance", () => {
 })
 
 describe("prediction intervals", () => {
-  it("uses the normal quantile", () => {
+  it("uses Student t's quantile with the fit's residual degrees of freedom", () => {
+    expect(tQuantile(0.95, 1)).toBeCloseTo(6.313752, 5)
+    expect(tQuantile(0.95, 2)).toBeCloseTo(2.919986, 5)
+    expect(tQuantile(0.95, 3)).toBeCloseTo(2.353363, 2)
+    expect(tQuantile(0.95, 10)).toBeCloseTo(1.812461, 3)
+    expect(tQuantile(0.95, 30)).toBeCloseTo(1.697261, 4)
+    expect(tQuantile(0.95)).toBeCloseTo(1.644854, 5)
     expect(normalQuantile(0.95)).toBeCloseTo(1.644854, 5)
     expect(normalQuantile(0.5)).toBeCloseTo(0, 12)
     expect(normalQuantile(0.005)).toBeCloseTo(-2.575829, 5)
@@ -132,9 +158,11 @@ describe("prediction intervals", () => {
     }
     const s = summarizeCoverage(cases, 0.9)
     expect(s.cases).toBe(1200)
-    // t with 27 degrees of freedom puts 88.9% inside ±z₀.₉₅; the sampling error of 1200 cases is ±0.9%.
-    expect(s.coverage.jacobian).toBeGreaterThan(0.86)
+    // With t's quantile (27 dof) the interval is exact for this model; the sampling error of 1200 cases is ±0.9%.
+    expect(s.coverage.jacobian).toBeGreaterThan(0.87)
     expect(s.coverage.jacobian).toBeLessThan(0.93)
+    // The normal quantile is narrower: t with 27 dof puts 88.9% inside ±z₀.₉₅.
+    expect(s.coverageNormal.jacobian).toBeLessThan(s.coverage.jacobian)
     // Without the parameter part the interval is too narrow: it must cover less.
     expect(s.coverage["residual-only"]).toBeLessThan(s.coverage.jacobian)
     expect(coverage([{ logError: 0.2, logSd: 0.1 }, { logError: 0.1, logSd: 0.1 }], 0.9)).toBe(0.5)
