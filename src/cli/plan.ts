@@ -163,6 +163,7 @@ export const formatPlan = (r: PlanReport): string => {
       ? `cheapest throughout: ${r.plan.months[0]?.cheapest ?? "-"}`
       : r.plan.flips.map((f) => `month ${f.month}: the cheapest choice flips from ${f.from} to ${f.to}`).join("\n"),
   )
+  if (r.plan.flips.length > 0 && r.plan.settled !== undefined) lines.push(`from month ${r.plan.settled.month} to the end: ${r.plan.settled.option} is cheapest every month`)
   lines.push("assumptions (override with flags):")
   for (const [k, a] of Object.entries(r.assumptions)) lines.push(`  ${k} = ${a.value} — ${a.source}`)
   return lines.join("\n")

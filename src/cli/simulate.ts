@@ -24,6 +24,7 @@ interface SimulateFlags extends ScenarioFlags {
   cloudPrice?: string
   intervalDraws: number
   intervalLevel: number
+  report?: string
 }
 
 const level = (v: string): number => {
@@ -55,6 +56,14 @@ const program = (path: string | undefined, flags: SimulateFlags) =>
     if (pi !== undefined && pi.draws < 2) return yield* new InputError({ message: `--interval-draws: ${pi.draws} draw gives no spread; use at least 2 (or 0 for none)` })
     const summary = pi === undefined ? priced : withIntervals(priced, pi)
     if (flags.out !== undefined) yield* writeJson(flags.out, summary)
+    if (flags.report !== undefined) {
+      if (pi === undefined) return yield* new InputError({ message: "--report: draws the prediction intervals, which need a --profile with an uncertainty block (servesim calibrate writes one)" })
+      const { intervalReportHtml, intervalRows } = yield* Effect.promise(() => import("../report/interval-chart.ts"))
+      const title = resolved.scenario.name ?? path ?? "default scenario"
+      const html = yield* Effect.promise(() => intervalReportHtml(title, intervalRows(summary), pi.level, `${pi.draws} parameter draws (${pi.method}) from ${pi.profile}, plus the fit's residual error`))
+      const out = flags.report
+      yield* Effect.tryPromise({ try: () => writeFile(out, html), catch: (e) => new FileError({ message: `cannot write ${out}: ${e instanceof Error ? e.message : String(e)}` }) })
+    }
     if (flags.json === true) yield* Console.log(JSON.stringify(summary, null, 2))
     else {
       yield* Console.log(formatSummaryTable(summary, resolved.scenario.name ?? path ?? "default scenario"))
@@ -74,6 +83,7 @@ export const register = (cli: Command): void => {
     .option("--timeline-interval <s>", "sample KV usage and queues every S simulated seconds (at most 100,000 samples are kept)", positiveNumber)
     .option("--interval-draws <n>", "with a --profile that has an uncertainty block: parameter draws behind each prediction interval (0: none)", nonNegativeInt, DEFAULT_INTERVAL_DRAWS)
     .option("--interval-level <p>", "prediction-interval level", level, DEFAULT_INTERVAL_LEVEL)
+    .option("--report <file.html>", "write an HTML page drawing the prediction intervals (needs a --profile with an uncertainty block)")
     .option("--cloud-price <usd>", "price the run at this USD per GPU-hour (default: the scenario's cost block, else the GPU's owned-cost defaults)")
     .action((path: string | undefined, flags: SimulateFlags) => runCommand(program(path, flags)))
 }

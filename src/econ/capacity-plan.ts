@@ -61,6 +61,8 @@ export interface CapacityPlan {
   readonly months: ReadonlyArray<PlanMonth>
   /** Months where the cheapest option changes from the month before. */
   readonly flips: ReadonlyArray<PlanFlip>
+  /** From this month to the end the cheapest option does not change (month 0 when it never does). */
+  readonly settled: { readonly month: number; readonly option: PlanOption } | undefined
   readonly total: Readonly<Record<PlanOption, number>>
 }
 
@@ -111,7 +113,9 @@ export const capacityPlan = (p: PlanInputs): CapacityPlan => {
     if (a !== b) flips.push({ month: m, from: a, to: b })
   }
   const total = Object.fromEntries(PLAN_OPTIONS.map((o) => [o, months.reduce((s, x) => s + x.cost[o], 0)])) as Record<PlanOption, number>
-  return { months, flips, total }
+  const last = months.at(-1)
+  const settled = last === undefined ? undefined : { month: flips.at(-1)?.month ?? 0, option: last.cheapest }
+  return { months, flips, settled, total }
 }
 
 /** Demand from a start rate growing by a monthly fraction: start·(1 + g)^m for m < months. */

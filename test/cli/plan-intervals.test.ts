@@ -60,6 +60,11 @@ describe("prediction intervals end to end", () => {
     expect(table.stdout).toMatch(/prediction intervals \(90%, 4 parameter draws \(jacobian\)/)
     expect(table.stdout).toMatch(/TTFT mean\s+[\d.]+ ms \[[\d.]+, [\d.]+\]/)
 
+    // The report draws one error bar per latency metric.
+    const html = join(dir, "intervals.html")
+    expect(runCli(["simulate", ...MODEL, "--profile", profilePath, "--rate", "4", "--num-requests", "40", "--isl", "256", "--osl", "32", "--interval-draws", "4", "--report", html]).status).toBe(0)
+    expect(countLayerMarks(readFileSync(html, "utf8"), "interval")).toBe(12)
+
     // The same profile without its uncertainty block: no intervals, still loads.
     const { uncertainty: _u, ...plain } = JSON.parse(readFileSync(profilePath, "utf8")) as Record<string, unknown>
     const plainPath = join(dir, "plain.json")
@@ -67,6 +72,7 @@ describe("prediction intervals end to end", () => {
     const none = runCli(["simulate", "--json", ...MODEL, "--profile", plainPath, "--num-requests", "20"])
     expect(none.status).toBe(0)
     expect(JSON.parse(none.stdout)).not.toHaveProperty("mean_ttft_ms_interval")
+    oneLine(runCli(["simulate", ...MODEL, "--profile", plainPath, "--num-requests", "20", "--report", join(dir, "x.html")]), /--report: draws the prediction intervals, which need a --profile with an uncertainty block/)
 
     oneLine(runCli(["simulate", ...MODEL, "--profile", profilePath, "--num-requests", "20", "--interval-draws", "1"]), /--interval-draws: 1 draw gives no spread/)
     oneLine(runCli(["simulate", ...MODEL, "--interval-level", "1.5"]), /interval-level/)

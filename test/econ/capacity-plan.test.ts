@@ -43,6 +43,7 @@ describe("capacity plan arithmetic", () => {
     p.months.forEach((m, i) => expect(m.cost.api).toBeCloseTo(525.6 * base.demand[i]!, 6))
     expect(p.months.map((m) => m.cheapest)).toEqual(["api", "owned", "owned", "owned"])
     expect(p.flips).toEqual([{ month: 1, from: "api", to: "owned" }])
+    expect(p.settled).toEqual({ month: 1, option: "owned" })
     expect(p.total.cloud).toBe(5840)
   })
 
