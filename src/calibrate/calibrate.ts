@@ -84,6 +84,12 @@ export const calibrationClosedLoopRequests = (concurrency: number): number => Ma
 
 /** Multipliers outside this range are not a plausible deviation of real hardware from the shipped defaults. */
 export const PHYSICAL_MULTIPLIER_RANGE = [0.25, 4] as const
+/**
+ * Prior sd of a knob about the fit, for the uncertainty a profile keeps: the physical range as a 90%
+ * interval (±ln 4 = 1.645 τ). It only matters for knobs the measurements barely pin (e.g. KV-read cost
+ * at short contexts), which would otherwise get unbounded variance.
+ */
+export const KNOB_PRIOR_SD = Math.log(PHYSICAL_MULTIPLIER_RANGE[1]) / 1.6448536
 /** A median |fit error| above this (percent) means the model does not describe the measurements. */
 export const MAX_FIT_ERROR_PCT = 20
 
@@ -157,7 +163,7 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
     }
     const atFit = jacobianOver(full.theta)
     const knobNames = active.map((k) => KNOBS[k]!.name)
-    const uncertainty = profileUncertainty(atFit.jacobian, atFit.residuals, labels, knobNames, o.uncertainty ?? DEFAULT_UNCERTAINTY, "profile")
+    const uncertainty = profileUncertainty(atFit.jacobian, atFit.residuals, labels, knobNames, o.uncertainty ?? DEFAULT_UNCERTAINTY, "profile", { priorSd: KNOB_PRIOR_SD })
     const crossValidate = (o.crossValidate ?? true) && prepared.length >= 3
     const coverageCases: CoverageCase[] = []
     const pointFits: PointFit[] = []
@@ -172,7 +178,7 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
         crossValidated = predict(pp, applyKnobs(expand(loo.theta), base))
         if (o.coverage === true) {
           const j = jacobianOver(loo.theta)
-          coverageCases.push(...heldOutCases(j.jacobian, j.residuals, labels, k, `fold-${k}`))
+          coverageCases.push(...heldOutCases(j.jacobian, j.residuals, labels, k, `fold-${k}`, { priorSd: KNOB_PRIOR_SD }))
         }
       }
       pointFits.push({ source: pp.point.source, load: loadOf(pp.point), fit, ...(crossValidated !== undefined ? { crossValidated } : {}) })

@@ -28,12 +28,18 @@ interface Estimate {
   readonly samples?: number[][]
 }
 
-const estimate = (method: UncertaintyMethod, jac: number[][], r: number[], labels: ReadonlyArray<ResidualLabel>, seed: string, replicates = BOOTSTRAP_REPLICATES): Estimate | undefined => {
+/** How each fit is summarised: a prior sd on every knob (undefined: none), bootstrap replicates. */
+export interface EstimateOptions {
+  readonly priorSd?: number
+  readonly replicates?: number
+}
+
+const estimate = (method: UncertaintyMethod, jac: number[][], r: number[], labels: ReadonlyArray<ResidualLabel>, seed: string, o: EstimateOptions): Estimate | undefined => {
   if (method === "jacobian") {
-    const covariance = jacobianCovariance(jac, r)
+    const covariance = jacobianCovariance(jac, r, o.priorSd)
     return covariance === undefined ? undefined : { covariance }
   }
-  const samples = bootstrapShifts(jac, r, labels.map((l) => l.point), replicates, seed)
+  const samples = bootstrapShifts(jac, r, labels.map((l) => l.point), o.replicates ?? BOOTSTRAP_REPLICATES, seed, o.priorSd)
   const covariance = shiftCovariance(samples)
   return covariance === undefined ? undefined : { covariance, samples }
 }
@@ -46,8 +52,9 @@ export const profileUncertainty = (
   knobs: ReadonlyArray<string>,
   method: UncertaintyMethod,
   seed: string,
+  o: EstimateOptions = {},
 ): ProfileUncertainty | undefined => {
-  const est = estimate(method, jac, r, labels, seed)
+  const est = estimate(method, jac, r, labels, seed, o)
   const residualSd = residualSds(labels.map((l, k) => ({ metric: l.metric, value: r[k]! })), knobs.length)
   if (est === undefined || residualSd === undefined) return undefined
   return {
@@ -79,14 +86,14 @@ export interface CoverageCase {
  * Held-out cases of one leave-one-out fold: `jac`/`r` are evaluated at the fold's θ over ALL points;
  * the rows of `held` are the predictions, the others are the fit the interval is estimated from.
  */
-export const heldOutCases = (jac: number[][], r: number[], labels: ReadonlyArray<ResidualLabel>, held: number, seed: string, replicates = BOOTSTRAP_REPLICATES): CoverageCase[] => {
+export const heldOutCases = (jac: number[][], r: number[], labels: ReadonlyArray<ResidualLabel>, held: number, seed: string, o: EstimateOptions = {}): CoverageCase[] => {
   const p = jac[0]?.length ?? 0
   const keep = labels.flatMap((l, k) => (l.point === held ? [] : [k]))
   const jo = keep.map((k) => jac[k]!)
   const ro = keep.map((k) => r[k]!)
   const lo = keep.map((k) => labels[k]!)
   const sds = residualSds(lo.map((l, i) => ({ metric: l.metric, value: ro[i]! })), p)
-  const est = Object.fromEntries(UNCERTAINTY_METHODS.map((m) => [m, estimate(m, jo, ro, lo, seed, replicates)])) as Record<UncertaintyMethod, Estimate | undefined>
+  const est = Object.fromEntries(UNCERTAINTY_METHODS.map((m) => [m, estimate(m, jo, ro, lo, seed, o)])) as Record<UncertaintyMethod, Estimate | undefined>
   if (sds === undefined || UNCERTAINTY_METHODS.some((m) => est[m] === undefined)) return []
   return labels.flatMap((l, k) => {
     const s = sds[l.metric]

@@ -80,19 +80,32 @@ const embed = (sub: ReadonlyArray<ReadonlyArray<number>>, cols: ReadonlyArray<nu
   return out
 }
 
+/** σ² = rᵀr / (n − p). */
+export const residualVariance = (residuals: ReadonlyArray<number>, p: number): number => residuals.reduce((a, r) => a + r * r, 0) / (residuals.length - p)
+
+const withRidge = (a: number[][], ridge: number): number[][] => a.map((row, i) => row.map((v, j) => (i === j ? v + ridge : v)))
+
 /**
- * σ² (JᵀJ)⁻¹ with σ² = rᵀr / (n − p) over the identified knobs (identifiedColumns; the others get zero
- * variance: nothing the fit saw constrains them, and nothing like what it saw responds to them);
- * undefined without residual degrees of freedom (n ≤ p).
+ * σ² (JᵀJ)⁻¹ with σ² = rᵀr / (n − p); undefined without residual degrees of freedom (n ≤ p).
+ * Without a prior, over the identified knobs only (identifiedColumns; the others get zero variance).
+ * With a prior sd τ on every knob (N(0, τ²) about the fit: the range a knob can plausibly take), the
+ * Gaussian posterior (JᵀJ/σ² + I/τ²)⁻¹: a knob the data do not pin keeps the prior's variance, one
+ * they pin is barely changed.
  */
-export const jacobianCovariance = (jacobian: ReadonlyArray<ReadonlyArray<number>>, residuals: ReadonlyArray<number>): number[][] | undefined => {
+export const jacobianCovariance = (jacobian: ReadonlyArray<ReadonlyArray<number>>, residuals: ReadonlyArray<number>, priorSd?: number): number[][] | undefined => {
   const n = residuals.length
   const p = jacobian[0]?.length ?? 0
   if (p === 0 || n <= p) return undefined
+  if (priorSd !== undefined) {
+    const s2 = residualVariance(residuals, p)
+    // An exact fit: no residual scatter to propagate.
+    if (!(s2 > 0)) return Array.from({ length: p }, () => new Array<number>(p).fill(0))
+    return invertSpd(withRidge(gram(jacobian, p).map((row) => row.map((v) => v / s2)), 1 / priorSd ** 2))
+  }
   const cols = identifiedColumns(jacobian)
   const inv = cols.length === 0 ? [] : invertSpd(gram(jacobian.map((row) => cols.map((j) => row[j]!)), cols.length))
   if (inv === undefined) return undefined
-  const s2 = residuals.reduce((a, r) => a + r * r, 0) / (n - p)
+  const s2 = residualVariance(residuals, p)
   return embed(inv.map((row) => row.map((v) => v * s2)), cols, p)
 }
 
@@ -102,8 +115,9 @@ const MAX_SHIFT = 3
 /**
  * One-step pairs bootstrap: `count` resamples of the measured points (rows grouped by `groups[k]`, the
  * point of residual k), each giving θ shift −(J_bᵀJ_b)⁻¹ J_bᵀ r_b over the identified knobs (the others
- * stay 0). Resamples whose points do not pin those knobs (singular, or a shift beyond MAX_SHIFT) are
- * drawn again, up to 4 × count tries.
+ * stay 0), or, with a prior sd τ, over all knobs with the posterior's ridge σ²/τ² (σ² of the full fit).
+ * Resamples whose points do not pin the knobs (singular, or a shift beyond MAX_SHIFT) are drawn again,
+ * up to 4 × count tries.
  */
 export const bootstrapShifts = (
   jacobian: ReadonlyArray<ReadonlyArray<number>>,
@@ -111,9 +125,11 @@ export const bootstrapShifts = (
   groups: ReadonlyArray<number>,
   count: number,
   seed: string,
+  priorSd?: number,
 ): number[][] => {
   const p = jacobian[0]?.length ?? 0
-  const cols = identifiedColumns(jacobian)
+  const cols = priorSd === undefined ? identifiedColumns(jacobian) : jacobian[0]!.map((_, j) => j)
+  const ridge = priorSd === undefined || residuals.length <= p ? 0 : residualVariance(residuals, p) / priorSd ** 2
   const jac = jacobian.map((row) => cols.map((j) => row[j]!))
   const ids = [...new Set(groups)]
   const rowsOf = new Map(ids.map((g) => [g, groups.flatMap((x, k) => (x === g ? [k] : []))]))
@@ -123,7 +139,7 @@ export const bootstrapShifts = (
     const rows: number[] = []
     for (let i = 0; i < ids.length; i++) rows.push(...rowsOf.get(ids[Math.floor(rng() * ids.length)]!)!)
     const q = cols.length
-    const a = gram(rows.map((k) => jac[k]!), q)
+    const a = withRidge(gram(rows.map((k) => jac[k]!), q), ridge)
     const g = new Array<number>(q).fill(0)
     for (const k of rows) for (let i = 0; i < q; i++) g[i]! += jac[k]![i]! * residuals[k]!
     let sub: number[]

@@ -69,6 +69,22 @@ describe("fit covariance", () => {
     expect(cov[3]![3]).toBe(0)
   })
 
+  it("with a prior, a knob the data do not pin keeps the prior variance and a pinned one is barely moved", () => {
+    const { xs, ys } = linearData(30, 0.1, "prior")
+    const theta = lineFit(xs, ys)
+    const f = (t: ReadonlyArray<number>) => xs.map((x, i) => t[0]! + t[1]! * x + 1e-7 * t[2]! - ys[i]!)
+    const { jacobian, residuals } = jacobianAt(f, [...theta, 0], 1e-3)
+    const plain = jacobianCovariance(jacobian, residuals)!
+    const prior = jacobianCovariance(jacobian, residuals, 0.8)!
+    expect(prior[2]![2]).toBeCloseTo(0.64, 6)
+    expect(prior[1]![1]! / plain[1]![1]!).toBeGreaterThan(0.999)
+    expect(prior[1]![1]! / plain[1]![1]!).toBeLessThanOrEqual(1)
+    // The bootstrap's ridge keeps the unpinned knob's shifts finite and small.
+    const shifts = bootstrapShifts(jacobian, residuals, xs.map((_, i) => i), 50, "p", 0.8)
+    expect(shifts).toHaveLength(50)
+    for (const d of shifts) expect(Math.abs(d[2]!)).toBeLessThan(1e-3)
+  })
+
   it("is undefined without residual degrees of freedom", () => {
     expect(jacobianCovariance([[1, 0], [0, 1]], [0.1, 0.2])).toBeUndefined()
   })
@@ -153,7 +169,7 @@ describe("prediction intervals", () => {
         const theta = lineFit(xs.filter((_, i) => i !== k), ys.filter((_, i) => i !== k))
         const all = (t: ReadonlyArray<number>) => xs.map((x, i) => t[0]! + t[1]! * x - ys[i]!)
         const { jacobian, residuals } = jacobianAt(all, theta, 1e-3)
-        cases.push(...heldOutCases(jacobian, residuals, labels, k, `f${k}`, 20))
+        cases.push(...heldOutCases(jacobian, residuals, labels, k, `f${k}`, { replicates: 20 }))
       }
     }
     const s = summarizeCoverage(cases, 0.9)

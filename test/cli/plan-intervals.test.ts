@@ -39,6 +39,17 @@ describe("prediction intervals end to end", () => {
     expect(profile.uncertainty.covariance).toHaveLength(profile.uncertainty.knobs.length)
     expect(profile.uncertainty.residualSd.ttft).toBeGreaterThan(0)
 
+    // The bootstrap variant, with the leave-one-out coverage check: every held-out point-metric is a case.
+    const boot = runCli(["calibrate", bench, ...MODEL, "--out", join(dir, "boot.json"), "--uncertainty", "bootstrap", "--coverage", "--json"], 300_000)
+    expect(boot.status).toBe(0)
+    const bj = JSON.parse(boot.stdout) as { profile: { uncertainty: { method: string; samples: number[][] } }; coverage: { cases: number; coverage: Record<string, number> } }
+    expect(bj.profile.uncertainty.method).toBe("bootstrap")
+    expect(bj.profile.uncertainty.samples.length).toBeGreaterThan(1)
+    expect(bj.coverage.cases).toBe(9)
+    for (const b of ["jacobian", "bootstrap", "residual-only"]) expect(bj.coverage.coverage[b]).toBeGreaterThanOrEqual(0)
+    oneLine(runCli(["calibrate", bench, ...MODEL, "--out", join(dir, "x.json"), "--coverage", "--no-cv"]), /--coverage: checks intervals on the leave-one-out fits/)
+    oneLine(runCli(["calibrate", bench, ...MODEL, "--out", join(dir, "x.json"), "--uncertainty", "guess"]), /--uncertainty/)
+
     const sim = runCli(["simulate", "--json", ...MODEL, "--profile", profilePath, "--rate", "4", "--num-requests", "40", "--isl", "256", "--osl", "32", "--interval-draws", "4"])
     expect(sim.status).toBe(0)
     const s = JSON.parse(sim.stdout) as Record<string, unknown>
