@@ -7,7 +7,7 @@ import { shiftKnobs } from "../calibrate/knobs.ts"
 import { metricIntervals, intervalShifts, type MetricInterval } from "../calibrate/predict-interval.ts"
 import { parseProfile } from "../calibrate/profile.ts"
 import type { UncertaintyMethod } from "../calibrate/uncertainty.ts"
-import { physicsStepTime } from "../hw/physics-step-time.ts"
+import { stepTimeWithCoefficients } from "../calibrate/predict-point.ts"
 import { simulate } from "../sim/simulate.ts"
 import { summarize, type SimSummary } from "../sim/summary.ts"
 import { buildSimSpec, withSpeculative, type ResolvedScenario } from "./build-spec.ts"
@@ -41,17 +41,7 @@ export const predictionIntervals = (
     for (const shift of intervalShifts(u, o.draws, DRAW_SEED)) {
       const cal = shiftKnobs({ coefficients: p.coefficients, overheads: p.overheads }, u.knobs, shift)
       if (typeof cal === "string") return yield* new InputError({ message: `profile ${path}: uncertainty.knobs: ${cal}` })
-      const target = physicsStepTime({
-        model: r.model,
-        gpu: r.gpu,
-        precision: r.precision,
-        kvCacheDtype: r.kvCacheDtype,
-        par: r.par,
-        asyncScheduling: r.engine.asyncScheduling === true,
-        coefficients: cal.coefficients,
-        overheads: cal.overheads,
-        name: `profile(${path}) draw`,
-      })
+      const target = stepTimeWithCoefficients(r, cal.coefficients, cal.overheads, `profile(${path}) draw`)
       const stepTime = yield* withSpeculative(r.scenario, target, { gpu: r.gpu, precision: r.precision, kvCacheDtype: r.kvCacheDtype, par: r.par, asyncScheduling: r.engine.asyncScheduling === true })
       draws.push(summarize(simulate(buildSimSpec({ ...r, stepTime }))))
     }
