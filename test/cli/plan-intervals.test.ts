@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { describe, expect, it } from "vitest"
+import { beforeAll, describe, expect, it } from "vitest"
 import { countLayerMarks, renderSvg } from "../../src/report/render-svg.ts"
 import { planCostSpec } from "../../src/report/plan-chart.ts"
 import { capacityPlan } from "../../src/econ/capacity-plan.ts"
@@ -20,8 +20,15 @@ const oneLine = (r: { status: number | null; stderr: string }, pattern: RegExp) 
   expect(r.stderr).not.toMatch(/\n\s+at /)
 }
 
+/** CLI runs of one test are many child processes on a shared machine: their bound is the run's, not vitest's 60 s. */
+const LONG = 600_000
+const LOAD = ["--rate", "4", "--num-requests", "40", "--isl", "256", "--osl", "32", "--interval-draws", "4"]
+
 describe("prediction intervals end to end", () => {
-  it("calibrate writes an uncertainty block; simulate with the profile reports an interval around each headline metric", () => {
+  const bench = join(dir, "bench.json")
+  const profilePath = join(dir, "profile.json")
+
+  beforeAll(() => {
     const results = [1, 2, 4].map((c) => {
       const r = runCli(["simulate", "--json", ...MODEL, "--concurrency", String(c), "--num-requests", String(8 * c), "--isl", "256", "--osl", "32", "--seed", String(c)])
       expect(r.status).toBe(0)
@@ -29,28 +36,17 @@ describe("prediction intervals end to end", () => {
       // Measurements the physics does not reproduce exactly, so the fit has residuals.
       return { ...s, mean_ttft_ms: s.mean_ttft_ms! * [1.1, 0.9, 1.05][c >> 1]!, max_concurrency: c, num_prompts: 8 * c, backend: "vllm", model_id: "meta-llama/Llama-3.1-8B-Instruct" }
     })
-    const bench = join(dir, "bench.json")
     writeFileSync(bench, JSON.stringify(results))
-    const profilePath = join(dir, "profile.json")
-    const cal = runCli(["calibrate", bench, ...MODEL, "--out", profilePath, "--no-cv"], 300_000)
+    const cal = runCli(["calibrate", bench, ...MODEL, "--out", profilePath, "--no-cv"], LONG)
     expect(cal.status).toBe(0)
+  }, LONG)
+
+  it("calibrate writes an uncertainty block; simulate --json puts an interval around each headline metric", () => {
     const profile = JSON.parse(readFileSync(profilePath, "utf8")) as { uncertainty: { method: string; knobs: string[]; covariance: number[][]; residualSd: Record<string, number> } }
     expect(profile.uncertainty.method).toBe("jacobian")
     expect(profile.uncertainty.covariance).toHaveLength(profile.uncertainty.knobs.length)
     expect(profile.uncertainty.residualSd.ttft).toBeGreaterThan(0)
-
-    // The bootstrap variant, with the leave-one-out coverage check: every held-out point-metric is a case.
-    const boot = runCli(["calibrate", bench, ...MODEL, "--out", join(dir, "boot.json"), "--uncertainty", "bootstrap", "--coverage", "--json"], 300_000)
-    expect(boot.status).toBe(0)
-    const bj = JSON.parse(boot.stdout) as { profile: { uncertainty: { method: string; samples: number[][] } }; coverage: { cases: number; coverage: Record<string, number> } }
-    expect(bj.profile.uncertainty.method).toBe("bootstrap")
-    expect(bj.profile.uncertainty.samples.length).toBeGreaterThan(1)
-    expect(bj.coverage.cases).toBe(9)
-    for (const b of ["jacobian", "bootstrap", "residual-only"]) expect(bj.coverage.coverage[b]).toBeGreaterThanOrEqual(0)
-    oneLine(runCli(["calibrate", bench, ...MODEL, "--out", join(dir, "x.json"), "--coverage", "--no-cv"]), /--coverage: checks intervals on the leave-one-out fits/)
-    oneLine(runCli(["calibrate", bench, ...MODEL, "--out", join(dir, "x.json"), "--uncertainty", "guess"]), /--uncertainty/)
-
-    const sim = runCli(["simulate", "--json", ...MODEL, "--profile", profilePath, "--rate", "4", "--num-requests", "40", "--isl", "256", "--osl", "32", "--interval-draws", "4"])
+    const sim = runCli(["simulate", "--json", ...MODEL, "--profile", profilePath, ...LOAD])
     expect(sim.status).toBe(0)
     const s = JSON.parse(sim.stdout) as Record<string, unknown>
     expect(s.prediction_interval).toMatchObject({ level: 0.9, draws: 4, method: "jacobian" })
@@ -62,21 +58,20 @@ describe("prediction intervals end to end", () => {
     const [lo, hi] = s.mean_ttft_ms_interval as [number, number]
     expect(hi).toBeGreaterThan(lo)
     // A wider level gives a wider interval.
-    const wide = JSON.parse(runCli(["simulate", "--json", ...MODEL, "--profile", profilePath, "--rate", "4", "--num-requests", "40", "--isl", "256", "--osl", "32", "--interval-draws", "4", "--interval-level", "0.99"]).stdout) as Record<string, unknown>
+    const wide = JSON.parse(runCli(["simulate", "--json", ...MODEL, "--profile", profilePath, ...LOAD, "--interval-level", "0.99"]).stdout) as Record<string, unknown>
     const [wlo, whi] = wide.mean_ttft_ms_interval as [number, number]
     expect(wlo).toBeLessThan(lo)
     expect(whi).toBeGreaterThan(hi)
+  }, LONG)
 
-    const table = runCli(["simulate", ...MODEL, "--profile", profilePath, "--rate", "4", "--num-requests", "40", "--isl", "256", "--osl", "32", "--interval-draws", "4"])
+  it("the table prints the intervals and --report draws one error bar per latency metric; a profile without the block still loads", () => {
+    const html = join(dir, "intervals.html")
+    const table = runCli(["simulate", ...MODEL, "--profile", profilePath, ...LOAD, "--report", html])
+    expect(table.status).toBe(0)
     expect(table.stdout).toMatch(/prediction intervals \(90%, 4 parameter draws \(jacobian\)/)
     expect(table.stdout).toMatch(/TTFT mean\s+[\d.]+ ms \[[\d.]+, [\d.]+\]/)
-
-    // The report draws one error bar per latency metric.
-    const html = join(dir, "intervals.html")
-    expect(runCli(["simulate", ...MODEL, "--profile", profilePath, "--rate", "4", "--num-requests", "40", "--isl", "256", "--osl", "32", "--interval-draws", "4", "--report", html]).status).toBe(0)
     expect(countLayerMarks(readFileSync(html, "utf8"), "interval")).toBe(12)
 
-    // The same profile without its uncertainty block: no intervals, still loads.
     const { uncertainty: _u, ...plain } = JSON.parse(readFileSync(profilePath, "utf8")) as Record<string, unknown>
     const plainPath = join(dir, "plain.json")
     writeFileSync(plainPath, JSON.stringify(plain))
@@ -84,12 +79,23 @@ describe("prediction intervals end to end", () => {
     expect(none.status).toBe(0)
     expect(JSON.parse(none.stdout)).not.toHaveProperty("mean_ttft_ms_interval")
     oneLine(runCli(["simulate", ...MODEL, "--profile", plainPath, "--num-requests", "20", "--report", join(dir, "x.html")]), /--report: draws the prediction intervals, which need a --profile with an uncertainty block/)
-
     oneLine(runCli(["simulate", ...MODEL, "--profile", profilePath, "--num-requests", "20", "--interval-draws", "1"]), /--interval-draws: 1 draw gives no spread/)
     oneLine(runCli(["simulate", ...MODEL, "--interval-level", "1.5"]), /interval-level/)
     writeFileSync(join(dir, "bad.json"), JSON.stringify({ ...plain, uncertainty: { method: "jacobian", knobs: ["per-step"], covariance: [[-1]], residualSd: {}, residuals: 3 } }))
     oneLine(runCli(["simulate", ...MODEL, "--profile", join(dir, "bad.json"), "--num-requests", "20"]), /uncertainty\.covariance\[0\]\[0\]: a variance must be ≥ 0/)
-  })
+  }, LONG)
+
+  it("calibrate --uncertainty bootstrap --coverage: bootstrap replicates in the profile, every held-out point-metric a case", () => {
+    const boot = runCli(["calibrate", bench, ...MODEL, "--out", join(dir, "boot.json"), "--uncertainty", "bootstrap", "--coverage", "--json"], LONG)
+    expect(boot.status).toBe(0)
+    const bj = JSON.parse(boot.stdout) as { profile: { uncertainty: { method: string; samples: number[][] } }; coverage: { cases: number; coverage: Record<string, number> } }
+    expect(bj.profile.uncertainty.method).toBe("bootstrap")
+    expect(bj.profile.uncertainty.samples.length).toBeGreaterThan(1)
+    expect(bj.coverage.cases).toBe(9)
+    for (const b of ["jacobian", "bootstrap", "residual-only"]) expect(bj.coverage.coverage[b]).toBeGreaterThanOrEqual(0)
+    oneLine(runCli(["calibrate", bench, ...MODEL, "--out", join(dir, "x.json"), "--coverage", "--no-cv"]), /--coverage: checks intervals on the leave-one-out fits/)
+    oneLine(runCli(["calibrate", bench, ...MODEL, "--out", join(dir, "x.json"), "--uncertainty", "guess"]), /--uncertainty/)
+  }, LONG)
 })
 
 describe("servesim plan", () => {
@@ -113,7 +119,7 @@ describe("servesim plan", () => {
     const table = runCli([...args, "--api-price", "0.2/0.2", "--api-price-decline", "0%/year"], 300_000)
     expect(table.stdout).toMatch(/month \d+: the cheapest choice flips from api to (owned|cloud)/)
     expect(table.stdout).toMatch(/apiPriceDecline = 0%\/year — --api-price-decline/)
-  })
+  }, LONG)
 
   it("bad input is one line and exit 2", () => {
     oneLine(runCli(["plan", ...MODEL, "--start-rate", "1", "--growth", "fast"]), /--growth: "fast" is not a rate/)
@@ -121,7 +127,7 @@ describe("servesim plan", () => {
     oneLine(runCli(["plan", ...MODEL]), /--demand or --start-rate/)
     oneLine(runCli(["plan", ...MODEL, "--demand", "1", "--headroom", "1"]), /headroom/)
     oneLine(runCli(["plan", ...MODEL, "--demand", "1", "--api-price-decline", "100%/year", "--num-requests", "50"]), /--api-price-decline: "100%\/year": a decline must be below 100%/)
-  })
+  }, LONG)
 
   it("the cost chart draws one line per option and a rule per flip month", async () => {
     const plan = capacityPlan({
