@@ -65,14 +65,18 @@ export interface CalibrateOptions {
   readonly precision?: string
   /** Leave-one-point-out cross-validation (default on with ≥ 3 points). */
   readonly crossValidate?: boolean
-  /** How the profile's uncertainty block is estimated (default "jacobian"). */
+  /** How the profile's uncertainty block is estimated (default DEFAULT_UNCERTAINTY). */
   readonly uncertainty?: UncertaintyMethod
   /** Also check prediction intervals on the leave-one-out folds (costs p + 1 more sweeps per fold). */
   readonly coverage?: boolean
 }
 
-/** The uncertainty method written into profiles unless told otherwise (why: README "Prediction intervals"). */
-export const DEFAULT_UNCERTAINTY: UncertaintyMethod = "jacobian"
+/**
+ * The uncertainty method written into profiles unless told otherwise. On held-out points of 12 silicon
+ * groups (README "Prediction intervals") the bootstrap's 90% intervals held 92% of the measurements, the
+ * Jacobian's 95% with intervals a fifth wider: the bootstrap is the closer to its stated level.
+ */
+export const DEFAULT_UNCERTAINTY: UncertaintyMethod = "bootstrap"
 
 /**
  * Closed-loop points without a recorded request count, whose client's count is not known either, are

@@ -43,13 +43,13 @@ describe("prediction intervals end to end", () => {
 
   it("calibrate writes an uncertainty block; simulate --json puts an interval around each headline metric", () => {
     const profile = JSON.parse(readFileSync(profilePath, "utf8")) as { uncertainty: { method: string; knobs: string[]; covariance: number[][]; residualSd: Record<string, number> } }
-    expect(profile.uncertainty.method).toBe("jacobian")
+    expect(profile.uncertainty.method).toBe("bootstrap")
     expect(profile.uncertainty.covariance).toHaveLength(profile.uncertainty.knobs.length)
     expect(profile.uncertainty.residualSd.ttft).toBeGreaterThan(0)
     const sim = runCli(["simulate", "--json", ...MODEL, "--profile", profilePath, ...LOAD])
     expect(sim.status).toBe(0)
     const s = JSON.parse(sim.stdout) as Record<string, unknown>
-    expect(s.prediction_interval).toMatchObject({ level: 0.9, draws: 4, method: "jacobian" })
+    expect(s.prediction_interval).toMatchObject({ level: 0.9, draws: 4, method: "bootstrap" })
     for (const f of ["mean_ttft_ms", "p99_ttft_ms", "mean_tpot_ms", "mean_e2el_ms", "output_throughput"]) {
       const [lo, hi] = s[`${f}_interval`] as [number, number]
       expect(lo).toBeLessThanOrEqual(s[f] as number)
@@ -68,7 +68,7 @@ describe("prediction intervals end to end", () => {
     const html = join(dir, "intervals.html")
     const table = runCli(["simulate", ...MODEL, "--profile", profilePath, ...LOAD, "--report", html])
     expect(table.status).toBe(0)
-    expect(table.stdout).toMatch(/prediction intervals \(90%, 4 parameter draws \(jacobian\)/)
+    expect(table.stdout).toMatch(/prediction intervals \(90%, 4 parameter draws \(bootstrap\)/)
     expect(table.stdout).toMatch(/TTFT mean\s+[\d.]+ ms \[[\d.]+, [\d.]+\]/)
     expect(countLayerMarks(readFileSync(html, "utf8"), "interval")).toBe(12)
 
@@ -85,12 +85,13 @@ describe("prediction intervals end to end", () => {
     oneLine(runCli(["simulate", ...MODEL, "--profile", join(dir, "bad.json"), "--num-requests", "20"]), /uncertainty\.covariance\[0\]\[0\]: a variance must be ≥ 0/)
   }, LONG)
 
-  it("calibrate --uncertainty bootstrap --coverage: bootstrap replicates in the profile, every held-out point-metric a case", () => {
-    const boot = runCli(["calibrate", bench, ...MODEL, "--out", join(dir, "boot.json"), "--uncertainty", "bootstrap", "--coverage", "--json"], LONG)
+  it("calibrate --uncertainty jacobian --coverage: a covariance without samples, every held-out point-metric a case", () => {
+    const boot = runCli(["calibrate", bench, ...MODEL, "--out", join(dir, "jac.json"), "--uncertainty", "jacobian", "--coverage", "--json"], LONG)
     expect(boot.status).toBe(0)
-    const bj = JSON.parse(boot.stdout) as { profile: { uncertainty: { method: string; samples: number[][] } }; coverage: { cases: number; coverage: Record<string, number> } }
-    expect(bj.profile.uncertainty.method).toBe("bootstrap")
-    expect(bj.profile.uncertainty.samples.length).toBeGreaterThan(1)
+    const bj = JSON.parse(boot.stdout) as { profile: { uncertainty: { method: string; samples?: number[][]; covariance: number[][] } }; coverage: { cases: number; coverage: Record<string, number> } }
+    expect(bj.profile.uncertainty.method).toBe("jacobian")
+    expect(bj.profile.uncertainty.samples).toBeUndefined()
+    expect(bj.profile.uncertainty.covariance.length).toBeGreaterThan(1)
     expect(bj.coverage.cases).toBe(9)
     for (const b of ["jacobian", "bootstrap", "residual-only"]) expect(bj.coverage.coverage[b]).toBeGreaterThanOrEqual(0)
     oneLine(runCli(["calibrate", bench, ...MODEL, "--out", join(dir, "x.json"), "--coverage", "--no-cv"]), /--coverage: checks intervals on the leave-one-out fits/)
