@@ -3,16 +3,16 @@
 // E2E (Levenberg–Marquardt over a few grouped log-multipliers of the shipped coefficients, so a handful
 // of points suffice). Reports per-point errors and leave-one-point-out cross-validated errors.
 import { Effect } from "effect"
-import { resolveScenario, type ResolvedScenario } from "../cli/build-spec.ts"
-import { FileError, InputError } from "../cli/errors.ts"
-import { decodeScenario } from "../cli/scenario.ts"
+import { resolveScenario, type ResolvedScenario } from "../scenario/resolve.ts"
+import { FileError, InputError } from "../scenario/errors.ts"
+import { decodeScenario } from "../scenario/schema.ts"
 import { coefficientsFor, defaultOverheads } from "../hw/default-coefficients.ts"
 import { compareMeans, medianAbsErrorByMetric, type CompareMetric, type MetricComparison } from "./compare.ts"
 import { heldOutCases, profileUncertainty, type CoverageCase, type ResidualLabel } from "./fit-uncertainty.ts"
 import { defaultLmOptions, levenbergMarquardt } from "./levenberg-marquardt.ts"
-import type { MeasuredPoint } from "./measurements.ts"
+import { loadOf, type MeasuredPoint } from "./measurements.ts"
 import { pointScenario, simulateWithCoefficients } from "./predict-point.ts"
-import { PROFILE_KIND, type StepTimeProfile } from "./profile.ts"
+import { PROFILE_KIND, type StepTimeProfile } from "../scenario/profile.ts"
 import { applyKnobs, KNOBS, type Calibrated } from "./knobs.ts"
 import { jacobianAt, type UncertaintyMethod } from "./uncertainty.ts"
 
@@ -54,9 +54,6 @@ export interface CalibrationResult {
   /** With `coverage`: every held-out point's log error and predictive sds (src/calibrate/fit-uncertainty.ts). */
   readonly coverageCases?: ReadonlyArray<CoverageCase>
 }
-
-const loadOf = (p: MeasuredPoint): string =>
-  p.concurrency !== undefined ? `c=${p.concurrency}` : p.requestRate !== undefined ? `${p.requestRate} req/s` : "burst"
 
 export interface CalibrateOptions {
   readonly model?: string

@@ -1,7 +1,7 @@
 // From a fit's Jacobian and residuals to the profile's uncertainty block, and the leave-one-out check
 // of it: fitted without a point, does the interval predicted for that point hold its measurement?
 // Pure (the caller evaluates the Jacobian, which costs simulations).
-import type { ProfileUncertainty } from "./profile.ts"
+import type { ProfileUncertainty } from "../scenario/profile.ts"
 import {
   bootstrapShifts,
   coverage,

@@ -5,7 +5,7 @@
 // quantile with the fit's residual degrees of freedom (its sd is estimated from few residuals). Pure.
 import type { SimSummary } from "../sim/summary.ts"
 import { defaultLmOptions } from "./levenberg-marquardt.ts"
-import type { ProfileUncertainty } from "./profile.ts"
+import type { ProfileUncertainty } from "../scenario/profile.ts"
 import { gaussianDraws, logInterval } from "./uncertainty.ts"
 
 /** The metrics that get an interval: vllm-bench field names. */
@@ -36,8 +36,8 @@ export const residualMetricOf = (field: string, closedLoop: boolean): string | u
  */
 export const intervalShifts = (u: ProfileUncertainty, count: number, seed: string): number[][] => {
   const b = defaultLmOptions.bound
-  const raw = u.method === "bootstrap" && u.samples !== undefined ? u.samples.slice(0, count).map((s) => [...s]) : gaussianDraws(u.covariance, count, seed)
-  return raw.map((s) => s.map((x) => Math.max(-b, Math.min(b, x))))
+  const raw = u.method === "bootstrap" && u.samples !== undefined ? u.samples.slice(0, count).map((s: ReadonlyArray<number>) => [...s]) : gaussianDraws(u.covariance, count, seed)
+  return raw.map((s: ReadonlyArray<number>) => s.map((x: number) => Math.max(-b, Math.min(b, x))))
 }
 
 export interface MetricInterval {
@@ -53,6 +53,9 @@ export interface MetricInterval {
 export const logSpread = (center: number, values: ReadonlyArray<number>): number =>
   values.length === 0 ? 0 : Math.sqrt(values.reduce((a, v) => a + Math.log(v / center) ** 2, 0) / values.length)
 
+/** A summary field by name (the summary's type lists its fields; intervals pick them by name). */
+const fieldOf = (s: SimSummary, k: string): unknown => (s as unknown as Readonly<Record<string, unknown>>)[k]
+
 /** One interval per headline field the centre run has (positive, finite values only). */
 export const metricIntervals = (
   center: SimSummary,
@@ -64,9 +67,9 @@ export const metricIntervals = (
 ): Record<string, MetricInterval> => {
   const out: Record<string, MetricInterval> = {}
   for (const field of INTERVAL_FIELDS) {
-    const c = center[field]
+    const c = fieldOf(center, field)
     if (typeof c !== "number" || !(c > 0) || !Number.isFinite(c)) continue
-    const values = draws.map((d) => d[field]).filter((v): v is number => typeof v === "number" && v > 0 && Number.isFinite(v))
+    const values = draws.map((d) => fieldOf(d, field)).filter((v): v is number => typeof v === "number" && v > 0 && Number.isFinite(v))
     const parameterLogSd = logSpread(c, values)
     const m = residualMetricOf(field, closedLoop)
     const residualLogSd = m === undefined ? 0 : (residualSd[m] ?? 0)

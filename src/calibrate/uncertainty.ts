@@ -12,8 +12,7 @@
 import seedrandom from "seedrandom"
 import { solveLinear } from "./levenberg-marquardt.ts"
 
-export type UncertaintyMethod = "jacobian" | "bootstrap"
-export const UNCERTAINTY_METHODS: ReadonlyArray<UncertaintyMethod> = ["jacobian", "bootstrap"]
+export { UNCERTAINTY_METHODS, type UncertaintyMethod } from "../scenario/profile.ts"
 
 /** Residuals at θ and their forward-difference Jacobian (n rows × p columns), p + 1 evaluations. */
 export const jacobianAt = (f: (theta: ReadonlyArray<number>) => number[], theta: ReadonlyArray<number>, step: number): { residuals: number[]; jacobian: number[][] } => {

@@ -9,7 +9,7 @@ import { COVERAGE_BASES, summarizeCoverage, type CoverageSummary } from "../cali
 import { UNCERTAINTY_METHODS, type UncertaintyMethod } from "../calibrate/uncertainty.ts"
 import { COMPARE_METRICS, medianAbsErrorByMetric, type MetricComparison } from "../calibrate/compare.ts"
 import { groupBySetting, loadMeasurements, type MeasuredPoint } from "../calibrate/measurements.ts"
-import { InputError } from "./errors.ts"
+import { InputError } from "../scenario/errors.ts"
 import { positiveInt } from "./flags.ts"
 import { failureMessage, runCommand } from "./run-effect.ts"
 import { writeJson } from "./simulate.ts"

@@ -5,14 +5,14 @@
 import { Effect } from "effect"
 import { shiftKnobs } from "../calibrate/knobs.ts"
 import { metricIntervals, intervalShifts, type MetricInterval } from "../calibrate/predict-interval.ts"
-import { parseProfile } from "../calibrate/profile.ts"
+import { parseProfile } from "../scenario/profile.ts"
 import type { UncertaintyMethod } from "../calibrate/uncertainty.ts"
 import { stepTimeWithCoefficients } from "../calibrate/predict-point.ts"
 import { simulate } from "../sim/simulate.ts"
 import { summarize, type SimSummary } from "../sim/summary.ts"
-import { buildSimSpec, withSpeculative, type ResolvedScenario } from "./build-spec.ts"
-import { FileError, InputError } from "./errors.ts"
-import { parseStructured, readText } from "./scenario.ts"
+import { buildSimSpec, withSpeculative, type ResolvedScenario } from "../scenario/resolve.ts"
+import { FileError, InputError } from "../scenario/errors.ts"
+import { parseStructured, readText } from "../scenario/schema.ts"
 
 export interface PredictionIntervals {
   readonly level: number
@@ -50,11 +50,11 @@ export const predictionIntervals = (
   })
 
 /** The summary with `<field>_interval: [lo, hi]` beside each field and the interval's provenance. */
-export const withIntervals = (summary: SimSummary, pi: PredictionIntervals): SimSummary => {
+export const withIntervals = <T extends SimSummary>(summary: T, pi: PredictionIntervals): T => {
   const out: Record<string, unknown> = { ...summary }
   for (const [field, m] of Object.entries(pi.metrics)) out[`${field}_interval`] = [Number(m.lo.toPrecision(6)), Number(m.hi.toPrecision(6))]
   out.prediction_interval = { level: pi.level, draws: pi.draws, method: pi.method, profile: pi.profile, seed: pi.seed }
-  return out
+  return out as T
 }
 
 const LABELS: Readonly<Record<string, string>> = { ttft: "TTFT", tpot: "TPOT", itl: "ITL", e2el: "E2E" }
@@ -63,7 +63,7 @@ const LABELS: Readonly<Record<string, string>> = { ttft: "TTFT", tpot: "TPOT", i
 export const formatIntervals = (summary: SimSummary, pi: PredictionIntervals): string[] => {
   const lines = [`prediction intervals (${Math.round(pi.level * 100)}%, ${pi.draws} parameter draws (${pi.method}) + the fit's residual error, profile ${pi.profile}):`]
   for (const [field, m] of Object.entries(pi.metrics)) {
-    const c = summary[field] as number
+    const c = (summary as unknown as Readonly<Record<string, number>>)[field]!
     const lat = /^(mean|median|p99)_(ttft|tpot|itl|e2el)_ms$/.exec(field)
     const name = lat === null ? field.replace("_", " ") : `${LABELS[lat[2]!]} ${lat[1]}`
     const unit = lat === null ? (field === "request_throughput" ? " req/s" : " tok/s") : " ms"

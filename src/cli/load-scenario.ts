@@ -2,10 +2,10 @@
 // decoded, then resolved into profiles and a spec factory.
 import { Effect } from "effect"
 import { fileURLToPath } from "node:url"
-import { resolveScenario, type ResolvedScenario } from "./build-spec.ts"
-import type { FileError, InputError } from "./errors.ts"
+import { resolveScenario, type ResolvedScenario } from "../scenario/resolve.ts"
+import type { FileError, InputError } from "../scenario/errors.ts"
 import { flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
-import { decodeScenario, mergeScenario, readScenarioFile } from "./scenario.ts"
+import { decodeScenario, mergeScenario, readScenarioFile } from "../scenario/schema.ts"
 
 export const defaultScenarioPath = fileURLToPath(new URL("../../scenarios/default.json", import.meta.url))
 

@@ -2,7 +2,7 @@ import fc from "fast-check"
 import seedrandom from "seedrandom"
 import { describe, expect, it } from "vitest"
 import { heldOutCases, profileUncertainty, summarizeCoverage, type ResidualLabel } from "../../src/calibrate/fit-uncertainty.ts"
-import { parseProfile, PROFILE_KIND } from "../../src/calibrate/profile.ts"
+import { parseProfile, PROFILE_KIND } from "../../src/scenario/profile.ts"
 import {
   bootstrapShifts,
   coverage,
