@@ -13,7 +13,7 @@ import { defaultLmOptions, levenbergMarquardt } from "./levenberg-marquardt.ts"
 import { loadOf, type MeasuredPoint } from "./measurements.ts"
 import { pointScenario, simulateWithCoefficients } from "./predict-point.ts"
 import { PROFILE_KIND, type StepTimeProfile } from "../scenario/profile.ts"
-import { applyKnobs, KNOBS, type Calibrated } from "./knobs.ts"
+import { applyKnobs, KNOB_BOUND, KNOBS, type Calibrated } from "./knobs.ts"
 import { jacobianAt, type UncertaintyMethod } from "./uncertainty.ts"
 
 /**
@@ -150,7 +150,7 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
       const cal = applyKnobs(expand(theta), base)
       return subset.flatMap((pp) => residualsOf(predict(pp, cal)))
     }
-    const full = levenbergMarquardt(residualsFor(prepared), active.map(() => 0), { maxIterations: 8 })
+    const full = levenbergMarquardt(residualsFor(prepared), active.map(() => 0), { maxIterations: 8, bound: KNOB_BOUND })
     evaluations += full.evaluations
     const fullTheta = expand(full.theta)
     const fitted = applyKnobs(fullTheta, base)
@@ -174,7 +174,7 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
       let crossValidated: MetricComparison[] | undefined
       if (crossValidate) {
         const others = prepared.filter((_, i) => i !== k)
-        const loo = levenbergMarquardt(residualsFor(others), full.theta, { maxIterations: 3 })
+        const loo = levenbergMarquardt(residualsFor(others), full.theta, { maxIterations: 3, bound: KNOB_BOUND })
         evaluations += loo.evaluations
         crossValidated = predict(pp, applyKnobs(expand(loo.theta), base))
         if (o.coverage === true) {

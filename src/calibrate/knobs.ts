@@ -4,6 +4,9 @@
 import type { StepTimeCoefficients } from "../hw/physics-step-time.ts"
 import type { RequestOverheads } from "../hw/types.ts"
 
+/** |θ| a fit allows a knob (a multiplier within e^±6 ≈ ×1/400–×400): calibrate's LM bound, and the clamp of interval draws. */
+export const KNOB_BOUND = 6
+
 /** A fitted knob: a log-multiplier on a group of coefficients, or on one request overhead. */
 interface Knob {
   readonly name: string

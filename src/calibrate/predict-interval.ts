@@ -4,9 +4,9 @@
 // (the model error the fit showed) the rest; both add in log space, and the interval takes Student t's
 // quantile with the fit's residual degrees of freedom (its sd is estimated from few residuals). Pure.
 import type { SimSummary } from "../sim/summary.ts"
-import { defaultLmOptions } from "./levenberg-marquardt.ts"
+import { KNOB_BOUND } from "./knobs.ts"
 import type { ProfileUncertainty } from "../scenario/profile.ts"
-import { gaussianDraws, logInterval } from "./uncertainty.ts"
+import { gaussianDraws, logInterval } from "./quantiles.ts"
 
 /** The metrics that get an interval: vllm-bench field names. */
 export const INTERVAL_FIELDS: ReadonlyArray<string> = [
@@ -31,11 +31,11 @@ export const residualMetricOf = (field: string, closedLoop: boolean): string | u
 
 /**
  * Knob shifts to simulate: the bootstrap's own replicates, or seeded draws of N(0, covariance). Each
- * is clamped to the fit's own bound on a knob (±defaultLmOptions.bound), so a fit that barely pins a
+ * is clamped to the fit's own bound on a knob (±KNOB_BOUND), so a fit that barely pins a
  * knob (a huge variance) gives wide but finite intervals rather than infinite coefficients.
  */
 export const intervalShifts = (u: ProfileUncertainty, count: number, seed: string): number[][] => {
-  const b = defaultLmOptions.bound
+  const b = KNOB_BOUND
   const raw = u.method === "bootstrap" && u.samples !== undefined ? u.samples.slice(0, count).map((s: ReadonlyArray<number>) => [...s]) : gaussianDraws(u.covariance, count, seed)
   return raw.map((s: ReadonlyArray<number>) => s.map((x: number) => Math.max(-b, Math.min(b, x))))
 }

@@ -6,16 +6,13 @@ import { parseProfile, PROFILE_KIND } from "../../src/scenario/profile.ts"
 import {
   bootstrapShifts,
   coverage,
-  gaussianDraws,
   identifiedColumns,
   jacobianAt,
   jacobianCovariance,
-  logInterval,
-  normalQuantile,
   residualSds,
   shiftCovariance,
-  tQuantile,
 } from "../../src/calibrate/uncertainty.ts"
+import { gaussianDraws, logInterval, normalQuantile, tQuantile } from "../../src/calibrate/quantiles.ts"
 import { unitCoefficients } from "../../src/hw/physics-step-time.ts"
 
 /** y = a + b·x + N(0, σ²) noise, seeded. */
