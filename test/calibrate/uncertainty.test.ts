@@ -1,8 +1,7 @@
 import fc from "fast-check"
 import seedrandom from "seedrandom"
 import { describe, expect, it } from "vitest"
-import { heldOutCases, profileUncertainty, summarizeCoverage, type ResidualLabel } from "../../src/calibrate/fit-uncertainty.ts"
-import { parseProfile, PROFILE_KIND } from "../../src/scenario/profile.ts"
+import { heldOutCases, summarizeCoverage, type ResidualLabel } from "../../src/calibrate/fit-uncertainty.ts"
 import {
   bootstrapShifts,
   coverage,
@@ -13,7 +12,6 @@ import {
   shiftCovariance,
 } from "../../src/calibrate/uncertainty.ts"
 import { gaussianDraws, logInterval, normalQuantile, tQuantile } from "../../src/calibrate/quantiles.ts"
-import { unitCoefficients } from "../../src/hw/physics-step-time.ts"
 
 /** y = a + b·x + N(0, σ²) noise, seeded. */
 const linearData = (n: number, sigma: number, seed: string) => {
@@ -179,43 +177,5 @@ describe("prediction intervals", () => {
     // Without the parameter part the interval is too narrow: it must cover less.
     expect(s.coverage["residual-only"]).toBeLessThan(s.coverage.jacobian)
     expect(coverage([{ logError: 0.2, logSd: 0.1 }, { logError: 0.1, logSd: 0.1 }], 0.9)).toBe(0.5)
-  })
-})
-
-describe("profile uncertainty", () => {
-  const base = {
-    kind: PROFILE_KIND,
-    version: 1,
-    model: "meta-llama/Llama-3.1-8B-Instruct",
-    gpu: "h100-sxm",
-    tp: 1,
-    pp: 1,
-    precision: "bf16",
-    coefficients: unitCoefficients,
-    overheads: { ingressBase: 0.002, ingressPerInputToken: 0, perOutputToken: 0, completion: 0 },
-  }
-  const jac = [[1, 0], [0, 1], [1, 1], [1, -1], [2, 1]]
-  const r = [0.05, -0.02, 0.03, -0.04, 0.01]
-  const labels: ResidualLabel[] = ["ttft", "tpot", "e2el", "ttft", "tpot"].map((metric, i) => ({ point: i >> 1, metric }))
-
-  it("round-trips through JSON with either method, and profiles without it still load", () => {
-    for (const method of ["jacobian", "bootstrap"] as const) {
-      const u = profileUncertainty(jac, r, labels, ["per-step", "kv-read"], method, "x")!
-      expect(u.method).toBe(method)
-      const p = parseProfile(JSON.parse(JSON.stringify({ ...base, uncertainty: u })))
-      if (typeof p === "string") throw new Error(p)
-      expect(p.uncertainty).toEqual(u)
-    }
-    const plain = parseProfile(JSON.parse(JSON.stringify(base)))
-    if (typeof plain === "string") throw new Error(plain)
-    expect(plain.uncertainty).toBeUndefined()
-  })
-
-  it("a bad uncertainty block is one line naming the field", () => {
-    const u = profileUncertainty(jac, r, labels, ["per-step", "kv-read"], "jacobian", "x")!
-    expect(parseProfile({ ...base, uncertainty: { ...u, method: "guess" } })).toBe("uncertainty.method: expected one of jacobian, bootstrap")
-    expect(parseProfile({ ...base, uncertainty: { ...u, covariance: [[1]] } })).toBe("uncertainty.covariance: expected a 2×2 matrix of numbers")
-    expect(parseProfile({ ...base, uncertainty: { ...u, residualSd: { ttft: -1 } } })).toBe("uncertainty.residualSd.ttft: expected a number ≥ 0")
-    expect(parseProfile({ ...base, uncertainty: { ...u, method: "bootstrap" } })).toBe("uncertainty.samples: required with method bootstrap")
   })
 })
