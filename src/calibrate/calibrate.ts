@@ -155,7 +155,7 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
     const fullTheta = expand(full.theta)
     const fitted = applyKnobs(fullTheta, base)
     // The residual rows' points and metrics, in residualsFor's order (compareMeans keeps FITTED's order).
-    const labels: ResidualLabel[] = prepared.flatMap((pp, k) => FITTED.filter((m) => (pp.point.metrics[m].mean ?? 0) > 0).map((metric) => ({ point: k, metric })))
+    const labels: ResidualLabel[] = prepared.flatMap((pp, k) => FITTED.filter((m) => (pp.point.metrics[`mean_${m}_ms`] ?? 0) > 0).map((metric) => ({ point: k, metric })))
     const jacobianOver = (theta: ReadonlyArray<number>) => {
       const j = jacobianAt(residualsFor(prepared), theta, defaultLmOptions.step)
       evaluations += theta.length + 1
