@@ -5,7 +5,7 @@ import { buildSimSpec, resolveScenario, type ResolvedScenario } from "../scenari
 import { FileError, InputError } from "../scenario/errors.ts"
 import { decodeScenario, parseStructured, readText } from "../scenario/schema.ts"
 import { physicsStepTime, type StepTimeCoefficients } from "../hw/physics-step-time.ts"
-import type { RequestOverheads } from "../hw/types.ts"
+import type { RequestOverheads, StepTimeModel } from "../hw/types.ts"
 import { simulate } from "../sim/simulate.ts"
 import { summarize, type SimSummary } from "../sim/summary.ts"
 import { parseSharedPrefixSpec, type SharedPrefixSpec } from "../sim/workload/shared-prefix.ts"
@@ -42,9 +42,9 @@ export const simulateScenarioObject = (raw: Record<string, unknown>, source: str
     return summarize(simulate(buildSimSpec(resolved)))
   })
 
-/** Simulates a resolved scenario with other step-time coefficients and request overheads (fits). */
-export const simulateWithCoefficients = (r: ResolvedScenario, coefficients: StepTimeCoefficients, overheads: RequestOverheads, name?: string): SimSummary => {
-  const stepTime = physicsStepTime({
+/** The physics step time of a resolved scenario's deployment with other coefficients and overheads. */
+export const stepTimeWithCoefficients = (r: ResolvedScenario, coefficients: StepTimeCoefficients, overheads: RequestOverheads, name?: string): StepTimeModel =>
+  physicsStepTime({
     model: r.model,
     gpu: r.gpu,
     precision: r.precision,
@@ -55,8 +55,10 @@ export const simulateWithCoefficients = (r: ResolvedScenario, coefficients: Step
     overheads,
     ...(name !== undefined ? { name } : {}),
   })
-  return summarize(simulate(buildSimSpec({ ...r, stepTime })))
-}
+
+/** Simulates a resolved scenario with other step-time coefficients and request overheads (fits). */
+export const simulateWithCoefficients = (r: ResolvedScenario, coefficients: StepTimeCoefficients, overheads: RequestOverheads, name?: string): SimSummary =>
+  summarize(simulate(buildSimSpec({ ...r, stepTime: stepTimeWithCoefficients(r, coefficients, overheads, name) })))
 
 export const predictPoint = (p: MeasuredPoint, o: PointScenarioOptions = {}): Effect.Effect<SimSummary, InputError | FileError> =>
   Effect.flatMap(pointScenario(p, o), (s) => simulateScenarioObject(s, p.source))

@@ -4,7 +4,9 @@
 // cross-validated errors over all of them (the real-data evaluation of issue 4).
 import { Command, Option } from "commander"
 import { Console, Effect, Exit } from "effect"
-import { calibrate, fitProblems, type CalibrationResult } from "../calibrate/calibrate.ts"
+import { calibrate, DEFAULT_UNCERTAINTY, fitProblems, type CalibrationResult } from "../calibrate/calibrate.ts"
+import { COVERAGE_BASES, summarizeCoverage, type CoverageSummary } from "../calibrate/fit-uncertainty.ts"
+import { UNCERTAINTY_METHODS, type UncertaintyMethod } from "../calibrate/uncertainty.ts"
 import { COMPARE_METRICS, medianAbsErrorByMetric, type MetricComparison } from "../calibrate/compare.ts"
 import { groupBySetting, loadMeasurements, type MeasuredPoint } from "../calibrate/measurements.ts"
 import { InputError } from "../scenario/errors.ts"
@@ -26,7 +28,25 @@ interface CalibrateFlags {
   precision?: string
   allowLagged?: boolean
   strict?: boolean
+  uncertainty: UncertaintyMethod
+  coverage?: boolean
+  groups?: number
 }
+
+/** Coverage is checked at this level (the level simulate's intervals default to). */
+const COVERAGE_LEVEL = 0.9
+
+const pct = (x: number): string => `${(100 * x).toFixed(1)}%`
+
+const formatCoverage = (c: CoverageSummary): string[] => [
+  `prediction-interval coverage on held-out points (leave-one-out, ${pct(c.level)} intervals, ${c.cases} point-metrics):`,
+  ...COVERAGE_BASES.map((b) => `  ${b.padEnd(13)} ${pct(c.coverage[b]).padStart(6)} inside (t) · ${pct(c.coverageNormal[b]).padStart(6)} with the normal quantile · median log sd ${c.medianLogSd[b].toFixed(3)}`),
+  ...Object.entries(c.byMetric).map(([m, v]) => `  ${m.toUpperCase().padEnd(5)} (${v.cases}): ${COVERAGE_BASES.map((b) => `${b} ${pct(v.coverage[b])}`).join(", ")}`),
+]
+
+/** `count` groups evenly spaced over all of them (first and last included): a reproducible subset. */
+export const evenlySpaced = <T>(xs: ReadonlyArray<T>, count: number): T[] =>
+  count >= xs.length ? [...xs] : count === 1 ? [xs[0]!] : Array.from({ length: count }, (_, i) => xs[Math.round((i * (xs.length - 1)) / (count - 1))]!)
 
 const errCell = (cs: ReadonlyArray<MetricComparison> | undefined, m: string): string => {
   const c = cs?.find((x) => x.metric === m)
@@ -87,19 +107,22 @@ const trustedPoints = (points: ReadonlyArray<MeasuredPoint>, f: CalibrateFlags) 
 
 const perGroup = (points: ReadonlyArray<MeasuredPoint>, f: CalibrateFlags) =>
   Effect.gen(function* () {
-    const groups = [...groupBySetting(points).entries()].filter(([, g]) => g.length >= f.minPoints)
+    const eligible = [...groupBySetting(points).entries()].filter(([, g]) => g.length >= f.minPoints)
+    const groups = f.groups === undefined ? eligible : evenlySpaced(eligible, f.groups)
+    if (f.groups !== undefined) process.stderr.write(`calibrating ${groups.length} of ${eligible.length} groups, evenly spaced (--groups ${f.groups})\n`)
     const results: Array<{ group: string; points: number; result?: CalibrationResult; skipped?: string }> = []
     let i = 0
     for (const [key, g] of groups) {
       i++
       process.stderr.write(`[${i}/${groups.length}] ${key}\n`)
-      const exit = yield* Effect.exit(calibrate(g, { crossValidate: f.cv }))
+      const exit = yield* Effect.exit(calibrate(g, { crossValidate: f.cv, uncertainty: f.uncertainty, ...(f.coverage === true ? { coverage: true } : {}) }))
       if (Exit.isFailure(exit)) results.push({ group: key, points: g.length, skipped: failureMessage(exit.cause) })
       else results.push({ group: key, points: g.length, result: exit.value })
     }
     const fitted = results.flatMap((r) => (r.result === undefined ? [] : [r.result]))
     const loo = medianAbsErrorByMetric(fitted.flatMap((r) => r.points.map((p) => p.crossValidated ?? [])))
     const fit = medianAbsErrorByMetric(fitted.flatMap((r) => r.points.map((p) => p.fit)))
+    const coverage = f.coverage === true ? summarizeCoverage(fitted.flatMap((r) => r.coverageCases ?? []), COVERAGE_LEVEL) : undefined
     const report = {
       groups: results.map((r) => ({
         group: r.group,
@@ -108,6 +131,7 @@ const perGroup = (points: ReadonlyArray<MeasuredPoint>, f: CalibrateFlags) =>
         ...(r.result !== undefined ? { knobs: r.result.knobs, fit: r.result.profile.fit, perPoint: r.result.points } : {}),
       })),
       medianAbsErrorPct: { fit, leaveOneOut: loo },
+      ...(coverage !== undefined ? { coverage } : {}),
     }
     if (f.out !== undefined) yield* writeJson(f.out, report)
     if (f.json === true) return yield* Console.log(JSON.stringify(report, null, 2))
@@ -125,6 +149,7 @@ const perGroup = (points: ReadonlyArray<MeasuredPoint>, f: CalibrateFlags) =>
       const ff = fit[m]
       if (l !== undefined) yield* Console.log(`median |error| ${m.toUpperCase()}: fit ${ff?.medianAbsPct.toFixed(1)}% · leave-one-out ${l.medianAbsPct.toFixed(1)}% over ${l.n} points`)
     }
+    if (coverage !== undefined) for (const line of formatCoverage(coverage)) yield* Console.log(line)
   })
 
 const program = (sources: ReadonlyArray<string>, f: CalibrateFlags) =>
@@ -134,10 +159,14 @@ const program = (sources: ReadonlyArray<string>, f: CalibrateFlags) =>
     const chosen = chosenPoints(set.points, f)
     if (chosen.length === 0) return yield* new InputError({ message: "no measured points match the filters (--engine/--model/--gpu/--tp)" })
     const points = yield* trustedPoints(chosen, f)
+    if (f.coverage === true && !f.cv) return yield* new InputError({ message: "--coverage: checks intervals on the leave-one-out fits, which --no-cv turns off" })
     if (f.perGroup === true) return yield* perGroup(points, f)
     if (f.out === undefined) return yield* new InputError({ message: "--out: where to write the profile is required" })
+    if (f.groups !== undefined) return yield* new InputError({ message: "--groups: only with --per-group" })
     const result = yield* calibrate(points, {
       crossValidate: f.cv,
+      uncertainty: f.uncertainty,
+      ...(f.coverage === true ? { coverage: true } : {}),
       ...(f.model !== undefined ? { model: f.model } : {}),
       ...(f.gpu !== undefined ? { gpu: f.gpu } : {}),
       ...(f.tp !== undefined ? { tp: f.tp } : {}),
@@ -150,9 +179,11 @@ const program = (sources: ReadonlyArray<string>, f: CalibrateFlags) =>
     if (problems.length > 0 && f.strict === true)
       return yield* new InputError({ message: `--strict: the fit is not trustworthy (${problems.join("; ")}); no profile written` })
     yield* writeJson(f.out, problems.length === 0 ? result.profile : { ...result.profile, fitWarnings: problems })
-    if (f.json === true) yield* Console.log(JSON.stringify({ profile: result.profile, points: result.points, fitWarnings: problems }, null, 2))
+    const coverage = result.coverageCases === undefined ? undefined : summarizeCoverage(result.coverageCases, COVERAGE_LEVEL)
+    if (f.json === true) yield* Console.log(JSON.stringify({ profile: result.profile, points: result.points, fitWarnings: problems, ...(coverage !== undefined ? { coverage } : {}) }, null, 2))
     else {
       yield* Console.log(formatResult(result))
+      if (coverage !== undefined) for (const line of formatCoverage(coverage)) yield* Console.log(line)
       yield* Console.log(problems.length === 0 ? quality : `${quality}; NOT TRUSTWORTHY (see the warnings)`)
       yield* Console.log(`wrote ${f.out}`)
     }
@@ -174,6 +205,9 @@ export const register = (cli: Command): void => {
     .option("--per-group", "calibrate each deployment group separately and report cross-validated errors")
     .option("--min-points <n>", "with --per-group: skip groups with fewer points", positiveInt, 3)
     .option("--no-cv", "skip leave-one-point-out cross-validation")
+    .addOption(new Option("--uncertainty <method>", "how the profile's parameter uncertainty is estimated (for prediction intervals)").choices(UNCERTAINTY_METHODS).default(DEFAULT_UNCERTAINTY))
+    .option("--coverage", "check 90% prediction intervals on the leave-one-out points: how often they hold the measurement (each method)")
+    .option("--groups <n>", "with --per-group: only n groups, evenly spaced over the table's (a reproducible subset)", positiveInt)
     .option("--json", "print JSON")
     .action((sources: string[], flags: CalibrateFlags) => runCommand(program(sources, flags)))
 }

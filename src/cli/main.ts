@@ -24,6 +24,7 @@ export const COMMANDS: ReadonlyArray<CommandEntry> = [
   { name: "sweep", summary: "run a grid of loads × configurations over several seeds in parallel: metrics with 95% CIs, cost, saturation point, SLA boundary, optimal point, Pareto set", load: () => import("./sweep.ts") },
   { name: "merge", summary: "join the part files of a sharded sweep (sweep --shard i/n) into the whole sweep's RESULTS.json", load: () => import("./merge.ts") },
   { name: "compare", summary: "compare policies, routers or scenario variants on the same seeded workloads: paired differences, 95% CIs, p-values, verdicts", load: () => import("./compare.ts") },
+  { name: "plan", summary: "capacity plan over months: GPUs for a demand curve under SLOs, monthly cost rented vs owned vs API, and the month the cheapest choice flips", load: () => import("./plan.ts") },
   { name: "search", summary: "find the cheapest configuration (GPU type, count, TP, replicas, max_num_seqs) that meets latency SLOs at a target load", load: () => import("./search.ts") },
 ]
 

@@ -4,6 +4,10 @@
 import { COEFFICIENT_NAMES, COEFFICIENTS_ADDED_LATER, checkCoefficients, type StepTimeCoefficients } from "../hw/physics-step-time.ts"
 import type { RequestOverheads } from "../hw/types.ts"
 
+/** How a profile's parameter covariance was estimated (src/calibrate/uncertainty.ts). */
+export type UncertaintyMethod = "jacobian" | "bootstrap"
+export const UNCERTAINTY_METHODS: ReadonlyArray<UncertaintyMethod> = ["jacobian", "bootstrap"]
+
 export const PROFILE_KIND = "servesim-profile"
 
 export interface StepTimeProfile {
@@ -24,6 +28,51 @@ export interface StepTimeProfile {
   readonly fittedOn?: unknown
   /** How the fit went (per-point and cross-validated errors), for people reading the file. */
   readonly fit?: unknown
+  /** How uncertain the fit is, for prediction intervals (absent in profiles written before it existed). */
+  readonly uncertainty?: ProfileUncertainty
+}
+
+/**
+ * The fit's uncertainty in the space it was fitted in: log-multipliers ("knobs", src/calibrate/knobs.ts)
+ * applied on top of the profile's coefficients, so a shift of 0 is the profile itself.
+ */
+export interface ProfileUncertainty {
+  /** How `covariance` was estimated (src/calibrate/uncertainty.ts). */
+  readonly method: UncertaintyMethod
+  /** The fitted knobs, in the order of the covariance's rows. */
+  readonly knobs: ReadonlyArray<string>
+  /** Covariance of the knobs' log-multipliers. */
+  readonly covariance: ReadonlyArray<ReadonlyArray<number>>
+  /** "bootstrap": knob shifts of bootstrap replicates, the draws prediction intervals simulate. */
+  readonly samples?: ReadonlyArray<ReadonlyArray<number>>
+  /** Log-scale residual standard deviation per fitted metric (ttft, tpot, e2el): the model error. */
+  readonly residualSd: Readonly<Record<string, number>>
+  /** Residuals the fit had (N) and knobs it fitted (p). */
+  readonly residuals: number
+}
+
+const isFiniteArray = (v: unknown, length: number): v is number[] =>
+  Array.isArray(v) && v.length === length && v.every((x) => typeof x === "number" && Number.isFinite(x))
+
+/** Checks the uncertainty block; a one-line error naming the field, or undefined when it is sound. */
+const uncertaintyError = (u: unknown): string | undefined => {
+  if (!isObject(u)) return "uncertainty: expected an object"
+  if (!UNCERTAINTY_METHODS.includes(u.method as UncertaintyMethod)) return `uncertainty.method: expected one of ${UNCERTAINTY_METHODS.join(", ")}`
+  const knobs = u.knobs
+  if (!Array.isArray(knobs) || knobs.length === 0 || !knobs.every((k) => typeof k === "string")) return "uncertainty.knobs: expected a non-empty list of knob names"
+  const p = knobs.length
+  const cov = u.covariance
+  if (!Array.isArray(cov) || cov.length !== p || !cov.every((row) => isFiniteArray(row, p))) return `uncertainty.covariance: expected a ${p}×${p} matrix of numbers`
+  for (let i = 0; i < p; i++) {
+    if (!((cov[i] as number[])[i]! >= 0)) return `uncertainty.covariance[${i}][${i}]: a variance must be ≥ 0`
+  }
+  if (u.samples !== undefined && (!Array.isArray(u.samples) || !u.samples.every((row) => isFiniteArray(row, p))))
+    return `uncertainty.samples: expected a list of ${p}-number rows`
+  if (u.method === "bootstrap" && (u.samples === undefined || (u.samples as unknown[]).length === 0)) return "uncertainty.samples: required with method bootstrap"
+  if (!isObject(u.residualSd)) return "uncertainty.residualSd: expected an object of metric: log-scale sd"
+  for (const [k, v] of Object.entries(u.residualSd)) if (typeof v !== "number" || !(v >= 0) || !Number.isFinite(v)) return `uncertainty.residualSd.${k}: expected a number ≥ 0`
+  if (!Number.isInteger(u.residuals) || (u.residuals as number) <= p) return `uncertainty.residuals: expected an integer above the ${p} knobs`
+  return undefined
 }
 
 const OVERHEAD_NAMES: ReadonlyArray<keyof RequestOverheads> = ["ingressBase", "ingressPerInputToken", "perOutputToken", "completion"]
@@ -55,6 +104,10 @@ export const parseProfile = (raw: unknown): StepTimeProfile | string => {
   for (const k of ["numGpuBlocks", "blockSize"] as const) {
     const v = raw[k]
     if (v !== undefined && (!Number.isInteger(v) || (v as number) < 1)) return `${k}: expected a positive integer`
+  }
+  if (raw.uncertainty !== undefined) {
+    const bad = uncertaintyError(raw.uncertainty)
+    if (bad !== undefined) return bad
   }
   return raw as unknown as StepTimeProfile
 }

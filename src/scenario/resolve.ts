@@ -243,7 +243,7 @@ const workloadFactory = (
   })
 
 /** What-if: wraps the step time with speculative decoding; the draft runs on the target's GPUs. */
-const withSpeculative = (
+export const withSpeculative = (
   s: Scenario,
   target: StepTimeModel,
   hw: { gpu: GpuProfile; precision: Precision; kvCacheDtype: KvCacheDtype; par: Parallelism; asyncScheduling: boolean },
