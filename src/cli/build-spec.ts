@@ -5,9 +5,9 @@ import { Effect } from "effect"
 import { existsSync } from "node:fs"
 import { pathToFileURL } from "node:url"
 import { resolve as resolvePath } from "node:path"
-import { lookupGpu, parseGpuJson } from "../hw/gpus.ts"
-import { lookupModel, modelFromHfConfig } from "../hw/models.ts"
-import { numGpuBlocksFor } from "../hw/kv-capacity.ts"
+import { builtinGpuIds, lookupGpu, parseGpuJson } from "../hw/gpus.ts"
+import { builtinModelNames, lookupModel, modelFromHfConfig } from "../hw/models.ts"
+import { kvShortfall, numGpuBlocksFor } from "../hw/kv-capacity.ts"
 import { defaultCoefficients } from "../hw/default-coefficients.ts"
 import { physicsStepTime } from "../hw/physics-step-time.ts"
 import { speculativeStepTime } from "../hw/speculative-decoding.ts"
@@ -48,25 +48,31 @@ export interface ResolvedScenario {
 /** A model or GPU argument names a file when it ends in .json or exists on disk (HF ids contain "/"). */
 const isFile = (s: string): boolean => s.endsWith(".json") || existsSync(s)
 
-const resolveModel = (id: string): Effect.Effect<ModelProfile, InputError | FileError> =>
+/**
+ * A built-in model or a config.json. `field` names where the id came from in errors ("model",
+ * "--model", "scenario.json: sweep.model").
+ */
+export const resolveModel = (id: string, field = "model"): Effect.Effect<ModelProfile, InputError | FileError> =>
   Effect.gen(function* () {
     const builtin = lookupModel(id)
     if (builtin !== undefined) return builtin
-    if (!isFile(id)) return yield* new InputError({ message: `model: unknown model "${id}" (give a built-in Hugging Face id or a path to a config.json)` })
+    if (!isFile(id))
+      return yield* new InputError({ message: `${field}: unknown model "${id}" (built-ins: ${builtinModelNames().join(", ")}; or a path to a config.json)` })
     const raw = yield* parseStructured(yield* readText(id), id)
     const m = modelFromHfConfig(raw, id)
-    if (typeof m === "string") return yield* new InputError({ message: `model ${id}: ${m}` })
+    if (typeof m === "string") return yield* new InputError({ message: `${field} ${id}: ${m}` })
     return m
   })
 
-const resolveGpu = (id: string): Effect.Effect<GpuProfile, InputError | FileError> =>
+/** A built-in GPU or a GPU JSON file; `field` as for resolveModel. */
+export const resolveGpu = (id: string, field = "gpu"): Effect.Effect<GpuProfile, InputError | FileError> =>
   Effect.gen(function* () {
     const builtin = lookupGpu(id)
     if (builtin !== undefined) return builtin
-    if (!isFile(id)) return yield* new InputError({ message: `gpu: unknown GPU "${id}" (built-ins: a800-sxm, a100-sxm, h100-sxm, h200-sxm, l40s, …; or a path to a GPU JSON file)` })
+    if (!isFile(id)) return yield* new InputError({ message: `${field}: unknown GPU "${id}" (built-ins: ${builtinGpuIds().join(", ")}; or a path to a GPU JSON file)` })
     const raw = yield* parseStructured(yield* readText(id), id)
     const g = parseGpuJson(raw)
-    if (typeof g === "string") return yield* new InputError({ message: `gpu ${id}: ${g}` })
+    if (typeof g === "string") return yield* new InputError({ message: `${field} ${id}: ${g}` })
     return g
   })
 
@@ -228,8 +234,16 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
     if (par.pp > model.numLayers) return yield* new InputError({ message: `pp: pipeline degree ${par.pp} exceeds the ${model.numLayers} layers of ${model.id}` })
     const limit = requestLimitError(s)
     if (limit !== undefined) return yield* new InputError({ message: limit })
+    // vllm/config/model.py verify_with_parallel_config: attention heads must split evenly over TP ranks.
     if (model.numAttentionHeads % par.tp !== 0)
       return yield* new InputError({ message: `tp: ${model.numAttentionHeads} attention heads of ${model.id} are not divisible by tp ${par.tp}` })
+    // vllm/model_executor/models/llama.py (LlamaAttention, and the other GQA models alike): KV heads are
+    // split over the ranks when there are at least tp of them, else replicated, tp a multiple of them.
+    const kvHeads = model.numKeyValueHeads
+    if (model.mlaKvDim === 0 && (kvHeads >= par.tp ? kvHeads % par.tp !== 0 : par.tp % kvHeads !== 0))
+      return yield* new InputError({
+        message: `tp: ${kvHeads} KV heads of ${model.id} ${kvHeads >= par.tp ? "are not divisible by" : "do not divide"} tp ${par.tp} (vLLM splits KV heads evenly over the ranks, or replicates them when tp is a multiple)`,
+      })
     const e = s.engine ?? {}
     const defaults = vllmDefaults(gpu, "openai-api-server", model)
     const notes: string[] = []
@@ -260,23 +274,23 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
       numGpuBlocks = stepTime.numGpuBlocks
       numGpuBlocksSource = "profile"
     } else {
+      const gpuMemoryUtilization = e.gpuMemoryUtilization ?? defaults.gpuMemoryUtilization
       const cap = numGpuBlocksFor({
         gpu,
         model,
         precision,
         kvCacheDtype,
         par,
-        gpuMemoryUtilization: e.gpuMemoryUtilization ?? defaults.gpuMemoryUtilization,
+        gpuMemoryUtilization,
         blockSize,
         maxNumBatchedTokens,
         maxNumSeqs,
       })
       numGpuBlocks = cap.numGpuBlocks
       numGpuBlocksSource = "derived"
-      if (numGpuBlocks <= 0)
-        return yield* new InputError({
-          message: `${model.id} (${precision}) does not fit on ${par.tp * par.pp}× ${gpu.id}: weights take ${(cap.weightBytesPerGpu / 2 ** 30).toFixed(1)} GiB per GPU and nothing is left for the KV cache`,
-        })
+      const shortfall = kvShortfall(cap, gpuMemoryUtilization)
+      if (shortfall !== undefined)
+        return yield* new InputError({ message: `${model.id} (${precision}) does not fit on ${par.tp * par.pp}× ${gpu.id}, per GPU: ${shortfall}` })
     }
     const kvTokens = numGpuBlocks * blockSize
     if (maxModelLen > kvTokens) {

@@ -22,7 +22,7 @@ import {
 import { mean } from "../econ/stats.ts"
 import { prefillSplit, tokenCost } from "../econ/token-cost.ts"
 import { lookupGpu } from "../hw/gpus.ts"
-import { resolveScenario } from "./build-spec.ts"
+import { resolveGpu, resolveScenario } from "./build-spec.ts"
 import { InputError } from "./errors.ts"
 import { flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
@@ -139,6 +139,7 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
     if (gpuNames.length === 0) return yield* new InputError({ message: "--gpus: expected a comma-separated list of GPU ids" })
     const gpuIds: string[] = []
     for (const g of gpuNames) {
+      yield* resolveGpu(g, "--gpus")
       const id = lookupGpu(g)?.id ?? g
       if (gpuIds.includes(id)) return yield* new InputError({ message: `--gpus: ${g} is listed twice` })
       gpuIds.push(id)
@@ -209,8 +210,16 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
       scenarios.set(l.id, obj)
       resolvedSeqs.set(l.id, resolved.success.engine.maxNumSeqs)
     }
-    if (layouts.length === 0)
-      return yield* new InputError({ message: `no layout can run ${modelId}: ${skipped.map((s) => `${s.layout}: ${s.reason}`).join("; ")}` })
+    if (layouts.length === 0) {
+      // One reason shared by every layout (an unknown model or policy) is a problem of the input, said once.
+      const reasons = new Set(skipped.map((s) => s.reason))
+      return yield* new InputError({
+        message:
+          reasons.size === 1
+            ? (skipped[0]?.reason ?? "no layout")
+            : `no layout can run ${modelId}: ${skipped.map((s) => `${s.layout}: ${s.reason}`).join("; ")}`,
+      })
+    }
 
     // Probe rounds.
     const pool = yield* makeSimPool(workers)

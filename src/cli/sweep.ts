@@ -15,6 +15,7 @@ import { DEFAULT_SLO, parseSloSpec, type SloSpec } from "../econ/saturation.ts"
 import type { MetricStat } from "../econ/stats.ts"
 import {
   applyPoint,
+  AXES,
   AXIS_KEYS,
   expandGrid,
   gpuCountOf,
@@ -27,7 +28,7 @@ import {
   type GridPoint,
 } from "../econ/sweep-grid.ts"
 import type { SweepPoint, SweepResult } from "../econ/sweep-result.ts"
-import { resolveScenario, type ResolvedScenario } from "./build-spec.ts"
+import { resolveGpu, resolveModel, resolveScenario, type ResolvedScenario } from "./build-spec.ts"
 import { costReport, type CostFlags } from "./cost.ts"
 import { FileError, InputError } from "./errors.ts"
 import { addScenarioFlags, flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
@@ -456,6 +457,11 @@ const sweepProgram = (path: string | undefined, flags: SweepFlags) =>
             : undefined
       if (parsed === undefined) continue
       if (!parsed.ok) return yield* new InputError({ message: parsed.error })
+      // A model or GPU that does not exist is a typo, not a point the hardware cannot run: refuse it
+      // up front instead of skipping its points.
+      const where = flagText !== undefined ? AXES[key].flag : `${file}: sweep.${key}`
+      if (key === "model") for (const v of parsed.value.values) yield* resolveModel(String(v), where)
+      if (key === "gpu") for (const v of parsed.value.values) yield* resolveGpu(String(v), where)
       axes.push(parsed.value)
     }
     if (axes.some((a) => a.key === "concurrency") && axes.some((a) => a.key === "rate"))

@@ -49,7 +49,7 @@ describe("servesim search", () => {
     expect(r.stderr).toBe("")
     const j = JSON.parse(r.stdout) as SearchReport
     expect(j.skipped.map((s) => s.layout).sort()).toEqual(["h100-sxm tp1", "h200-sxm tp1"])
-    for (const s of j.skipped) expect(s.reason).toMatch(/does not fit on 1× h[12]00-sxm: weights take \d+\.\d GiB per GPU/)
+    for (const s of j.skipped) expect(s.reason).toMatch(/does not fit on 1× h[12]00-sxm, per GPU: budget .* − weights \d+\.\d+ GiB .*: the weights alone exceed the budget/)
     expect(j.best?.tp).toBe(2)
     expect(j.best?.numGpus).toBe(2)
   })
