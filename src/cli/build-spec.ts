@@ -116,7 +116,8 @@ const workloadFactory = (
     if (w.trace !== undefined) {
       const path = w.trace
       const specs = parseTrace(yield* readText(path), /\.csv$/i.test(path) ? "csv" : "jsonl")
-      if (typeof specs === "string") return yield* new InputError({ message: `workload.trace ${path}: ${specs}` })
+      // "line 17: stage …" reads as file:line, like a compiler's.
+      if (typeof specs === "string") return yield* new InputError({ message: `workload.trace ${specs.replace(/^line (\d+): /, `${path}:$1: `).replace(/^trace: /, `${path}: `)}` })
       const used = numRequests === undefined ? specs : specs.slice(0, numRequests)
       // A cap is the user's own (flag or scenario field) and the result says what it cut.
       const max = s.maxRequests ?? DEFAULT_MAX_REQUESTS

@@ -164,51 +164,76 @@ export const addScenarioFlags = (cmd: Command): Command =>
 
 const seedValue = (s: string): string | number => (/^-?\d+$/.test(s) ? Number(s) : s)
 
-/** The scenario fields the flags set (undefined where a flag is absent). */
-export const flagsToScenario = (f: ScenarioFlags): Record<string, unknown> => ({
-  model: f.model,
-  gpu: f.gpu,
-  tp: f.tp,
-  pp: f.pp,
-  ep: f.ep,
-  replicas: f.replicas,
-  precision: f.precision,
-  kvCacheDtype: f.kvCacheDtype,
-  policy: f.policy,
-  router: f.router,
-  seed: f.seed === undefined ? undefined : seedValue(f.seed),
-  maxRequests: f.maxRequests,
-  goodput: f.goodput,
-  profile: f.profile,
-  speculative: { method: f.specMethod, numTokens: f.specTokens, acceptance: f.specAcceptance, draftModel: f.draftModel },
-  engine: {
-    maxNumSeqs: f.maxNumSeqs,
-    maxNumBatchedTokens: f.maxNumBatchedTokens,
-    maxModelLen: f.maxModelLen,
-    gpuMemoryUtilization: f.gpuMemoryUtilization,
-    numGpuBlocks: f.numGpuBlocks,
-    blockSize: f.blockSize,
-    enablePrefixCaching: f.enablePrefixCaching,
-    enableChunkedPrefill: f.enableChunkedPrefill,
-    longPrefillTokenThreshold: f.longPrefillTokenThreshold,
-    asyncScheduling: f.asyncScheduling,
-  },
-  workload: {
-    concurrency: f.concurrency,
-    rate: f.rate,
-    burstiness: f.burstiness,
-    stages: f.stages,
-    input: f.isl,
-    output: f.osl,
-    oslMultiplier: f.oslMultiplier,
-    prefixShare: f.prefixShare,
-    prefixGroups: f.prefixGroups,
-    file: f.workload,
-    trace: f.trace,
-    numRequests: f.numRequests,
-    warmup: f.warmup,
-  },
-})
+/**
+ * Where each scenario flag goes in a scenario object. The flag is `--` and its attribute name in
+ * kebab case (`maxNumSeqs` → `--max-num-seqs`), as commander derives it.
+ */
+const FLAG_FIELDS: ReadonlyArray<readonly [keyof ScenarioFlags, string]> = [
+  ["model", "model"],
+  ["gpu", "gpu"],
+  ["tp", "tp"],
+  ["pp", "pp"],
+  ["ep", "ep"],
+  ["replicas", "replicas"],
+  ["precision", "precision"],
+  ["kvCacheDtype", "kvCacheDtype"],
+  ["policy", "policy"],
+  ["router", "router"],
+  ["seed", "seed"],
+  ["maxRequests", "maxRequests"],
+  ["goodput", "goodput"],
+  ["profile", "profile"],
+  ["specMethod", "speculative.method"],
+  ["specTokens", "speculative.numTokens"],
+  ["specAcceptance", "speculative.acceptance"],
+  ["draftModel", "speculative.draftModel"],
+  ["maxNumSeqs", "engine.maxNumSeqs"],
+  ["maxNumBatchedTokens", "engine.maxNumBatchedTokens"],
+  ["maxModelLen", "engine.maxModelLen"],
+  ["gpuMemoryUtilization", "engine.gpuMemoryUtilization"],
+  ["numGpuBlocks", "engine.numGpuBlocks"],
+  ["blockSize", "engine.blockSize"],
+  ["enablePrefixCaching", "engine.enablePrefixCaching"],
+  ["enableChunkedPrefill", "engine.enableChunkedPrefill"],
+  ["longPrefillTokenThreshold", "engine.longPrefillTokenThreshold"],
+  ["asyncScheduling", "engine.asyncScheduling"],
+  ["concurrency", "workload.concurrency"],
+  ["rate", "workload.rate"],
+  ["burstiness", "workload.burstiness"],
+  ["stages", "workload.stages"],
+  ["isl", "workload.input"],
+  ["osl", "workload.output"],
+  ["oslMultiplier", "workload.oslMultiplier"],
+  ["prefixShare", "workload.prefixShare"],
+  ["prefixGroups", "workload.prefixGroups"],
+  ["workload", "workload.file"],
+  ["trace", "workload.trace"],
+  ["numRequests", "workload.numRequests"],
+  ["warmup", "workload.warmup"],
+]
+
+const flagName = (attribute: string): string => `--${attribute.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
+
+/** Every scenario field a flag can set, with its flag ("workload.rate" → "--rate"). */
+export const FIELD_FLAGS: ReadonlyMap<string, string> = new Map(FLAG_FIELDS.map(([attr, path]) => [path, flagName(attr)]))
+
+/** The scenario fields the given flags set, with their flags: what error messages name instead of the file. */
+export const flaggedFields = (f: ScenarioFlags): Map<string, string> =>
+  new Map(FLAG_FIELDS.filter(([attr]) => f[attr] !== undefined).map(([attr, path]) => [path, flagName(attr)]))
+
+/** The scenario fields the flags set (absent where a flag is absent). */
+export const flagsToScenario = (f: ScenarioFlags): Record<string, unknown> => {
+  const out: Record<string, unknown> = {}
+  for (const [attr, path] of FLAG_FIELDS) {
+    const v = f[attr]
+    if (v === undefined) continue
+    const keys = path.split(".")
+    let node = out
+    for (const k of keys.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>
+    node[keys[keys.length - 1]!] = attr === "seed" ? seedValue(v as string) : v
+  }
+  return out
+}
 
 /** Drops the workload-shape fields of a base scenario when a flag picks another kind of workload. */
 export const workloadKindOverride = (base: Record<string, unknown>, f: ScenarioFlags): Record<string, unknown> => {

@@ -6,6 +6,7 @@ import { Yaml } from "effect/encoding"
 import { readFile } from "node:fs/promises"
 import { dirname, isAbsolute, resolve as resolvePath } from "node:path"
 import { FileError, InputError } from "./errors.ts"
+import { FIELD_FLAGS } from "./flags.ts"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
@@ -115,21 +116,79 @@ export const Scenario = Schema.Struct({
 
 export type Scenario = typeof Scenario.Type
 
-/** Formats a Schema error as one line per problem: `path: message`. */
-export const formatSchemaError = (error: Schema.SchemaError): string => {
-  const issues = SchemaIssue.makeFormatterStandardSchemaV1()(error.issue).issues
-  return issues
-    .map((i) => {
-      const path = (i.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? String(p.key) : String(p))).join(".")
-      return path === "" ? i.message : `${path}: ${i.message}`
-    })
-    .join("; ")
+interface Issue {
+  /** Dotted field path ("workload.stages.0.rate"); "" for the whole object. */
+  readonly path: string
+  readonly message: string
 }
 
-export const decodeScenario = (raw: unknown, source: string): Effect.Effect<Scenario, InputError> =>
+const issuesOf = (error: Schema.SchemaError): Issue[] =>
+  SchemaIssue.makeFormatterStandardSchemaV1()(error.issue).issues.map((i) => ({
+    path: (i.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? String(p.key) : String(p))).join("."),
+    message: i.message,
+  }))
+
+/** Formats a Schema error as one line per problem: `path: message`. */
+export const formatSchemaError = (error: Schema.SchemaError): string =>
+  issuesOf(error)
+    .map((i) => (i.path === "" ? i.message : `${i.path}: ${i.message}`))
+    .join("; ")
+
+const parentOf = (path: string): string => (path.includes(".") ? path.slice(0, path.lastIndexOf(".")) : "")
+
+/** The flag that set `path` or a field above it ("workload.stages.0.rate" → --stages), with that field. */
+const flagAt = (path: string, flagged: ReadonlyMap<string, string>): readonly [string, string] | undefined => {
+  for (let p = path; p !== ""; p = parentOf(p)) {
+    const flag = flagged.get(p)
+    if (flag !== undefined) return [flag, p]
+  }
+  return undefined
+}
+
+const valueAt = (raw: unknown, path: string): unknown =>
+  path.split(".").reduce<unknown>((node, k) => (typeof node === "object" && node !== null ? (node as Record<string, unknown>)[k] : undefined), raw)
+
+/**
+ * One problem as the user wrote it: a field a flag set names the flag and the value given
+ * ("--rate: Expected a value between … (got 1e-300)"), a field the flags made required names its flag
+ * ("--spec-method is required with --draft-model"), anything else the file and field path.
+ */
+const describeIssue = (i: Issue, raw: unknown, source: string, flagged: ReadonlyMap<string, string>): string => {
+  const hit = flagAt(i.path, flagged)
+  if (hit !== undefined) {
+    const [flag, at] = hit
+    const rest = i.path.slice(at.length + 1)
+    const v = valueAt(raw, i.path)
+    return `${flag}${rest === "" ? "" : ` (${rest})`}: ${i.message}${typeof v === "number" || typeof v === "string" ? ` (got ${JSON.stringify(v)})` : ""}`
+  }
+  const own = FIELD_FLAGS.get(i.path)
+  const parent = parentOf(i.path)
+  const siblings = parent === "" ? [] : [...flagged].filter(([p]) => p.startsWith(`${parent}.`)).map(([, f]) => f)
+  if (own !== undefined && i.message === "Missing key" && siblings.length > 0) return `${own} is required with ${siblings.join(", ")}`
+  return i.path === "" ? `${source}: ${i.message}` : `${source}: ${i.path}: ${i.message}`
+}
+
+/**
+ * Decodes a scenario object. `flagged` maps the fields that command-line flags set to those flags
+ * (flags.ts flaggedFields), so that a bad flag value is reported as the flag, not as the file.
+ */
+export const decodeScenario = (raw: unknown, source: string, flagged: ReadonlyMap<string, string> = new Map()): Effect.Effect<Scenario, InputError> =>
   Schema.decodeUnknownEffect(Scenario)(raw, { errors: "all", onExcessProperty: "error" }).pipe(
-    Effect.mapError((e) => new InputError({ message: `${source}: ${formatSchemaError(e)}` })),
+    Effect.mapError((e) => new InputError({ message: issuesOf(e).map((i) => describeIssue(i, raw, source, flagged)).join("; ") })),
   )
+
+/**
+ * A resolve-time message that starts with a field a flag set ("tp: 32 attention heads …",
+ * "workload.input.max: must be >= min"), with the flag named instead ("--tp: 32 attention heads …").
+ */
+export const withFlagNames = (message: string, flagged: ReadonlyMap<string, string>): string => {
+  const m = /^([A-Za-z][\w.]*)(:| )/.exec(message)
+  const field = m?.[1]
+  const hit = field === undefined ? undefined : flagAt(field, flagged)
+  if (field === undefined || hit === undefined) return message
+  const rest = field.slice(hit[1].length + 1)
+  return `${hit[0]}${rest === "" ? "" : ` (${rest})`}${message.slice(field.length)}`
+}
 
 /** Parses JSON or YAML text, keeping the parser's message (with its position). */
 export const parseStructured = (text: string, path: string): Effect.Effect<unknown, InputError> =>

@@ -24,10 +24,10 @@ import { prefillSplit, tokenCost } from "../econ/token-cost.ts"
 import { lookupGpu } from "../hw/gpus.ts"
 import { resolveGpu, resolveScenario } from "./build-spec.ts"
 import { InputError } from "./errors.ts"
-import { flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
+import { flaggedFields, flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
-import { decodeScenario, mergeScenario, readScenarioFile } from "./scenario.ts"
+import { decodeScenario, mergeScenario, readScenarioFile, withFlagNames } from "./scenario.ts"
 import {
   addScalarScenarioFlags,
   COST_FLAG_HELP,
@@ -149,6 +149,7 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
     const scalar = scalarScenarioFlags(flags as Record<string, unknown>, [...SEARCHED, ...COST_KEYS])
     const { sweep: _sweep, ...fileScenario } = raw
     const merged = mergeScenario(workloadKindOverride(fileScenario, scalar), flagsToScenario(scalar))
+    const flagged = flaggedFields(scalar)
     const w = isRecord(merged.workload) ? merged.workload : {}
     const load =
       typeof w.rate === "number"
@@ -198,11 +199,11 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
         replicas: 1,
         engine: l.maxNumSeqs === undefined ? Object.fromEntries(Object.entries(engine).filter(([k]) => k !== "maxNumSeqs")) : { ...engine, maxNumSeqs: l.maxNumSeqs },
       }
-      const decoded = yield* decodeScenario(obj, file)
+      const decoded = yield* decodeScenario(obj, file, flagged)
       const resolved = yield* Effect.result(resolveScenario(decoded))
       if (Result.isFailure(resolved)) {
         if (resolved.failure._tag === "FileError") return yield* resolved.failure
-        skipped.push({ layout: l.id, reason: resolved.failure.message })
+        skipped.push({ layout: l.id, reason: withFlagNames(resolved.failure.message, flagged) })
         continue
       }
       modelId = resolved.success.model.id

@@ -31,10 +31,10 @@ import type { SweepPoint, SweepResult } from "../econ/sweep-result.ts"
 import { resolveGpu, resolveModel, resolveScenario, type ResolvedScenario } from "./build-spec.ts"
 import { costReport, type CostFlags } from "./cost.ts"
 import { FileError, InputError } from "./errors.ts"
-import { addScenarioFlags, flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
+import { addScenarioFlags, flaggedFields, flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
-import { decodeScenario, formatSchemaError, mergeScenario, readScenarioFile, type Scenario } from "./scenario.ts"
+import { decodeScenario, formatSchemaError, mergeScenario, readScenarioFile, withFlagNames, type Scenario } from "./scenario.ts"
 import { runSimTask, type RunExtras, type SimTask, type SimTaskResult } from "./sweep-worker.ts"
 
 // ---------------------------------------------------------------------------------------------------
@@ -478,6 +478,9 @@ const sweepProgram = (path: string | undefined, flags: SweepFlags) =>
     const scalar = scalarScenarioFlags(flags as Record<string, unknown>, AXIS_KEYS)
     const { sweep: _sweep, ...fileScenario } = raw
     const merged = mergeScenario(workloadKindOverride(fileScenario, scalar), flagsToScenario(scalar))
+    // Fields set by flags (scalar or list), so that a bad value is reported as its flag.
+    const flagged = flaggedFields(scalar)
+    for (const key of AXIS_KEYS) if (flags[key] !== undefined) flagged.set(AXES[key].path.join("."), AXES[key].flag)
     // The SLO doubles as the goodput definition unless the scenario sets its own.
     const base: Record<string, unknown> =
       merged.goodput === undefined
@@ -512,11 +515,11 @@ const sweepProgram = (path: string | undefined, flags: SweepFlags) =>
         skipped.push({ point: describePoint(g), reason: `uses ${gpus} GPUs, more than --max-gpus ${maxGpus}` })
         continue
       }
-      const decoded = yield* decodeScenario(scenarioObj, file)
+      const decoded = yield* decodeScenario(scenarioObj, file, flagged)
       const resolved = yield* Effect.result(resolveScenario(decoded))
       if (Result.isFailure(resolved)) {
         if (resolved.failure._tag === "FileError") return yield* resolved.failure
-        skipped.push({ point: describePoint(g), reason: resolved.failure.message })
+        skipped.push({ point: describePoint(g), reason: withFlagNames(resolved.failure.message, flagged) })
         continue
       }
       const loadEntry = g.find(([k]) => LOAD_AXES.includes(k))
