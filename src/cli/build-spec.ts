@@ -99,7 +99,8 @@ const resolvePolicy = (name: string | undefined): Effect.Effect<SchedulingPolicy
 /** A length given as a number (fixed), a preset name, or a distribution object. */
 const lengthOf = (raw: unknown, path: string, fallback: LengthDist): LengthDist | string => {
   if (raw === undefined) return fallback
-  if (typeof raw === "number") return Number.isInteger(raw) && raw >= 1 ? { kind: "fixed", value: raw } : `${path}: expected a positive integer token count`
+  if (typeof raw === "number")
+    return Number.isInteger(raw) && raw >= 1 && raw <= 10_000_000 ? { kind: "fixed", value: raw } : `${path}: ${raw} is not a token count in [1, 10,000,000]`
   if (raw === "sharegpt") return fallback
   return parseLengthDist(raw, path)
 }
@@ -123,6 +124,8 @@ const workloadFactory = (
       const max = s.maxRequests ?? DEFAULT_MAX_REQUESTS
       if (used.length > max)
         return yield* new InputError({ message: `workload.trace ${path}: ${used.length} requests exceed the limit of ${max.toLocaleString("en-US")} per run (--max-requests N raises it)` })
+      const warm = warmupError(w.warmup, used.length)
+      if (warm !== undefined) return yield* new InputError({ message: warm })
       if (used.length < specs.length) notes.push(`workload.numRequests ${numRequests} replays the first ${used.length} of the trace's ${specs.length} requests`)
       return () => ({ workload: traceWorkload(used), stageCount: 1 })
     }
@@ -323,12 +326,22 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
 /** Default bound on the requests one run simulates (each costs ~100 B of typed columns). */
 export const DEFAULT_MAX_REQUESTS = 20_000_000
 
-/** The workload's request count when it is known before generating it, checked against maxRequests. */
+/** Warm-up requests are left out of the metrics: as many as the run sends would leave nothing measured. */
+const warmupError = (warmup: number | undefined, requests: number): string | undefined =>
+  warmup !== undefined && warmup >= requests
+    ? `workload.warmup: ${warmup} warm-up requests leave none of the run's ${requests} to measure (give fewer than ${requests})`
+    : undefined
+
+/** The workload's request count when it is known before generating it, checked against maxRequests (and the warm-up). */
 const requestLimitError = (s: Scenario): string | undefined => {
     const w = s.workload ?? {}
     const max = s.maxRequests ?? DEFAULT_MAX_REQUESTS
     const staged = w.stages?.reduce((a, st) => a + stageRequestCount(st), 0)
     const n = w.numRequests !== undefined && staged !== undefined ? Math.min(w.numRequests, staged) : (w.numRequests ?? staged)
+    if (n !== undefined) {
+      const warm = warmupError(w.warmup, n)
+      if (warm !== undefined) return warm
+    }
     if (n === undefined || n <= max) return undefined
     const field = w.numRequests !== undefined && (staged === undefined || w.numRequests <= staged) ? "workload.numRequests" : "workload.stages"
     return `${field}: ${n.toExponential(3)} requests exceed the limit of ${max.toLocaleString("en-US")} per run (--max-requests N, or maxRequests in the scenario, raises it)`

@@ -20,15 +20,16 @@ const Rate = Schema.Finite.check(Schema.isBetween({ minimum: 1e-6, maximum: 1e9 
 const Duration = Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1e8))
 
 const Engine = Schema.Struct({
-  maxNumSeqs: opt(PositiveInt),
-  maxNumBatchedTokens: opt(PositiveInt),
-  maxModelLen: opt(PositiveInt),
+  maxNumSeqs: opt(IntUpTo(10_000_000)),
+  maxNumBatchedTokens: opt(IntUpTo(1_000_000_000)),
+  maxModelLen: opt(IntUpTo(1_073_741_824)),
   gpuMemoryUtilization: opt(Schema.Finite.check(Schema.isBetween({ minimum: 0.05, maximum: 1 }))),
-  numGpuBlocks: opt(PositiveInt),
+  /** At most 1e8 blocks (1.6 billion tokens at block size 16; an H200 holds ~1.5 million). */
+  numGpuBlocks: opt(IntUpTo(100_000_000)),
   blockSize: opt(Schema.Literals([1, 8, 16, 32, 64, 128, 256])),
   enablePrefixCaching: opt(Schema.Boolean),
   enableChunkedPrefill: opt(Schema.Boolean),
-  longPrefillTokenThreshold: opt(NonNegativeInt),
+  longPrefillTokenThreshold: opt(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000_000 }))),
   /** vLLM's --async-scheduling (default on, as in current vLLM). */
   asyncScheduling: opt(Schema.Boolean),
 })
@@ -45,11 +46,12 @@ const Workload = Schema.Struct({
   /** A full arrival spec (kind rate | ramp | constant | stages), checked by the workload module. */
   arrival: opt(Schema.Unknown),
   numRequests: opt(IntUpTo(1_000_000_000)),
-  warmup: opt(NonNegativeInt),
+  warmup: opt(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000_000 }))),
   /** Input / output lengths: a token count or a length distribution. */
   input: opt(Schema.Unknown),
   output: opt(Schema.Unknown),
-  oslMultiplier: opt(PositiveNumber),
+  /** Output lengths × this: above 1,000 every output exceeds any max_model_len. */
+  oslMultiplier: opt(Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1000))),
   prefix: opt(Schema.Struct({ numGroups: IntUpTo(1_000_000), length: IntUpTo(10_000_000) })),
   /** What-if: fraction of each prompt's tokens that is a shared (cacheable) prefix; mapped onto `prefix`. */
   prefixShare: opt(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1))),
