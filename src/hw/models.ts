@@ -20,7 +20,7 @@ const MXFP4_BYTES = 4.25 / 8
  * typo, and 1e15 layers would hang the per-layer loops.
  */
 export const MODEL_FIELD_MAX = {
-  num_hidden_layers: 1024,
+  num_hidden_layers: 4096,
   hidden_size: 262_144,
   num_attention_heads: 4096,
   num_key_value_heads: 4096,
@@ -42,9 +42,9 @@ export const MODEL_FIELD_MAX = {
   qk_nope_head_dim: 4096,
   qk_rope_head_dim: 4096,
   v_head_dim: 4096,
-  first_k_dense_replace: 1024,
-  decoder_sparse_step: 1024,
-  max_window_layers: 1024,
+  first_k_dense_replace: 4096,
+  decoder_sparse_step: 4096,
+  max_window_layers: 4096,
   sliding_window: 1_073_741_824,
 } as const
 
