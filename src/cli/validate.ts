@@ -7,7 +7,9 @@ import { loadMeasurements, type MeasuredPoint } from "../calibrate/measurements.
 import { predictPoint } from "../calibrate/predict-point.ts"
 import { HARNESSES, harnessOf, type HarnessName } from "../calibrate/client-harness.ts"
 import { workloadSpecPath } from "../calibrate/point-scenario.ts"
+import { resolveGpu, resolveModel } from "./build-spec.ts"
 import { InputError } from "./errors.ts"
+import { readProfile } from "./step-time-source.ts"
 import { positiveInt } from "./flags.ts"
 import { failureMessage, runCommand } from "./run-effect.ts"
 import { writeJson } from "./simulate.ts"
@@ -65,6 +67,10 @@ const formatTable = (rows: ReadonlyArray<ValidatedRow>): string => {
 
 const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
   Effect.gen(function* () {
+    // The flags apply to every point: a typo in one is the input's problem, said once and as the flag.
+    if (flags.gpu !== undefined) yield* resolveGpu(flags.gpu, "--gpu")
+    if (flags.model !== undefined) yield* resolveModel(flags.model, "--model")
+    if (flags.profile !== undefined) yield* readProfile(flags.profile, "--profile")
     const folders = sources.filter(isBenchmarkFolder)
     if (folders.length > 0) {
       if (sources.length > 1) return yield* new InputError({ message: `${folders[0]}: a benchmark folder is validated on its own, not with other sources` })

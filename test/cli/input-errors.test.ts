@@ -4,7 +4,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { Command } from "commander"
 import { describe, expect, it } from "vitest"
+import { addScenarioFlags, FIELD_FLAGS } from "../../src/cli/flags.ts"
 import { unitCoefficients } from "../../src/hw/physics-step-time.ts"
 import { PROFILE_KIND } from "../../src/calibrate/profile.ts"
 import { runInProcess } from "./in-process.ts"
@@ -176,5 +178,50 @@ describe("a bad flag value is reported as the flag, not as scenarios/default.jso
   it("a field the scenario file got wrong still names the file", async () => {
     const s = json("bad-rate.json", { model: "meta-llama/Llama-3.1-8B-Instruct", gpu: "h100-sxm", workload: { rate: 1e-300, numRequests: 20 } })
     expect(await refused(["simulate", s])).toBe(`servesim: InputError: ${s}: workload.rate: Expected a value between 0.000001 and 1000000000`)
+  })
+})
+
+describe("validate's flags are checked once, as flags", () => {
+  const bench = json("bench.json", {
+    model_id: "meta-llama/Llama-3.1-8B-Instruct",
+    completed: 10,
+    num_prompts: 10,
+    max_concurrency: 4,
+    total_input_tokens: 2560,
+    total_output_tokens: 1280,
+    mean_ttft_ms: 30,
+    mean_tpot_ms: 5,
+    duration: 2,
+  })
+  it("--gpu with a typo (once: '0 of 1 measured points could be simulated')", async () => {
+    expect(await refused(["validate", bench, "--gpu", "h100-sxn"])).toMatch(/^servesim: InputError: --gpu: unknown GPU "h100-sxn" \(built-ins: /)
+  })
+  it("--profile out of range", async () => {
+    const p = json("validate-profile.json", {
+      kind: PROFILE_KIND,
+      version: 1,
+      model: "m",
+      gpu: "h100-sxm",
+      tp: 1,
+      pp: 1,
+      precision: "bf16",
+      coefficients: { ...unitCoefficients, layerLaunch: 1e308 },
+      overheads: { ingressBase: 0, ingressPerInputToken: 0, perOutputToken: 0, completion: 0 },
+    })
+    expect(await refused(["validate", bench, "--gpu", "h100-sxm", "--profile", p])).toBe(
+      `servesim: InputError: --profile ${p}: coefficients.layerLaunch: 1e+308 is outside [0, 10] (seconds)`,
+    )
+  })
+  it("a bench field of the wrong type is refused, not read as missing", async () => {
+    const b = json("bench-abc.json", { model_id: "meta-llama/Llama-3.1-8B-Instruct", completed: 10, num_prompts: 10, total_input_tokens: 2560, total_output_tokens: 1280, mean_ttft_ms: "abc", mean_tpot_ms: 5 })
+    expect(await refused(["validate", b, "--gpu", "h100-sxm"])).toBe(`servesim: InputError: ${b}: field mean_ttft_ms: "abc" is not a number`)
+  })
+})
+
+describe("the flag names in messages", () => {
+  it("every scenario field a flag sets names a flag the scenario commands have", () => {
+    const longs = new Set(addScenarioFlags(new Command()).options.map((o) => o.long))
+    expect(FIELD_FLAGS.size).toBeGreaterThan(35)
+    for (const flag of FIELD_FLAGS.values()) expect(longs).toContain(flag)
   })
 })
