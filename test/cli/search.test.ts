@@ -68,7 +68,7 @@ describe("servesim search", () => {
     expect(none.stderr).toMatch(/no configuration within 1 GPUs meets the SLOs/)
     for (const [r, re] of [
       [badTp, /--tp: "x" is not a positive integer/],
-      [badGpu, /no price for GPU "nope"/],
+      [badGpu, /--gpus: unknown GPU "nope" \(built-ins: /],
       [badSlo, /--slo: SLO term "ttft" is not key:value/],
     ] as const) {
       expect(r.status).toBe(2)
