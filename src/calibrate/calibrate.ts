@@ -3,17 +3,17 @@
 // E2E (Levenberg–Marquardt over a few grouped log-multipliers of the shipped coefficients, so a handful
 // of points suffice). Reports per-point errors and leave-one-point-out cross-validated errors.
 import { Effect } from "effect"
-import { resolveScenario, type ResolvedScenario } from "../cli/build-spec.ts"
-import { FileError, InputError } from "../cli/errors.ts"
-import { decodeScenario } from "../cli/scenario.ts"
+import { resolveScenario, type ResolvedScenario } from "../scenario/resolve.ts"
+import { FileError, InputError } from "../scenario/errors.ts"
+import { decodeScenario } from "../scenario/schema.ts"
 import { coefficientsFor, defaultOverheads } from "../hw/default-coefficients.ts"
 import type { StepTimeCoefficients } from "../hw/physics-step-time.ts"
 import type { RequestOverheads } from "../hw/types.ts"
 import { compareMeans, medianAbsErrorByMetric, type CompareMetric, type MetricComparison } from "./compare.ts"
 import { levenbergMarquardt } from "./levenberg-marquardt.ts"
-import type { MeasuredPoint } from "./measurements.ts"
+import { loadOf, type MeasuredPoint } from "./measurements.ts"
 import { pointScenario, simulateWithCoefficients } from "./predict-point.ts"
-import { PROFILE_KIND, type StepTimeProfile } from "./profile.ts"
+import { PROFILE_KIND, type StepTimeProfile } from "../scenario/profile.ts"
 
 /** A fitted knob: a log-multiplier on a group of coefficients, or on one request overhead. */
 interface Knob {
@@ -110,9 +110,6 @@ export interface CalibrationResult {
   readonly evaluations: number
 }
 
-const loadOf = (p: MeasuredPoint): string =>
-  p.concurrency !== undefined ? `c=${p.concurrency}` : p.requestRate !== undefined ? `${p.requestRate} req/s` : "burst"
-
 export interface CalibrateOptions {
   readonly model?: string
   readonly gpu?: string
@@ -179,7 +176,7 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
     }
     let evaluations = 0
     // θ over the active knobs only; the others stay at the shipped defaults (θ = 0).
-    const residualCounts = prepared.map((pp) => FITTED.filter((m) => (pp.point.metrics[m].mean ?? 0) > 0).length)
+    const residualCounts = prepared.map((pp) => FITTED.filter((m) => (pp.point.metrics[`mean_${m}_ms`] ?? 0) > 0).length)
     const total = residualCounts.reduce((a, b) => a + b, 0)
     const active = knobsFor(prepared.length >= 3 ? total - Math.max(...residualCounts) : total)
     const expand = (t: ReadonlyArray<number>): number[] => {

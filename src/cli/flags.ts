@@ -1,6 +1,7 @@
 // Command-line flags shared by simulate, sweep, validate and serve: parsers that reject bad values
 // with one line naming the flag, and the mapping from flags to scenario fields (flags override files).
 import { Command, InvalidArgumentError, Option } from "commander"
+import { FLAG_FIELDS, flagName } from "../scenario/flag-fields.ts"
 
 /** A decimal number as written ("12", "0.5", "1e3"); NaN for anything else: Number("") is 0, never a value. */
 export const decimal = (v: string): number => (/^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(v) ? Number(v) : Number.NaN)
@@ -164,68 +165,15 @@ export const addScenarioFlags = (cmd: Command): Command =>
 
 const seedValue = (s: string): string | number => (/^-?\d+$/.test(s) ? Number(s) : s)
 
-/**
- * Where each scenario flag goes in a scenario object. The flag is `--` and its attribute name in
- * kebab case (`maxNumSeqs` → `--max-num-seqs`), as commander derives it.
- */
-const FLAG_FIELDS: ReadonlyArray<readonly [keyof ScenarioFlags, string]> = [
-  ["model", "model"],
-  ["gpu", "gpu"],
-  ["tp", "tp"],
-  ["pp", "pp"],
-  ["ep", "ep"],
-  ["replicas", "replicas"],
-  ["precision", "precision"],
-  ["kvCacheDtype", "kvCacheDtype"],
-  ["policy", "policy"],
-  ["router", "router"],
-  ["seed", "seed"],
-  ["maxRequests", "maxRequests"],
-  ["goodput", "goodput"],
-  ["profile", "profile"],
-  ["specMethod", "speculative.method"],
-  ["specTokens", "speculative.numTokens"],
-  ["specAcceptance", "speculative.acceptance"],
-  ["draftModel", "speculative.draftModel"],
-  ["maxNumSeqs", "engine.maxNumSeqs"],
-  ["maxNumBatchedTokens", "engine.maxNumBatchedTokens"],
-  ["maxModelLen", "engine.maxModelLen"],
-  ["gpuMemoryUtilization", "engine.gpuMemoryUtilization"],
-  ["numGpuBlocks", "engine.numGpuBlocks"],
-  ["blockSize", "engine.blockSize"],
-  ["enablePrefixCaching", "engine.enablePrefixCaching"],
-  ["enableChunkedPrefill", "engine.enableChunkedPrefill"],
-  ["longPrefillTokenThreshold", "engine.longPrefillTokenThreshold"],
-  ["asyncScheduling", "engine.asyncScheduling"],
-  ["concurrency", "workload.concurrency"],
-  ["rate", "workload.rate"],
-  ["burstiness", "workload.burstiness"],
-  ["stages", "workload.stages"],
-  ["isl", "workload.input"],
-  ["osl", "workload.output"],
-  ["oslMultiplier", "workload.oslMultiplier"],
-  ["prefixShare", "workload.prefixShare"],
-  ["prefixGroups", "workload.prefixGroups"],
-  ["workload", "workload.file"],
-  ["trace", "workload.trace"],
-  ["numRequests", "workload.numRequests"],
-  ["warmup", "workload.warmup"],
-]
-
-const flagName = (attribute: string): string => `--${attribute.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
-
-/** Every scenario field a flag can set, with its flag ("workload.rate" → "--rate"). */
-export const FIELD_FLAGS: ReadonlyMap<string, string> = new Map(FLAG_FIELDS.map(([attr, path]) => [path, flagName(attr)]))
-
 /** The scenario fields the given flags set, with their flags: what error messages name instead of the file. */
 export const flaggedFields = (f: ScenarioFlags): Map<string, string> =>
-  new Map(FLAG_FIELDS.filter(([attr]) => f[attr] !== undefined).map(([attr, path]) => [path, flagName(attr)]))
+  new Map(FLAG_FIELDS.filter(([attr]) => f[attr as keyof ScenarioFlags] !== undefined).map(([attr, path]) => [path, flagName(attr)]))
 
 /** The scenario fields the flags set (absent where a flag is absent). */
 export const flagsToScenario = (f: ScenarioFlags): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
   for (const [attr, path] of FLAG_FIELDS) {
-    const v = f[attr]
+    const v = f[attr as keyof ScenarioFlags]
     if (v === undefined) continue
     const keys = path.split(".")
     let node = out

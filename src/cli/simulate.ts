@@ -2,17 +2,12 @@
 import { Command } from "commander"
 import { Console, Effect } from "effect"
 import { writeFile } from "node:fs/promises"
-import { simulate } from "../sim/simulate.ts"
-import { summarize } from "../sim/summary.ts"
 import { formatSummaryTable } from "../report/table.ts"
-import { buildSimSpec, describeRun } from "./build-spec.ts"
-import { FileError } from "./errors.ts"
+import { runScenario } from "../scenario/run-scenario.ts"
+import { FileError } from "../scenario/errors.ts"
 import { addScenarioFlags, positiveNumber, type ScenarioFlags } from "./flags.ts"
 import { loadScenario } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
-import { gpuCostsFor } from "./sweep.ts"
-import { defaultOwnedInputs, hourlyCost, type GpuCostInputs } from "../econ/cost-model.ts"
-import { runCost } from "../econ/run-cost.ts"
 
 interface SimulateFlags extends ScenarioFlags {
   json?: boolean
@@ -30,16 +25,11 @@ export const writeJson = (path: string, value: unknown): Effect.Effect<void, Fil
 const program = (path: string | undefined, flags: SimulateFlags) =>
   Effect.gen(function* () {
     const resolved = yield* loadScenario(path, flags)
-    const spec = buildSimSpec(resolved)
-    const withTimeline = flags.timelineInterval !== undefined ? { ...spec, timelineInterval: flags.timelineInterval } : spec
-    const base = summarize(simulate(withTimeline), { config: { ...describeRun(resolved), seed: resolved.scenario.seed ?? 0 } })
-    // GPU cost: the scenario's cost block or --cloud-price, else the cited owned-cost defaults.
-    const gpuId = resolved.gpu.id
-    const costs = yield* gpuCostsFor([gpuId], resolved.scenario.cost, flags.cloudPrice !== undefined ? { cloudPrice: flags.cloudPrice } : {}, path ?? "scenario")
-    const owned = defaultOwnedInputs(gpuId)
-    const inputs: GpuCostInputs | undefined = costs[gpuId] ?? (owned === undefined ? undefined : { kind: "owned", ...owned })
-    const numGpus = resolved.par.tp * resolved.par.pp * (resolved.scenario.replicas ?? 1)
-    const summary = inputs === undefined ? base : { ...base, cost: runCost(base, numGpus, hourlyCost(inputs).total, resolved.model.id) }
+    const summary = yield* runScenario(resolved, {
+      ...(flags.timelineInterval !== undefined ? { timelineInterval: flags.timelineInterval } : {}),
+      ...(flags.cloudPrice !== undefined ? { cloudPrice: flags.cloudPrice } : {}),
+      source: path ?? "scenario",
+    })
     if (flags.out !== undefined) yield* writeJson(flags.out, summary)
     if (flags.json === true) yield* Console.log(JSON.stringify(summary, null, 2))
     else yield* Console.log(formatSummaryTable(summary, resolved.scenario.name ?? path ?? "default scenario"))

@@ -6,9 +6,10 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Command } from "commander"
 import { describe, expect, it } from "vitest"
-import { addScenarioFlags, FIELD_FLAGS } from "../../src/cli/flags.ts"
+import { addScenarioFlags } from "../../src/cli/flags.ts"
+import { FIELD_FLAGS } from "../../src/scenario/flag-fields.ts"
 import { unitCoefficients } from "../../src/hw/physics-step-time.ts"
-import { PROFILE_KIND } from "../../src/calibrate/profile.ts"
+import { PROFILE_KIND } from "../../src/scenario/profile.ts"
 import { runInProcess } from "./in-process.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "servesim-input-errors-"))

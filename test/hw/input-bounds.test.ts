@@ -3,7 +3,7 @@
 // overflow a step time, a KV budget whose shortfall is named; and the kernel's guard on a step time
 // that is not a finite number of seconds.
 import { describe, expect, it } from "vitest"
-import { parseProfile, PROFILE_KIND } from "../../src/calibrate/profile.ts"
+import { parseProfile, PROFILE_KIND } from "../../src/scenario/profile.ts"
 import { lookupGpu } from "../../src/hw/gpus.ts"
 import { kvShortfall, numGpuBlocksFor, type KvCapacityInput } from "../../src/hw/kv-capacity.ts"
 import { MODEL_FIELD_MAX, lookupModel, modelFromHfConfig } from "../../src/hw/models.ts"
