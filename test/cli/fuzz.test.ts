@@ -12,6 +12,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
+import { benchResult } from "../input-fixtures.ts"
 import { runInProcess } from "./in-process.ts"
 
 const SEED = 20261203
@@ -302,17 +303,7 @@ describe("fuzz: malformed measurements for validate", () => {
       { what: "csv empty", ext: "csv", text: "" },
       { what: "csv unknown model", ext: "csv", text: `${HEADER}\n${GOOD_ROW.join(",").replace("Llama-3.1-8B-Instruct", "Llama-9-1B")}\n` },
     )
-    const bench = {
-      model_id: "meta-llama/Llama-3.1-8B-Instruct",
-      completed: 10,
-      num_prompts: 10,
-      max_concurrency: 4,
-      total_input_tokens: 2560,
-      total_output_tokens: 1280,
-      mean_ttft_ms: 30,
-      mean_tpot_ms: 5,
-      duration: 2,
-    }
+    const bench = benchResult
     const benchCase = fc
       .tuple(fc.constantFrom(...(Object.keys(bench) as Array<keyof typeof bench>).filter((k) => k !== "model_id")), fc.constantFrom<unknown>(-5, 0, 1e300, "abc", null, []))
       .filter(([k, v]) => !(v === 0 && k === "mean_tpot_ms"))

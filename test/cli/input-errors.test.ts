@@ -8,8 +8,7 @@ import { Command } from "commander"
 import { describe, expect, it } from "vitest"
 import { addScenarioFlags } from "../../src/cli/flags.ts"
 import { FIELD_FLAGS } from "../../src/scenario/flag-fields.ts"
-import { unitCoefficients } from "../../src/hw/physics-step-time.ts"
-import { PROFILE_KIND } from "../../src/scenario/profile.ts"
+import { benchResult, llama8bConfig, profileWith } from "../input-fixtures.ts"
 import { runInProcess } from "./in-process.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "servesim-input-errors-"))
@@ -31,17 +30,7 @@ const refused = async (args: ReadonlyArray<string>): Promise<string> => {
   return lines[0]!
 }
 
-const llama8b = {
-  model_type: "llama",
-  hidden_size: 4096,
-  num_hidden_layers: 32,
-  num_attention_heads: 32,
-  num_key_value_heads: 8,
-  intermediate_size: 14336,
-  vocab_size: 128256,
-  max_position_embeddings: 131072,
-  tie_word_embeddings: false,
-}
+const llama8b = llama8bConfig
 const SMALL = ["--num-requests", "20", "--isl", "64", "--osl", "8"]
 
 describe("sweep and search refuse a typo in a list instead of dropping it", () => {
@@ -82,17 +71,7 @@ describe("sweep and search refuse a typo in a list instead of dropping it", () =
 
 describe("profiles, models and traces are range-checked", () => {
   const profile = (coefficients: Record<string, number>) =>
-    json(`profile-${Object.keys(coefficients).join("-")}.json`, {
-      kind: PROFILE_KIND,
-      version: 1,
-      model: "meta-llama/Llama-3.1-8B-Instruct",
-      gpu: "h100-sxm",
-      tp: 1,
-      pp: 1,
-      precision: "bf16",
-      coefficients: { ...unitCoefficients, ...coefficients },
-      overheads: { ingressBase: 0, ingressPerInputToken: 0, perOutputToken: 0, completion: 0 },
-    })
+    json(`profile-${Object.keys(coefficients).join("-")}.json`, profileWith(coefficients))
 
   it("a profile with a coefficient of 1e308 (once: null metrics, exit 0) names the field, value and range", async () => {
     const p = profile({ gemmCompute: 1e308 })
@@ -183,38 +162,18 @@ describe("a bad flag value is reported as the flag, not as scenarios/default.jso
 })
 
 describe("validate's flags are checked once, as flags", () => {
-  const bench = json("bench.json", {
-    model_id: "meta-llama/Llama-3.1-8B-Instruct",
-    completed: 10,
-    num_prompts: 10,
-    max_concurrency: 4,
-    total_input_tokens: 2560,
-    total_output_tokens: 1280,
-    mean_ttft_ms: 30,
-    mean_tpot_ms: 5,
-    duration: 2,
-  })
+  const bench = json("bench.json", benchResult)
   it("--gpu with a typo (once: '0 of 1 measured points could be simulated')", async () => {
     expect(await refused(["validate", bench, "--gpu", "h100-sxn"])).toMatch(/^servesim: InputError: --gpu: unknown GPU "h100-sxn" \(built-ins: /)
   })
   it("--profile out of range", async () => {
-    const p = json("validate-profile.json", {
-      kind: PROFILE_KIND,
-      version: 1,
-      model: "m",
-      gpu: "h100-sxm",
-      tp: 1,
-      pp: 1,
-      precision: "bf16",
-      coefficients: { ...unitCoefficients, layerLaunch: 1e308 },
-      overheads: { ingressBase: 0, ingressPerInputToken: 0, perOutputToken: 0, completion: 0 },
-    })
+    const p = json("validate-profile.json", profileWith({ layerLaunch: 1e308 }))
     expect(await refused(["validate", bench, "--gpu", "h100-sxm", "--profile", p])).toBe(
       `servesim: InputError: --profile ${p}: coefficients.layerLaunch: 1e+308 is outside [0, 10] (seconds)`,
     )
   })
   it("a bench field of the wrong type is refused, not read as missing", async () => {
-    const b = json("bench-abc.json", { model_id: "meta-llama/Llama-3.1-8B-Instruct", completed: 10, num_prompts: 10, total_input_tokens: 2560, total_output_tokens: 1280, mean_ttft_ms: "abc", mean_tpot_ms: 5 })
+    const b = json("bench-abc.json", { ...benchResult, mean_ttft_ms: "abc" })
     expect(await refused(["validate", b, "--gpu", "h100-sxm"])).toBe(`servesim: InputError: ${b}: field mean_ttft_ms: "abc" is not a number`)
   })
 })

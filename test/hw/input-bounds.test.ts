@@ -3,27 +3,17 @@
 // overflow a step time, a KV budget whose shortfall is named; and the kernel's guard on a step time
 // that is not a finite number of seconds.
 import { describe, expect, it } from "vitest"
-import { parseProfile, PROFILE_KIND } from "../../src/scenario/profile.ts"
+import { parseProfile } from "../../src/scenario/profile.ts"
 import { lookupGpu } from "../../src/hw/gpus.ts"
 import { kvShortfall, numGpuBlocksFor, type KvCapacityInput } from "../../src/hw/kv-capacity.ts"
 import { MODEL_FIELD_MAX, lookupModel, modelFromHfConfig } from "../../src/hw/models.ts"
 import { checkCoefficients, coefficientRange, COEFFICIENT_NAMES, unitCoefficients } from "../../src/hw/physics-step-time.ts"
 import { StepTimeError } from "../../src/sim/step-time-error.ts"
 import { simulate } from "../../src/sim/simulate.ts"
+import { llama8bConfig, profileWith } from "../input-fixtures.ts"
 import { listWorkload, request, spec } from "../sim/helpers.ts"
 
-// Llama-3.1-8B's config.json fields (the parser's happy path).
-const llama8b = {
-  model_type: "llama",
-  hidden_size: 4096,
-  num_hidden_layers: 32,
-  num_attention_heads: 32,
-  num_key_value_heads: 8,
-  intermediate_size: 14336,
-  vocab_size: 128256,
-  max_position_embeddings: 131072,
-  tie_word_embeddings: false,
-}
+const llama8b = llama8bConfig
 
 describe("model config bounds", () => {
   it("accepts the real config", () => {
@@ -74,17 +64,7 @@ describe("model config bounds", () => {
 })
 
 describe("profile coefficient ranges", () => {
-  const profile = (coefficients: Record<string, number>, overheads: Record<string, number> = {}) => ({
-    kind: PROFILE_KIND,
-    version: 1,
-    model: "m",
-    gpu: "h100-sxm",
-    tp: 1,
-    pp: 1,
-    precision: "bf16",
-    coefficients: { ...unitCoefficients, ...coefficients },
-    overheads: { ingressBase: 0, ingressPerInputToken: 0, perOutputToken: 0, completion: 0, ...overheads },
-  })
+  const profile = profileWith
 
   it("1e308 (once: null metrics) is refused with the field path, the value and the range", () => {
     expect(parseProfile(profile({ gemmCompute: 1e308 }))).toBe("coefficients.gemmCompute: 1e+308 is outside [0, 10,000] (× the roofline time)")
