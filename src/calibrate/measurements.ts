@@ -167,12 +167,45 @@ const detailedArrays = (o: Record<string, unknown>) => {
   }
 }
 
+/** Numeric fields of a vllm bench result besides the latency stats (`mean_ttft_ms`, `p99_itl_ms`, …). */
+const BENCH_NUMBERS = [
+  "completed",
+  "failed",
+  "num_prompts",
+  "total_input_tokens",
+  "total_output_tokens",
+  "duration",
+  "request_throughput",
+  "output_throughput",
+  "total_token_throughput",
+  "max_concurrency",
+  "warmup_requests",
+  "max_num_seqs",
+  "max_num_batched_tokens",
+]
+const BENCH_STAT = /^(mean|median|std|p\d+(\.\d+)?)_(ttft|tpot|itl|e2el)_ms$/
+
+/**
+ * "name: value is not a number" for the first numeric field holding something else: a string or a list
+ * where a count or latency belongs is a broken file, not a missing measurement (null is vllm bench's
+ * "not set", as for max_concurrency without a cap).
+ */
+const mistypedBenchField = (o: Record<string, unknown>): string | undefined => {
+  for (const [k, v] of Object.entries(o)) {
+    if (v === null || v === undefined || !(BENCH_NUMBERS.includes(k) || BENCH_STAT.test(k))) continue
+    if (typeof v !== "number" || !Number.isFinite(v)) return `${k}: ${JSON.stringify(v)} is not a number`
+  }
+  return undefined
+}
+
 /**
  * Reads one bench result object. Returns a point, or a string saying why it was skipped. With
  * --save-detailed arrays the percentiles the summary lacks (p90, e2el, ...) are computed from them
  * (same definitions: TPOT over requests with output > 1, ITL pooled, numpy linear percentiles).
  */
 export const measuredPointFromBenchResult = (o: Record<string, unknown>, source: string): MeasuredPoint | string => {
+  const mistyped = mistypedBenchField(o)
+  if (mistyped !== undefined) return `${source}: field ${mistyped}`
   const completed = finite(o.completed)
   if (completed === undefined) return `${source}: field completed: missing (not a vllm bench result)`
   const failed = finite(o.failed)

@@ -2,6 +2,7 @@
 // with one line naming the flag, and the mapping from flags to scenario fields (flags override files).
 import { Command, InvalidArgumentError, Option } from "commander"
 import { parsePool } from "../econ/search.ts"
+import { FLAG_FIELDS, flagName } from "../scenario/flag-fields.ts"
 
 /** A decimal number as written ("12", "0.5", "1e3"); NaN for anything else: Number("") is 0, never a value. */
 export const decimal = (v: string): number => (/^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(v) ? Number(v) : Number.NaN)
@@ -204,53 +205,24 @@ export const addScenarioFlags = (cmd: Command): Command =>
 
 const seedValue = (s: string): string | number => (/^-?\d+$/.test(s) ? Number(s) : s)
 
-/** The scenario fields the flags set (undefined where a flag is absent). */
-export const flagsToScenario = (f: ScenarioFlags): Record<string, unknown> => ({
-  model: f.model,
-  gpu: f.gpu,
-  tp: f.tp,
-  pp: f.pp,
-  ep: f.ep,
-  replicas: f.replicas,
-  precision: f.precision,
-  kvCacheDtype: f.kvCacheDtype,
-  policy: f.policy,
-  router: f.router,
-  seed: f.seed === undefined ? undefined : seedValue(f.seed),
-  maxRequests: f.maxRequests,
-  goodput: f.goodput,
-  profile: f.profile,
-  speculative: { method: f.specMethod, numTokens: f.specTokens, acceptance: f.specAcceptance, draftModel: f.draftModel },
-  disaggregation: { ...f.disagg, kvTransfer: { bandwidthGBps: f.kvTransferGbps, latencyMs: f.kvTransferLatencyMs } },
-  engine: {
-    maxNumSeqs: f.maxNumSeqs,
-    maxNumBatchedTokens: f.maxNumBatchedTokens,
-    maxModelLen: f.maxModelLen,
-    gpuMemoryUtilization: f.gpuMemoryUtilization,
-    numGpuBlocks: f.numGpuBlocks,
-    blockSize: f.blockSize,
-    enablePrefixCaching: f.enablePrefixCaching,
-    enableChunkedPrefill: f.enableChunkedPrefill,
-    longPrefillTokenThreshold: f.longPrefillTokenThreshold,
-    asyncScheduling: f.asyncScheduling,
-    kvOffloadingSize: f.kvOffloadingSize,
-  },
-  workload: {
-    concurrency: f.concurrency,
-    rate: f.rate,
-    burstiness: f.burstiness,
-    stages: f.stages,
-    input: f.isl,
-    output: f.osl,
-    oslMultiplier: f.oslMultiplier,
-    prefixShare: f.prefixShare,
-    prefixGroups: f.prefixGroups,
-    file: f.workload,
-    trace: f.trace,
-    numRequests: f.numRequests,
-    warmup: f.warmup,
-  },
-})
+/** The scenario fields the given flags set, with their flags: what error messages name instead of the file. */
+export const flaggedFields = (f: ScenarioFlags): Map<string, string> =>
+  new Map(FLAG_FIELDS.filter(([attr]) => f[attr as keyof ScenarioFlags] !== undefined).map(([attr, path]) => [path, flagName(attr)]))
+
+/** The scenario fields the flags set (absent where a flag is absent). */
+export const flagsToScenario = (f: ScenarioFlags): Record<string, unknown> => {
+  const out: Record<string, unknown> = {}
+  for (const [attr, path] of FLAG_FIELDS) {
+    const v = f[attr as keyof ScenarioFlags]
+    if (v === undefined) continue
+    const keys = path.split(".")
+    let node = out
+    for (const k of keys.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>
+    // A parsed object (--disagg's pools) is copied: later paths (the KV link) add fields under it.
+    node[keys[keys.length - 1]!] = attr === "seed" ? seedValue(v as string) : typeof v === "object" && v !== null ? { ...v } : v
+  }
+  return out
+}
 
 /** Drops the workload-shape fields of a base scenario when a flag picks another kind of workload. */
 export const workloadKindOverride = (base: Record<string, unknown>, f: ScenarioFlags): Record<string, unknown> => {

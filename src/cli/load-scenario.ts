@@ -3,9 +3,9 @@
 import { Effect } from "effect"
 import { fileURLToPath } from "node:url"
 import { resolveScenario, type ResolvedScenario } from "../scenario/resolve.ts"
-import type { FileError, InputError } from "../scenario/errors.ts"
-import { flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
-import { decodeScenario, mergeScenario, readScenarioFile } from "../scenario/schema.ts"
+import { InputError, type FileError } from "../scenario/errors.ts"
+import { flaggedFields, flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
+import { decodeScenario, mergeScenario, readScenarioFile, withFlagNames } from "../scenario/schema.ts"
 
 export const defaultScenarioPath = fileURLToPath(new URL("../../scenarios/default.json", import.meta.url))
 
@@ -14,8 +14,11 @@ export const loadScenario = (path: string | undefined, flags: ScenarioFlags): Ef
     const file = path ?? defaultScenarioPath
     const base = workloadKindOverride(yield* readScenarioFile(file), flags)
     const merged = mergeScenario(base, flagsToScenario(flags))
-    const scenario = yield* decodeScenario(merged, file)
-    const resolved = yield* resolveScenario(scenario)
+    const flagged = flaggedFields(flags)
+    const scenario = yield* decodeScenario(merged, file, flagged)
+    const resolved = yield* resolveScenario(scenario).pipe(
+      Effect.mapError((e) => (e._tag === "InputError" ? new InputError({ message: withFlagNames(e.message, flagged) }) : e)),
+    )
     if (path !== undefined) return resolved
     const defaults = defaultsUsed(base, flagsToScenario(flags))
     return defaults.length === 0 ? resolved : { ...resolved, notes: [...resolved.notes, `defaults from scenarios/default.json: ${defaults.join(", ")}`] }

@@ -1,6 +1,7 @@
 // Runs one command's Effect program: Ctrl-C interrupts it (finalizers run), a typed failure prints
-// its one-line message and sets exit code 2, a defect prints the cause and sets exit code 1.
+// its one-line message and sets exit code 2 (as does a step time the inputs made non-finite), a defect prints the cause and sets exit code 1.
 import { Cause, Effect, Exit, Option } from "effect"
+import { StepTimeError } from "../sim/step-time-error.ts"
 
 const messageOf = (error: unknown): string => {
   if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string") {
@@ -29,6 +30,10 @@ export const runCommand = async <A, E>(program: Effect.Effect<A, E>): Promise<vo
     const expected = Cause.findErrorOption(exit.cause)
     if (Option.isSome(expected)) {
       console.error(`servesim: ${messageOf(expected.value)}`)
+      process.exitCode = 2
+    } else if (Cause.squash(exit.cause) instanceof StepTimeError) {
+      // Thrown by the kernel, but caused by the inputs the step-time model was built from.
+      console.error(`servesim: ${messageOf(Cause.squash(exit.cause))}`)
       process.exitCode = 2
     } else if (Cause.hasInterruptsOnly(exit.cause)) {
       console.error("servesim: interrupted")

@@ -27,12 +27,12 @@ import { prefillSplit, tokenCost } from "../econ/token-cost.ts"
 import { vllmServeCommand, type ServeCommand, type ServeConfig } from "../econ/vllm-serve-command.ts"
 import { lookupGpu } from "../hw/gpus.ts"
 import { vllmDefaultMaxModelLen, vllmDefaults } from "../hw/vllm-defaults.ts"
-import { resolveScenario, type ResolvedScenario } from "../scenario/resolve.ts"
+import { resolveGpu, resolveScenario, type ResolvedScenario } from "../scenario/resolve.ts"
 import { InputError } from "../scenario/errors.ts"
-import { flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
+import { flaggedFields, flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
-import { decodeScenario, mergeScenario, readScenarioFile } from "../scenario/schema.ts"
+import { decodeScenario, mergeScenario, readScenarioFile, withFlagNames } from "../scenario/schema.ts"
 import {
   addScalarScenarioFlags,
   COST_FLAG_HELP,
@@ -202,6 +202,7 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
     if (gpuNames.length === 0) return yield* new InputError({ message: "--gpus: expected a comma-separated list of GPU ids" })
     const gpuIds: string[] = []
     for (const g of gpuNames) {
+      yield* resolveGpu(g, "--gpus")
       const id = lookupGpu(g)?.id ?? g
       if (gpuIds.includes(id)) return yield* new InputError({ message: `--gpus: ${g} is listed twice` })
       gpuIds.push(id)
@@ -211,6 +212,7 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
     const scalar = scalarScenarioFlags(flags as Record<string, unknown>, [...SEARCHED, ...COST_KEYS])
     const { sweep: _sweep, ...fileScenario } = raw
     const merged = mergeScenario(workloadKindOverride(fileScenario, scalar), flagsToScenario(scalar))
+    const flagged = flaggedFields(scalar)
     const w = isRecord(merged.workload) ? merged.workload : {}
     const load =
       typeof w.rate === "number"
@@ -266,11 +268,11 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
         engine: l.maxNumSeqs === undefined ? Object.fromEntries(Object.entries(engine).filter(([k]) => k !== "maxNumSeqs")) : { ...engine, maxNumSeqs: l.maxNumSeqs },
         ...(l.disaggregation === undefined ? {} : { disaggregation: pdScenario(l.disaggregation, 1, scenarioPd) }),
       }
-      const decoded = yield* decodeScenario(obj, file)
+      const decoded = yield* decodeScenario(obj, file, flagged)
       const resolved = yield* Effect.result(resolveScenario(decoded))
       if (Result.isFailure(resolved)) {
         if (resolved.failure._tag === "FileError") return yield* resolved.failure
-        skipped.push({ layout: l.id, reason: resolved.failure.message })
+        skipped.push({ layout: l.id, reason: withFlagNames(resolved.failure.message, flagged) })
         continue
       }
       modelId = resolved.success.model.id
@@ -279,8 +281,16 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
       resolvedSeqs.set(l.id, resolved.success.engine.maxNumSeqs)
       serveConfigs.set(l.id, serveConfigOf(resolved.success))
     }
-    if (layouts.length === 0)
-      return yield* new InputError({ message: `no layout can run ${modelId}: ${skipped.map((s) => `${s.layout}: ${s.reason}`).join("; ")}` })
+    if (layouts.length === 0) {
+      // One reason shared by every layout (an unknown model or policy) is a problem of the input, said once.
+      const reasons = new Set(skipped.map((s) => s.reason))
+      return yield* new InputError({
+        message:
+          reasons.size === 1
+            ? (skipped[0]?.reason ?? "no layout")
+            : `no layout can run ${modelId}: ${skipped.map((s) => `${s.layout}: ${s.reason}`).join("; ")}`,
+      })
+    }
 
     // Probe rounds.
     const pool = yield* makeSimPool(workers)

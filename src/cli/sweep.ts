@@ -8,17 +8,18 @@ import { Console, Effect, Schema } from "effect"
 import { writeFile } from "node:fs/promises"
 import { availableParallelism } from "node:os"
 import { DEFAULT_SLO, parseSloSpec, type SloSpec } from "../econ/saturation.ts"
-import { AXIS_KEYS, LOAD_AXES, parseAxis, type AxisKey, type AxisValue, type GridAxis } from "../econ/sweep-grid.ts"
+import { AXES, AXIS_KEYS, LOAD_AXES, parseAxis, type AxisKey, type AxisValue, type GridAxis } from "../econ/sweep-grid.ts"
 import { formatSweepCsv, formatSweepTable } from "../report/sweep-table.ts"
 import { COST_KEYS, type CostFlagValues } from "../scenario/cost-block.ts"
 import { FileError, InputError } from "../scenario/errors.ts"
+import { resolveGpu, resolveModel } from "../scenario/resolve.ts"
 import { formatSchemaError, mergeScenario, readScenarioFile } from "../scenario/schema.ts"
 import pkg from "../../package.json" with { type: "json" }
 import { analysePlan, type SweepOutput } from "../sweep/plan.ts"
 import { runTasks } from "../sweep/run.ts"
 import { parseShard, shardRunIndices, sweepFingerprint, SWEEP_PART_FORMAT, SWEEP_PART_VERSION, type Shard, type SweepPart } from "../sweep/shard.ts"
 import { announceSweep, prepareSweep } from "../sweep/sweep-scenario.ts"
-import { addScenarioFlags, flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
+import { addScenarioFlags, flaggedFields, flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
 
@@ -178,6 +179,11 @@ const sweepProgram = (path: string | undefined, flags: SweepFlags) =>
             : undefined
       if (parsed === undefined) continue
       if (!parsed.ok) return yield* new InputError({ message: parsed.error })
+      // A model or GPU that does not exist is a typo, not a point the hardware cannot run: refuse it
+      // up front instead of skipping its points.
+      const where = flagText !== undefined ? AXES[key].flag : `${file}: sweep.${key}`
+      if (key === "model") for (const v of parsed.value.values) yield* resolveModel(String(v), where)
+      if (key === "gpu") for (const v of parsed.value.values) yield* resolveGpu(String(v), where)
       axes.push(parsed.value)
     }
     const seeds = (yield* positiveIntFlag("--seeds", flags.seeds)) ?? block.seeds ?? 5
@@ -191,12 +197,16 @@ const sweepProgram = (path: string | undefined, flags: SweepFlags) =>
     const scalar = scalarScenarioFlags(flags as Record<string, unknown>, AXIS_KEYS)
     const { sweep: _sweep, ...fileScenario } = raw
     const merged = mergeScenario(workloadKindOverride(fileScenario, scalar), flagsToScenario(scalar))
+    // Fields set by flags (scalar or list), so that a bad value is reported as its flag.
+    const flagged = flaggedFields(scalar)
+    for (const key of AXIS_KEYS) if (flags[key] !== undefined) flagged.set(AXES[key].path.join("."), AXES[key].flag)
     const timelineInterval = timelineFlag ?? block.timelineInterval
     const { plan, tasks } = yield* prepareSweep(merged, axes, {
       seeds,
       slo,
       costFlags: pickCostFlags(flags),
       file,
+      flagged,
       scenario: path ?? "scenarios/default.json",
       ...(maxGpus !== undefined ? { maxGpus } : {}),
       ...(timelineInterval !== undefined ? { timelineInterval } : {}),

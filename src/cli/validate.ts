@@ -7,6 +7,8 @@ import { loadMeasurements } from "../calibrate/measurements.ts"
 import type { HarnessName } from "../calibrate/client-harness.ts"
 import { validatePoints, type ValidatedRow, type ValidationReport } from "../calibrate/validate.ts"
 import { InputError } from "../scenario/errors.ts"
+import { resolveGpu, resolveModel } from "../scenario/resolve.ts"
+import { readProfile } from "../scenario/step-time-source.ts"
 import { positiveInt } from "./flags.ts"
 import { failureMessage, runCommand } from "./run-effect.ts"
 import { writeJson } from "./simulate.ts"
@@ -71,6 +73,10 @@ export const validateReport = (sources: ReadonlyArray<string>, flags: Pick<Valid
 
 const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
   Effect.gen(function* () {
+    // The flags apply to every point: a typo in one is the input's problem, said once and as the flag.
+    if (flags.gpu !== undefined) yield* resolveGpu(flags.gpu, "--gpu")
+    if (flags.model !== undefined) yield* resolveModel(flags.model, "--model")
+    if (flags.profile !== undefined) yield* readProfile(flags.profile, "--profile")
     const folders = sources.filter(isBenchmarkFolder)
     if (folders.length > 0) {
       if (sources.length > 1) return yield* new InputError({ message: `${folders[0]}: a benchmark folder is validated on its own, not with other sources` })

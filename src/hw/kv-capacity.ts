@@ -61,6 +61,10 @@ export interface KvCapacity {
   readonly weightBytesPerGpu: number
   readonly activationReserveBytes: number
   readonly nonTorchReserveBytes: number
+  /** CUDA's total memory × gpu_memory_utilization: the budget the four parts above share. */
+  readonly requestedBytes: number
+  /** One KV block over this rank's layers (the least the KV cache can hold). */
+  readonly blockBytesPerGpu: number
 }
 
 /** RoPE cos/sin cache: max_position × rotary_dim in the model dtype (one shared module). */
@@ -139,6 +143,8 @@ export const numGpuBlocksFor = (input: KvCapacityInput): KvCapacity => {
     weightBytesPerGpu: weights,
     activationReserveBytes: activation,
     nonTorchReserveBytes: nonTorch,
+    requestedBytes: requested,
+    blockBytesPerGpu: page * layers,
   }
 }
 
@@ -174,4 +180,31 @@ export const kvOffloadTier = (input: {
     cpuBlocks: Math.floor((input.sizeGiB * GiB) / (perGpu * ranks)),
     loadSecondsPerBlock: perGpu / (input.gpu.pcieBandwidth / 2),
   }
+}
+
+const gib = (bytes: number): string => `${(bytes / GiB).toFixed(2)} GiB`
+
+/**
+ * Why a capacity of 0 blocks: the budget, each part taken from it, and the part that does not fit
+ * (the weights alone, the profile run's activation reserve on top of them, the non-torch reserve, or
+ * a remainder smaller than one block). Undefined when there is at least one block.
+ */
+export const kvShortfall = (cap: KvCapacity, gpuMemoryUtilization: number): string | undefined => {
+  if (cap.numGpuBlocks > 0) return undefined
+  const w = cap.weightBytesPerGpu
+  const a = cap.activationReserveBytes
+  const n = cap.nonTorchReserveBytes
+  const left = cap.requestedBytes - w - a - n
+  const culprit =
+    w > cap.requestedBytes
+      ? "the weights alone exceed the budget (more GPUs, tp/pp, or a lower precision)"
+      : w + a > cap.requestedBytes
+        ? "the weights fit, the activation reserve on top of them does not (lower max_num_batched_tokens or max_num_seqs, or raise gpu_memory_utilization)"
+        : left < 0
+          ? "the weights and the activation reserve fit, the non-torch reserve on top of them does not (raise gpu_memory_utilization)"
+          : `what is left is less than one KV block (${gib(cap.blockBytesPerGpu)})`
+  return (
+    `budget ${gib(cap.requestedBytes)} (gpu_memory_utilization ${gpuMemoryUtilization} × ${gib(cap.requestedBytes / gpuMemoryUtilization)}) − weights ${gib(w)} ` +
+    `− activation reserve ${gib(a)} − non-torch reserve ${gib(n)} = ${gib(left)} for the KV cache: ${culprit}`
+  )
 }

@@ -14,6 +14,44 @@ class ConfigError extends Error {}
 const MXFP4_BYTES = 4.25 / 8
 
 /**
+ * The largest value each integer architecture field may take. Ten to a hundred times the largest
+ * published models (Llama-3.1-405B: 126 layers, hidden 16384, 128 heads, intermediate 53248; Gemma 3:
+ * vocabulary 262,144; Kimi-K2: 384 experts; Llama 4 Scout: 10M positions): beyond these a config is a
+ * typo, and 1e15 layers would hang the per-layer loops.
+ */
+export const MODEL_FIELD_MAX = {
+  num_hidden_layers: 4096,
+  hidden_size: 262_144,
+  num_attention_heads: 4096,
+  num_key_value_heads: 4096,
+  head_dim: 4096,
+  vocab_size: 4_194_304,
+  max_position_embeddings: 1_073_741_824,
+  intermediate_size: 1_048_576,
+  ffn_dim: 1_048_576,
+  moe_intermediate_size: 1_048_576,
+  shared_expert_intermediate_size: 1_048_576,
+  num_local_experts: 65_536,
+  num_experts: 65_536,
+  n_routed_experts: 65_536,
+  n_shared_experts: 65_536,
+  num_experts_per_tok: 65_536,
+  experts_per_token: 65_536,
+  kv_lora_rank: 65_536,
+  q_lora_rank: 65_536,
+  qk_nope_head_dim: 4096,
+  qk_rope_head_dim: 4096,
+  v_head_dim: 4096,
+  first_k_dense_replace: 4096,
+  decoder_sparse_step: 4096,
+  max_window_layers: 4096,
+  sliding_window: 1_073_741_824,
+} as const
+
+type ModelIntField = keyof typeof MODEL_FIELD_MAX
+const maxOfField = (field: ModelIntField): number => MODEL_FIELD_MAX[field]
+
+/**
  * A ModelProfile from a Hugging Face config.json object. Handles dense Llama/Qwen/Mistral, GQA, MoE
  * (Mixtral num_local_experts, Qwen3-MoE num_experts/moe_intermediate_size/mlp_only_layers, DeepSeek
  * n_routed_experts/n_shared_experts/first_k_dense_replace, gpt-oss), MLA (kv_lora_rank +
@@ -44,20 +82,21 @@ const parse = (config: unknown, id: string): ModelProfile => {
     throw new ConfigError(`${where}: field "${field}" must be ${expected} (${shown})`)
   }
   const isPosInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v > 0
-  const reqInt = (field: string): number => {
+  const upTo = (field: ModelIntField): string => `≤ ${maxOfField(field).toLocaleString("en-US")}`
+  const reqInt = (field: ModelIntField): number => {
     const v = c[field]
-    return isPosInt(v) ? v : fail(field, "a positive integer")
+    return isPosInt(v) && v <= maxOfField(field) ? v : fail(field, `a positive integer ${upTo(field)}`)
   }
   /** Absent or null → undefined. */
-  const optInt = (field: string): number | undefined => {
+  const optInt = (field: ModelIntField): number | undefined => {
     const v = c[field]
     if (v === undefined || v === null) return undefined
-    return isPosInt(v) ? v : fail(field, "a positive integer or null")
+    return isPosInt(v) && v <= maxOfField(field) ? v : fail(field, `a positive integer ${upTo(field)} or null`)
   }
-  const optNonNegInt = (field: string): number | undefined => {
+  const optNonNegInt = (field: ModelIntField): number | undefined => {
     const v = c[field]
     if (v === undefined || v === null) return undefined
-    return typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : fail(field, "a non-negative integer or null")
+    return typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= maxOfField(field) ? v : fail(field, `an integer in [0, ${maxOfField(field).toLocaleString("en-US")}] or null`)
   }
   const optBool = (field: string): boolean | undefined => {
     const v = c[field]
@@ -72,6 +111,10 @@ const parse = (config: unknown, id: string): ModelProfile => {
   const layers = reqInt("num_hidden_layers")
   const heads = reqInt("num_attention_heads")
   const kvHeadsCfg = optInt("num_key_value_heads") ?? heads
+  // Grouped-query attention shares each KV head among num_attention_heads / num_key_value_heads query
+  // heads: vLLM's Attention layer asserts num_heads % num_kv_heads == 0 (vllm/attention/layer.py).
+  if (c["kv_lora_rank"] === undefined && heads % kvHeadsCfg !== 0)
+    fail("num_key_value_heads", `a divisor of num_attention_heads ${heads}`)
   const vocab = reqInt("vocab_size")
   const maxPos = reqInt("max_position_embeddings")
   // HF PretrainedConfig defaults tie_word_embeddings to True; Llama/Qwen/Mistral/DeepSeek configs
@@ -570,6 +613,9 @@ export const lookupModel = (id: string): ModelProfile | undefined => {
   if (hit === undefined) return undefined
   return hit.id === hit.profile.id ? hit.profile : { ...hit.profile, id: hit.id }
 }
+
+/** One Hugging Face id per built-in architecture (its first, canonical id), for error messages. */
+export const builtinModelNames = (): string[] => BUILTINS.map((e) => e.ids[0]).filter((id): id is string => id !== undefined)
 
 /** Every Hugging Face id the built-in table lists (variants included). */
 export const builtinModelIds = (): string[] => BUILTINS.flatMap((e) => [...e.ids])

@@ -143,11 +143,37 @@ export const unitCoefficients: StepTimeCoefficients = {
   perRequestStepOverhead: 0,
 }
 
-/** Undefined when valid, else why: every coefficient must be a finite number ≥ 0. */
+/** Coefficients in seconds (per call, layer, kernel, step or request); the others multiply a roofline time. */
+const SECONDS_COEFFICIENTS: ReadonlySet<keyof StepTimeCoefficients> = new Set([
+  "moeLayerLatency",
+  "attentionPerSlot",
+  "allReduceLatency",
+  "allReduceRankSkew",
+  "moeAllToAllLatency",
+  "ppHandoffLatency",
+  "gemmKernelLatency",
+  "gemmKernelLatencyLowPrecision",
+  "layerLaunch",
+  "stepOverhead",
+  "perRequestStepOverhead",
+])
+
+/**
+ * The documented range of each coefficient. A multiplier is 1 / the achieved fraction of a datasheet
+ * peak: 10,000 would be a kernel at 0.01% of peak (the fitted ones are 1–10). A seconds value of 10 is
+ * one launch or step taking 10 s (the fitted ones are µs–ms). Beyond these a step time is no longer a
+ * measurement, and 1e308 overflows it to Infinity.
+ */
+export const coefficientRange = (k: keyof StepTimeCoefficients): { readonly max: number; readonly unit: string } =>
+  SECONDS_COEFFICIENTS.has(k) ? { max: 10, unit: "seconds" } : { max: 10_000, unit: "× the roofline time" }
+
+/** Undefined when valid, else why: every coefficient a finite number in [0, coefficientRange(k).max]. */
 export const checkCoefficients = (c: StepTimeCoefficients): string | undefined => {
   for (const k of COEFFICIENT_NAMES) {
     const v = c[k]
-    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) return `coefficient ${k} must be a finite number ≥ 0, got ${String(v)}`
+    const r = coefficientRange(k)
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || v > r.max)
+      return `coefficient ${k}: ${String(v)} is outside [0, ${r.max.toLocaleString("en-US")}] (${r.unit})`
   }
   return undefined
 }

@@ -75,6 +75,9 @@ const uncertaintyError = (u: unknown): string | undefined => {
   return undefined
 }
 
+/** A request overhead (ingress, per token, completion) of 10 minutes is no longer a server's latency. */
+const MAX_OVERHEAD_SECONDS = 600
+
 const OVERHEAD_NAMES: ReadonlyArray<keyof RequestOverheads> = ["ingressBase", "ingressPerInputToken", "perOutputToken", "completion"]
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
@@ -94,16 +97,18 @@ export const parseProfile = (raw: unknown): StepTimeProfile | string => {
     if (typeof c[k] !== "number") return `coefficients.${k}: expected a number`
   }
   const bad = checkCoefficients(c as unknown as StepTimeCoefficients)
-  if (bad !== undefined) return `coefficients: ${bad}`
+  if (bad !== undefined) return `coefficients.${bad.replace(/^coefficient /, "")}`
   const o = raw.overheads
   if (!isObject(o)) return "overheads: expected an object"
   for (const k of OVERHEAD_NAMES) {
     const v = o[k]
-    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) return `overheads.${k}: expected a number ≥ 0`
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || v > MAX_OVERHEAD_SECONDS)
+      return `overheads.${k}: ${JSON.stringify(v)} is outside [0, ${MAX_OVERHEAD_SECONDS}] (seconds)`
   }
-  for (const k of ["numGpuBlocks", "blockSize"] as const) {
+  for (const [k, max] of [["numGpuBlocks", 100_000_000], ["blockSize", 1024]] as const) {
     const v = raw[k]
-    if (v !== undefined && (!Number.isInteger(v) || (v as number) < 1)) return `${k}: expected a positive integer`
+    if (v !== undefined && (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max))
+      return `${k}: ${JSON.stringify(v)} is outside [1, ${max.toLocaleString("en-US")}] (an integer)`
   }
   if (raw.uncertainty !== undefined) {
     const bad = uncertaintyError(raw.uncertainty)

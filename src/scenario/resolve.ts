@@ -5,9 +5,9 @@ import { Effect } from "effect"
 import { existsSync } from "node:fs"
 import { pathToFileURL } from "node:url"
 import { resolve as resolvePath } from "node:path"
-import { lookupGpu, parseGpuJson } from "../hw/gpus.ts"
-import { lookupModel, modelFromHfConfig } from "../hw/models.ts"
-import { kvOffloadTier, numGpuBlocksFor } from "../hw/kv-capacity.ts"
+import { builtinGpuIds, lookupGpu, parseGpuJson } from "../hw/gpus.ts"
+import { builtinModelNames, lookupModel, modelFromHfConfig } from "../hw/models.ts"
+import { kvOffloadTier, kvShortfall, numGpuBlocksFor } from "../hw/kv-capacity.ts"
 import { kvBytesPerElement, kvBytesPerToken } from "../hw/model-costs.ts"
 import { defaultCoefficients } from "../hw/default-coefficients.ts"
 import { physicsStepTime } from "../hw/physics-step-time.ts"
@@ -106,25 +106,31 @@ const resolveDisaggregated = (s: Scenario, pd: NonNullable<Scenario["disaggregat
 /** A model or GPU argument names a file when it ends in .json or exists on disk (HF ids contain "/"). */
 const isFile = (s: string): boolean => s.endsWith(".json") || existsSync(s)
 
-const resolveModel = (id: string): Effect.Effect<ModelProfile, InputError | FileError> =>
+/**
+ * A built-in model or a config.json. `field` names where the id came from in errors ("model",
+ * "--model", "scenario.json: sweep.model").
+ */
+export const resolveModel = (id: string, field = "model"): Effect.Effect<ModelProfile, InputError | FileError> =>
   Effect.gen(function* () {
     const builtin = lookupModel(id)
     if (builtin !== undefined) return builtin
-    if (!isFile(id)) return yield* new InputError({ message: `model: unknown model "${id}" (give a built-in Hugging Face id or a path to a config.json)` })
+    if (!isFile(id))
+      return yield* new InputError({ message: `${field}: unknown model "${id}" (built-ins: ${builtinModelNames().join(", ")}; or a path to a config.json)` })
     const raw = yield* parseStructured(yield* readText(id), id)
     const m = modelFromHfConfig(raw, id)
-    if (typeof m === "string") return yield* new InputError({ message: `model ${id}: ${m}` })
+    if (typeof m === "string") return yield* new InputError({ message: `${field} ${id}: ${m}` })
     return m
   })
 
-const resolveGpu = (id: string): Effect.Effect<GpuProfile, InputError | FileError> =>
+/** A built-in GPU or a GPU JSON file; `field` as for resolveModel. */
+export const resolveGpu = (id: string, field = "gpu"): Effect.Effect<GpuProfile, InputError | FileError> =>
   Effect.gen(function* () {
     const builtin = lookupGpu(id)
     if (builtin !== undefined) return builtin
-    if (!isFile(id)) return yield* new InputError({ message: `gpu: unknown GPU "${id}" (built-ins: a800-sxm, a100-sxm, h100-sxm, h200-sxm, l40s, …; or a path to a GPU JSON file)` })
+    if (!isFile(id)) return yield* new InputError({ message: `${field}: unknown GPU "${id}" (built-ins: ${builtinGpuIds().join(", ")}; or a path to a GPU JSON file)` })
     const raw = yield* parseStructured(yield* readText(id), id)
     const g = parseGpuJson(raw)
-    if (typeof g === "string") return yield* new InputError({ message: `gpu ${id}: ${g}` })
+    if (typeof g === "string") return yield* new InputError({ message: `${field} ${id}: ${g}` })
     return g
   })
 
@@ -151,7 +157,8 @@ const resolvePolicy = (name: string | undefined): Effect.Effect<SchedulingPolicy
 /** A length given as a number (fixed), a preset name, or a distribution object. */
 const lengthOf = (raw: unknown, path: string, fallback: LengthDist): LengthDist | string => {
   if (raw === undefined) return fallback
-  if (typeof raw === "number") return Number.isInteger(raw) && raw >= 1 ? { kind: "fixed", value: raw } : `${path}: expected a positive integer token count`
+  if (typeof raw === "number")
+    return Number.isInteger(raw) && raw >= 1 && raw <= 10_000_000 ? { kind: "fixed", value: raw } : `${path}: ${raw} is not a token count in [1, 10,000,000]`
   if (raw === "sharegpt") return fallback
   return parseLengthDist(raw, path)
 }
@@ -168,12 +175,15 @@ const workloadFactory = (
     if (w.trace !== undefined) {
       const path = w.trace
       const specs = parseTrace(yield* readText(path), /\.csv$/i.test(path) ? "csv" : "jsonl")
-      if (typeof specs === "string") return yield* new InputError({ message: `workload.trace ${path}: ${specs}` })
+      // "line 17: stage …" reads as file:line, like a compiler's.
+      if (typeof specs === "string") return yield* new InputError({ message: `workload.trace ${specs.replace(/^line (\d+): /, `${path}:$1: `).replace(/^trace: /, `${path}: `)}` })
       const used = numRequests === undefined ? specs : specs.slice(0, numRequests)
       // A cap is the user's own (flag or scenario field) and the result says what it cut.
       const max = s.maxRequests ?? DEFAULT_MAX_REQUESTS
       if (used.length > max)
         return yield* new InputError({ message: `workload.trace ${path}: ${used.length} requests exceed the limit of ${max.toLocaleString("en-US")} per run (--max-requests N raises it)` })
+      const warm = warmupError(w.warmup, used.length)
+      if (warm !== undefined) return yield* new InputError({ message: warm })
       if (used.length < specs.length) notes.push(`workload.numRequests ${numRequests} replays the first ${used.length} of the trace's ${specs.length} requests`)
       return () => ({ workload: traceWorkload(used), stageCount: 1 })
     }
@@ -287,8 +297,16 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
     if (par.pp > model.numLayers) return yield* new InputError({ message: `pp: pipeline degree ${par.pp} exceeds the ${model.numLayers} layers of ${model.id}` })
     const limit = requestLimitError(s)
     if (limit !== undefined) return yield* new InputError({ message: limit })
+    // vllm/config/model.py verify_with_parallel_config: attention heads must split evenly over TP ranks.
     if (model.numAttentionHeads % par.tp !== 0)
       return yield* new InputError({ message: `tp: ${model.numAttentionHeads} attention heads of ${model.id} are not divisible by tp ${par.tp}` })
+    // vllm/model_executor/models/llama.py (LlamaAttention, and the other GQA models alike): KV heads are
+    // split over the ranks when there are at least tp of them, else replicated, tp a multiple of them.
+    const kvHeads = model.numKeyValueHeads
+    if (model.mlaKvDim === 0 && (kvHeads >= par.tp ? kvHeads % par.tp !== 0 : par.tp % kvHeads !== 0))
+      return yield* new InputError({
+        message: `tp: ${kvHeads} KV heads of ${model.id} ${kvHeads >= par.tp ? "are not divisible by" : "do not divide"} tp ${par.tp} (vLLM splits KV heads evenly over the ranks, or replicates them when tp is a multiple)`,
+      })
     const e = s.engine ?? {}
     const defaults = vllmDefaults(gpu, "openai-api-server", model)
     const notes: string[] = []
@@ -319,23 +337,23 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
       numGpuBlocks = stepTime.numGpuBlocks
       numGpuBlocksSource = "profile"
     } else {
+      const gpuMemoryUtilization = e.gpuMemoryUtilization ?? defaults.gpuMemoryUtilization
       const cap = numGpuBlocksFor({
         gpu,
         model,
         precision,
         kvCacheDtype,
         par,
-        gpuMemoryUtilization: e.gpuMemoryUtilization ?? defaults.gpuMemoryUtilization,
+        gpuMemoryUtilization,
         blockSize,
         maxNumBatchedTokens,
         maxNumSeqs,
       })
       numGpuBlocks = cap.numGpuBlocks
       numGpuBlocksSource = "derived"
-      if (numGpuBlocks <= 0)
-        return yield* new InputError({
-          message: `${model.id} (${precision}) does not fit on ${par.tp * par.pp}× ${gpu.id}: weights take ${(cap.weightBytesPerGpu / 2 ** 30).toFixed(1)} GiB per GPU and nothing is left for the KV cache`,
-        })
+      const shortfall = kvShortfall(cap, gpuMemoryUtilization)
+      if (shortfall !== undefined)
+        return yield* new InputError({ message: `${model.id} (${precision}) does not fit on ${par.tp * par.pp}× ${gpu.id}, per GPU: ${shortfall}` })
     }
     const kvTokens = numGpuBlocks * blockSize
     if (maxModelLen > kvTokens) {
@@ -375,12 +393,22 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
 /** Default bound on the requests one run simulates (each costs ~100 B of typed columns). */
 export const DEFAULT_MAX_REQUESTS = 20_000_000
 
-/** The workload's request count when it is known before generating it, checked against maxRequests. */
+/** Warm-up requests are left out of the metrics: as many as the run sends would leave nothing measured. */
+const warmupError = (warmup: number | undefined, requests: number): string | undefined =>
+  warmup !== undefined && warmup >= requests
+    ? `workload.warmup: ${warmup} warm-up requests leave none of the run's ${requests} to measure (give fewer than ${requests})`
+    : undefined
+
+/** The workload's request count when it is known before generating it, checked against maxRequests (and the warm-up). */
 const requestLimitError = (s: Scenario): string | undefined => {
     const w = s.workload ?? {}
     const max = s.maxRequests ?? DEFAULT_MAX_REQUESTS
     const staged = w.stages?.reduce((a, st) => a + stageRequestCount(st), 0)
     const n = w.numRequests !== undefined && staged !== undefined ? Math.min(w.numRequests, staged) : (w.numRequests ?? staged)
+    if (n !== undefined) {
+      const warm = warmupError(w.warmup, n)
+      if (warm !== undefined) return warm
+    }
     if (n === undefined || n <= max) return undefined
     const field = w.numRequests !== undefined && (staged === undefined || w.numRequests <= staged) ? "workload.numRequests" : "workload.stages"
     return `${field}: ${n.toExponential(3)} requests exceed the limit of ${max.toLocaleString("en-US")} per run (--max-requests N, or maxRequests in the scenario, raises it)`

@@ -6,6 +6,7 @@ import { Yaml } from "effect/encoding"
 import { readFile } from "node:fs/promises"
 import { dirname, isAbsolute, resolve as resolvePath } from "node:path"
 import { FileError, InputError } from "./errors.ts"
+import { FIELD_FLAGS } from "./flag-fields.ts"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
@@ -19,15 +20,16 @@ const Rate = Schema.Finite.check(Schema.isBetween({ minimum: 1e-6, maximum: 1e9 
 const Duration = Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1e8))
 
 const Engine = Schema.Struct({
-  maxNumSeqs: opt(PositiveInt),
-  maxNumBatchedTokens: opt(PositiveInt),
-  maxModelLen: opt(PositiveInt),
+  maxNumSeqs: opt(IntUpTo(10_000_000)),
+  maxNumBatchedTokens: opt(IntUpTo(1_000_000_000)),
+  maxModelLen: opt(IntUpTo(1_073_741_824)),
   gpuMemoryUtilization: opt(Schema.Finite.check(Schema.isBetween({ minimum: 0.05, maximum: 1 }))),
-  numGpuBlocks: opt(PositiveInt),
+  /** At most 1e8 blocks (1.6 billion tokens at block size 16; an H200 holds ~1.5 million). */
+  numGpuBlocks: opt(IntUpTo(100_000_000)),
   blockSize: opt(Schema.Literals([1, 8, 16, 32, 64, 128, 256])),
   enablePrefixCaching: opt(Schema.Boolean),
   enableChunkedPrefill: opt(Schema.Boolean),
-  longPrefillTokenThreshold: opt(NonNegativeInt),
+  longPrefillTokenThreshold: opt(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000_000 }))),
   /** vLLM's --async-scheduling (default on, as in current vLLM). */
   asyncScheduling: opt(Schema.Boolean),
   /** vLLM's --kv-offloading-size: GiB of host memory for a CPU KV tier, summed over the TP ranks. */
@@ -69,11 +71,12 @@ const Workload = Schema.Struct({
   /** A full arrival spec (kind rate | ramp | constant | stages), checked by the workload module. */
   arrival: opt(Schema.Unknown),
   numRequests: opt(IntUpTo(1_000_000_000)),
-  warmup: opt(NonNegativeInt),
+  warmup: opt(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000_000 }))),
   /** Input / output lengths: a token count or a length distribution. */
   input: opt(Schema.Unknown),
   output: opt(Schema.Unknown),
-  oslMultiplier: opt(PositiveNumber),
+  /** Output lengths × this: above 1,000 every output exceeds any max_model_len. */
+  oslMultiplier: opt(Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1000))),
   prefix: opt(Schema.Struct({ numGroups: IntUpTo(1_000_000), length: IntUpTo(10_000_000) })),
   /** What-if: fraction of each prompt's tokens that is a shared (cacheable) prefix; mapped onto `prefix`. */
   prefixShare: opt(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1))),
@@ -142,21 +145,79 @@ export const Scenario = Schema.Struct({
 
 export type Scenario = typeof Scenario.Type
 
-/** Formats a Schema error as one line per problem: `path: message`. */
-export const formatSchemaError = (error: Schema.SchemaError): string => {
-  const issues = SchemaIssue.makeFormatterStandardSchemaV1()(error.issue).issues
-  return issues
-    .map((i) => {
-      const path = (i.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? String(p.key) : String(p))).join(".")
-      return path === "" ? i.message : `${path}: ${i.message}`
-    })
-    .join("; ")
+interface Issue {
+  /** Dotted field path ("workload.stages.0.rate"); "" for the whole object. */
+  readonly path: string
+  readonly message: string
 }
 
-export const decodeScenario = (raw: unknown, source: string): Effect.Effect<Scenario, InputError> =>
+const issuesOf = (error: Schema.SchemaError): Issue[] =>
+  SchemaIssue.makeFormatterStandardSchemaV1()(error.issue).issues.map((i) => ({
+    path: (i.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? String(p.key) : String(p))).join("."),
+    message: i.message,
+  }))
+
+/** Formats a Schema error as one line per problem: `path: message`. */
+export const formatSchemaError = (error: Schema.SchemaError): string =>
+  issuesOf(error)
+    .map((i) => (i.path === "" ? i.message : `${i.path}: ${i.message}`))
+    .join("; ")
+
+const parentOf = (path: string): string => (path.includes(".") ? path.slice(0, path.lastIndexOf(".")) : "")
+
+/** The flag that set `path` or a field above it ("workload.stages.0.rate" → --stages), with that field. */
+const flagAt = (path: string, flagged: ReadonlyMap<string, string>): readonly [string, string] | undefined => {
+  for (let p = path; p !== ""; p = parentOf(p)) {
+    const flag = flagged.get(p)
+    if (flag !== undefined) return [flag, p]
+  }
+  return undefined
+}
+
+const valueAt = (raw: unknown, path: string): unknown =>
+  path.split(".").reduce<unknown>((node, k) => (typeof node === "object" && node !== null ? (node as Record<string, unknown>)[k] : undefined), raw)
+
+/**
+ * One problem as the user wrote it: a field a flag set names the flag and the value given
+ * ("--rate: Expected a value between … (got 1e-300)"), a field the flags made required names its flag
+ * ("--spec-method is required with --draft-model"), anything else the file and field path.
+ */
+const describeIssue = (i: Issue, raw: unknown, source: string, flagged: ReadonlyMap<string, string>): string => {
+  const hit = flagAt(i.path, flagged)
+  if (hit !== undefined) {
+    const [flag, at] = hit
+    const rest = i.path.slice(at.length + 1)
+    const v = valueAt(raw, i.path)
+    return `${flag}${rest === "" ? "" : ` (${rest})`}: ${i.message}${typeof v === "number" || typeof v === "string" ? ` (got ${JSON.stringify(v)})` : ""}`
+  }
+  const own = FIELD_FLAGS.get(i.path)
+  const parent = parentOf(i.path)
+  const siblings = parent === "" ? [] : [...flagged].filter(([p]) => p.startsWith(`${parent}.`)).map(([, f]) => f)
+  if (own !== undefined && i.message === "Missing key" && siblings.length > 0) return `${own} is required with ${siblings.join(", ")}`
+  return i.path === "" ? `${source}: ${i.message}` : `${source}: ${i.path}: ${i.message}`
+}
+
+/**
+ * Decodes a scenario object. `flagged` maps the fields that command-line flags set to those flags
+ * (flags.ts flaggedFields), so that a bad flag value is reported as the flag, not as the file.
+ */
+export const decodeScenario = (raw: unknown, source: string, flagged: ReadonlyMap<string, string> = new Map()): Effect.Effect<Scenario, InputError> =>
   Schema.decodeUnknownEffect(Scenario)(raw, { errors: "all", onExcessProperty: "error" }).pipe(
-    Effect.mapError((e) => new InputError({ message: `${source}: ${formatSchemaError(e)}` })),
+    Effect.mapError((e) => new InputError({ message: issuesOf(e).map((i) => describeIssue(i, raw, source, flagged)).join("; ") })),
   )
+
+/**
+ * A resolve-time message that starts with a field a flag set ("tp: 32 attention heads …",
+ * "workload.input.max: must be >= min"), with the flag named instead ("--tp: 32 attention heads …").
+ */
+export const withFlagNames = (message: string, flagged: ReadonlyMap<string, string>): string => {
+  const m = /^([A-Za-z][\w.]*)(:| )/.exec(message)
+  const field = m?.[1]
+  const hit = field === undefined ? undefined : flagAt(field, flagged)
+  if (field === undefined || hit === undefined) return message
+  const rest = field.slice(hit[1].length + 1)
+  return `${hit[0]}${rest === "" ? "" : ` (${rest})`}${message.slice(field.length)}`
+}
 
 /** Parses JSON or YAML text, keeping the parser's message (with its position). */
 export const parseStructured = (text: string, path: string): Effect.Effect<unknown, InputError> =>

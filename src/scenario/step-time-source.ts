@@ -5,7 +5,7 @@ import { defaultStepTime } from "../hw/default-coefficients.ts"
 import { physicsStepTime } from "../hw/physics-step-time.ts"
 import type { HardwareSetup } from "../hw/step-time-terms.ts"
 import type { StepTimeModel } from "../hw/types.ts"
-import { parseProfile } from "./profile.ts"
+import { parseProfile, type StepTimeProfile } from "./profile.ts"
 import { FileError, InputError } from "./errors.ts"
 import { parseStructured, readText, type Scenario } from "./schema.ts"
 
@@ -18,12 +18,19 @@ export interface StepTimeChoice {
 /** Profiles already warned about in this process (a sweep resolves one scenario many times). */
 const warnedProfiles = new Set<string>()
 
+/** A calibrated profile file, checked (field, value, range); `field` names where its path came from. */
+export const readProfile = (path: string, field = "profile"): Effect.Effect<StepTimeProfile, InputError | FileError> =>
+  Effect.gen(function* () {
+    const p = parseProfile(yield* parseStructured(yield* readText(path), path))
+    if (typeof p === "string") return yield* new InputError({ message: `${field} ${path}: ${p}` })
+    return p
+  })
+
 export const stepTimeFor = (s: Scenario, setup: HardwareSetup): Effect.Effect<StepTimeChoice, InputError | FileError> =>
   Effect.gen(function* () {
     if (s.profile === undefined) return { model: defaultStepTime(setup) }
     const path = s.profile
-    const p = parseProfile(yield* parseStructured(yield* readText(path), path))
-    if (typeof p === "string") return yield* new InputError({ message: `profile ${path}: ${p}` })
+    const p = yield* readProfile(path)
     const model = physicsStepTime({ ...setup, coefficients: p.coefficients, overheads: p.overheads, name: `profile(${path})` })
     const sameDeployment =
       p.model.toLowerCase() === setup.model.id.toLowerCase() &&

@@ -25,6 +25,7 @@ import type { ReplicaLoad, SchedulingPolicy } from "./spec.ts"
 import type { EngineConfig, RequestSpec } from "./types.ts"
 import { WaitingQueue } from "./waiting-queue.ts"
 import { blockKey } from "./prefix-cache.ts"
+import { StepTimeError } from "./step-time-error.ts"
 
 /** What an engine reports as steps complete. The engine calls these; it never reads a clock. */
 export interface EngineListener {
@@ -242,7 +243,11 @@ export class Engine implements SchedulerState, ReplicaLoad {
       )
     }
     this.stepStart = now
-    return this.stepTime.stepTime(this.batch.shape) + this.batch.loadSeconds
+    const dt = this.stepTime.stepTime(this.batch.shape)
+    // A step that takes Infinity or NaN seconds would turn every latency into null: say so instead.
+    if (!(dt >= 0 && dt < Number.POSITIVE_INFINITY)) throw new StepTimeError(this.stepTime.name, this.batch.shape.numTokens, this.batch.shape.numReqs, dt)
+    // Blocks copied back from the CPU KV tier for this step's admissions add their transfer time.
+    return dt + this.batch.loadSeconds
   }
 
   /**

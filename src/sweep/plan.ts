@@ -14,7 +14,7 @@ import { AGGREGATED, applyPoint, gpuCountOf, LOAD_AXES, type AxisKey, type GridP
 import type { SweepResult } from "../econ/sweep-result.ts"
 import { InputError, type FileError } from "../scenario/errors.ts"
 import { deploymentGpus, resolveScenario, type ResolvedScenario } from "../scenario/resolve.ts"
-import { decodeScenario, type Scenario } from "../scenario/schema.ts"
+import { decodeScenario, withFlagNames, type Scenario } from "../scenario/schema.ts"
 
 /** Counters of a run beyond the vllm-bench metrics, for tables. */
 export interface RunExtras {
@@ -155,6 +155,8 @@ export interface PlanOptions {
   readonly file: string
   /** Points that use more GPUs are skipped. */
   readonly maxGpus?: number
+  /** Scenario fields set by command-line flags, with their flags (schema.ts decodeScenario). */
+  readonly flagged?: ReadonlyMap<string, string>
 }
 
 /** Decodes and resolves every grid point; fails when none can run. */
@@ -166,6 +168,7 @@ export const planSweepPoints = (
 ): Effect.Effect<{ readonly planned: PlannedPoint[]; readonly skipped: SkippedPoint[] }, InputError | FileError> =>
   Effect.gen(function* () {
     const { file, maxGpus } = o
+    const flagged = o.flagged ?? new Map<string, string>()
     // Check every point here (decode, resolve); points the hardware cannot run are skipped with the reason.
     const planned: PlannedPoint[] = []
     const skipped: SkippedPoint[] = []
@@ -176,11 +179,11 @@ export const planSweepPoints = (
         skipped.push({ point: describePoint(g), reason: `uses ${gpus} GPUs, more than --max-gpus ${maxGpus}` })
         continue
       }
-      const decoded = yield* decodeScenario(scenarioObj, file)
+      const decoded = yield* decodeScenario(scenarioObj, file, flagged)
       const resolved = yield* Effect.result(resolveScenario(decoded))
       if (Result.isFailure(resolved)) {
         if (resolved.failure._tag === "FileError") return yield* resolved.failure
-        skipped.push({ point: describePoint(g), reason: resolved.failure.message })
+        skipped.push({ point: describePoint(g), reason: withFlagNames(resolved.failure.message, flagged) })
         continue
       }
       // A point is priced at one GPU type: P/D pools on different types would be priced wrong.

@@ -22,6 +22,8 @@ export interface SweepScenarioOptions {
   readonly scenario: string
   readonly maxGpus?: number
   readonly timelineInterval?: number
+  /** Scenario fields set by command-line flags, with their flags: messages name the flag, not the file. */
+  readonly flagged?: ReadonlyMap<string, string>
 }
 
 /** The SLO doubles as the goodput definition unless the scenario sets its own. */
@@ -64,7 +66,11 @@ export const prepareSweep = (
     const swept = new Set(ordered.filter((a) => a.values.length > 1 || !LOAD_AXES.includes(a.key)).map((a) => a.key))
     const grid = expandGrid(ordered)
 
-    const { planned, skipped } = yield* planSweepPoints(base, grid, swept, { file: o.file, ...(o.maxGpus !== undefined ? { maxGpus: o.maxGpus } : {}) })
+    const { planned, skipped } = yield* planSweepPoints(base, grid, swept, {
+      file: o.file,
+      ...(o.maxGpus !== undefined ? { maxGpus: o.maxGpus } : {}),
+      ...(o.flagged !== undefined ? { flagged: o.flagged } : {}),
+    })
     const gpuIds = [...new Set(planned.map((p) => p.config.gpu))]
     const costs = yield* gpuCostsFor(gpuIds, base.cost, o.costFlags ?? {}, o.file)
     const plan: SweepPlan = {

@@ -5,6 +5,7 @@ import { Effect, Result } from "effect"
 import { isMainThread, parentPort } from "node:worker_threads"
 import { seedRunFromSummary } from "../econ/from-sim.ts"
 import type { SeedRun } from "../econ/point.ts"
+import { StepTimeError } from "../sim/step-time-error.ts"
 import { simulate } from "../sim/simulate.ts"
 import { summarize } from "../sim/summary.ts"
 import { buildSimSpec, resolveScenario } from "../scenario/resolve.ts"
@@ -34,7 +35,14 @@ export const runSimTask = async (task: SimTask): Promise<SimTaskResult> => {
   )
   if (Result.isFailure(resolved)) return { id: task.id, ok: false, error: resolved.failure.message }
   const spec = { ...buildSimSpec(resolved.success, task.seed), timelineInterval: task.timelineInterval }
-  const summary = summarize(simulate(spec))
+  let sim: ReturnType<typeof simulate>
+  try {
+    sim = simulate(spec)
+  } catch (e) {
+    if (e instanceof StepTimeError) return { id: task.id, ok: false, error: e.message }
+    throw e
+  }
+  const summary = summarize(sim)
   const run = seedRunFromSummary(summary, task.seed)
   if (!run.ok) return { id: task.id, ok: false, error: run.error }
   return {

@@ -46,7 +46,7 @@ describe("servesim search", () => {
     expect(r.stderr).toBe("")
     const j = JSON.parse(r.stdout) as SearchReport
     expect(j.skipped.map((s) => s.layout).sort()).toEqual(["h100-sxm tp1", "h200-sxm tp1"])
-    for (const s of j.skipped) expect(s.reason).toMatch(/does not fit on 1× h[12]00-sxm: weights take \d+\.\d GiB per GPU/)
+    for (const s of j.skipped) expect(s.reason).toMatch(/does not fit on 1× h[12]00-sxm, per GPU: budget .* − weights \d+\.\d+ GiB .*: the weights alone exceed the budget/)
     expect(j.best?.tp).toBe(2)
     expect(j.best?.numGpus).toBe(2)
     expect(j.best?.vllmServe.command).toMatch(/^vllm serve meta-llama\/Llama-3\.1-70B-Instruct --tensor-parallel-size 2 --max-num-seqs \d+ --max-num-batched-tokens \d+ /)
@@ -66,7 +66,7 @@ describe("servesim search", () => {
     expect(none.stderr).toMatch(/no configuration within 1 GPUs meets the SLOs/)
     for (const [r, re] of [
       [badTp, /--tp: "x" is not a positive integer/],
-      [badGpu, /no price for GPU "nope"/],
+      [badGpu, /--gpus: unknown GPU "nope" \(built-ins: /],
       [badSlo, /--slo: SLO term "ttft" is not key:value/],
     ] as const) {
       expect(r.status).toBe(2)

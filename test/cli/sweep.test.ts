@@ -147,7 +147,7 @@ describe("servesim sweep", () => {
       [["--concurrency", "8", "--slo", "ttft:abc"], /SLO ttft "abc" must be a positive number/],
       [["--concurrency", "8", "--cloud-price", "-1"], /--cloud-price must be USD per GPU-hour ≥ 0/],
       [["--concurrency", "8", "--tp", "2", "--max-gpus", "1"], /no grid point can run: .*more than --max-gpus 1/],
-      [["--concurrency", "8", "--gpu", "nope"], /no grid point can run: .*unknown GPU "nope"/],
+      [["--concurrency", "8", "--gpu", "nope"], /--gpu: unknown GPU "nope" \(built-ins: /],
       [[badBlock], /sweep\.sedes/],
       [[badCost, "--concurrency", "8"], /cost\.usdPerGpuHour/],
     ])

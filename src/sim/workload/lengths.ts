@@ -238,6 +238,12 @@ const massInRange = (d: Resolved): number => {
 
 const isNum = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x)
 
+/**
+ * Every length parameter (value, mean, sd, min, max) is at most 10M tokens, the bound of a measured
+ * point's isl/osl: beyond it a distribution overflows (a lognormal of mean 1e300 has NaN parameters).
+ */
+const MAX_LENGTH_TOKENS = 10_000_000
+
 /** Validates a JSON value as a LengthDist; returns a one-line error naming the field path on failure. */
 export const parseLengthDist = (raw: unknown, path = "length"): LengthDist | string => {
   if (!isRecord(raw)) return `${path}: expected an object with a "kind"`
@@ -245,6 +251,7 @@ export const parseLengthDist = (raw: unknown, path = "length"): LengthDist | str
     const v = raw[key]
     if (v === undefined && opts.optional === true) return undefined
     if (!isNum(v)) return `${path}.${key}: expected a number`
+    if (Math.abs(v) > MAX_LENGTH_TOKENS) return `${path}.${key}: ${v} is outside [-1e7, 1e7] tokens`
     if (opts.positive === true && !(v > 0)) return `${path}.${key}: expected a positive number`
     if (opts.nonNegative === true && !(v >= 0)) return `${path}.${key}: expected a number >= 0`
     return v
@@ -294,7 +301,7 @@ export const parseLengthDist = (raw: unknown, path = "length"): LengthDist | str
       if (!Array.isArray(values) || values.length === 0) return `${path}.values: expected a non-empty array of numbers`
       for (let i = 0; i < values.length; i++) {
         const v: unknown = values[i]
-        if (!isNum(v) || !(v > 0)) return `${path}.values[${i}]: expected a positive number`
+        if (!isNum(v) || !(v > 0) || v > MAX_LENGTH_TOKENS) return `${path}.values[${i}]: expected a positive number ≤ 1e7 tokens`
       }
       const weights = raw["weights"]
       if (weights === undefined) return { kind, values: values as number[] }

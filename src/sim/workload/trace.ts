@@ -29,38 +29,66 @@ const pick = (row: Row, names: ReadonlyArray<string>): [string, unknown] | undef
 
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v)
 
-/** One row to a request, or a "line N: ..." error. */
+/** Prefix-cache keys name content by ids below 2^28 (src/sim/prefix-cache.ts): larger ones would collide. */
+const MAX_CONTENT_ID = 2 ** 28 - 1
+
+/**
+ * The allowed range of each integer field of a row. Token counts as for measured points (10M);
+ * stages as a scenario's stage list (at most 10,000 stages); priorities as vLLM's (any int, here ±1e9).
+ */
+const INT_RANGES = {
+  tokens: [1, 10_000_000],
+  prefix_group: [0, MAX_CONTENT_ID],
+  content_id: [-1, MAX_CONTENT_ID],
+  priority: [-1_000_000_000, 1_000_000_000],
+  stage: [0, 9_999],
+} as const
+
+/** Epoch seconds up to the year 5138; a trace may also count from 0 or from a negative offset. */
+const MAX_ABS_ARRIVAL = 1e11
+/** The longest span of arrivals a trace may cover: a scenario stage's longest duration (~3 years). */
+const MAX_SPAN_SECONDS = 1e8
+
+/** "line N: field V is outside [a, b] (an integer)" when v is not an integer in [min, max]. */
+const intProblem = (at: string, field: string, v: unknown, [min, max]: readonly [number, number]): string | undefined =>
+  isInt(v) && v >= min && v <= max ? undefined : `${at}: ${field} ${JSON.stringify(v) ?? String(v)} is outside [${min.toLocaleString("en-US")}, ${max.toLocaleString("en-US")}] (an integer)`
+
+/** One row to a request, or a "line N: ..." error naming the field, its value and the allowed range. */
 const parseRow = (row: Row, line: number): Parsed["spec"] | string => {
   const at = `line ${line}`
   const arr = pick(row, ARRIVAL)
   if (arr === undefined) return `${at}: missing arrival_time (or timestamp)`
-  if (typeof arr[1] !== "number" || !Number.isFinite(arr[1])) return `${at}: ${arr[0]} must be a number of seconds`
+  if (typeof arr[1] !== "number" || !Number.isFinite(arr[1]) || Math.abs(arr[1]) > MAX_ABS_ARRIVAL)
+    return `${at}: ${arr[0]} ${JSON.stringify(arr[1]) ?? String(arr[1])} is not a number of seconds in [-1e11, 1e11]`
   const inp = pick(row, INPUT)
   if (inp === undefined) return `${at}: missing input_tokens (or prompt_tokens)`
-  if (!isInt(inp[1]) || inp[1] < 1) return `${at}: ${inp[0]} must be a positive integer`
   const out = pick(row, OUTPUT)
   if (out === undefined) return `${at}: missing output_tokens (or completion_tokens)`
-  if (!isInt(out[1]) || out[1] < 1) return `${at}: ${out[0]} must be a positive integer`
-  const inputTokens = inp[1]
+  const tokenProblem = intProblem(at, inp[0], inp[1], INT_RANGES.tokens) ?? intProblem(at, out[0], out[1], INT_RANGES.tokens)
+  if (tokenProblem !== undefined) return tokenProblem
+  const inputTokens = inp[1] as number
 
   let prefixes: ReadonlyArray<SharedPrefix> = []
   const group = row.get("prefix_group")
   const plen = row.get("prefix_len")
   if (group !== undefined) {
-    if (!isInt(group) || group < 0) return `${at}: prefix_group must be an integer >= 0`
+    const bad = intProblem(at, "prefix_group", group, INT_RANGES.prefix_group)
+    if (bad !== undefined) return bad
     if (plen === undefined) return `${at}: prefix_len is required with prefix_group`
-    if (!isInt(plen) || plen < 1) return `${at}: prefix_len must be a positive integer`
-    if (plen > inputTokens) return `${at}: prefix_len must not exceed ${inp[0]} (${inputTokens})`
-    prefixes = [{ id: group, length: plen }]
+    const badLen = intProblem(at, "prefix_len", plen, [1, inputTokens])
+    if (badLen !== undefined) return `${badLen}, at most ${inp[0]}`
+    prefixes = [{ id: group as number, length: plen as number }]
   } else if (plen !== undefined) return `${at}: prefix_len needs prefix_group`
 
   const priority = row.get("priority") ?? 0
-  if (!isInt(priority)) return `${at}: priority must be an integer`
   const contentId = row.get("content_id") ?? -1
-  if (!isInt(contentId) || contentId < -1) return `${at}: content_id must be an integer >= 0`
   const stage = row.get("stage") ?? 0
-  if (!isInt(stage) || stage < 0) return `${at}: stage must be an integer >= 0`
-  return { arrival: arr[1], inputTokens, outputTokens: out[1], prefixes, contentId, priority, stage }
+  const bad =
+    intProblem(at, "priority", priority, INT_RANGES.priority) ??
+    intProblem(at, "content_id", contentId, INT_RANGES.content_id) ??
+    intProblem(at, "stage", stage, INT_RANGES.stage)
+  if (bad !== undefined) return bad
+  return { arrival: arr[1], inputTokens, outputTokens: out[1] as number, prefixes, contentId: contentId as number, priority: priority as number, stage: stage as number }
 }
 
 const jsonlRows = (text: string): Array<[Row, number]> | string => {
@@ -120,8 +148,9 @@ const csvRows = (text: string): Array<[Row, number]> | string => {
     const row = new Map<string, unknown>()
     header.forEach((h, j) => {
       const cell = cells[j] as string
-      // Empty cell = absent; anything else must read as a number (validated per field).
-      if (cell !== "") row.set(h, Number(cell))
+      // Empty cell = absent; anything else must read as a number (validated per field, which shows
+      // a cell that is not one as written).
+      if (cell !== "") row.set(h, Number.isFinite(Number(cell)) ? Number(cell) : cell)
     })
     rows.push([row, i + 1])
   }
@@ -142,6 +171,9 @@ export const parseTrace = (text: string, format: TraceFormat): RequestSpec[] | s
   }
   parsed.sort((a, b) => a.spec.arrival - b.spec.arrival || a.order - b.order)
   const t0 = (parsed[0] as Parsed).spec.arrival
+  const last = parsed[parsed.length - 1] as Parsed
+  if (last.spec.arrival - t0 > MAX_SPAN_SECONDS)
+    return `line ${last.order}: arrival ${last.spec.arrival} is ${(last.spec.arrival - t0).toExponential(3)} s after the first (line ${(parsed[0] as Parsed).order}), more than ${MAX_SPAN_SECONDS.toExponential(0)} s`
   return parsed.map(({ spec }) => ({ ...spec, arrival: spec.arrival - t0 }))
 }
 

@@ -125,7 +125,7 @@ describe("parseLengthDist", () => {
     [{ kind: "lognormal", mean: -1, sd: 3 }, "input.mean: expected a positive number"],
     [{ kind: "normal", mean: 10, sd: 1, min: 1000, max: 2000, truncate: true }, "input: [min, max] has almost no probability mass to truncate to"],
     [{ kind: "empirical", values: [1, 2], weights: [1] }, "input.weights: expected an array as long as values"],
-    [{ kind: "empirical", values: [1, "x"] }, "input.values[1]: expected a positive number"],
+    [{ kind: "empirical", values: [1, "x"] }, "input.values[1]: expected a positive number ≤ 1e7 tokens"],
     [{ kind: "preset", name: "alpaca" }, 'input.name: expected "sharegpt-input" or "sharegpt-output"'],
     [{ kind: "zipf" }, "input.kind: expected one of fixed, uniform, normal, lognormal, empirical, preset"],
     [42, 'input: expected an object with a "kind"'],

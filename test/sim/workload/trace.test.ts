@@ -38,20 +38,27 @@ describe("parseTrace, generic", () => {
   })
 
   it.each([
-    ['{"arrival_time": 1, "input_tokens": 1, "output_tokens": 1}\n{"arrival_time": 2, "input_tokens": 0, "output_tokens": 1}', "jsonl", "line 2: input_tokens must be a positive integer"],
-    ['{"arrival_time": 1, "input_toks": 3.5, "output_toks": 1}', "jsonl", "line 1: input_toks must be a positive integer"],
-    ['{"arrival_time": "soon", "input_tokens": 1, "output_tokens": 1}', "jsonl", "line 1: arrival_time must be a number of seconds"],
+    ['{"arrival_time": 1, "input_tokens": 1, "output_tokens": 1}\n{"arrival_time": 2, "input_tokens": 0, "output_tokens": 1}', "jsonl", "line 2: input_tokens 0 is outside [1, 10,000,000] (an integer)"],
+    ['{"arrival_time": 1, "input_toks": 3.5, "output_toks": 1}', "jsonl", "line 1: input_toks 3.5 is outside [1, 10,000,000] (an integer)"],
+    ['{"arrival_time": "soon", "input_tokens": 1, "output_tokens": 1}', "jsonl", 'line 1: arrival_time "soon" is not a number of seconds in [-1e11, 1e11]'],
     ['{"input_tokens": 1, "output_tokens": 1}', "jsonl", "line 1: missing arrival_time (or timestamp)"],
     ['{"arrival_time": 1, "input_tokens": 1}', "jsonl", "line 1: missing output_tokens (or completion_tokens)"],
     ['\n\n{"arrival_time": 1,', "jsonl", "line 3: invalid JSON"],
     ["[1, 2]", "jsonl", "line 1: expected a JSON object"],
     ['{"arrival_time": 1, "input_tokens": 10, "output_tokens": 1, "prefix_group": 1}', "jsonl", "line 1: prefix_len is required with prefix_group"],
-    ['{"arrival_time": 1, "input_tokens": 10, "output_tokens": 1, "prefix_group": 1, "prefix_len": 11}', "jsonl", "line 1: prefix_len must not exceed input_tokens (10)"],
-    ['{"arrival_time": 1, "input_tokens": 10, "output_tokens": 1, "priority": 0.5}', "jsonl", "line 1: priority must be an integer"],
-    ["timestamp,prompt_tokens,completion_tokens\n0,5,5\n1,5,x", "csv", "line 3: completion_tokens must be a positive integer"],
+    ['{"arrival_time": 1, "input_tokens": 10, "output_tokens": 1, "prefix_group": 1, "prefix_len": 11}', "jsonl", "line 1: prefix_len 11 is outside [1, 10] (an integer), at most input_tokens"],
+    ['{"arrival_time": 1, "input_tokens": 10, "output_tokens": 1, "priority": 0.5}', "jsonl", "line 1: priority 0.5 is outside [-1,000,000,000, 1,000,000,000] (an integer)"],
+    ["timestamp,prompt_tokens,completion_tokens\n0,5,5\n1,5,x", "csv", 'line 3: completion_tokens "x" is outside [1, 10,000,000] (an integer)'],
     ["timestamp,prompt_tokens,completion_tokens\n0,5", "csv", "line 2: expected 3 columns, found 2"],
     ["", "csv", "trace: empty (no header line)"],
     ["\n", "jsonl", "trace: no requests"],
+    // Ranges: a stage of 1e9 (once a hang: per-stage arrays), ids past the prefix cache's key space, a span of centuries.
+    ['{"arrival_time": 1, "input_tokens": 1, "output_tokens": 1, "stage": 1e9}', "jsonl", "line 1: stage 1000000000 is outside [0, 9,999] (an integer)"],
+    ['{"arrival_time": 1, "input_tokens": 2, "output_tokens": 1, "prefix_group": 268435456, "prefix_len": 1}', "jsonl", "line 1: prefix_group 268435456 is outside [0, 268,435,455] (an integer)"],
+    ['{"arrival_time": 1, "input_tokens": 1, "output_tokens": 1, "content_id": -2}', "jsonl", "line 1: content_id -2 is outside [-1, 268,435,455] (an integer)"],
+    ['{"arrival_time": 1, "input_tokens": 1e8, "output_tokens": 1}', "jsonl", "line 1: input_tokens 100000000 is outside [1, 10,000,000] (an integer)"],
+    ['{"arrival_time": 1e300, "input_tokens": 1, "output_tokens": 1}', "jsonl", "line 1: arrival_time 1e+300 is not a number of seconds in [-1e11, 1e11]"],
+    ['{"arrival_time": 0, "input_tokens": 1, "output_tokens": 1}\n{"arrival_time": 2e8, "input_tokens": 1, "output_tokens": 1}', "jsonl", "line 2: arrival 200000000 is 2.000e+8 s after the first (line 1), more than 1e+8 s"],
   ] as const)("error %#: %s", (text, format, msg) => {
     expect(parseTrace(text, format)).toBe(msg)
   })
