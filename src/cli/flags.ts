@@ -2,6 +2,7 @@
 // with one line naming the flag, and the mapping from flags to scenario fields (flags override files).
 import { Command, InvalidArgumentError, Option } from "commander"
 import { parsePool } from "../econ/search.ts"
+import { isRecord } from "../format/json.ts"
 import { FLAG_FIELDS, flagName } from "../scenario/flag-fields.ts"
 
 /** A decimal number as written ("12", "0.5", "1e3"); NaN for anything else: Number("") is 0, never a value. */
@@ -219,7 +220,7 @@ export const flagsToScenario = (f: ScenarioFlags): Record<string, unknown> => {
     let node = out
     for (const k of keys.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>
     // A parsed object (--disagg's pools) is copied: later paths (the KV link) add fields under it.
-    node[keys[keys.length - 1]!] = attr === "seed" ? seedValue(v as string) : typeof v === "object" && v !== null ? { ...v } : v
+    node[keys[keys.length - 1]!] = attr === "seed" ? seedValue(v as string) : isRecord(v) ? { ...v } : v
   }
   return out
 }
