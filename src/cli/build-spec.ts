@@ -156,8 +156,8 @@ const workloadFactory = (
       ...(w.priority !== undefined ? { priority: w.priority } : {}),
     }
     const openLoop = w.rate !== undefined || w.stages !== undefined || w.arrival !== undefined
-    if (w.concurrency !== undefined && openLoop)
-      return yield* new InputError({ message: "workload: give either concurrency (closed loop) or rate/stages/arrival (open loop), not both" })
+    // concurrency with a rate caps the open loop (vllm bench --request-rate R --max-concurrency N).
+    const maxConcurrency = openLoop ? w.concurrency : undefined
     if (!openLoop) {
       const concurrency = w.concurrency ?? 32
       const n = numRequests ?? 1000
@@ -179,7 +179,7 @@ const workloadFactory = (
       return yield* new InputError({ message: "workload.numRequests: required for this arrival process" })
     const n = arrival.kind === "stages" ? numRequests : (numRequests ?? 1000)
     return (seed: string | number) => ({
-      workload: openLoopWorkload({ seed, arrival, ...(n !== undefined ? { numRequests: n } : {}), ...common }),
+      workload: openLoopWorkload({ seed, arrival, ...(n !== undefined ? { numRequests: n } : {}), ...(maxConcurrency !== undefined ? { maxConcurrency } : {}), ...common }),
       stageCount,
     })
   })

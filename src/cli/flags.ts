@@ -215,9 +215,12 @@ export const workloadKindOverride = (base: Record<string, unknown>, f: ScenarioF
   const w = base.workload
   if (typeof w !== "object" || w === null) return base
   const wl = { ...(w as Record<string, unknown>) }
-  if (f.concurrency !== undefined) for (const k of ["rate", "burstiness", "stages", "arrival", "file", "trace"]) delete wl[k]
-  if (f.rate !== undefined) for (const k of ["concurrency", "stages", "arrival", "file", "trace"]) delete wl[k]
-  if (f.stages !== undefined) for (const k of ["concurrency", "rate", "arrival", "file", "trace"]) delete wl[k]
+  // A concurrency flag with a rate (or stages) flag is a capped open loop (vllm bench's --max-concurrency
+  // with --request-rate): each keeps the other; alone, each replaces the file's other kind of load.
+  const openFlag = f.rate !== undefined || f.stages !== undefined
+  if (f.concurrency !== undefined) for (const k of [...(openFlag ? [] : ["rate", "burstiness", "stages"]), "arrival", "file", "trace"]) delete wl[k]
+  if (f.rate !== undefined) for (const k of [...(f.concurrency === undefined ? ["concurrency"] : []), "stages", "arrival", "file", "trace"]) delete wl[k]
+  if (f.stages !== undefined) for (const k of [...(f.concurrency === undefined ? ["concurrency"] : []), "rate", "arrival", "file", "trace"]) delete wl[k]
   if (f.workload !== undefined) for (const k of ["concurrency", "rate", "stages", "arrival", "trace", "input", "output"]) delete wl[k]
   if (f.trace !== undefined) for (const k of ["concurrency", "rate", "stages", "arrival", "file", "input", "output"]) delete wl[k]
   if (f.prefixShare !== undefined) delete wl.prefix

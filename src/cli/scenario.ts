@@ -35,7 +35,10 @@ const Engine = Schema.Struct({
 const Stage = Schema.Struct({ rate: Rate, duration: Duration })
 
 const Workload = Schema.Struct({
-  /** Closed loop: requests in flight (vllm bench --max-concurrency). */
+  /**
+   * Requests in flight (vllm bench --max-concurrency): alone, a closed loop; with rate/stages/arrival,
+   * the open loop's cap (a request arriving at the cap waits for a slot, as vllm bench's semaphore does).
+   */
   concurrency: opt(IntUpTo(10_000_000)),
   /** Open loop: requests/s ("inf" sends all at t = 0). */
   rate: opt(Schema.Union([Rate, Schema.Literal("inf")])),

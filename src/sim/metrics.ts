@@ -22,6 +22,8 @@ export class MetricsRecorder implements EngineListener {
   readonly inputTokens = new FloatColumn()
   readonly outputTokens = new FloatColumn()
   readonly queueTime = new FloatColumn()
+  /** Seconds a request waited at the client for a concurrency slot (vllm bench's client_queue_time). */
+  readonly clientQueueTime = new FloatColumn()
   readonly stage = new FloatColumn()
   readonly status = new FloatColumn()
   readonly rejected = new Map<string, number>()
@@ -50,8 +52,9 @@ export class MetricsRecorder implements EngineListener {
   }
 
   /** A request was sent by the client. */
-  onSend(req: RequestState): void {
+  onSend(req: RequestState, clientQueueTime = 0): void {
     this.send.set(req.id, req.arrival)
+    this.clientQueueTime.set(req.id, clientQueueTime)
     this.inputTokens.set(req.id, req.inputTokens)
     this.stage.set(req.id, req.spec.stage)
     this.status.set(req.id, PENDING)
