@@ -1,6 +1,6 @@
 // One function turns a simulation into the `vllm bench serve --save-result` field set (plus the
 // simulator's own counters), so predictions and measurements compare field by field.
-import { DONE, REJECTED, benchFields } from "./metrics.ts"
+import { DONE, REJECTED, benchFields, peakFields, type ExtraStats } from "./metrics.ts"
 import type { SimResult, Timeline } from "./simulate.ts"
 
 export interface SimSummary {
@@ -19,13 +19,15 @@ const roundAll = (o: Record<string, number>): Record<string, number> => {
 export interface SummaryOptions {
   /** Extra fields describing the run (model, gpu, workload), placed under `config`. */
   readonly config?: Record<string, unknown>
+  /** Statistics beyond the default set (vllm bench --metric-percentiles, client-queue metrics). */
+  readonly extra?: ExtraStats
 }
 
 export const summarize = (result: SimResult, options: SummaryOptions = {}): SimSummary => {
   const { recorder: rec, spec, engines } = result
   const done = rec.select(DONE)
   const failed = rec.select(REJECTED).length
-  const fields = benchFields(rec, done, failed, rec.itlDistribution(), spec.goodput)
+  const fields = { ...benchFields(rec, done, failed, rec.itlDistribution(), spec.goodput, options.extra), ...peakFields(rec, done, spec.stepTime.overheads.perOutputToken) }
   let prefixQueries = 0
   let prefixHits = 0
   for (const e of engines) {
