@@ -71,6 +71,11 @@ const Workload = Schema.Struct({
   inferencePerfDefaults: opt(Schema.Boolean),
   /** A request trace to replay (JSONL or CSV). */
   trace: opt(Schema.String),
+  /**
+   * A vllm bench dataset file (--dataset-name sharegpt|custom --dataset-path FILE): prompt lengths (and
+   * ShareGPT's reply lengths) from its texts, sampled as vllm does; outputLen overrides the outputs.
+   */
+  dataset: opt(Schema.Struct({ name: Schema.Literals(["sharegpt", "custom"]), path: Schema.String, outputLen: opt(IntUpTo(10_000_000)) })),
 })
 
 const Goodput = Schema.Struct({ ttftMs: opt(PositiveNumber), tpotMs: opt(PositiveNumber), e2elMs: opt(PositiveNumber) })

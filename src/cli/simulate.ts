@@ -1,25 +1,38 @@
 // `servesim simulate [scenario] [flags]`: one simulation, printed as a table or vllm-bench JSON.
 import { Command } from "commander"
 import { Console, Effect } from "effect"
-import { writeFile } from "node:fs/promises"
+import { mkdir, writeFile } from "node:fs/promises"
+import { join } from "node:path"
 import { simulate } from "../sim/simulate.ts"
-import { summarize } from "../sim/summary.ts"
+import { detailedArrays, summarize } from "../sim/summary.ts"
 import { formatSummaryTable } from "../report/table.ts"
 import { buildSimSpec, describeRun } from "./build-spec.ts"
-import { FileError } from "./errors.ts"
+import { benchDate, benchResult, defaultResultFilename, extraStatsFor, metricPercentilesSpec, percentileMetricsSpec, runTitle, type BenchOutputOptions, type PercentileMetric } from "./bench-result.ts"
+import { FileError, InputError } from "./errors.ts"
 import { addScenarioFlags, positiveNumber, type ScenarioFlags } from "./flags.ts"
 import { loadScenario } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
+import { addVllmBenchLoadFlags, type VllmBenchFlags } from "./vllm-bench-flags.ts"
 import { gpuCostsFor } from "./sweep.ts"
 import { defaultOwnedInputs, hourlyCost, type GpuCostInputs } from "../econ/cost-model.ts"
 import { runCost } from "../econ/run-cost.ts"
 
-interface SimulateFlags extends ScenarioFlags {
+interface SimulateFlags extends ScenarioFlags, VllmBenchFlags {
   json?: boolean
   out?: string
   timelineInterval?: number
   cloudPrice?: string
+  percentileMetrics?: PercentileMetric[]
+  metricPercentiles?: number[]
+  saveResult?: boolean
+  saveDetailed?: boolean
+  resultDir?: string
+  resultFilename?: string
+  label?: string
 }
+
+/** --save-detailed keeps every token time: a bound decided before the run (~16 B per token). */
+const MAX_DETAILED_REQUESTS = 1_000_000
 
 export const writeJson = (path: string, value: unknown): Effect.Effect<void, FileError> =>
   Effect.tryPromise({
@@ -30,9 +43,19 @@ export const writeJson = (path: string, value: unknown): Effect.Effect<void, Fil
 const program = (path: string | undefined, flags: SimulateFlags) =>
   Effect.gen(function* () {
     const resolved = yield* loadScenario(path, flags)
+    const detailed = flags.saveDetailed === true
+    const planned = resolved.scenario.workload?.numRequests ?? 1000
+    if (detailed && planned > MAX_DETAILED_REQUESTS)
+      return yield* new InputError({ message: `--save-detailed: ${planned} requests exceed its limit of ${MAX_DETAILED_REQUESTS.toLocaleString("en-US")} (it keeps every token's time)` })
     const spec = buildSimSpec(resolved)
     const withTimeline = flags.timelineInterval !== undefined ? { ...spec, timelineInterval: flags.timelineInterval } : spec
-    const base = summarize(simulate(withTimeline), { config: { ...describeRun(resolved), seed: resolved.scenario.seed ?? 0 } })
+    const output: BenchOutputOptions = {
+      ...(flags.percentileMetrics !== undefined ? { percentileMetrics: flags.percentileMetrics } : {}),
+      ...(flags.metricPercentiles !== undefined ? { metricPercentiles: flags.metricPercentiles } : {}),
+      ...(flags.label !== undefined ? { label: flags.label } : {}),
+    }
+    const result = simulate(withTimeline, { detailed })
+    const base = summarize(result, { config: { ...describeRun(resolved), seed: resolved.scenario.seed ?? 0 }, extra: extraStatsFor(resolved, output) })
     // GPU cost: the scenario's cost block or --cloud-price, else the cited owned-cost defaults.
     const gpuId = resolved.gpu.id
     const costs = yield* gpuCostsFor([gpuId], resolved.scenario.cost, flags.cloudPrice !== undefined ? { cloudPrice: flags.cloudPrice } : {}, path ?? "scenario")
@@ -40,18 +63,61 @@ const program = (path: string | undefined, flags: SimulateFlags) =>
     const inputs: GpuCostInputs | undefined = costs[gpuId] ?? (owned === undefined ? undefined : { kind: "owned", ...owned })
     const numGpus = resolved.par.tp * resolved.par.pp * (resolved.scenario.replicas ?? 1)
     const summary = inputs === undefined ? base : { ...base, cost: runCost(base, numGpus, hourlyCost(inputs).total, resolved.model.id) }
-    if (flags.out !== undefined) yield* writeJson(flags.out, summary)
-    if (flags.json === true) yield* Console.log(JSON.stringify(summary, null, 2))
-    else yield* Console.log(formatSummaryTable(summary, resolved.scenario.name ?? path ?? "default scenario"))
+    const date = benchDate()
+    const bench = benchResult(summary, resolved, result.numSent, date, output, detailed ? detailedArrays(result) : undefined)
+    if (flags.out !== undefined) yield* writeJson(flags.out, bench)
+    // vllm bench writes its file only with --save-result, named after the run unless --result-filename.
+    if (flags.saveResult === true) {
+      const name = flags.resultFilename ?? defaultResultFilename(resolved, date, output)
+      if (flags.resultDir !== undefined) yield* makeDir(flags.resultDir)
+      yield* writeJson(flags.resultDir !== undefined ? join(flags.resultDir, name) : name, bench)
+    }
+    if (flags.json === true) yield* Console.log(JSON.stringify(bench, null, 2))
+    else {
+      const title = runTitle(resolved, result.numSent)
+      yield* Console.log(formatSummaryTable(summary, path !== undefined && resolved.scenario.name !== undefined ? `${title}\n  scenario: ${resolved.scenario.name}` : title))
+      const asked = selectedLines(bench, flags)
+      if (asked.length > 0) yield* Console.log(["", ...asked].join("\n"))
+    }
+  })
+
+/** The statistics --percentile-metrics/--metric-percentiles asked for, as vllm bench prints them. */
+const selectedLines = (bench: Record<string, unknown>, flags: SimulateFlags): string[] => {
+  if (flags.percentileMetrics === undefined && flags.metricPercentiles === undefined) return []
+  const out: string[] = []
+  const line = (name: string, v: unknown) => {
+    if (typeof v === "number") out.push(`${`${name} (ms):`.padEnd(40)} ${v.toFixed(2)}`)
+  }
+  for (const m of flags.percentileMetrics ?? ["ttft", "tpot", "itl"]) {
+    const label = m.toUpperCase()
+    line(`Mean ${label}`, bench[`mean_${m}_ms`])
+    line(`Median ${label}`, bench[`median_${m}_ms`])
+    for (const p of flags.metricPercentiles ?? [99]) line(`P${String(p)} ${label}`, bench[`p${String(p)}_${m}_ms`])
+  }
+  return out
+}
+
+const makeDir = (dir: string): Effect.Effect<void, FileError> =>
+  Effect.tryPromise({
+    try: () => mkdir(dir, { recursive: true }).then(() => undefined),
+    catch: (e) => new FileError({ message: `cannot create --result-dir ${dir}: ${e instanceof Error ? e.message : String(e)}` }),
   })
 
 export const register = (cli: Command): void => {
-  addScenarioFlags(
+  const cmd = addScenarioFlags(
     cli
       .command("simulate")
       .description("simulate vLLM serving a workload and print vllm-bench metrics")
       .argument("[scenario]", "scenario file (JSON or YAML); default scenarios/default.json"),
   )
+  addVllmBenchLoadFlags(cmd)
+    .option("--percentile-metrics <list>", "vllm bench: metrics whose percentiles the result lists (ttft,tpot,itl,e2el,client_queue_time,e2el_including_client_queue; default ttft,tpot,itl)", percentileMetricsSpec)
+    .option("--metric-percentiles <list>", "vllm bench: percentiles to list, e.g. 50,90,99.9 (default 99; p50/p90/p95/p99 are always there)", metricPercentilesSpec)
+    .option("--save-result", "vllm bench: write the result JSON to --result-dir/--result-filename (default name {label}-{rate}qps[-concurrency{N}]-{model}-{date}.json)")
+    .option("--save-detailed", "vllm bench: add the per-request arrays (input_lens, output_lens, ttfts, itls, start_times, latencies, queue_times, generated_texts, errors); at most 1,000,000 requests")
+    .option("--result-dir <dir>", "vllm bench: folder for --save-result (created if missing)")
+    .option("--result-filename <name>", "vllm bench: file name for --save-result")
+    .option("--label <label>", "vllm bench: the result's label and filename prefix (default servesim)")
     .option("--json", "print the result as JSON (vllm bench serve --save-result field names)")
     .option("--out <file>", "write the JSON result to a file")
     .option("--timeline-interval <s>", "sample KV usage and queues every S simulated seconds (at most 100,000 samples are kept)", positiveNumber)

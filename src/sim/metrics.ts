@@ -47,6 +47,12 @@ export class MetricsRecorder implements EngineListener {
   readonly tokenStepTime = new FloatColumn()
   readonly tokenStepCount = new FloatColumn()
   private stepTokens = 0
+  /**
+   * Per-request token times and refusal reasons, kept only for vllm bench's --save-detailed arrays
+   * (simulate's `detailed` hook, which also decodes every request explicitly so each token is seen).
+   */
+  tokenTimes: number[][] | undefined
+  readonly rejectReason = new Map<number, string>()
   /** Called when a request is done for the client (finished or rejected), at client time. */
   onClientDone: (time: number) => void = () => {}
 
@@ -76,6 +82,7 @@ export class MetricsRecorder implements EngineListener {
 
   onToken(req: RequestState, time: number, first: boolean): void {
     if (req.id >= this.warmupRequests) this.stepTokens++
+    if (this.tokenTimes !== undefined) (this.tokenTimes[req.id] ??= []).push(time)
     if (first || req.id < this.warmupRequests) return
     const gap = time - req.lastTokenStep
     const stage = req.spec.stage
@@ -123,6 +130,7 @@ export class MetricsRecorder implements EngineListener {
   onReject(req: RequestState, time: number, reason: string): void {
     this.status.set(req.id, REJECTED)
     this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1)
+    if (this.tokenTimes !== undefined) this.rejectReason.set(req.id, reason)
     this.onClientDone(time)
   }
 

@@ -33,14 +33,17 @@ export interface SimulateHooks {
   readonly afterStep?: (engine: Engine, time: number) => void
   /** Track every decoding request per step instead of implicitly (the reference path; default false). */
   readonly eagerDecode?: boolean
+  /** Keep every request's token times (vllm bench --save-detailed); implies eagerDecode. */
+  readonly detailed?: boolean
 }
 
 export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult => {
   const afterStep = hooks.afterStep
   const overheads = spec.stepTime.overheads
   const recorder = new MetricsRecorder(overheads, spec.warmupRequests)
+  if (hooks.detailed === true) recorder.tokenTimes = []
   const engines: Engine[] = []
-  const engineOptions = { lazyDecode: hooks.eagerDecode !== true }
+  const engineOptions = { lazyDecode: hooks.eagerDecode !== true && hooks.detailed !== true }
   for (let r = 0; r < spec.replicas; r++) engines.push(new Engine(r, spec.engine, spec.policy, spec.stepTime, recorder, engineOptions))
   const queue = new EventQueue()
   const inFlight = new Map<number, RequestState>() // sent, not yet at an engine

@@ -94,3 +94,31 @@ const roundTimeline = (t: Timeline): Timeline => ({
   numRunning: t.numRunning,
   numWaiting: t.numWaiting,
 })
+
+/**
+ * vllm bench's per-request arrays (--save-detailed), in send order, measured requests only: seconds
+ * for times, an empty generated text (the simulator makes none) and "" or the refusal as the error,
+ * as vllm writes a failed request (ttft 0, no ITLs, output length 0). Needs simulate's `detailed` hook.
+ */
+export const detailedArrays = (result: SimResult): Record<string, unknown[]> | undefined => {
+  const rec = result.recorder
+  const times = rec.tokenTimes
+  if (times === undefined) return undefined
+  const cols = { input_lens: [] as number[], output_lens: [] as number[], ttfts: [] as number[], itls: [] as number[][], start_times: [] as number[], latencies: [] as number[], queue_times: [] as number[], generated_texts: [] as string[], errors: [] as string[] }
+  for (let i = result.spec.warmupRequests; i < rec.status.length; i++) {
+    const ok = rec.status.get(i) === DONE
+    const t = times[i] ?? []
+    const itl: number[] = []
+    for (let k = 1; k < t.length && ok; k++) itl.push(round(t[k]! - t[k - 1]!))
+    cols.input_lens.push(rec.inputTokens.get(i))
+    cols.output_lens.push(ok ? rec.outputTokens.get(i) : 0)
+    cols.ttfts.push(ok ? round(rec.ttft.get(i)) : 0)
+    cols.itls.push(itl)
+    cols.start_times.push(round(rec.send.get(i)))
+    cols.latencies.push(ok ? round(rec.e2el.get(i)) : 0)
+    cols.queue_times.push(round(rec.clientQueueTime.get(i)))
+    cols.generated_texts.push("")
+    cols.errors.push(ok ? "" : (rec.rejectReason.get(i) ?? "rejected"))
+  }
+  return cols
+}
