@@ -24,10 +24,11 @@ import { prefillSplit, tokenCost } from "../econ/token-cost.ts"
 import { lookupGpu } from "../hw/gpus.ts"
 import { resolveScenario } from "./build-spec.ts"
 import { InputError } from "./errors.ts"
-import { flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
+import type { ScenarioFlags } from "./flags.ts"
+import { addVllmBenchLoadFlags, listAliases, scenarioWithFlags, type VllmBenchFlags } from "./vllm-bench-flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
-import { decodeScenario, mergeScenario, readScenarioFile } from "./scenario.ts"
+import { decodeScenario, readScenarioFile } from "./scenario.ts"
 import {
   addScalarScenarioFlags,
   COST_FLAG_HELP,
@@ -45,9 +46,10 @@ const PROBES_PER_ROUND = 4
 const DEFAULT_GPUS = "a800-sxm,h100-sxm,h200-sxm"
 const DEFAULT_TPS = "1,2,4,8"
 
-interface SearchFlags extends Omit<ScenarioFlags, "gpu" | "tp" | "pp" | "replicas" | "maxNumSeqs">, CostFlagValues {
+interface SearchFlags extends Omit<ScenarioFlags, "gpu" | "tp" | "pp" | "replicas" | "maxNumSeqs">, Omit<VllmBenchFlags, "tensorParallelSize">, CostFlagValues {
   gpus?: string
   tp?: string
+  tensorParallelSize?: string
   maxNumSeqs?: string
   maxGpus?: string
   slo?: string
@@ -122,8 +124,10 @@ const meanMetrics = (runs: ReadonlyArray<SeedRun>): BenchMetrics => {
   return out as unknown as BenchMetrics
 }
 
-const searchProgram = (path: string | undefined, flags: SearchFlags) =>
+const searchProgram = (path: string | undefined, asGiven: SearchFlags) =>
   Effect.gen(function* () {
+    const flags = listAliases(asGiven, [["tp", "tensorParallelSize", "--tp", "--tensor-parallel-size"]])
+    if (typeof flags === "string") return yield* new InputError({ message: flags })
     const file = path ?? defaultScenarioPath
     const raw = yield* readScenarioFile(file)
     const slo = yield* sloFrom(flags.slo, "--slo")
@@ -147,7 +151,9 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
     // Base scenario: the file (default scenarios/default.json) with the scalar flags over it.
     const scalar = scalarScenarioFlags(flags as Record<string, unknown>, [...SEARCHED, ...COST_KEYS])
     const { sweep: _sweep, ...fileScenario } = raw
-    const merged = mergeScenario(workloadKindOverride(fileScenario, scalar), flagsToScenario(scalar))
+    const withFlags = scenarioWithFlags(fileScenario, scalar, path !== undefined)
+    if (typeof withFlags === "string") return yield* new InputError({ message: withFlags })
+    const merged = withFlags.scenario
     const w = isRecord(merged.workload) ? merged.workload : {}
     const load =
       typeof w.rate === "number"
@@ -348,6 +354,7 @@ export const register = (cli: Command): void => {
     .option("--seeds <n>", "seeds per simulated configuration (default 1)")
     .option("--workers <n>", "worker threads for the simulations (default 0: this thread, fastest for short searches)")
   addScalarScenarioFlags(cmd, new Set(["--gpu", "--tp", "--pp", "--replicas", "--max-num-seqs"]))
+  addVllmBenchLoadFlags(cmd, { listTp: true })
   for (const [flag, help] of COST_FLAG_HELP) cmd.addOption(new Option(flag, help))
   cmd
     .option("--json", "print the result as JSON")

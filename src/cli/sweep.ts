@@ -30,10 +30,11 @@ import type { SweepPoint, SweepResult } from "../econ/sweep-result.ts"
 import { resolveScenario, type ResolvedScenario } from "./build-spec.ts"
 import { costReport, type CostFlags } from "./cost.ts"
 import { FileError, InputError } from "./errors.ts"
-import { addScenarioFlags, flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
+import { addScenarioFlags, type ScenarioFlags } from "./flags.ts"
+import { addVllmBenchLoadFlags, listAliases, scenarioWithFlags, type VllmBenchFlags } from "./vllm-bench-flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
-import { decodeScenario, formatSchemaError, mergeScenario, readScenarioFile, type Scenario } from "./scenario.ts"
+import { decodeScenario, formatSchemaError, readScenarioFile, type Scenario } from "./scenario.ts"
 import { runSimTask, type RunExtras, type SimTask, type SimTaskResult } from "./sweep-worker.ts"
 
 // ---------------------------------------------------------------------------------------------------
@@ -326,7 +327,10 @@ export const addScalarScenarioFlags = (cmd: Command, except: ReadonlySet<string>
 
 type ListFlagValues = { [K in AxisKey]?: string }
 
-interface SweepFlags extends Omit<ScenarioFlags, AxisKey>, ListFlagValues, CostFlagValues {
+interface SweepFlags extends Omit<ScenarioFlags, AxisKey>, Omit<VllmBenchFlags, "maxConcurrency" | "requestRate" | "tensorParallelSize">, ListFlagValues, CostFlagValues {
+  maxConcurrency?: string
+  requestRate?: string
+  tensorParallelSize?: string
   seeds?: string
   slo?: string
   maxGpus?: string
@@ -431,8 +435,14 @@ export interface SweepOutput {
   readonly extras: Readonly<Record<string, RunExtras>>
 }
 
-const sweepProgram = (path: string | undefined, flags: SweepFlags) =>
+const sweepProgram = (path: string | undefined, given: SweepFlags) =>
   Effect.gen(function* () {
+    const flags = listAliases(given, [
+      ["concurrency", "maxConcurrency", "--concurrency", "--max-concurrency"],
+      ["rate", "requestRate", "--rate", "--request-rate"],
+      ["tp", "tensorParallelSize", "--tp", "--tensor-parallel-size"],
+    ])
+    if (typeof flags === "string") return yield* new InputError({ message: flags })
     const file = path ?? defaultScenarioPath
     const raw = yield* readScenarioFile(file)
     const block: SweepBlockType =
@@ -471,7 +481,9 @@ const sweepProgram = (path: string | undefined, flags: SweepFlags) =>
     // The base scenario: the file (without its sweep block) with the scalar flags merged over it.
     const scalar = scalarScenarioFlags(flags as Record<string, unknown>, AXIS_KEYS)
     const { sweep: _sweep, ...fileScenario } = raw
-    const merged = mergeScenario(workloadKindOverride(fileScenario, scalar), flagsToScenario(scalar))
+    const withFlags = scenarioWithFlags(fileScenario, scalar, path !== undefined, given.maxConcurrency !== undefined || given.requestRate !== undefined)
+    if (typeof withFlags === "string") return yield* new InputError({ message: withFlags })
+    const merged = withFlags.scenario
     // The SLO doubles as the goodput definition unless the scenario sets its own.
     const base: Record<string, unknown> =
       merged.goodput === undefined
@@ -827,6 +839,7 @@ export const register = (cli: Command): void => {
     .showHelpAfterError(false)
   for (const [, flag, help] of LIST_FLAGS) cmd.option(flag, `${help} (comma-separated)`)
   addScalarScenarioFlags(cmd, listFlagLongs)
+  addVllmBenchLoadFlags(cmd, { listLoad: true, listTp: true })
   cmd
     .option("--seeds <n>", "seeds per point (default 5, or sweep.seeds)")
     .option("--slo <spec>", "SLOs, e.g. ttft:1000,tpot:50[,e2el:MS][,stat:mean|median|p99] (default ttft:1000,tpot:50)")

@@ -104,7 +104,11 @@ const randomLength = (len: number, r: number): unknown => {
  * Maps vllm bench flags onto ours. `scenarioFile`: a scenario file was named (its lengths stay unless a
  * dataset flag is given); without one, any vllm bench flag selects vllm's default dataset, random 1024/128.
  */
-export const vllmBenchMapping = (f: ScenarioFlags & VllmBenchFlags, scenarioFile: boolean): VllmBenchMapping | string => {
+export const vllmBenchMapping = (
+  f: ScenarioFlags & VllmBenchFlags,
+  scenarioFile: boolean,
+  benchLoad: boolean = f.maxConcurrency !== undefined || f.requestRate !== undefined,
+): VllmBenchMapping | string => {
   const concurrency = alias(f.concurrency, f.maxConcurrency, "--concurrency", "--max-concurrency")
   if (isError(concurrency)) return concurrency.error
   const rate = alias(f.rate, f.requestRate, "--rate", "--request-rate")
@@ -124,7 +128,7 @@ export const vllmBenchMapping = (f: ScenarioFlags & VllmBenchFlags, scenarioFile
   const usedRandom = RANDOM_KEYS.some((k) => f[k] !== undefined)
   const usedPrefix = PREFIX_KEYS.some((k) => f[k] !== undefined)
   const anyBench =
-    f.maxConcurrency !== undefined || f.requestRate !== undefined || f.numPrompts !== undefined || f.datasetName !== undefined || f.outputLen !== undefined || usedRandom || usedPrefix
+    benchLoad || f.numPrompts !== undefined || f.datasetName !== undefined || f.outputLen !== undefined || usedRandom || usedPrefix
   const ourLengths = f.isl !== undefined || f.osl !== undefined || f.workload !== undefined || f.trace !== undefined
   let name = f.datasetName
   if (name === undefined && usedPrefix) name = "prefix_repetition"
@@ -189,14 +193,16 @@ export const applyVllmBenchWorkload = (base: Record<string, unknown>, m: VllmBen
 
 /**
  * The scenario object for a command: the file's scenario with the flags (ours and vllm bench's) merged
- * over it, or a one-line reason. `scenarioFile`: the user named the file (not the default scenario).
+ * over it, or a one-line reason. `scenarioFile`: the user named the file (not the default scenario);
+ * `benchLoad`: the load was given in vllm's spelling (sweep and search read their list flags first).
  */
 export const scenarioWithFlags = (
   file: Record<string, unknown>,
   flags: ScenarioFlags & VllmBenchFlags,
   scenarioFile: boolean,
+  benchLoad?: boolean,
 ): { readonly scenario: Record<string, unknown>; readonly flags: ScenarioFlags; readonly notes: ReadonlyArray<string> } | string => {
-  const m = vllmBenchMapping(flags, scenarioFile)
+  const m = vllmBenchMapping(flags, scenarioFile, benchLoad)
   if (typeof m === "string") return m
   const base = applyVllmBenchWorkload(workloadKindOverride(file, m.flags), m)
   return { scenario: mergeScenario(base, flagsToScenario(m.flags)), flags: m.flags, notes: m.notes }
@@ -210,6 +216,54 @@ export const listAliases = <F extends object>(flags: F, pairs: ReadonlyArray<rea
     if (isError(v)) return v.error
     if (v !== undefined) out[ours] = v
     delete out[theirs]
+  }
+  return out as F
+}
+
+/** probe's vllm bench spellings (lists and numbers stay text, as probe's own flags are). */
+export const addVllmBenchProbeFlags = (cmd: Command): Command =>
+  cmd
+    .option("--request-rate <list>", "vllm bench's name for --rate")
+    .option("--num-prompts <n>", "vllm bench's name for --num-requests")
+    .option("--random-input-len <tokens>", "vllm bench's name for --isl")
+    .option("--random-output-len <tokens>", "vllm bench's name for --osl")
+
+interface ProbeAliasFlags {
+  readonly concurrency?: string
+  readonly rate?: string
+  readonly maxConcurrency?: string
+  readonly numRequests?: string
+  readonly isl?: string
+  readonly osl?: string
+  readonly requestRate?: string
+  readonly numPrompts?: string
+  readonly randomInputLen?: string
+  readonly randomOutputLen?: string
+}
+
+/**
+ * Applies probe's vllm bench spellings. `fromCommandLine(key)`: whether our flag was typed (not its
+ * default), so `--num-prompts 50` replaces the default --num-requests but not a typed one that differs.
+ * `--max-concurrency N` alone is vllm bench's closed loop at N.
+ */
+export const probeVllmAliases = <F extends ProbeAliasFlags>(f: F, fromCommandLine: (key: string) => boolean): F | string => {
+  const out = { ...f } as Record<string, unknown>
+  const pairs: ReadonlyArray<readonly [keyof ProbeAliasFlags, keyof ProbeAliasFlags, string, string]> = [
+    ["rate", "requestRate", "--rate", "--request-rate"],
+    ["numRequests", "numPrompts", "--num-requests", "--num-prompts"],
+    ["isl", "randomInputLen", "--isl", "--random-input-len"],
+    ["osl", "randomOutputLen", "--osl", "--random-output-len"],
+  ]
+  for (const [ours, theirs, ourFlag, theirFlag] of pairs) {
+    const v = f[theirs]
+    delete out[theirs]
+    if (v === undefined) continue
+    if (fromCommandLine(ours) && f[ours] !== v) return `${theirFlag} ${v} and ${ourFlag} ${String(f[ours])} name the same setting: give one`
+    out[ours] = v
+  }
+  if (out.maxConcurrency !== undefined && out.rate === undefined && out.concurrency === undefined && f.concurrency === undefined) {
+    out.concurrency = out.maxConcurrency
+    delete out.maxConcurrency
   }
   return out as F
 }
