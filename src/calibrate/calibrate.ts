@@ -10,7 +10,7 @@ import { coefficientsFor, defaultOverheads } from "../hw/default-coefficients.ts
 import type { StepTimeCoefficients } from "../hw/physics-step-time.ts"
 import type { RequestOverheads } from "../hw/types.ts"
 import { compareMeans, medianAbsErrorByMetric, type CompareMetric, type MetricComparison } from "./compare.ts"
-import { levenbergMarquardt } from "./levenberg-marquardt.ts"
+import { levenbergMarquardt, maxEvaluations } from "./levenberg-marquardt.ts"
 import type { MeasuredPoint } from "./measurements.ts"
 import { pointScenario, simulateWithCoefficients } from "./predict-point.ts"
 import { PROFILE_KIND, type StepTimeProfile } from "./profile.ts"
@@ -120,6 +120,8 @@ export interface CalibrateOptions {
   readonly precision?: string
   /** Leave-one-point-out cross-validation (default on with ≥ 3 points). */
   readonly crossValidate?: boolean
+  /** Called after each simulated evaluation: `done` so far of at most `bound` (the fits may stop early). */
+  readonly onEvaluation?: (done: number, bound: number) => void
 }
 
 /**
@@ -187,15 +189,22 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
       active.forEach((k, i) => (all[k] = t[i]!))
       return all
     }
+    const crossValidate = (o.crossValidate ?? true) && prepared.length >= 3
+    // Progress in evaluations against the most the fits can take; the bound tightens as each fit ends.
+    const looBound = crossValidate ? prepared.length * maxEvaluations(active.length, 3) : 0
+    let bound = maxEvaluations(active.length, 8) + looBound
+    let done = 0
     const residualsFor = (subset: ReadonlyArray<PreparedPoint>) => (theta: ReadonlyArray<number>): number[] => {
       const cal = applyKnobs(expand(theta), base)
-      return subset.flatMap((pp) => residualsOf(predict(pp, cal)))
+      const r = subset.flatMap((pp) => residualsOf(predict(pp, cal)))
+      o.onEvaluation?.(++done, bound)
+      return r
     }
     const full = levenbergMarquardt(residualsFor(prepared), active.map(() => 0), { maxIterations: 8 })
     evaluations += full.evaluations
+    bound = done + looBound
     const fullTheta = expand(full.theta)
     const fitted = applyKnobs(fullTheta, base)
-    const crossValidate = (o.crossValidate ?? true) && prepared.length >= 3
     const pointFits: PointFit[] = []
     for (let k = 0; k < prepared.length; k++) {
       const pp = prepared[k]!
@@ -205,6 +214,7 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
         const others = prepared.filter((_, i) => i !== k)
         const loo = levenbergMarquardt(residualsFor(others), full.theta, { maxIterations: 3 })
         evaluations += loo.evaluations
+        bound = done + (prepared.length - 1 - k) * maxEvaluations(active.length, 3)
         crossValidated = predict(pp, applyKnobs(expand(loo.theta), base))
       }
       pointFits.push({ source: pp.point.source, load: loadOf(pp.point), fit, ...(crossValidated !== undefined ? { crossValidated } : {}) })

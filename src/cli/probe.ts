@@ -279,7 +279,8 @@ export const register = (program: Command): void => {
           if (typeof connectTimeoutS === "string") return yield* new InputError({ message: connectTimeoutS })
           const maxLag = parseNumber("--max-lag", flags.maxLag ?? String(DEFAULT_MAX_LAG_FRACTION), false, 0.0001)
           if (typeof maxLag === "string") return yield* new InputError({ message: maxLag })
-          const progress = streamProgress(process.stderr)
+          // --json: plain periodic lines on stderr, never a redrawn one (as the other long commands).
+          const progress = streamProgress(flags.json === true ? { write: (s: string) => process.stderr.write(s) } : process.stderr)
           let result: ProbeResult
           if (flags.resume !== undefined) {
             const key = apiKeyFromEnv(flags.apiKeyEnv)

@@ -25,6 +25,7 @@ import { lookupGpu } from "../hw/gpus.ts"
 import { resolveScenario } from "./build-spec.ts"
 import { InputError } from "./errors.ts"
 import type { ScenarioFlags } from "./flags.ts"
+import { progress } from "./progress.ts"
 import { addVllmBenchLoadFlags, listAliases, scenarioWithFlags, type VllmBenchFlags } from "./vllm-bench-flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
@@ -222,6 +223,7 @@ const searchProgram = (path: string | undefined, asGiven: SearchFlags) =>
     const pool = yield* makeSimPool(workers)
     const results: ProbeResult[] = []
     const quiet = flags.quiet === true
+    let round = 0
     for (;;) {
       const probes = planProbes(layouts, results, PROBES_PER_ROUND)
       if (probes.length === 0) break
@@ -232,7 +234,10 @@ const searchProgram = (path: string | undefined, asGiven: SearchFlags) =>
         for (const seed of seedList(baseSeed, seeds)) tasks.push({ id: tasks.length, scenario: obj, seed, timelineInterval: 0 })
       }
       if (!quiet) yield* Effect.sync(() => process.stderr.write(`search: simulating ${probes.map((p) => `${p.layoutId} ×${p.replicas}`).join(", ")}\n`))
-      const out = yield* pool.run(tasks)
+      round++
+      const bar = progress(`search round ${round}`, tasks.length, { quiet, json: flags.json === true, unit: "simulations" })
+      const out = yield* pool.run(tasks, (done) => bar.tick(done))
+      bar.end()
       probes.forEach((p, i) => {
         const runs = out.slice(i * seeds, (i + 1) * seeds).map((r) => r.run)
         const m = meanMetrics(runs)

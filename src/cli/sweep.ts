@@ -31,6 +31,7 @@ import { resolveScenario, type ResolvedScenario } from "./build-spec.ts"
 import { costReport, type CostFlags } from "./cost.ts"
 import { FileError, InputError } from "./errors.ts"
 import { addScenarioFlags, type ScenarioFlags } from "./flags.ts"
+import { progress } from "./progress.ts"
 import { addVllmBenchLoadFlags, listAliases, scenarioWithFlags, type VllmBenchFlags } from "./vllm-bench-flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
@@ -168,33 +169,6 @@ export const makeSimPool = (workers: number): Effect.Effect<SimPool, never, Scop
       })
     return { run }
   })
-
-/** A progress bar on stderr when it is a terminal; otherwise a line at every tenth of the work. */
-export const progressReporter = (label: string, total: number): { readonly tick: (done: number) => void; readonly end: () => void } => {
-  const tty = process.stderr.isTTY === true
-  const start = Date.now()
-  let lastTenth = -1
-  return {
-    tick: (done) => {
-      if (tty) {
-        const width = 30
-        const filled = Math.round((done / total) * width)
-        const secs = (Date.now() - start) / 1000
-        const eta = done > 0 ? (secs / done) * (total - done) : 0
-        process.stderr.write(`\r${label} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${done}/${total} ${secs.toFixed(0)}s, ~${eta.toFixed(0)}s left `)
-      } else {
-        const tenth = Math.floor((done * 10) / total)
-        if (tenth > lastTenth) {
-          lastTenth = tenth
-          process.stderr.write(`${label}: ${done}/${total} runs (${Math.round((100 * done) / total)}%)\n`)
-        }
-      }
-    },
-    end: () => {
-      if (tty) process.stderr.write("\n")
-    },
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Cost parameters: the scenario's `cost` block, overridden by the cost flags (as `servesim cost`).
@@ -552,10 +526,10 @@ const sweepProgram = (path: string | undefined, given: SweepFlags) =>
         ),
       )
     }
-    const bar = progressReporter("sweep", tasks.length)
+    const bar = progress("sweep", tasks.length, { quiet, json: flags.json === true, unit: "runs" })
     const pool = yield* makeSimPool(workers)
-    const results = yield* pool.run(tasks, quiet ? undefined : bar.tick)
-    if (!quiet) bar.end()
+    const results = yield* pool.run(tasks, (done) => bar.tick(done))
+    bar.end()
 
     const inputs: SweepPointInput[] = []
     const extrasPerPoint: RunExtras[] = []

@@ -9,6 +9,7 @@ import { HARNESSES, harnessOf, type HarnessName } from "../calibrate/client-harn
 import { workloadSpecPath } from "../calibrate/point-scenario.ts"
 import { InputError } from "./errors.ts"
 import { positiveInt } from "./flags.ts"
+import { progress } from "./progress.ts"
 import { failureMessage, runCommand } from "./run-effect.ts"
 import { writeJson } from "./simulate.ts"
 import { isBenchmarkFolder } from "../calibrate/benchmark-folder.ts"
@@ -75,7 +76,9 @@ const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
     const chosen = flags.limit !== undefined ? points.slice(0, flags.limit) : points
     const rows: ValidatedRow[] = []
     const skipped: Array<{ source: string; reason: string }> = []
-    for (const p of chosen) {
+    const bar = progress("validate", chosen.length, { json: flags.json === true, unit: "points" })
+    for (const [i, p] of chosen.entries()) {
+      bar.tick(i, p.label ?? p.source)
       const harness = flags.harness === "auto" ? harnessOf(p) : HARNESSES[flags.harness]
       const exit = yield* Effect.exit(
         predictPoint(p, {
@@ -103,6 +106,8 @@ const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
         comparisons: compareMeans(exit.value, p),
       })
     }
+    bar.tick(chosen.length)
+    bar.end()
     // A validation that compared nothing is a failure, never a table of zero rows with exit 0.
     if (chosen.length === 0)
       return yield* new InputError({ message: `no measured points to validate: ${set.points.length} read, none of engine ${flags.engine}${set.warnings.length > 0 ? `; ${set.warnings.length} skipped while reading (${set.warnings[0]})` : ""}` })
