@@ -29,6 +29,8 @@ interface SimulateFlags extends ScenarioFlags, VllmBenchFlags {
   resultDir?: string
   resultFilename?: string
   label?: string
+  backend?: string
+  ignoreEos?: boolean
 }
 
 /** --save-detailed keeps every token time: a bound decided before the run (~16 B per token). */
@@ -53,6 +55,7 @@ const program = (path: string | undefined, flags: SimulateFlags) =>
       ...(flags.percentileMetrics !== undefined ? { percentileMetrics: flags.percentileMetrics } : {}),
       ...(flags.metricPercentiles !== undefined ? { metricPercentiles: flags.metricPercentiles } : {}),
       ...(flags.label !== undefined ? { label: flags.label } : {}),
+      ...(flags.backend !== undefined ? { backend: flags.backend } : {}),
     }
     const result = simulate(withTimeline, { detailed })
     const base = summarize(result, { config: { ...describeRun(resolved), seed: resolved.scenario.seed ?? 0 }, extra: extraStatsFor(resolved, output) })
@@ -117,7 +120,9 @@ export const register = (cli: Command): void => {
     .option("--save-detailed", "vllm bench: add the per-request arrays (input_lens, output_lens, ttfts, itls, start_times, latencies, queue_times, generated_texts, errors); at most 1,000,000 requests")
     .option("--result-dir <dir>", "vllm bench: folder for --save-result (created if missing)")
     .option("--result-filename <name>", "vllm bench: file name for --save-result")
-    .option("--label <label>", "vllm bench: the result's label and filename prefix (default servesim)")
+    .option("--label <label>", "vllm bench: the result's label and filename prefix (default the backend)")
+    .option("--backend <name>", "vllm bench: recorded as the result's backend and endpoint_type (default servesim)")
+    .option("--ignore-eos", "vllm bench: accepted; simulated outputs always run to their full length")
     .option("--json", "print the result as JSON (vllm bench serve --save-result field names)")
     .option("--out <file>", "write the JSON result to a file")
     .option("--timeline-interval <s>", "sample KV usage and queues every S simulated seconds (at most 100,000 samples are kept)", positiveNumber)
