@@ -12,6 +12,7 @@ import type { RequestOverheads } from "../hw/types.ts"
 import { compareMeans, medianAbsErrorByMetric, type CompareMetric, type MetricComparison } from "./compare.ts"
 import { levenbergMarquardt, maxEvaluations } from "./levenberg-marquardt.ts"
 import type { MeasuredPoint } from "./measurements.ts"
+import { pointLoadLabel as loadOf } from "./point-scenario.ts"
 import { pointScenario, simulateWithCoefficients } from "./predict-point.ts"
 import { PROFILE_KIND, type StepTimeProfile } from "./profile.ts"
 
@@ -110,8 +111,6 @@ export interface CalibrationResult {
   readonly evaluations: number
 }
 
-const loadOf = (p: MeasuredPoint): string =>
-  p.concurrency !== undefined ? `c=${p.concurrency}` : p.requestRate !== undefined ? `${p.requestRate} req/s` : "burst"
 
 export interface CalibrateOptions {
   readonly model?: string

@@ -3,10 +3,10 @@
 import { Command, Option } from "commander"
 import { Console, Effect, Exit } from "effect"
 import { COMPARE_METRICS, compareMeans, medianAbsErrorByMetric, type MetricComparison } from "../calibrate/compare.ts"
-import { loadMeasurements, type MeasuredPoint } from "../calibrate/measurements.ts"
+import { loadMeasurements } from "../calibrate/measurements.ts"
 import { predictPoint } from "../calibrate/predict-point.ts"
 import { HARNESSES, harnessOf, type HarnessName } from "../calibrate/client-harness.ts"
-import { workloadSpecPath } from "../calibrate/point-scenario.ts"
+import { pointLoadLabel as loadOf, workloadSpecPath } from "../calibrate/point-scenario.ts"
 import { InputError } from "./errors.ts"
 import { positiveInt } from "./flags.ts"
 import { progress } from "./progress.ts"
@@ -41,8 +41,6 @@ export interface ValidatedRow {
   readonly comparisons: ReadonlyArray<MetricComparison>
 }
 
-const loadOf = (p: MeasuredPoint): string =>
-  p.concurrency !== undefined ? `c=${p.concurrency}` : p.requestRate !== undefined ? `${p.requestRate} req/s` : "burst"
 
 const fmt = (x: number | undefined, d = 1): string => (x === undefined || !Number.isFinite(x) ? "-" : x.toFixed(d))
 
@@ -102,7 +100,7 @@ const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
         load: loadOf(p),
         isl: p.isl,
         osl: p.osl,
-        ...(p.concurrency !== undefined && workloadSpecPath(p) === undefined ? { harness: harness.name } : {}),
+        ...(p.concurrency !== undefined && p.requestRate === undefined && workloadSpecPath(p) === undefined ? { harness: harness.name } : {}),
         comparisons: compareMeans(exit.value, p),
       })
     }

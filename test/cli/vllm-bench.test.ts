@@ -77,6 +77,19 @@ describe("a vllm bench serve command in simulate", () => {
     expect((r.errors as string[]).every((e) => e === "")).toBe(true)
   })
 
+  it("a saved result is a bench file validate reads; its rate + cap point is simulated capped (a closed loop of 64 would be far off)", () => {
+    const file = join(tmp, "light.json")
+    const sim = runCli(["simulate", "--dataset-name", "random", "--random-input-len", "512", "--random-output-len", "64", "--num-prompts", "60", "--request-rate", "2", "--max-concurrency", "64", "--seed", "0", "--save-result", "--result-filename", file])
+    expect(sim.status).toBe(0)
+    const v = runCli(["validate", file, "--gpu", "h100-sxm", "--json"])
+    expect(v.status).toBe(0)
+    const report = json(v.stdout) as { rows: Array<{ load: string; harness?: string; comparisons: Array<{ metric: string; errorPct: number }> }> }
+    expect(report.rows).toHaveLength(1)
+    expect(report.rows[0]!.load).toBe("2 req/s, c≤64")
+    expect(report.rows[0]!.harness).toBeUndefined()
+    for (const c of report.rows[0]!.comparisons) expect(Math.abs(c.errorPct), c.metric).toBeLessThan(0.5)
+  })
+
   it("a rate far above the service rate under a cap is the closed loop at that cap", () => {
     const base = ["simulate", "--json", "--dataset-name", "random", "--random-input-len", "256", "--random-output-len", "32", "--num-prompts", "100"]
     const closed = json(runCli([...base, "--max-concurrency", "4"]).stdout)
