@@ -25,7 +25,15 @@ export const metricPercentilesSpec = (v: string): number[] =>
     return n
   })
 
+/** vllm bench's --metadata KEY=VALUE pairs (recorded after num_prompts, values as strings). */
+export const metadataSpec = (v: string, previous: Record<string, string> | undefined): Record<string, string> => {
+  const i = v.indexOf("=")
+  if (i <= 0) throw new InvalidArgumentError("expected KEY=VALUE pairs, e.g. version=0.11.0 tp=1")
+  return { ...previous, [v.slice(0, i).trim()]: v.slice(i + 1).trim() }
+}
+
 export interface BenchOutputOptions {
+  readonly metadata?: Readonly<Record<string, string>>
   readonly percentileMetrics?: ReadonlyArray<PercentileMetric>
   readonly metricPercentiles?: ReadonlyArray<number>
   readonly backend?: string
@@ -111,6 +119,7 @@ export const benchResult = (
     model_id: r.scenario.model,
     tokenizer_id: r.scenario.model,
     num_prompts: numPrompts,
+    ...o.metadata,
     request_rate: load.request_rate,
     burstiness: load.burstiness,
     max_concurrency: load.max_concurrency,

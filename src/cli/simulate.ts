@@ -7,7 +7,7 @@ import { simulate } from "../sim/simulate.ts"
 import { detailedArrays, summarize } from "../sim/summary.ts"
 import { formatSummaryTable } from "../report/table.ts"
 import { buildSimSpec, describeRun } from "./build-spec.ts"
-import { benchDate, benchResult, defaultResultFilename, extraStatsFor, metricPercentilesSpec, percentileMetricsSpec, runTitle, type BenchOutputOptions, type PercentileMetric } from "./bench-result.ts"
+import { benchDate, benchResult, defaultResultFilename, extraStatsFor, metadataSpec, metricPercentilesSpec, percentileMetricsSpec, runTitle, type BenchOutputOptions, type PercentileMetric } from "./bench-result.ts"
 import { FileError, InputError } from "./errors.ts"
 import { addScenarioFlags, positiveNumber, type ScenarioFlags } from "./flags.ts"
 import { loadScenario } from "./load-scenario.ts"
@@ -30,6 +30,7 @@ interface SimulateFlags extends ScenarioFlags, VllmBenchFlags {
   resultFilename?: string
   label?: string
   backend?: string
+  metadata?: Record<string, string>
   ignoreEos?: boolean
 }
 
@@ -56,6 +57,7 @@ const program = (path: string | undefined, flags: SimulateFlags) =>
       ...(flags.metricPercentiles !== undefined ? { metricPercentiles: flags.metricPercentiles } : {}),
       ...(flags.label !== undefined ? { label: flags.label } : {}),
       ...(flags.backend !== undefined ? { backend: flags.backend } : {}),
+      ...(flags.metadata !== undefined ? { metadata: flags.metadata } : {}),
     }
     const result = simulate(withTimeline, { detailed })
     const base = summarize(result, { config: { ...describeRun(resolved), seed: resolved.scenario.seed ?? 0 }, extra: extraStatsFor(resolved, output) })
@@ -122,6 +124,7 @@ export const register = (cli: Command): void => {
     .option("--result-filename <name>", "vllm bench: file name for --save-result")
     .option("--label <label>", "vllm bench: the result's label and filename prefix (default the backend)")
     .option("--backend <name>", "vllm bench: recorded as the result's backend and endpoint_type (default servesim)")
+    .option("--metadata <KEY=VALUE...>", "vllm bench: fields recorded in the result (e.g. version=0.11.0 gpu=h100)", metadataSpec)
     .option("--ignore-eos", "vllm bench: accepted; simulated outputs always run to their full length")
     .option("--json", "print the result as JSON (vllm bench serve --save-result field names)")
     .option("--out <file>", "write the JSON result to a file")

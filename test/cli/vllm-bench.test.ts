@@ -105,8 +105,11 @@ describe("a vllm bench serve command in simulate", () => {
     expect(bad.status).toBe(2)
     expect(bad.stderr.trim().split("\n")).toHaveLength(1)
     expect(bad.stderr).toMatch(/--max-concurrency 8 and --concurrency 4/)
-    const tp = json(runCli(["simulate", "--json", "--tensor-parallel-size", "2", "--num-prompts", "50"]).stdout)
+    const tp = json(runCli(["simulate", "--json", "--tensor-parallel-size", "2", "--num-prompts", "50", "--metadata", "version=0.11.0", "site=lab"]).stdout)
     expect((tp.config as Record<string, unknown>).tp).toBe(2)
+    // --metadata KEY=VALUE lands after num_prompts, as vllm writes it.
+    expect(Object.keys(tp).slice(6, 10)).toEqual(["num_prompts", "version", "site", "request_rate"])
+    expect(tp.version).toBe("0.11.0")
   })
 })
 
