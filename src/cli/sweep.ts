@@ -409,6 +409,12 @@ export interface SweepOutput {
   readonly extras: Readonly<Record<string, RunExtras>>
 }
 
+/** A point's scenario with at most `cap` requests in flight (its open loop's concurrency cap). */
+const withCap = (scenario: Record<string, unknown>, cap: number): Record<string, unknown> => ({
+  ...scenario,
+  workload: { ...(isRecord(scenario.workload) ? scenario.workload : {}), concurrency: cap },
+})
+
 const sweepProgram = (path: string | undefined, given: SweepFlags) =>
   Effect.gen(function* () {
     const flags = listAliases(given, [
@@ -442,8 +448,15 @@ const sweepProgram = (path: string | undefined, given: SweepFlags) =>
       if (!parsed.ok) return yield* new InputError({ message: parsed.error })
       axes.push(parsed.value)
     }
-    if (axes.some((a) => a.key === "concurrency") && axes.some((a) => a.key === "rate"))
-      return yield* new InputError({ message: "give either --concurrency or --rate (closed or open loop), not both" })
+    // One concurrency with rates is vllm bench's cap on each rate (--request-rate 1,2,4 --max-concurrency 64).
+    let cap: number | undefined
+    const concurrencyAxis = axes.find((a) => a.key === "concurrency")
+    if (concurrencyAxis !== undefined && axes.some((a) => a.key === "rate")) {
+      if (concurrencyAxis.values.length !== 1)
+        return yield* new InputError({ message: "give either --concurrency or --rate (closed or open loop), not both lists (one --concurrency/--max-concurrency value with --rate caps each rate)" })
+      cap = Number(concurrencyAxis.values[0])
+      axes.splice(axes.indexOf(concurrencyAxis), 1)
+    }
 
     const seeds = (yield* positiveIntFlag("--seeds", flags.seeds)) ?? block.seeds ?? 5
     const maxGpus = (yield* positiveIntFlag("--max-gpus", flags.maxGpus)) ?? block.maxGpus
@@ -486,7 +499,7 @@ const sweepProgram = (path: string | undefined, given: SweepFlags) =>
     const planned: PlannedPoint[] = []
     const skipped: SkippedPoint[] = []
     for (const g of grid) {
-      const scenarioObj = applyPoint(base, g)
+      const scenarioObj = cap === undefined ? applyPoint(base, g) : withCap(applyPoint(base, g), cap)
       const gpus = gpuCountOf(scenarioObj)
       if (maxGpus !== undefined && gpus > maxGpus) {
         skipped.push({ point: describePoint(g), reason: `uses ${gpus} GPUs, more than --max-gpus ${maxGpus}` })
@@ -526,6 +539,7 @@ const sweepProgram = (path: string | undefined, given: SweepFlags) =>
         ),
       )
     }
+    if (!quiet && cap !== undefined) yield* Effect.sync(() => process.stderr.write(`sweep: each rate capped at ${cap} requests in flight (vllm bench --max-concurrency)\n`))
     const bar = progress("sweep", tasks.length, { quiet, json: flags.json === true, unit: "runs" })
     const pool = yield* makeSimPool(workers)
     const results = yield* pool.run(tasks, (done) => bar.tick(done))
