@@ -1,6 +1,6 @@
 // A `vllm bench serve` command line, host flags swapped for --model/--gpu, runs in simulate and writes
 // a result file that scripts written for vllm bench read; vllm's dataset flags and files.
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -121,6 +121,21 @@ describe("a vllm bench serve command in simulate", () => {
     // --metadata KEY=VALUE lands after num_prompts, as vllm writes it.
     expect(Object.keys(tp).slice(6, 10)).toEqual(["num_prompts", "version", "site", "request_rate"])
     expect(tp.version).toBe("0.11.0")
+  })
+})
+
+const realResult = join(import.meta.dirname, "../../../shared/data/vllm-captures/benchserve_0.25.1_opt125m_conc2_summary-resorted__er0080-vllm-benchmarking.json")
+const haveReal = existsSync(realResult)
+if (!haveReal && process.env.CI === "true") throw new Error(`${realResult} is missing: CI must have ../shared/data`)
+
+describe.skipIf(!haveReal)("against a real vllm bench 0.25.1 result (../shared/data/vllm-captures)", () => {
+  it("simulate's result has every key of the real file, each with the same JSON type", () => {
+    // That run: vllm bench serve --max-concurrency 2 --num-prompts 8 (random, 32 in / 16 out), --save-result.
+    const real = json(readFileSync(realResult, "utf8"))
+    const ours = json(runCli(["simulate", "--json", "--backend", "vllm", "--max-concurrency", "2", "--num-prompts", "8", "--random-input-len", "32", "--random-output-len", "16"]).stdout)
+    const kind = (v: unknown) => (v === null ? "null" : typeof v)
+    for (const [k, v] of Object.entries(real)) expect(kind(ours[k]), k).toBe(kind(v))
+    expect([ours.request_rate, ours.max_concurrency, ours.num_prompts, ours.total_input_tokens, ours.total_output_tokens]).toEqual([real.request_rate, real.max_concurrency, real.num_prompts, real.total_input_tokens, real.total_output_tokens])
   })
 })
 
