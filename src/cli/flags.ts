@@ -138,7 +138,7 @@ export const addScenarioFlags = (cmd: Command): Command =>
     .option("--async-scheduling", "async scheduling on: step N+1 is scheduled while step N runs (vLLM ≥ 0.14 default without PP)")
     .option("--no-async-scheduling", "async scheduling off (vLLM before 0.14, or pipeline parallel)")
     .option("--long-prefill-token-threshold <n>", "cap on one request's prefill chunk per step", nonNegativeInt)
-    .option("--concurrency <n>", "closed loop: requests in flight (vllm bench --max-concurrency)", positiveInt)
+    .option("--concurrency <n>", "requests in flight: alone a closed loop; with --rate/--stages a cap on the open loop (vllm bench --max-concurrency)", positiveInt)
     .option("--rate <r>", "open loop: requests/s, or inf", rateValue)
     .option("--burstiness <k>", "gamma shape of arrival gaps (1 = Poisson)", positiveNumber)
     .option("--stages <rate:seconds,...>", "open loop in rate stages, e.g. 5:600,10:600 (inference-perf's constant load)", stagesSpec)
