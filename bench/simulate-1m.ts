@@ -3,7 +3,7 @@
 // per wall-second, simulated seconds per wall-second and peak RSS. Usage:
 //   npm run bench [-- --requests N]
 import { Effect } from "effect"
-import { buildSimSpec } from "../src/cli/build-spec.ts"
+import { buildSimSpec } from "../src/scenario/resolve.ts"
 import { loadScenario } from "../src/cli/load-scenario.ts"
 import { simulate } from "../src/sim/simulate.ts"
 import { summarize } from "../src/sim/summary.ts"

@@ -8,7 +8,9 @@
 // so a module's `new URL("../../...", import.meta.url)` (scenarios/, ../shared/data) resolves to the
 // same place bundled as under tsx; the build refuses a deeper module that reads import.meta.url.
 import { readFile, rm, utimes, writeFile } from "node:fs/promises"
-import { relative, sep } from "node:path"
+import { spawnSync } from "node:child_process"
+import { existsSync } from "node:fs"
+import { join, relative, sep } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = fileURLToPath(new URL("../", import.meta.url))
@@ -27,6 +29,15 @@ const importMetaDepth = {
   },
 }
 
+/** The library's type declarations (dist/types/, package.json "exports" types), with TypeScript when it is
+ *  installed (a development checkout: it is a devDependency); a packed tarball ships them built. */
+const emitTypes = async () => {
+  const tsc = join(root, "node_modules", "typescript", "bin", "tsc")
+  if (!existsSync(tsc)) return
+  const r = spawnSync(process.execPath, [tsc, "-p", join(root, "tsconfig.lib.json")], { stdio: "inherit" })
+  if (r.status !== 0) throw new Error("type declarations failed (tsc -p tsconfig.lib.json)")
+}
+
 /** Builds dist/; returns esbuild's result. The entry's mtime is set to the build's start, so a source
  *  saved while the build ran still counts as newer (bin/entry.js compares them). */
 export const build = async () => {
@@ -35,7 +46,9 @@ export const build = async () => {
   await rm(new URL("dist/", `file://${root}`), { recursive: true, force: true })
   const result = await esbuild({
     absWorkingDir: root,
-    entryPoints: { "cli/main": "src/cli/main.ts", "cli/sweep-worker": "src/cli/sweep-worker.ts" },
+    // The library entry (package.json "exports") sits in dist/cli/ too, beside the chunks it shares
+    // with the CLI and the sweep's worker entry, so every relative URL resolves the same.
+    entryPoints: { "cli/main": "src/cli/main.ts", "cli/sweep-worker": "src/sweep/worker.ts", "cli/index": "src/index.ts" },
     outdir: "dist",
     chunkNames: "cli/[name]-[hash]",
     bundle: true,
@@ -53,6 +66,7 @@ export const build = async () => {
     plugins: [importMetaDepth],
   })
   await writeFile(new URL("dist/meta.json", `file://${root}`), JSON.stringify(result.metafile))
+  await emitTypes()
   await utimes(new URL("dist/cli/main.js", `file://${root}`), started, started)
   return result
 }

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
-const TIMED = ["test/e2e", "test/serve", "test/calibrate/probe"]
+const TIMED = ["test/e2e", "test/serve", "test/probe"]
 const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import ./test/node20-polyfills.mjs`.trim() }
 const vitest = (args) => spawnSync(process.execPath, ["node_modules/vitest/vitest.mjs", "run", ...args], { stdio: "inherit", env })
 

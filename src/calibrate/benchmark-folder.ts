@@ -4,11 +4,12 @@
 import { Effect } from "effect"
 import { existsSync, readdirSync, statSync } from "node:fs"
 import { basename, isAbsolute, join, resolve } from "node:path"
-import { FileError, InputError } from "../cli/errors.ts"
-import { readScenarioFile, readText } from "../cli/scenario.ts"
+import { FileError, InputError } from "../scenario/errors.ts"
+import { readScenarioFile, readText } from "../scenario/schema.ts"
+import type { BenchSummary } from "../sim/bench-summary.ts"
 import type { SimSummary } from "../sim/summary.ts"
 import { medianAbs } from "./compare.ts"
-import { parseCsv } from "./measurements.ts"
+import { parseCsvRecords } from "../format/csv.ts"
 import { simulateScenarioObject } from "./predict-point.ts"
 
 export const FOLDER_METRICS = ["e2e_mean", "e2e_p90", "e2e_p99", "itl_mean", "ttft_mean", "ttft_p90", "ttft_p99"] as const
@@ -96,7 +97,9 @@ export const benchmarkItl = (s: Readonly<Record<string, unknown>>, fraction: num
 
 /** Parses actuals.csv: one row per experiment and stage (the header names the columns). */
 export const parseActuals = (text: string, name: string): { rows: ActualRow[]; duplicatesDropped: number } | string => {
-  const table = parseCsv(text).filter((r) => r.some((c) => c.trim() !== ""))
+  const parsed = parseCsvRecords(text)
+  if (!parsed.ok) return `${name}:${parsed.line}: ${parsed.error}`
+  const table = parsed.records.map((r) => r.cells).filter((r) => r.some((c) => c.trim() !== ""))
   const header = table[0]
   if (header === undefined) return `${name}: empty`
   const col = (c: string): number => header.indexOf(c)
@@ -130,10 +133,9 @@ export const parseActuals = (text: string, name: string): { rows: ActualRow[]; d
 }
 
 /** The summary fields of one stage (−1: the whole run; a single-stage run's stage 0 is the whole run). */
-export const stageSummary = (s: SimSummary, stage: number): Readonly<Record<string, unknown>> | undefined => {
+export const stageSummary = (s: Pick<SimSummary, "stages"> & BenchSummary, stage: number): BenchSummary | undefined => {
   if (stage === -1) return s
-  const stages = s["stages"]
-  if (Array.isArray(stages)) return stages.find((x: unknown) => typeof x === "object" && x !== null && (x as Record<string, unknown>)["stage"] === stage) as Record<string, unknown> | undefined
+  if (s.stages !== undefined) return s.stages.find((x) => x.stage === stage)
   return stage === 0 ? s : undefined
 }
 

@@ -3,18 +3,17 @@
 // E2E (Levenberg–Marquardt over a few grouped log-multipliers of the shipped coefficients, so a handful
 // of points suffice). Reports per-point errors and leave-one-point-out cross-validated errors.
 import { Effect } from "effect"
-import { resolveScenario, type ResolvedScenario } from "../cli/build-spec.ts"
-import { FileError, InputError } from "../cli/errors.ts"
-import { decodeScenario } from "../cli/scenario.ts"
+import { resolveScenario, type ResolvedScenario } from "../scenario/resolve.ts"
+import { FileError, InputError } from "../scenario/errors.ts"
+import { decodeScenario } from "../scenario/schema.ts"
 import { coefficientsFor, defaultOverheads } from "../hw/default-coefficients.ts"
 import type { StepTimeCoefficients } from "../hw/physics-step-time.ts"
 import type { RequestOverheads } from "../hw/types.ts"
 import { compareMeans, medianAbsErrorByMetric, type CompareMetric, type MetricComparison } from "./compare.ts"
 import { levenbergMarquardt, maxEvaluations } from "./levenberg-marquardt.ts"
-import type { MeasuredPoint } from "./measurements.ts"
-import { pointLoadLabel as loadOf } from "./point-scenario.ts"
+import { loadOf, type MeasuredPoint } from "./measurements.ts"
 import { pointScenario, simulateWithCoefficients } from "./predict-point.ts"
-import { PROFILE_KIND, type StepTimeProfile } from "./profile.ts"
+import { PROFILE_KIND, type StepTimeProfile } from "../scenario/profile.ts"
 
 /** A fitted knob: a log-multiplier on a group of coefficients, or on one request overhead. */
 interface Knob {
@@ -110,7 +109,6 @@ export interface CalibrationResult {
   readonly knobs: Readonly<Record<string, number>>
   readonly evaluations: number
 }
-
 
 export interface CalibrateOptions {
   readonly model?: string

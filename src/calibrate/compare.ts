@@ -1,5 +1,5 @@
 // Predicted vs measured, field by field, on the vllm-bench metric names. Pure.
-import type { SimSummary } from "../sim/summary.ts"
+import type { BenchSummary } from "../sim/bench-summary.ts"
 import type { MeasuredPoint } from "./measurements.ts"
 
 export type CompareMetric = "ttft" | "tpot" | "e2el" | "itl"
@@ -14,18 +14,18 @@ export interface MetricComparison {
 }
 
 /** Mean-latency comparisons for the metrics the measurement has. */
-export const compareMeans = (predicted: SimSummary, p: MeasuredPoint): MetricComparison[] => {
+export const compareMeans = (predicted: BenchSummary, p: MeasuredPoint): MetricComparison[] => {
   const out: MetricComparison[] = []
   for (const metric of COMPARE_METRICS) {
     const measured = p.metrics[metric].mean
     const pred = predicted[`mean_${metric}_ms`]
-    if (measured === undefined || measured <= 0 || typeof pred !== "number") continue
+    if (measured === undefined || measured <= 0) continue
     out.push({ metric, measuredMs: measured, predictedMs: pred, errorPct: ((pred - measured) / measured) * 100 })
   }
   return out
 }
 
-/** Median of |x| (0 for an empty list). */
+/** Median of |x| (NaN for an empty list: no comparison, no error figure). */
 export const medianAbs = (xs: ReadonlyArray<number>): number => {
   if (xs.length === 0) return Number.NaN
   const a = xs.map(Math.abs).sort((x, y) => x - y)

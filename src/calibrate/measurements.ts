@@ -8,14 +8,16 @@
 import * as fsp from "node:fs/promises"
 import * as path from "node:path"
 import { Effect } from "effect"
-import { FileError, InputError } from "../cli/errors.ts"
-import { readRunDir, stageSpecPath } from "./probe/run-dir.ts"
-import type { RunDirContents } from "./probe/run-dir.ts"
-import { basicStats, requestMetrics, summarizeRecords } from "./probe/summary.ts"
-import { recordsInSimulatedTime } from "./probe/lag.ts"
-import { requestsInPoint } from "./probe/types.ts"
+import { FileError, InputError } from "../scenario/errors.ts"
+import { readRunDir, stageSpecPath } from "../probe/run-dir.ts"
+import type { RunDirContents } from "../probe/run-dir.ts"
+import { basicStats, requestMetrics, summarizeRecords } from "../probe/summary.ts"
+import { recordsInSimulatedTime } from "../probe/lag.ts"
+import { requestsInPoint } from "../probe/types.ts"
 import { minOf } from "../sim/stats.ts"
 import { firstRangeError } from "./measurement-ranges.ts"
+import { isRecord } from "../format/json.ts"
+import { parseCsvRecords } from "../format/csv.ts"
 
 /** Latency statistics in milliseconds; absent = not measured. p50 is the median. */
 export interface LatencyStats {
@@ -110,7 +112,6 @@ export interface MeasuredSet {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 const finite = (u: unknown): number | undefined => (typeof u === "number" && Number.isFinite(u) ? u : undefined)
 
@@ -327,56 +328,6 @@ export const parseBenchResultJson = (text: string, name: string): MeasuredSet | 
 // ---------------------------------------------------------------------------------------------
 // (c) measurement-table CSV
 
-/** RFC 4180 CSV (quoted fields, doubled quotes, CRLF). Returns rows of cells. */
-export const parseCsv = (text: string): ReadonlyArray<ReadonlyArray<string>> => {
-  const rows: string[][] = []
-  let row: string[] = []
-  let cell = ""
-  let quoted = false
-  let i = 0
-  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
-  while (i < src.length) {
-    const c = src[i]!
-    if (quoted) {
-      if (c === '"') {
-        if (src[i + 1] === '"') {
-          cell += '"'
-          i += 2
-          continue
-        }
-        quoted = false
-        i++
-        continue
-      }
-      cell += c
-      i++
-      continue
-    }
-    if (c === '"' && cell === "") {
-      quoted = true
-      i++
-    } else if (c === ",") {
-      row.push(cell)
-      cell = ""
-      i++
-    } else if (c === "\n" || c === "\r") {
-      row.push(cell)
-      rows.push(row)
-      row = []
-      cell = ""
-      i += c === "\r" && src[i + 1] === "\n" ? 2 : 1
-    } else {
-      cell += c
-      i++
-    }
-  }
-  if (cell !== "" || row.length > 0) {
-    row.push(cell)
-    rows.push(row)
-  }
-  return rows.filter((r) => !(r.length === 1 && r[0] === ""))
-}
-
 const TABLE_METRICS: ReadonlyArray<readonly [keyof MeasuredMetrics, keyof LatencyStats, string]> = [
   ["ttft", "mean", "ttft_mean_ms"],
   ["ttft", "p50", "ttft_p50_ms"],
@@ -398,7 +349,10 @@ const TABLE_METRICS: ReadonlyArray<readonly [keyof MeasuredMetrics, keyof Latenc
  * are skipped with a warning; a malformed number is an error naming the row and column.
  */
 export const parseMeasurementCsv = (text: string, name: string): MeasuredSet | string => {
-  const rows = parseCsv(text)
+  const parsed = parseCsvRecords(text)
+  if (!parsed.ok) return `${name}:${parsed.line}: ${parsed.error}`
+  const records = parsed.records
+  const rows = records.map((r) => r.cells)
   if (rows.length === 0) return `${name}: empty file`
   const header = rows[0]!.map((h) => h.trim())
   const col = new Map(header.map((h, i) => [h, i]))
@@ -418,7 +372,7 @@ export const parseMeasurementCsv = (text: string, name: string): MeasuredSet | s
   const warnings: string[] = []
   for (let r = 1; r < rows.length; r++) {
     const cells = rows[r]!
-    const line = r + 1
+    const line = records[r]!.line
     const where = `${name}:${line}`
     if (cells.length !== header.length) return `${where}: ${cells.length} fields, the header has ${header.length}`
     const str = (c: string): string | undefined => {
@@ -581,6 +535,17 @@ export const measuredPointsFromRunDir = (run: RunDirContents): MeasuredSet => {
  * Key of the setting a point was measured in, apart from the load level (concurrency / rate): points
  * with the same key form one sweep (e.g. one vLLM group of silicon-sweeps.csv).
  */
+/** The load of a point as tables print it: "c=16", "4 req/s" or "burst". */
+/** A point's load as tables show it: "c=8", "4 req/s", "4 req/s, c≤8" (a capped open loop) or "burst". */
+export const loadOf = (p: MeasuredPoint): string =>
+  p.concurrency !== undefined && p.requestRate !== undefined
+    ? `${p.requestRate} req/s, c≤${p.concurrency}`
+    : p.concurrency !== undefined
+      ? `c=${p.concurrency}`
+      : p.requestRate !== undefined
+        ? `${p.requestRate} req/s`
+        : "burst"
+
 export const settingKey = (p: MeasuredPoint): string =>
   [
     p.engine ?? "",

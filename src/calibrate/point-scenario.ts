@@ -7,16 +7,6 @@ import { harnessOf, lengthFor, type ClientHarness } from "./client-harness.ts"
 import type { SharedPrefixSpec } from "../sim/workload/shared-prefix.ts"
 import type { MeasuredPoint } from "./measurements.ts"
 
-/** A point's load as tables show it: "c=8", "4 req/s", "4 req/s, c≤8" (capped open loop) or "burst". */
-export const pointLoadLabel = (p: MeasuredPoint): string =>
-  p.concurrency !== undefined && p.requestRate !== undefined
-    ? `${p.requestRate} req/s, c≤${p.concurrency}`
-    : p.concurrency !== undefined
-      ? `c=${p.concurrency}`
-      : p.requestRate !== undefined
-        ? `${p.requestRate} req/s`
-        : "burst"
-
 /** Requests simulated for a closed-loop point whose request count was not recorded. */
 export const defaultClosedLoopRequests = (concurrency: number): number => Math.max(10 * concurrency, 100)
 

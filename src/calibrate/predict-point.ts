@@ -1,9 +1,9 @@
 // Simulates the setting of one measured point (validate, calibrate): scenario from the point,
 // resolved like any scenario file, run, summarised.
 import { Effect } from "effect"
-import { buildSimSpec, resolveScenario, type ResolvedScenario } from "../cli/build-spec.ts"
-import { FileError, InputError } from "../cli/errors.ts"
-import { decodeScenario, parseStructured, readText } from "../cli/scenario.ts"
+import { buildSimSpec, resolveScenario, type ResolvedScenario } from "../scenario/resolve.ts"
+import { FileError, InputError } from "../scenario/errors.ts"
+import { decodeScenario, parseStructured, readText } from "../scenario/schema.ts"
 import { physicsStepTime, type StepTimeCoefficients } from "../hw/physics-step-time.ts"
 import type { RequestOverheads } from "../hw/types.ts"
 import { simulate } from "../sim/simulate.ts"

@@ -2,10 +2,10 @@
 // decoded, then resolved into profiles and a spec factory.
 import { Effect } from "effect"
 import { fileURLToPath } from "node:url"
-import { resolveScenario, type ResolvedScenario } from "./build-spec.ts"
-import { InputError, type FileError } from "./errors.ts"
+import { resolveScenario, type ResolvedScenario } from "../scenario/resolve.ts"
+import { InputError, type FileError } from "../scenario/errors.ts"
 import { flagsToScenario, type ScenarioFlags } from "./flags.ts"
-import { decodeScenario, readScenarioFile } from "./scenario.ts"
+import { decodeScenario, readScenarioFile } from "../scenario/schema.ts"
 import { scenarioWithFlags, type VllmBenchFlags } from "./vllm-bench-flags.ts"
 
 export const defaultScenarioPath = fileURLToPath(new URL("../../scenarios/default.json", import.meta.url))

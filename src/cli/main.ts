@@ -22,6 +22,8 @@ export const COMMANDS: ReadonlyArray<CommandEntry> = [
   { name: "calibrate", summary: "fit step-time coefficients and overheads to measurements; writes a profile for --profile", load: () => import("./calibrate.ts") },
   { name: "serve", summary: "run a vLLM-compatible twin server (OpenAI API + /metrics) driven by the simulator in scaled real time", load: () => import("./serve.ts") },
   { name: "sweep", summary: "run a grid of loads × configurations over several seeds in parallel: metrics with 95% CIs, cost, saturation point, SLA boundary, optimal point, Pareto set", load: () => import("./sweep.ts") },
+  { name: "merge", summary: "join the part files of a sharded sweep (sweep --shard i/n) into the whole sweep's RESULTS.json", load: () => import("./merge.ts") },
+  { name: "compare", summary: "compare policies, routers or scenario variants on the same seeded workloads: paired differences, 95% CIs, p-values, verdicts", load: () => import("./compare.ts") },
   { name: "search", summary: "find the cheapest configuration (GPU type, count, TP, replicas, max_num_seqs) that meets latency SLOs at a target load", load: () => import("./search.ts") },
 ]
 

@@ -7,8 +7,8 @@ import { qualityFrontier } from "../econ/analyze-sweep.ts"
 import { parseQualityCsv } from "../econ/pareto.ts"
 import type { SweepResult } from "../econ/sweep-result.ts"
 import { buildReport } from "../report/build-report.ts"
-import { decodeSweepResult } from "../report/sweep-result-schema.ts"
-import { FileError, InputError } from "./errors.ts"
+import { decodeSweepResult } from "../sweep/result-schema.ts"
+import { FileError, InputError } from "../scenario/errors.ts"
 import { runCommand } from "./run-effect.ts"
 
 export interface ReportFlags {

@@ -22,25 +22,25 @@ import {
 import { mean } from "../econ/stats.ts"
 import { prefillSplit, tokenCost } from "../econ/token-cost.ts"
 import { lookupGpu } from "../hw/gpus.ts"
-import { resolveScenario } from "./build-spec.ts"
-import { InputError } from "./errors.ts"
+import { resolveScenario } from "../scenario/resolve.ts"
+import { InputError } from "../scenario/errors.ts"
 import type { ScenarioFlags } from "./flags.ts"
-import { progress } from "./progress.ts"
-import { addVllmBenchLoadFlags, listAliases, scenarioWithFlags, type VllmBenchFlags } from "./vllm-bench-flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
+import { progress } from "./progress.ts"
 import { runCommand } from "./run-effect.ts"
-import { decodeScenario, readScenarioFile } from "./scenario.ts"
+import { addVllmBenchLoadFlags, listAliases, scenarioWithFlags, type VllmBenchFlags } from "./vllm-bench-flags.ts"
+import { decodeScenario, readScenarioFile } from "../scenario/schema.ts"
 import {
   addScalarScenarioFlags,
   COST_FLAG_HELP,
-  gpuCostsFor,
-  makeSimPool,
   scalarScenarioFlags,
-  seedList,
   sloFrom,
-  type CostFlagValues,
 } from "./sweep.ts"
-import type { SimTask } from "./sweep-worker.ts"
+import { gpuCostsFor, type CostFlagValues } from "../scenario/cost-block.ts"
+import type { SimTask } from "../sweep/worker.ts"
+import { makeSimPool } from "../sweep/pool.ts"
+import { seedList } from "../sweep/plan.ts"
+import { isRecord } from "../format/json.ts"
 
 /** Probes per round: fixed, so the probes (and the answer) do not depend on the CPU count. */
 const PROBES_PER_ROUND = 4
@@ -81,7 +81,6 @@ const positiveInt = (flag: string, text: string | undefined, fallback: number): 
     : Effect.fail(new InputError({ message: `${flag}: "${text}" is not a positive integer` }))
 }
 
-const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x)
 
 export interface SkippedLayout {
   readonly layout: string

@@ -8,7 +8,7 @@ import { twinOptionsFromScenario } from "../serve/from-scenario.ts"
 import { MIMICKED_VLLM_VERSION, TIME_SCALE_HEADER, twinResource } from "../serve/twin.ts"
 import { addScenarioFlags, nonNegativeInt, positiveNumber, type ScenarioFlags } from "./flags.ts"
 import { loadScenario } from "./load-scenario.ts"
-import { InputError } from "./errors.ts"
+import { InputError } from "../scenario/errors.ts"
 import { runCommand } from "./run-effect.ts"
 
 interface ServeFlags extends ScenarioFlags {

@@ -3,19 +3,14 @@ import { Command } from "commander"
 import { Console, Effect } from "effect"
 import { mkdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import { simulate } from "../sim/simulate.ts"
-import { detailedArrays, summarize } from "../sim/summary.ts"
 import { formatSummaryTable } from "../report/table.ts"
-import { buildSimSpec, describeRun } from "./build-spec.ts"
-import { benchDate, benchResult, defaultResultFilename, extraStatsFor, metadataSpec, metricPercentilesSpec, percentileMetricsSpec, runTitle, type BenchOutputOptions, type PercentileMetric } from "./bench-result.ts"
-import { FileError, InputError } from "./errors.ts"
+import { runScenarioDetailed } from "../scenario/run-scenario.ts"
+import { FileError, InputError } from "../scenario/errors.ts"
+import { benchDate, benchResult, defaultResultFilename, extraStatsFor, runTitle, type BenchOutputOptions, type PercentileMetric } from "../scenario/bench-result.ts"
 import { addScenarioFlags, positiveNumber, type ScenarioFlags } from "./flags.ts"
 import { loadScenario } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
-import { addVllmBenchLoadFlags, type VllmBenchFlags } from "./vllm-bench-flags.ts"
-import { gpuCostsFor } from "./sweep.ts"
-import { defaultOwnedInputs, hourlyCost, type GpuCostInputs } from "../econ/cost-model.ts"
-import { runCost } from "../econ/run-cost.ts"
+import { addVllmBenchLoadFlags, metadataSpec, metricPercentilesSpec, percentileMetricsSpec, type VllmBenchFlags } from "./vllm-bench-flags.ts"
 
 interface SimulateFlags extends ScenarioFlags, VllmBenchFlags {
   json?: boolean
@@ -50,8 +45,6 @@ const program = (path: string | undefined, flags: SimulateFlags) =>
     const planned = resolved.scenario.workload?.numRequests ?? 1000
     if (detailed && planned > MAX_DETAILED_REQUESTS)
       return yield* new InputError({ message: `--save-detailed: ${planned} requests exceed its limit of ${MAX_DETAILED_REQUESTS.toLocaleString("en-US")} (it keeps every token's time)` })
-    const spec = buildSimSpec(resolved)
-    const withTimeline = flags.timelineInterval !== undefined ? { ...spec, timelineInterval: flags.timelineInterval } : spec
     const output: BenchOutputOptions = {
       ...(flags.percentileMetrics !== undefined ? { percentileMetrics: flags.percentileMetrics } : {}),
       ...(flags.metricPercentiles !== undefined ? { metricPercentiles: flags.metricPercentiles } : {}),
@@ -59,17 +52,16 @@ const program = (path: string | undefined, flags: SimulateFlags) =>
       ...(flags.backend !== undefined ? { backend: flags.backend } : {}),
       ...(flags.metadata !== undefined ? { metadata: flags.metadata } : {}),
     }
-    const result = simulate(withTimeline, { detailed })
-    const base = summarize(result, { config: { ...describeRun(resolved), seed: resolved.scenario.seed ?? 0 }, extra: extraStatsFor(resolved, output) })
-    // GPU cost: the scenario's cost block or --cloud-price, else the cited owned-cost defaults.
-    const gpuId = resolved.gpu.id
-    const costs = yield* gpuCostsFor([gpuId], resolved.scenario.cost, flags.cloudPrice !== undefined ? { cloudPrice: flags.cloudPrice } : {}, path ?? "scenario")
-    const owned = defaultOwnedInputs(gpuId)
-    const inputs: GpuCostInputs | undefined = costs[gpuId] ?? (owned === undefined ? undefined : { kind: "owned", ...owned })
-    const numGpus = resolved.par.tp * resolved.par.pp * (resolved.scenario.replicas ?? 1)
-    const summary = inputs === undefined ? base : { ...base, cost: runCost(base, numGpus, hourlyCost(inputs).total, resolved.model.id) }
+    const run = yield* runScenarioDetailed(resolved, {
+      ...(flags.timelineInterval !== undefined ? { timelineInterval: flags.timelineInterval } : {}),
+      ...(flags.cloudPrice !== undefined ? { cloudPrice: flags.cloudPrice } : {}),
+      source: path ?? "scenario",
+      extra: extraStatsFor(resolved, output),
+      detailed,
+    })
+    const summary = run.summary
     const date = benchDate()
-    const bench = benchResult(summary, resolved, result.numSent, date, output, detailed ? detailedArrays(result) : undefined)
+    const bench = benchResult(summary, resolved, run.numSent, date, output, run.detailed)
     if (flags.out !== undefined) yield* writeJson(flags.out, bench)
     // vllm bench writes its file only with --save-result, named after the run unless --result-filename.
     if (flags.saveResult === true) {
@@ -79,7 +71,7 @@ const program = (path: string | undefined, flags: SimulateFlags) =>
     }
     if (flags.json === true) yield* Console.log(JSON.stringify(bench, null, 2))
     else {
-      const title = runTitle(resolved, result.numSent)
+      const title = runTitle(resolved, run.numSent)
       yield* Console.log(formatSummaryTable(summary, path !== undefined && resolved.scenario.name !== undefined ? `${title}\n  scenario: ${resolved.scenario.name}` : title))
       const asked = selectedLines(bench, flags)
       if (asked.length > 0) yield* Console.log(["", ...asked].join("\n"))

@@ -1,13 +1,12 @@
 // `servesim validate <measurements...>`: simulate every measured point's setting and compare predicted
 // with measured TTFT, TPOT, ITL and E2E (means), per row and as the median absolute % error.
 import { Command, Option } from "commander"
-import { Console, Effect, Exit } from "effect"
-import { COMPARE_METRICS, compareMeans, medianAbsErrorByMetric, type MetricComparison } from "../calibrate/compare.ts"
+import { Console, Effect } from "effect"
+import { COMPARE_METRICS } from "../calibrate/compare.ts"
 import { loadMeasurements } from "../calibrate/measurements.ts"
-import { predictPoint } from "../calibrate/predict-point.ts"
-import { HARNESSES, harnessOf, type HarnessName } from "../calibrate/client-harness.ts"
-import { pointLoadLabel as loadOf, workloadSpecPath } from "../calibrate/point-scenario.ts"
-import { InputError } from "./errors.ts"
+import type { HarnessName } from "../calibrate/client-harness.ts"
+import { validatePoints, type ValidatedRow } from "../calibrate/validate.ts"
+import { InputError } from "../scenario/errors.ts"
 import { positiveInt } from "./flags.ts"
 import { progress } from "./progress.ts"
 import { failureMessage, runCommand } from "./run-effect.ts"
@@ -26,21 +25,6 @@ interface ValidateFlags {
   limit?: number
   harness: "auto" | HarnessName
 }
-
-export interface ValidatedRow {
-  readonly source: string
-  readonly label: string
-  readonly model: string
-  readonly gpu: string
-  readonly tp: number
-  readonly load: string
-  readonly isl: number
-  readonly osl: number
-  /** The client the closed loop was simulated as (lengths, request count). */
-  readonly harness?: HarnessName
-  readonly comparisons: ReadonlyArray<MetricComparison>
-}
-
 
 const fmt = (x: number | undefined, d = 1): string => (x === undefined || !Number.isFinite(x) ? "-" : x.toFixed(d))
 
@@ -70,49 +54,20 @@ const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
       return yield* validateFolderProgram(folders[0]!, flags)
     }
     const set = yield* loadMeasurements(sources)
-    const points = set.points.filter((p) => flags.engine === "all" || (p.engine ?? "vllm") === flags.engine)
-    const chosen = flags.limit !== undefined ? points.slice(0, flags.limit) : points
-    const rows: ValidatedRow[] = []
-    const skipped: Array<{ source: string; reason: string }> = []
-    const bar = progress("validate", chosen.length, { json: flags.json === true, unit: "points" })
-    for (const [i, p] of chosen.entries()) {
-      bar.tick(i, p.label ?? p.source)
-      const harness = flags.harness === "auto" ? harnessOf(p) : HARNESSES[flags.harness]
-      const exit = yield* Effect.exit(
-        predictPoint(p, {
-          harness,
-          ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
-          ...(flags.model !== undefined ? { model: flags.model } : {}),
-          ...(flags.gpu !== undefined ? { gpu: flags.gpu } : {}),
-        }),
-      )
-      if (Exit.isFailure(exit)) {
-        const reason = failureMessage(exit.cause)
-        skipped.push({ source: p.source, reason })
-        continue
-      }
-      rows.push({
-        source: p.source,
-        label: p.label ?? p.source,
-        model: p.model ?? "?",
-        gpu: p.gpu ?? "?",
-        tp: p.tp ?? 1,
-        load: loadOf(p),
-        isl: p.isl,
-        osl: p.osl,
-        ...(p.concurrency !== undefined && p.requestRate === undefined && workloadSpecPath(p) === undefined ? { harness: harness.name } : {}),
-        comparisons: compareMeans(exit.value, p),
-      })
-    }
-    bar.tick(chosen.length)
+    const bar = progress("validate", 1, { json: flags.json === true, unit: "points" })
+    const v = yield* validatePoints(set, {
+      engine: flags.engine,
+      onProgress: (done, total) => bar.tick(done, undefined, total),
+      harness: flags.harness,
+      ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
+      ...(flags.model !== undefined ? { model: flags.model } : {}),
+      ...(flags.gpu !== undefined ? { gpu: flags.gpu } : {}),
+      ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+      describeFailure: (exit) => failureMessage(exit.cause),
+    })
     bar.end()
-    // A validation that compared nothing is a failure, never a table of zero rows with exit 0.
-    if (chosen.length === 0)
-      return yield* new InputError({ message: `no measured points to validate: ${set.points.length} read, none of engine ${flags.engine}${set.warnings.length > 0 ? `; ${set.warnings.length} skipped while reading (${set.warnings[0]})` : ""}` })
-    if (rows.length === 0)
-      return yield* new InputError({ message: `0 of ${chosen.length} measured points could be simulated (first: ${skipped[0]!.source}: ${skipped[0]!.reason})` })
-    const medians = medianAbsErrorByMetric(rows.map((r) => r.comparisons))
-    const report = { sources, engine: flags.engine, profile: flags.profile ?? "defaults", points: rows.length, skipped, medianAbsErrorPct: medians, rows, warnings: set.warnings }
+    const { rows, skipped, medianAbsErrorPct: medians } = v
+    const report = { sources, engine: flags.engine, profile: flags.profile ?? "defaults", points: v.points, skipped, medianAbsErrorPct: medians, rows, warnings: v.warnings }
     if (flags.out !== undefined) yield* writeJson(flags.out, report)
     if (flags.json === true) {
       yield* Console.log(JSON.stringify(report, null, 2))

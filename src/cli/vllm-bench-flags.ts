@@ -3,8 +3,9 @@
 // follow vllm/benchmarks/serve.py and vllm/benchmarks/datasets/arg_utils.py; each maps onto a scenario
 // flag or field, and giving both spellings with different values is refused.
 import { Command, InvalidArgumentError, Option } from "commander"
+import { PERCENTILE_METRICS, type PercentileMetric } from "../scenario/bench-result.ts"
 import { decimal, flagsToScenario, nonNegativeInt, positiveInt, rateValue, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
-import { mergeScenario } from "./scenario.ts"
+import { mergeScenario } from "../scenario/schema.ts"
 
 export interface VllmBenchFlags {
   maxConcurrency?: number
@@ -25,6 +26,29 @@ export interface VllmBenchFlags {
   prefixRepetitionOutputLen?: number
   sharegptOutputLen?: number
   customOutputLen?: number
+}
+
+/** --percentile-metrics: comma-separated names from vllm's list (default ttft,tpot,itl). */
+export const percentileMetricsSpec = (v: string): PercentileMetric[] => {
+  const names = v.split(",").map((s) => s.trim())
+  for (const n of names)
+    if (!(PERCENTILE_METRICS as ReadonlyArray<string>).includes(n)) throw new InvalidArgumentError(`"${n}" is not one of ${PERCENTILE_METRICS.join(", ")}`)
+  return names as PercentileMetric[]
+}
+
+/** --metric-percentiles: comma-separated percentiles in [0, 100] (default 99). */
+export const metricPercentilesSpec = (v: string): number[] =>
+  v.split(",").map((s) => {
+    const n = decimal(s)
+    if (!Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError("expected comma-separated percentiles in [0, 100], e.g. 50,90,99")
+    return n
+  })
+
+/** vllm bench's --metadata KEY=VALUE pairs (recorded after num_prompts, values as strings). */
+export const metadataSpec = (v: string, previous: Record<string, string> | undefined): Record<string, string> => {
+  const i = v.indexOf("=")
+  if (i <= 0) throw new InvalidArgumentError("expected KEY=VALUE pairs, e.g. version=0.11.0 tp=1")
+  return { ...previous, [v.slice(0, i).trim()]: v.slice(i + 1).trim() }
 }
 
 /** vllm's --random-range-ratio: a number in [0, 1). */

@@ -1,51 +1,46 @@
 // Adapter from the engine's summary (src/sim/summary.ts `summarize(result)`: vllm-bench fields plus
-// prefill_time_fraction and an optional timeline) to the econ layer's SeedRun. Checks the fields at
-// runtime because the summary is typed as an open record. Pure.
+// prefill_time_fraction and an optional timeline) to the econ layer's SeedRun. The summary is typed;
+// what is checked here is that the simulation's numbers are finite (a step-time model that overflows
+// must fail the point, not enter the analysis as NaN). Pure.
+import type { SimSummary } from "../sim/summary.ts"
 import type { ParseResult } from "./pareto.ts"
-import { CORE_METRIC_KEYS, OPTIONAL_METRIC_KEYS, type BenchMetrics, type KvTimeline, type SeedRun } from "./point.ts"
+import { CORE_METRIC_KEYS, OPTIONAL_METRIC_KEYS, type BenchMetrics, type SeedRun } from "./point.ts"
 
-const isNumberArray = (x: unknown): x is number[] => Array.isArray(x) && x.every((v) => typeof v === "number")
-
-const timelineOf = (x: unknown): KvTimeline | undefined => {
-  if (typeof x !== "object" || x === null) return undefined
-  const time: unknown = Reflect.get(x, "time")
-  const kv: unknown = Reflect.get(x, "kvCacheUsage")
-  if (!isNumberArray(time) || !isNumberArray(kv) || time.length !== kv.length) return undefined
-  const running: unknown = Reflect.get(x, "numRunning")
-  const waiting: unknown = Reflect.get(x, "numWaiting")
-  return {
-    time,
-    kvCacheUsage: kv,
-    ...(isNumberArray(running) && running.length === time.length ? { numRunning: running } : {}),
-    ...(isNumberArray(waiting) && waiting.length === time.length ? { numWaiting: waiting } : {}),
-  }
-}
-
-export const seedRunFromSummary = (
-  summary: Readonly<Record<string, unknown>>,
-  seed: number | string,
-): ParseResult<SeedRun> => {
-  const metrics: Record<string, number> = {}
-  for (const key of CORE_METRIC_KEYS) {
-    const v = summary[key]
-    if (typeof v !== "number" || !Number.isFinite(v))
-      return { ok: false, error: `simulation summary (seed ${seed}): ${key} is missing or not a finite number` }
-    metrics[key] = v
+export const seedRunFromSummary = (summary: SimSummary, seed: number | string): ParseResult<SeedRun> => {
+  for (const key of CORE_METRIC_KEYS)
+    if (!Number.isFinite(summary[key])) return { ok: false, error: `simulation summary (seed ${seed}): ${key} is ${summary[key]}, not a finite number` }
+  const metrics: { -readonly [K in keyof BenchMetrics]: BenchMetrics[K] } = {
+    completed: summary.completed,
+    duration: summary.duration,
+    total_input_tokens: summary.total_input_tokens,
+    total_output_tokens: summary.total_output_tokens,
+    request_throughput: summary.request_throughput,
+    output_throughput: summary.output_throughput,
+    mean_ttft_ms: summary.mean_ttft_ms,
+    median_ttft_ms: summary.median_ttft_ms,
+    p99_ttft_ms: summary.p99_ttft_ms,
+    mean_tpot_ms: summary.mean_tpot_ms,
+    median_tpot_ms: summary.median_tpot_ms,
+    p99_tpot_ms: summary.p99_tpot_ms,
+    mean_itl_ms: summary.mean_itl_ms,
+    median_itl_ms: summary.median_itl_ms,
+    p99_itl_ms: summary.p99_itl_ms,
+    mean_e2el_ms: summary.mean_e2el_ms,
+    median_e2el_ms: summary.median_e2el_ms,
+    p99_e2el_ms: summary.p99_e2el_ms,
   }
   for (const key of OPTIONAL_METRIC_KEYS) {
     const v = summary[key]
-    if (typeof v === "number" && Number.isFinite(v)) metrics[key] = v
+    if (v !== undefined && Number.isFinite(v)) metrics[key] = v
   }
   const fraction = summary.prefill_time_fraction
-  const timeline = timelineOf(summary.timeline)
   return {
     ok: true,
     value: {
       seed,
-      // Every core key was checked above.
-      metrics: metrics as unknown as BenchMetrics,
-      ...(typeof fraction === "number" && Number.isFinite(fraction) ? { prefillTimeFraction: fraction } : {}),
-      ...(timeline === undefined ? {} : { timeline }),
+      metrics,
+      ...(Number.isFinite(fraction) ? { prefillTimeFraction: fraction } : {}),
+      ...(summary.timeline === undefined ? {} : { timeline: summary.timeline }),
     },
   }
 }

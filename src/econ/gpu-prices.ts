@@ -1,6 +1,6 @@
 // Purchase prices, board power and a reference cloud rate per GPU, keyed by the ids of src/hw/gpus.ts.
 // Street prices move fast and vary by market; every figure names its source (details and more data
-// points in /work/shared/data/facts/gpus.json and /work/shared/notes/economics.md §3). Pure data.
+// points in ../shared/data/facts/gpus.json and ../shared/notes/economics.md §3). Pure data.
 import { lookupGpu } from "../hw/gpus.ts"
 
 export interface SourcedValue {

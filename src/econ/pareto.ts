@@ -2,6 +2,7 @@
 // (max), Erdil, "Inference economics of language models" (arXiv 2506.04645); (b) quality (max) against
 // cost (min), the production frontier of arXiv 2510.26136. Plus the parser for the user's quality CSV.
 // Pure.
+import { parseCsvRecords } from "../format/csv.ts"
 
 export interface Objective<T> {
   readonly value: (item: T) => number
@@ -64,44 +65,6 @@ export interface QualityScore {
 
 export type ParseResult<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: string }
 
-/** Splits one CSV line; fields may be double-quoted with "" for a quote. Undefined on an unterminated quote. */
-const splitCsvLine = (line: string): string[] | undefined => {
-  const fields: string[] = []
-  let i = 0
-  for (;;) {
-    while (line[i] === " " || line[i] === "\t") i++
-    if (line[i] === '"') {
-      let value = ""
-      i++
-      for (;;) {
-        if (i >= line.length) return undefined
-        const c = line[i]
-        if (c === '"') {
-          if (line[i + 1] === '"') {
-            value += '"'
-            i += 2
-            continue
-          }
-          i++
-          break
-        }
-        value += c
-        i++
-      }
-      while (line[i] === " " || line[i] === "\t") i++
-      fields.push(value)
-    } else {
-      const comma = line.indexOf(",", i)
-      const end = comma < 0 ? line.length : comma
-      fields.push(line.slice(i, end).trim())
-      i = end
-    }
-    if (i >= line.length) return fields
-    if (line[i] !== ",") return undefined
-    i++
-  }
-}
-
 /**
  * Parses the quality CSV: one `model,score` row per line; an optional `model,score` header; blank lines
  * and lines starting with # are skipped. Errors are one line naming the file, line and field.
@@ -109,16 +72,14 @@ const splitCsvLine = (line: string): string[] | undefined => {
 export const parseQualityCsv = (text: string, fileName = "quality CSV"): ParseResult<ReadonlyArray<QualityScore>> => {
   const rows: QualityScore[] = []
   const seen = new Map<string, number>()
-  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/)
+  const parsed = parseCsvRecords(text)
+  if (!parsed.ok) return { ok: false, error: `${fileName} line ${parsed.line}: ${parsed.error}` }
   let headerAllowed = true
-  for (let n = 0; n < lines.length; n++) {
-    const lineNo = n + 1
-    const raw = lines[n] ?? ""
-    const trimmed = raw.trim()
-    if (trimmed === "" || trimmed.startsWith("#")) continue
+  for (const record of parsed.records) {
+    const lineNo = record.line
+    const fields = record.cells.map((c) => c.trim())
+    if (fields.every((f) => f === "") || fields[0]!.startsWith("#")) continue
     const at = `${fileName} line ${lineNo}`
-    const fields = splitCsvLine(raw)
-    if (fields === undefined) return { ok: false, error: `${at}: unterminated quote or text after a quoted field` }
     if (headerAllowed) {
       headerAllowed = false
       if (fields.length === 2 && fields[0]?.toLowerCase() === "model" && fields[1]?.toLowerCase() === "score") continue

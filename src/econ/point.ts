@@ -1,34 +1,11 @@
 // The econ layer's view of "a simulated point": the configuration that was simulated and the metrics
 // of one run, named as `vllm bench serve` names them. The engine's result is a superset of BenchMetrics,
 // so integrating it is a plain assignment. Pure types.
+import type { BenchSummary } from "../sim/bench-summary.ts"
 
-/** Metrics of one run, with `vllm bench serve` field names. Times in ms unless named otherwise. */
-export interface BenchMetrics {
-  readonly completed: number
-  /** Wall time of the benchmark, seconds. */
-  readonly duration: number
-  readonly total_input_tokens: number
-  readonly total_output_tokens: number
-  /** req/s */
-  readonly request_throughput: number
-  /** output tok/s */
-  readonly output_throughput: number
-  /** (input + output) tok/s */
-  readonly total_token_throughput?: number
-  readonly request_goodput?: number
-  readonly mean_ttft_ms: number
-  readonly median_ttft_ms: number
-  readonly p99_ttft_ms: number
-  readonly mean_tpot_ms: number
-  readonly median_tpot_ms: number
-  readonly p99_tpot_ms: number
-  readonly mean_itl_ms: number
-  readonly median_itl_ms: number
-  readonly p99_itl_ms: number
-  readonly mean_e2el_ms: number
-  readonly median_e2el_ms: number
-  readonly p99_e2el_ms: number
-}
+/** Metrics of one run, with `vllm bench serve` field names (src/sim/bench-summary.ts): the ones the
+ *  econ layer uses. Times in ms unless named otherwise. */
+export type BenchMetrics = Pick<BenchSummary, CoreMetricKey> & Partial<Pick<BenchSummary, OptionalMetricKey>>
 
 export const CORE_METRIC_KEYS = [
   "completed",

@@ -1,7 +1,6 @@
 // What one simulated run costs: the GPU time of the request set split between prefill and decode,
 // per 1M input and output tokens, per request, for the whole set, and against API list prices. Pure.
 import type { SimSummary } from "../sim/summary.ts"
-import type { BenchMetrics } from "./point.ts"
 import { API_PRICES, compareWithApi, prefillSplit, tokenCost, type ApiComparison, type TokenCost } from "./token-cost.ts"
 
 export interface RunCost extends TokenCost {
@@ -13,9 +12,7 @@ export const apiPriceKey = (modelId: string): string =>
   (modelId.split("/").pop() ?? modelId).toLowerCase().replace(/-(instruct|chat|hf)(-\d+)?$/, "").replace(/-instruct/, "")
 
 export const runCost = (summary: SimSummary, numGpus: number, usdPerGpuHour: number, modelId: string): RunCost => {
-  const metrics = summary as unknown as BenchMetrics
-  const fraction = summary.prefill_time_fraction
-  const cost = tokenCost(metrics, numGpus, usdPerGpuHour, prefillSplit(metrics, typeof fraction === "number" ? fraction : undefined))
+  const cost = tokenCost(summary, numGpus, usdPerGpuHour, prefillSplit(summary, summary.prefill_time_fraction))
   const key = apiPriceKey(modelId)
-  return { ...cost, api: API_PRICES.filter((p) => p.model === key).map((p) => compareWithApi(metrics, cost, p)) }
+  return { ...cost, api: API_PRICES.filter((p) => p.model === key).map((p) => compareWithApi(summary, cost, p)) }
 }

@@ -3,6 +3,7 @@
 // (a share of each prompt mapped onto a shared prefix). Pure: plain data in, plain data out.
 import type { ParseResult } from "./pareto.ts"
 import { meanLength, sharegptInput, sharegptOutput, type LengthDist } from "../sim/workload/lengths.ts"
+import { isRecord } from "../format/json.ts"
 
 export type AxisValue = string | number
 
@@ -132,7 +133,6 @@ export const expandGrid = (axes: ReadonlyArray<GridAxis>): GridPoint[] => {
   return out
 }
 
-const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x)
 
 /** A copy of `obj` with `value` at `path` (objects along the path are copied, not shared). */
 const setPath = (obj: Record<string, unknown>, path: ReadonlyArray<string>, value: unknown): Record<string, unknown> => {

@@ -1,5 +1,5 @@
 // RESULTS.json: what `servesim sweep` writes and `servesim report` reads. Build it with analyzeSweep
-// (src/econ/analyze-sweep.ts) from the simulated runs; src/report/sweep-result-schema.ts decodes it.
+// (src/econ/analyze-sweep.ts) from the simulated runs; src/sweep/result-schema.ts decodes it.
 // Plain JSON: no NaN or Infinity (they would not survive JSON.stringify). Pure types.
 import type { GpuCostInputs, HourlyCostBreakdown, OwnedCostInputs } from "./cost-model.ts"
 import type { CoreMetricKey, KvTimeline, OptionalMetricKey, PointConfig } from "./point.ts"

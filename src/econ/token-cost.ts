@@ -151,7 +151,7 @@ export const compareWithApi = (
 const LITELLM_2025_11 = "LiteLLM model_prices_and_context_window.json via RoCry/llm-api-price @1aa4375f (2025-11-28)"
 
 /**
- * Serverless API prices for models in /work/shared/data/facts/models.json (economics.md §6), keyed by
+ * Serverless API prices for models in ../shared/data/facts/models.json (economics.md §6), keyed by
  * those model ids. Prices are time-sensitive; pass your own with the CLI for a current comparison.
  */
 export const API_PRICES: ReadonlyArray<ApiPrice> = [

@@ -1,6 +1,6 @@
 // Built-in GPU profiles and the parser for user-defined GPUs. Pure data, no I/O.
 //
-// Unit conventions (same as /work/shared/data/facts/gpus.json, so an entry can be pasted as JSON):
+// Unit conventions (same as ../shared/data/facts/gpus.json, so an entry can be pasted as JSON):
 //   memory_gb              GiB of device memory as NVIDIA quotes it (an "80 GB" HBM part has 80·2^30 bytes)
 //   memory_bandwidth_GBps  GB/s (10^9 B/s)
 //   *_dense_tflops / _tops 10^12 op/s, dense (half of NVIDIA's "with sparsity" figure)
@@ -12,6 +12,7 @@
 // Sources: facts/gpus.json cites each datasheet figure; figures not in that file cite their own page.
 
 import type { GpuProfile } from "./types.ts"
+import { isRecord } from "../format/json.ts"
 
 const GiB = 2 ** 30
 const GB = 1e9
@@ -305,7 +306,6 @@ export const cudaTotalMemoryBytes = (gpu: GpuProfile): number =>
 // User-defined GPUs from JSON
 
 type Json = Readonly<Record<string, unknown>>
-const isRecord = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v)
 
 class GpuJsonError extends Error {}
 

@@ -3,9 +3,9 @@
 // parser a user's config goes through, so the two cannot drift apart.
 
 import type { ModelProfile } from "./types.ts"
+import { isRecord } from "../format/json.ts"
 
 type Json = Readonly<Record<string, unknown>>
-const isRecord = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v)
 const asArray = (v: unknown): ReadonlyArray<unknown> | undefined => (Array.isArray(v) ? (v as ReadonlyArray<unknown>) : undefined)
 
 class ConfigError extends Error {}
@@ -220,7 +220,7 @@ const qwen2 = (o: Json): Json => ({ model_type: "qwen2", tie_word_embeddings: fa
 const qwen3 = (o: Json): Json => ({ model_type: "qwen3", tie_word_embeddings: false, head_dim: 128, use_sliding_window: false, ...o })
 
 const QWEN3_30B_A3B: Json = {
-  // volcengine/verl tests/utils/test_flops_counter.py @013146cf (Qwen3-30B-A3B-Base); find_string id 68980208961
+  // volcengine/verl tests/utils/test_flops_counter.py @013146cf (Qwen3-30B-A3B-Base)
   model_type: "qwen3_moe",
   hidden_size: 2048,
   num_hidden_layers: 48,
@@ -240,8 +240,8 @@ const QWEN3_30B_A3B: Json = {
 }
 
 const QWEN3_235B_A22B: Json = {
-  // Qwen/Qwen3-235B-A22B config.json (transformers 4.51.0) as transcribed in a public litellm_config.py,
-  // find_string id 22176531064; the HF model card (Qwen/Qwen3-235B-A22B-FP8, mirrored at
+  // Qwen/Qwen3-235B-A22B config.json (transformers 4.51.0) as transcribed in a public litellm_config.py;
+  // the HF model card (Qwen/Qwen3-235B-A22B-FP8, mirrored at
   // hf-p-cfw.fyan.top) agrees: 94 layers, 64 Q / 4 KV heads, 128 experts, 8 active, 235B total / 22B
   // active, 234B non-embedding.
   model_type: "qwen3_moe",
@@ -265,7 +265,7 @@ const QWEN3_235B_A22B: Json = {
 
 const MINIMAX_M2: Json = {
   // MiniMaxAI/MiniMax-M2.5 config.json: the "exact pinned MiniMax-M2.5 profile" of a public Rust
-  // checkpoint loader (find_string id 70485612569); the same shape is in the M2.1 config copy at
+  // checkpoint loader; the same shape is in the M2.1 config copy at
   // huggingface.co/QuixiAI/MiniMax-M2.1-bf16/blob/main/config.json and in
   // huggingface.co/tiny-random/minimax-m2.5 (max_position_embeddings 196608, vocab 200064). NVIDIA
   // Megatron-Bridge docs (docs.nvidia.com/nemo/megatron-bridge/nightly/models/minimax/minimax-m2.html):
@@ -296,8 +296,7 @@ const KIMI_K2_5: Json = {
   // MoonViT vision tower and its projector only run on image/video inputs and are irrelevant to text
   // serving. text_config is DeepSeek-V3 architecture (DeepseekV3ForCausalLM, model_type kimi_k2): MLA,
   // 384 routed + 1 shared expert, top-8, first_k_dense_replace 1, 64 heads. Values from two public
-  // transcriptions of the config (find_string ids 55329353243, a Swift test fixture, and 4289690615, a
-  // Python fixture) that agree field by field, and the Kimi-K2 text model at
+  // transcriptions of the config (a Swift test fixture and a Python fixture) that agree field by field, and the Kimi-K2 text model at
   // huggingface.co/Edithai/aura-v1/blob/main/config.json (kimi_k2, 262144 positions). Not confirmed from
   // the moonshotai repository itself (not in the stored index). Left out: quantization_config (the
   // release ships routed experts as compressed-tensors INT4, group 32, with attention, shared experts and
@@ -331,7 +330,7 @@ const BUILTINS: ReadonlyArray<BuiltinEntry> = [
   {
     ids: ["meta-llama/Llama-2-7b-hf", "meta-llama/Llama-2-7b-chat-hf"],
     aliases: ["llama-2-7b"],
-    // /work/shared/data/models/hf-configs/Llama-2-7b-hf/config.json (MHA: 32 KV heads)
+    // ../shared/data/models/hf-configs/Llama-2-7b-hf/config.json (MHA: 32 KV heads)
     config: llama({ hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 32, vocab_size: 32000, max_position_embeddings: 4096 }),
   },
   {
@@ -395,7 +394,7 @@ const BUILTINS: ReadonlyArray<BuiltinEntry> = [
   {
     ids: ["Qwen/Qwen3-14B"],
     aliases: ["qwen3-14b"],
-    // find_string id 54993165207 (Qwen/Qwen3-14B: 5120, 17408, 40 layers, 40/8 heads, head_dim 128, 151936, 40960)
+    // Qwen/Qwen3-14B config.json as published on the Hub ( 5120, 17408, 40 layers, 40/8 heads, head_dim 128, 151936, 40960)
     config: qwen3({ hidden_size: 5120, intermediate_size: 17408, num_hidden_layers: 40, num_attention_heads: 40, num_key_value_heads: 8, vocab_size: 151936, max_position_embeddings: 40960 }),
   },
   {
@@ -430,7 +429,7 @@ const BUILTINS: ReadonlyArray<BuiltinEntry> = [
   {
     ids: ["openai/gpt-oss-120b"],
     aliases: ["gpt-oss-120b"],
-    // facts/models.json gpt-oss-120b (find_string id 71309954953): even layers slide over 128 tokens,
+    // facts/models.json gpt-oss-120b: even layers slide over 128 tokens,
     // attention biases, experts in MXFP4.
     config: {
       model_type: "gpt_oss",
@@ -501,7 +500,7 @@ const BUILTINS: ReadonlyArray<BuiltinEntry> = [
   {
     ids: ["facebook/opt-125m"],
     aliases: ["opt-125m"],
-    // HF OPTConfig of facebook/opt-125m (find_string id 35370331289); used by the vLLM captures.
+    // HF OPTConfig of facebook/opt-125m (transformers' OPTConfig defaults); used by the vLLM captures.
     config: { model_type: "opt", hidden_size: 768, ffn_dim: 3072, num_hidden_layers: 12, num_attention_heads: 12, vocab_size: 50272, max_position_embeddings: 2048, word_embed_proj_dim: 768, enable_bias: true, do_layer_norm_before: true },
   },
 ]

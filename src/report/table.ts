@@ -1,10 +1,7 @@
 // The compact human-readable form of a simulation result (what `simulate` prints without --json).
+import type { RunCost } from "../econ/run-cost.ts"
+import type { LatencyMetric } from "../sim/bench-summary.ts"
 import type { SimSummary } from "../sim/summary.ts"
-
-const num = (s: SimSummary, k: string): number => {
-  const v = s[k]
-  return typeof v === "number" ? v : Number.NaN
-}
 
 const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : "-")
 
@@ -14,7 +11,7 @@ const pad = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")).join("\n")
 }
 
-export const formatSummaryTable = (s: SimSummary, title: string): string => {
+export const formatSummaryTable = (s: SimSummary & { readonly cost?: RunCost }, title: string): string => {
   const cfg = (s.config ?? {}) as Record<string, unknown>
   const lines: string[] = []
   lines.push(`${title}`)
@@ -30,22 +27,22 @@ export const formatSummaryTable = (s: SimSummary, title: string): string => {
       ["requests", "completed", "failed", "duration s", "req/s", "out tok/s", "total tok/s"],
       [
         "",
-        String(num(s, "completed")),
-        String(num(s, "failed")),
-        fmt(num(s, "duration")),
-        fmt(num(s, "request_throughput"), 3),
-        fmt(num(s, "output_throughput"), 1),
-        fmt(num(s, "total_token_throughput"), 1),
+        String(s.completed),
+        String(s.failed),
+        fmt(s.duration),
+        fmt(s.request_throughput, 3),
+        fmt(s.output_throughput, 1),
+        fmt(s.total_token_throughput, 1),
       ],
     ]),
   )
   lines.push("")
-  const metricRow = (label: string, key: string): string[] => [
+  const metricRow = (label: string, key: LatencyMetric): string[] => [
     label,
-    fmt(num(s, `mean_${key}_ms`)),
-    fmt(num(s, `median_${key}_ms`)),
-    fmt(num(s, `p90_${key}_ms`)),
-    fmt(num(s, `p99_${key}_ms`)),
+    fmt(s[`mean_${key}_ms`]),
+    fmt(s[`median_${key}_ms`]),
+    fmt(s[`p90_${key}_ms`]),
+    fmt(s[`p99_${key}_ms`]),
   ]
   lines.push(
     pad([
@@ -58,17 +55,15 @@ export const formatSummaryTable = (s: SimSummary, title: string): string => {
   )
   lines.push("")
   const extra = [
-    `queue time mean ${fmt(num(s, "mean_queue_time_ms"))} ms`,
-    `batch mean ${fmt(num(s, "mean_batch_size"), 1)} (max ${num(s, "max_batch_size")})`,
-    `KV usage mean ${fmt(100 * num(s, "mean_kv_cache_usage"), 1)}% (max ${fmt(100 * num(s, "max_kv_cache_usage"), 1)}%)`,
-    `preemptions ${num(s, "num_preemptions")}`,
-    `prefix cache hit rate ${fmt(100 * num(s, "prefix_cache_hit_rate"), 1)}%`,
+    `queue time mean ${fmt(s.mean_queue_time_ms)} ms`,
+    `batch mean ${fmt(s.mean_batch_size, 1)} (max ${s.max_batch_size})`,
+    `KV usage mean ${fmt(100 * s.mean_kv_cache_usage, 1)}% (max ${fmt(100 * s.max_kv_cache_usage, 1)}%)`,
+    `preemptions ${s.num_preemptions}`,
+    `prefix cache hit rate ${fmt(100 * s.prefix_cache_hit_rate, 1)}%`,
   ]
-  if (s.request_goodput !== undefined) extra.push(`goodput ${fmt(num(s, "request_goodput"), 3)} req/s`)
+  if (s.request_goodput !== undefined) extra.push(`goodput ${fmt(s.request_goodput, 3)} req/s`)
   lines.push(`  ${extra.join(" · ")}`)
-  const cost = s.cost as
-    | { gpuHourUsd: number; numGpus: number; runCostUsd: number; usdPerMInput: number; usdPerMOutput: number; usdPerRequest: number; api: ReadonlyArray<{ provider: string; costRatio: number }> }
-    | undefined
+  const cost = s.cost
   if (cost !== undefined) {
     lines.push(
       `  cost at $${fmt(cost.gpuHourUsd, 3)}/GPU-h × ${cost.numGpus} GPU: $${fmt(cost.usdPerMInput, 4)}/1M input, $${fmt(cost.usdPerMOutput, 4)}/1M output, $${cost.usdPerRequest.toPrecision(3)}/request, $${cost.runCostUsd.toPrecision(3)} for the run`,

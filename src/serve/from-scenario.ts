@@ -2,7 +2,7 @@
 // step-time model (defaults or --profile), policy, replicas and router, and the workload's output
 // lengths for requests that do not set ignore_eos. The workload's arrivals and prompts are ignored:
 // requests come from HTTP.
-import type { ResolvedScenario } from "../cli/build-spec.ts"
+import type { ResolvedScenario } from "../scenario/resolve.ts"
 import { builtinRouters } from "../sim/router.ts"
 import type { Workload } from "../sim/spec.ts"
 import type { MisbehaviourRates } from "./misbehaviour.ts"

@@ -4,6 +4,7 @@
 // keys from the sse_chat capture; error bodies in the nested ≥ 0.15 shape of errors_http400_bodies).
 // Pure: no I/O, no clock.
 import { tokenizeChat, tokenizeText, type ChatMessage } from "./tokens.ts"
+import { isRecord } from "../format/json.ts"
 
 /** vLLM's ErrorResponse: `{"error":{"message","type","param","code"}}`, code = the HTTP status. */
 export interface ErrorBody {
@@ -55,7 +56,6 @@ export interface ValidationContext {
   readonly maxModelLen: number
 }
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 const isInt = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u)
 
 const intField = (body: Record<string, unknown>, key: string): number | undefined | Rejection => {

@@ -5,6 +5,7 @@ import type { RequestOverheads } from "../hw/types.ts"
 import type { ScheduledBatch } from "./batch-formation.ts"
 import type { Engine, EngineListener } from "./engine.ts"
 import type { RequestState } from "./request-state.ts"
+import type { BenchSummary } from "./bench-summary.ts"
 import type { GoodputSlo } from "./spec.ts"
 import { FloatColumn, distributionOf, sortPairs, weightedDistributionOf, type Distribution } from "./stats.ts"
 
@@ -275,6 +276,13 @@ export const peakFields = (rec: MetricsRecorder, done: ReadonlyArray<number>, to
   return { max_output_tokens_per_s: maxTokens, max_concurrent_requests: most }
 }
 
+/** vllm bench's fields for a set of requests, and the queueing time (arrival to first schedule). */
+export type BenchFields = BenchSummary & {
+  readonly mean_queue_time_ms: number
+  readonly median_queue_time_ms: number
+  readonly p99_queue_time_ms: number
+}
+
 /** The vllm-bench metric fields for a set of completed requests; ITL given separately. */
 export const benchFields = (
   rec: MetricsRecorder,
@@ -283,7 +291,7 @@ export const benchFields = (
   itl: Distribution,
   goodput: GoodputSlo | undefined,
   extra: ExtraStats = {},
-): Record<string, number> => {
+): BenchFields => {
   const n = done.length
   const ttft = new Float64Array(n)
   const tpot = new Float64Array(n)
@@ -352,5 +360,6 @@ export const benchFields = (
   fields.mean_queue_time_ms = q.mean * 1000
   fields.median_queue_time_ms = q.median * 1000
   fields.p99_queue_time_ms = q.p99 * 1000
-  return fields
+  // Every StatKey was written by ms() for the four metrics above, and the queue times just now.
+  return fields as BenchFields
 }

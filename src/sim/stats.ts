@@ -14,14 +14,23 @@ export interface Distribution {
 
 export const emptyDistribution = (): Distribution => ({ mean: 0, median: 0, std: 0, p50: 0, p90: 0, p95: 0, p99: 0 })
 
-/** np.percentile(values, 100·p) with linear interpolation, on sorted values (d3's quantileSorted, R-7). */
-export const quantileSortedLinear = (sorted: Float64Array, p: number): number => {
+/**
+ * np.percentile(values, 100·q) with numpy's default linear interpolation, on ascending values (d3's
+ * quantileSorted, R-7): the one percentile of servesim, for simulated and measured latencies alike.
+ * NaN for no values; +Infinity values are allowed (a failed request as an infinite latency).
+ */
+export const quantileSortedLinear = (sorted: ArrayLike<number>, q: number): number => {
   const n = sorted.length
-  if (n === 0) return 0
-  const pos = p * (n - 1)
+  if (n === 0) return Number.NaN
+  const pos = q * (n - 1)
   const lo = Math.floor(pos)
   const hi = Math.min(lo + 1, n - 1)
-  return sorted[lo]! + (pos - lo) * (sorted[hi]! - sorted[lo]!)
+  const frac = pos - lo
+  const a = sorted[lo]!
+  const b = sorted[hi]!
+  if (frac === 0 || a === b) return a
+  if (!Number.isFinite(b)) return Number.POSITIVE_INFINITY
+  return a + frac * (b - a)
 }
 
 /**

@@ -1,19 +1,51 @@
 // One function turns a simulation into the `vllm bench serve --save-result` field set (plus the
 // simulator's own counters), so predictions and measurements compare field by field.
-import { DONE, REJECTED, benchFields, peakFields, type ExtraStats } from "./metrics.ts"
+import { DONE, REJECTED, benchFields, peakFields, type BenchFields, type ExtraStats } from "./metrics.ts"
 import type { SimResult, Timeline } from "./simulate.ts"
 
-export interface SimSummary {
-  /** vllm-bench fields: completed, duration, throughputs, mean_/median_/std_/p50_/p90_/p95_/p99_{ttft,tpot,itl,e2el}_ms, … */
-  readonly [field: string]: unknown
+/** The simulator's own counters, beside vllm bench's fields. */
+export type EngineCounters = {
+  readonly num_preemptions: number
+  readonly num_steps: number
+  readonly mean_batch_size: number
+  readonly max_batch_size: number
+  readonly mean_batched_tokens: number
+  readonly max_batched_tokens: number
+  /** Time-weighted mean fraction of KV blocks in use while the engine is busy. */
+  readonly mean_kv_cache_usage: number
+  readonly max_kv_cache_usage: number
+  readonly prefix_cache_hit_rate: number
+  /** Seconds the engine spent stepping, and the share of it that prefill tokens account for. */
+  readonly engine_busy_time: number
+  readonly prefill_time_fraction: number
+  readonly simulated_time: number
+}
+
+/** One rate stage of a staged workload. */
+export type StageSummary = BenchFields & { readonly stage: number; readonly requests_generated: number }
+
+/** A simulation's result: what `servesim simulate --json` prints (before its cost block). */
+export type SimSummary = BenchFields &
+  EngineCounters & {
+  /** completed + failed: the measured requests (after warm-up), stage by stage too. */
+  readonly requests_generated: number
+  /** vllm bench's peak one-second output tokens and requests active in one second (metrics.ts peakFields). */
+  readonly max_output_tokens_per_s: number
+  readonly max_concurrent_requests: number
+  /** Requests refused, by reason. */
+  readonly rejected: Readonly<Record<string, number>>
+  /** The run's configuration: the scenario's description and the engine settings it ran with. */
+  readonly config: Readonly<Record<string, unknown>>
+  readonly stages?: ReadonlyArray<StageSummary>
+  readonly timeline?: Timeline
 }
 
 const round = (x: number): number => (Number.isFinite(x) ? Number(x.toPrecision(12)) : x)
 
-const roundAll = (o: Record<string, number>): Record<string, number> => {
-  const out: Record<string, number> = {}
-  for (const [k, v] of Object.entries(o)) out[k] = round(v)
-  return out
+const roundAll = <T extends object>(o: T): T => {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(o)) out[k] = typeof v === "number" ? round(v) : v
+  return out as T
 }
 
 export interface SummaryOptions {
@@ -36,7 +68,7 @@ export const summarize = (result: SimResult, options: SummaryOptions = {}): SimS
   }
   const steps = Math.max(1, rec.numSteps)
   const busy = rec.busyTime > 0 ? rec.busyTime : 1
-  const own: Record<string, number> = {
+  const own: EngineCounters = {
     num_preemptions: rec.numPreemptions,
     num_steps: rec.numSteps,
     mean_batch_size: rec.batchSizeSum / steps,
@@ -51,7 +83,7 @@ export const summarize = (result: SimResult, options: SummaryOptions = {}): SimS
     simulated_time: result.endTime,
   }
   const acc = rec.accounting(spec.stageCount ?? 1)
-  const summary: Record<string, unknown> = {
+  const summary: { -readonly [K in keyof SimSummary]: SimSummary[K] } = {
     // completed + failed = requests_generated (measured requests, after warm-up), stage by stage too.
     requests_generated: acc.sent.reduce((a, b) => a + b, 0),
     ...roundAll(fields),
@@ -76,7 +108,7 @@ export const summarize = (result: SimResult, options: SummaryOptions = {}): SimS
   }
   const stageCount = spec.stageCount ?? 0
   if (stageCount > 1) {
-    const stages: Array<Record<string, number>> = []
+    const stages: StageSummary[] = []
     for (let s = 0; s < stageCount; s++) {
       const stageDone = rec.select(DONE, s)
       const stageFailed = rec.select(REJECTED, s).length

@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest"
 import { benchmarkItl, countedOutputFraction, parseActuals, stageSummary } from "../../src/calibrate/benchmark-folder.ts"
 import { runCli } from "../cli/cli-helpers.ts"
 import { IN_CI, dataPath, hasData, skipReason } from "../hw/shared-data.ts"
+import { LATENCY_METRICS } from "../../src/sim/bench-summary.ts"
+import type { BenchFields } from "../../src/sim/metrics.ts"
 
 const METRICS = ["e2e_mean", "e2e_p90", "e2e_p99", "itl_mean", "ttft_mean", "ttft_p90", "ttft_p99"] as const
 const HEADER = "experiment,model,stage_index,e2e_mean_ms,e2e_p90_ms,e2e_p99_ms,itl_mean_ms,ttft_mean_ms,ttft_p90_ms,ttft_p99_ms"
@@ -18,6 +20,13 @@ interface Report {
   byModel: Record<string, Record<string, { medianAbsPct: number; n: number }>>
   duplicatesDropped: number
   unmatched: string[]
+}
+
+/** A summary with every vllm bench field 0 but the ones given. */
+const benchSummary = (o: Partial<BenchFields>): BenchFields => {
+  const zero: Record<string, number> = { completed: 0, failed: 0, duration: 0, total_input_tokens: 0, total_output_tokens: 0, request_throughput: 0, output_throughput: 0, total_token_throughput: 0, mean_queue_time_ms: 0, median_queue_time_ms: 0, p99_queue_time_ms: 0 }
+  for (const m of LATENCY_METRICS) for (const p of ["mean", "median", "std", "p50", "p90", "p95", "p99"]) zero[`${p}_${m}_ms`] = 0
+  return { ...(zero as BenchFields), ...o }
 }
 
 describe("benchmark-folder pieces", () => {
@@ -32,11 +41,11 @@ describe("benchmark-folder pieces", () => {
   })
 
   it("stage −1 is the whole run; a single-stage run's stage 0 is the whole run", () => {
-    const whole = { mean_e2el_ms: 1, stages: [{ stage: 0, mean_e2el_ms: 2 }, { stage: 1, mean_e2el_ms: 3 }] }
+    const whole = { ...benchSummary({ mean_e2el_ms: 1 }), stages: [{ ...benchSummary({ mean_e2el_ms: 2 }), stage: 0, requests_generated: 1 }, { ...benchSummary({ mean_e2el_ms: 3 }), stage: 1, requests_generated: 1 }] }
     expect(stageSummary(whole, -1)).toBe(whole)
     expect(stageSummary(whole, 1)?.["mean_e2el_ms"]).toBe(3)
     expect(stageSummary(whole, 2)).toBeUndefined()
-    const single = { mean_e2el_ms: 1 }
+    const single = benchSummary({ mean_e2el_ms: 1 })
     expect(stageSummary(single, 0)).toBe(single)
     expect(stageSummary(single, 1)).toBeUndefined()
   })

@@ -1,17 +1,6 @@
-import { spawn } from "node:child_process"
 import { describe, expect, it } from "vitest"
 import type { SearchReport } from "../../src/cli/search.ts"
-import { repoRoot, type CliRun } from "./cli-helpers.ts"
-
-const runAsync = (args: ReadonlyArray<string>): Promise<CliRun> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/servesim.js", ...args], { cwd: repoRoot })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
-    child.on("close", (status) => resolve({ status, stdout, stderr }))
-  })
+import { runCliAsync as runAsync } from "./cli-helpers.ts"
 
 describe("servesim search", () => {
   it("picks the GPU that can meet the SLO when the cheaper one cannot (known by construction)", async () => {

@@ -38,7 +38,7 @@ const loadedSources = (args: ReadonlyArray<string>, fromSource: boolean): string
 
 // effect's Schema itself imports http/Cookies, so a command that decodes a scenario loads that one
 // module; the HTTP client (what the probe needs) must stay out.
-const HEAVY = [/node_modules\/vega/, /node_modules\/effect\/dist\/http\/(HttpClient|FetchHttpClient|HttpClientRequest)/, /src\/calibrate\/probe\//, /src\/calibrate\/fit-/, /src\/calibrate\/(levenberg-marquardt|nnls)\.ts$/]
+const HEAVY = [/node_modules\/vega/, /node_modules\/effect\/dist\/http\/(HttpClient|FetchHttpClient|HttpClientRequest)/, /src\/probe\//, /src\/calibrate\/fit-/, /src\/calibrate\/(levenberg-marquardt|nnls)\.ts$/]
 const COMMAND_MODULES = COMMANDS.map((c) => `src/cli/${c.name}.ts`)
 
 describe("start-up", () => {

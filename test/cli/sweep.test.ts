@@ -1,23 +1,11 @@
-import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import type { SweepResult } from "../../src/econ/sweep-result.ts"
-import { repoRoot, runCli, type CliRun } from "./cli-helpers.ts"
+import { runCli, runCliAsync as runAsync } from "./cli-helpers.ts"
 
 const tmp = mkdtempSync(join(tmpdir(), "servesim-sweep-"))
-
-/** Runs the CLI without blocking, so independent runs overlap. */
-const runAsync = (args: ReadonlyArray<string>): Promise<CliRun> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/servesim.js", ...args], { cwd: repoRoot })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
-    child.on("close", (status) => resolve({ status, stdout, stderr }))
-  })
 
 const STAT_KEYS = ["mean", "stdev", "ciLow", "ciHigh", "n"]
 

@@ -4,6 +4,9 @@ import { hourlyCost, defaultOwnedInputs } from "../../src/econ/cost-model.ts"
 import { seedRunFromSummary } from "../../src/econ/from-sim.ts"
 import type { BenchMetrics, PointConfig } from "../../src/econ/point.ts"
 import { sampleSweepInputs, sampleSweepResult } from "../../src/report/sample-sweep.ts"
+import { simulate } from "../../src/sim/simulate.ts"
+import { summarize } from "../../src/sim/summary.ts"
+import { fixedClosedLoop, linearStepTime, spec } from "../sim/helpers.ts"
 
 const metrics = (throughput: number, ttftMs: number, tpotMs: number): BenchMetrics => {
   const duration = 1_000_000 / throughput
@@ -153,31 +156,27 @@ describe("analyzeSweep", () => {
 })
 
 describe("adapter from the engine summary", () => {
-  const summary: Record<string, unknown> = {
-    ...metrics(2000, 300, 20),
-    total_token_throughput: 3000,
-    prefill_time_fraction: 0.17,
-    num_steps: 1234,
-    config: { replicas: 1 },
-    timeline: { time: [0, 1, 2], kvCacheUsage: [0, 0.5, 0.6], numRunning: [0, 3, 4], numWaiting: [0, 0, 1] },
-  }
+  const summary = summarize(
+    simulate({ ...spec({ workload: fixedClosedLoop(4, 40, 200, 20), stepTime: linearStepTime(0.01, 1e-5) }), timelineInterval: 0.5 }),
+  )
 
   test("keeps the vllm-bench fields, the prefill fraction and the timeline", () => {
     const r = seedRunFromSummary(summary, 7)
     if (!r.ok) return fail()
     expect(r.value.seed).toBe(7)
-    expect(r.value.metrics.output_throughput).toBe(2000)
-    expect(r.value.metrics.total_token_throughput).toBe(3000)
-    expect(r.value.prefillTimeFraction).toBe(0.17)
-    expect(r.value.timeline?.kvCacheUsage).toEqual([0, 0.5, 0.6])
-    expect(r.value.timeline?.numWaiting).toEqual([0, 0, 1])
+    expect(r.value.metrics.completed).toBe(40)
+    expect(r.value.metrics.output_throughput).toBe(summary.output_throughput)
+    expect(r.value.metrics.total_token_throughput).toBe(summary.total_token_throughput)
+    expect(r.value.metrics.p99_e2el_ms).toBe(summary.p99_e2el_ms)
+    expect(r.value.prefillTimeFraction).toBe(summary.prefill_time_fraction)
+    expect(r.value.timeline?.kvCacheUsage.length).toBeGreaterThan(2)
+    expect(r.value.timeline).toEqual(summary.timeline)
   })
 
-  test("a missing field is named", () => {
-    const { mean_tpot_ms: _drop, ...rest } = summary
-    expect(seedRunFromSummary(rest, 1)).toEqual({
+  test("a non-finite metric (an overflowing step-time model) fails the run, naming the field", () => {
+    expect(seedRunFromSummary({ ...summary, mean_tpot_ms: Number.NaN }, 1)).toEqual({
       ok: false,
-      error: "simulation summary (seed 1): mean_tpot_ms is missing or not a finite number",
+      error: "simulation summary (seed 1): mean_tpot_ms is NaN, not a finite number",
     })
   })
 })

@@ -1,10 +1,11 @@
-// Access to the measured data in /work/shared/data (../shared/data from the repo root; CI has it there
+// Access to the measured data in ../shared/data (beside the repository root; CI has it there
 // too). Tests that need a file skip with the path in their title when it is absent, and a companion
 // test fails instead when CI=true, so CI can never pass by silently skipping.
 
 import { existsSync, readFileSync, readdirSync } from "node:fs"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
+import { isRecord } from "../../src/format/json.ts"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
@@ -30,7 +31,7 @@ export const subdirs = (...parts: ReadonlyArray<string>): string[] =>
 export const skipReason = (...parts: ReadonlyArray<string>): string => `(skipped: ${dataPath(...parts)} absent)`
 
 export type Json = Readonly<Record<string, unknown>>
-export const isRecord = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v)
+export { isRecord }
 
 /** Field access on parsed JSON that fails loudly instead of returning undefined. */
 export const field = (o: unknown, key: string): unknown => {

@@ -3,7 +3,7 @@
 // bounds (with max_model_len 2048 like the captured opt-125m server), parsed by the probe's parser.
 import { readFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { parsePrometheusText, vllmSnapshot, type Scrape } from "../../src/calibrate/probe/metrics-parser.ts"
+import { parsePrometheusText, vllmSnapshot, type Scrape } from "../../src/probe/metrics-parser.ts"
 import { zeroOverheads, type BatchShape } from "../../src/hw/types.ts"
 import { startTwin, type Twin } from "../../src/serve/twin.ts"
 import { IN_CI, dataPath, hasData, skipReason } from "../hw/shared-data.ts"

@@ -3,8 +3,8 @@
 // formats (500 body, error chunk inside HTTP 200, a cut connection, a pause then coalesced tokens),
 // and /metrics counts errors and aborts.
 import { describe, expect, it } from "vitest"
-import { parseErrorBody, makeSseParser, makeStreamAccumulator, type StreamTally } from "../../src/calibrate/probe/sse.ts"
-import { parseVllmMetrics } from "../../src/calibrate/probe/metrics-parser.ts"
+import { parseErrorBody, makeSseParser, makeStreamAccumulator, type StreamTally } from "../../src/probe/sse.ts"
+import { parseVllmMetrics } from "../../src/probe/metrics-parser.ts"
 import { zeroOverheads, type BatchShape } from "../../src/hw/types.ts"
 import { chunkIndexAt, misbehaviourFor, noMisbehaviour, type MisbehaviourRates } from "../../src/serve/misbehaviour.ts"
 import { startTwin, type Twin } from "../../src/serve/twin.ts"

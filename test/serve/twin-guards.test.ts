@@ -4,7 +4,7 @@
 // honesty gauges (time scale, lag) on /metrics and the lag header. Loopback only.
 import { request } from "node:http"
 import { afterEach, describe, expect, it } from "vitest"
-import { twinLagCounters } from "../../src/calibrate/probe/lag.ts"
+import { twinLagCounters } from "../../src/probe/lag.ts"
 import { zeroOverheads } from "../../src/hw/types.ts"
 import { LAG_HEADER, startTwin, TIME_SCALE_HEADER, type Twin, type TwinOptions } from "../../src/serve/twin.ts"
 

@@ -3,8 +3,8 @@
 // scoped lifecycle. Streams are read with the probe's own SSE parser.
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { parsePrometheusText, parseVllmMetrics, samplesNamed } from "../../src/calibrate/probe/metrics-parser.ts"
-import { interpretData, makeSseParser, makeStreamAccumulator, type StreamTally } from "../../src/calibrate/probe/sse.ts"
+import { parsePrometheusText, parseVllmMetrics, samplesNamed } from "../../src/probe/metrics-parser.ts"
+import { interpretData, makeSseParser, makeStreamAccumulator, type StreamTally } from "../../src/probe/sse.ts"
 import { zeroOverheads, type BatchShape, type StepTimeModel } from "../../src/hw/types.ts"
 import type { EngineConfig } from "../../src/sim/types.ts"
 import { countTextTokens } from "../../src/serve/tokens.ts"

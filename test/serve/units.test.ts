@@ -1,7 +1,7 @@
 // Pure parts of the twin: number formatting as prometheus_client writes it, the prompt-token
 // approximation, request validation and error bodies, and the seeded misbehaviour decisions.
 import { describe, expect, it } from "vitest"
-import { parseErrorBody } from "../../src/calibrate/probe/sse.ts"
+import { parseErrorBody } from "../../src/probe/sse.ts"
 import { chunkIndexAt, misbehaviourFor } from "../../src/serve/misbehaviour.ts"
 import { buckets125, Histogram, promNumber, pyFloatRepr, renderLabels } from "../../src/serve/prom.ts"
 import { contextLengthRejection, isRejection, parseGenerationRequest } from "../../src/serve/protocol.ts"

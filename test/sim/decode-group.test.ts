@@ -12,7 +12,7 @@ const agree = (make: () => SimSpec): void => {
   const lazy = summarize(simulate(make()))
   const eager = summarize(simulate(make(), { eagerDecode: true }))
   for (const [k, v] of Object.entries(eager)) {
-    const w = lazy[k]
+    const w = (lazy as Record<string, unknown>)[k]
     if (typeof v === "number" && typeof w === "number") {
       if (Math.abs(v - w) > 1e-9 * Math.max(1, Math.abs(v))) throw new Error(`${k}: eager ${v} ≠ lazy ${w}`)
     } else expect(w).toEqual(v)

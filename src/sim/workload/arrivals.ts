@@ -1,6 +1,7 @@
 // Open-loop arrival processes. Plain JSON-able specs (scenario files embed them); times are seconds
 // from the start of the run, non-decreasing, each tagged with its rate-stage index.
 import { makeRng, STREAMS, type Rng } from "./random.ts"
+import { isRecord } from "../../format/json.ts"
 
 export interface RateStage {
   readonly rate: number // requests/s
@@ -188,7 +189,6 @@ export const arrivalStageCount = (spec: ArrivalSpec): number => (spec.kind === "
 
 // ---- validation of untrusted (scenario file) input ----
 
-const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x)
 const isPos = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x) && x > 0
 
 const parseBurstiness = (raw: Record<string, unknown>, path: string): number | "inf" | undefined | { error: string } => {

@@ -1,6 +1,7 @@
 // Token-length distributions. Plain JSON-able data so scenario files can hold them; samples are
 // integers >= 1 (a request has at least one prompt token and generates at least one token).
 import type { Rng } from "./random.ts"
+import { isRecord } from "../../format/json.ts"
 
 export type LengthDist =
   | { readonly kind: "fixed"; readonly value: number }
@@ -235,7 +236,6 @@ const massInRange = (d: Resolved): number => {
 
 // ---- validation of untrusted (scenario file) input ----
 
-const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x)
 const isNum = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x)
 
 /** Validates a JSON value as a LengthDist; returns a one-line error naming the field path on failure. */

@@ -30,6 +30,7 @@ import { arrivalStream } from "./arrivals.ts"
 import { makeRng, shuffledIndices, STREAMS } from "./random.ts"
 import type { CountedOpenLoopWorkload } from "./synthetic.ts"
 import type { SharedPrefix } from "../types.ts"
+import { isRecord } from "../../format/json.ts"
 
 export interface SharedPrefixSpec {
   /** Distinct system prompts (inference-perf num_groups). */
@@ -76,7 +77,6 @@ export const asRunByInferencePerf = (spec: SharedPrefixSpec): SharedPrefixSpec =
 
 // ---- parsing ----
 
-const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x)
 const isPosInt = (x: unknown): x is number => typeof x === "number" && Number.isInteger(x) && x > 0
 
 /** Integer that the files sometimes hold as a string ("4096"). */
