@@ -178,7 +178,7 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
     }
     let evaluations = 0
     // θ over the active knobs only; the others stay at the shipped defaults (θ = 0).
-    const residualCounts = prepared.map((pp) => FITTED.filter((m) => (pp.point.metrics[m].mean ?? 0) > 0).length)
+    const residualCounts = prepared.map((pp) => FITTED.filter((m) => (pp.point.metrics[`mean_${m}_ms`] ?? 0) > 0).length)
     const total = residualCounts.reduce((a, b) => a + b, 0)
     const active = knobsFor(prepared.length >= 3 ? total - Math.max(...residualCounts) : total)
     const expand = (t: ReadonlyArray<number>): number[] => {

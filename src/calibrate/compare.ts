@@ -17,7 +17,7 @@ export interface MetricComparison {
 export const compareMeans = (predicted: BenchSummary, p: MeasuredPoint): MetricComparison[] => {
   const out: MetricComparison[] = []
   for (const metric of COMPARE_METRICS) {
-    const measured = p.metrics[metric].mean
+    const measured = p.metrics[`mean_${metric}_ms`]
     const pred = predicted[`mean_${metric}_ms`]
     if (measured === undefined || measured <= 0) continue
     out.push({ metric, measuredMs: measured, predictedMs: pred, errorPct: ((pred - measured) / measured) * 100 })

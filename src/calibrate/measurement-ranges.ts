@@ -1,7 +1,8 @@
 // The allowed range of every field of a measured point, checked before validate or calibrate compare
 // anything against it: a row with isl −256 or a TTFT of 0 is a broken measurement, not a data point.
 // One line per problem: where (file:line, file[index], RUN_DIR#point), field, value, allowed range.
-import type { LatencyStats, MeasuredPoint } from "./measurements.ts"
+import { LATENCY_METRICS, MEASURED_STATS, measuredKey } from "../sim/bench-summary.ts"
+import type { MeasuredMetrics, MeasuredPoint } from "./measurements.ts"
 
 interface Range {
   readonly min: number
@@ -55,13 +56,17 @@ const problem = (field: string, v: number, r: Range): string | undefined => {
   return undefined
 }
 
-const statProblems = (metric: string, s: LatencyStats, r: Range): string[] => {
+/** TTFT and E2EL are latencies (> 0); TPOT and ITL gaps (≥ 0). */
+const statProblems = (m: MeasuredMetrics): string[] => {
   const out: string[] = []
-  for (const [stat, v] of Object.entries(s)) {
-    if (typeof v !== "number") continue
-    const p = problem(`${metric} ${stat} (ms)`, v, r)
-    if (p !== undefined) out.push(p)
-  }
+  for (const metric of LATENCY_METRICS)
+    for (const stat of MEASURED_STATS) {
+      const key = measuredKey(stat, metric)
+      const v = m[key]
+      if (v === undefined) continue
+      const p = problem(key, v, metric === "ttft" || metric === "e2el" ? LATENCY : GAP)
+      if (p !== undefined) out.push(p)
+    }
   return out
 }
 
@@ -75,12 +80,11 @@ export const measuredPointProblems = (p: MeasuredPoint): string[] => {
     if (issue !== undefined) out.push(issue)
   }
   const m = p.metrics
-  out.push(...statProblems("ttft", m.ttft, LATENCY), ...statProblems("e2el", m.e2el, LATENCY))
-  out.push(...statProblems("tpot", m.tpot, GAP), ...statProblems("itl", m.itl, GAP))
+  out.push(...statProblems(m))
   for (const [v, field] of [
-    [m.requestThroughput, "request_throughput"],
-    [m.outputThroughput, "output_throughput"],
-    [m.inputThroughput, "input_throughput"],
+    [m.request_throughput, "request_throughput"],
+    [m.output_throughput, "output_throughput"],
+    [m.input_throughput, "input_throughput"],
   ] as const) {
     if (v === undefined) continue
     const issue = problem(field, v, POSITIVE)

@@ -18,29 +18,16 @@ import { minOf } from "../sim/stats.ts"
 import { firstRangeError } from "./measurement-ranges.ts"
 import { isRecord } from "../format/json.ts"
 import { parseCsvRecords } from "../format/csv.ts"
+import { LATENCY_METRICS, MEASURED_STATS, measuredKey, type BenchSummary, type LatencyMetric, type MeasuredStatKey } from "../sim/bench-summary.ts"
 
-/** Latency statistics in milliseconds; absent = not measured. p50 is the median. */
-export interface LatencyStats {
-  readonly mean?: number
-  readonly p50?: number
-  readonly p90?: number
-  readonly p95?: number
-  readonly p99?: number
-}
-
-export interface MeasuredMetrics {
-  readonly ttft: LatencyStats
-  /** (E2EL − TTFT)/(output tokens − 1) per request, as vllm bench defines it. */
-  readonly tpot: LatencyStats
-  /** Gaps between streamed chunks, pooled over requests. */
-  readonly itl: LatencyStats
-  readonly e2el: LatencyStats
-  /** Completed requests per second. */
-  readonly requestThroughput?: number
-  /** Output tokens per second. */
-  readonly outputThroughput?: number
+/**
+ * What was measured at one point, in the result type's names (BenchSummary, src/sim/bench-summary.ts)
+ * and definitions (TPOT = (E2EL − TTFT)/(output tokens − 1) per request; ITL = gaps between streamed
+ * chunks, pooled): every field optional, absent = not measured. Milliseconds, and per second.
+ */
+export type MeasuredMetrics = Partial<Pick<BenchSummary, MeasuredStatKey | "request_throughput" | "output_throughput">> & {
   /** Input tokens per second. */
-  readonly inputThroughput?: number
+  readonly input_throughput?: number
 }
 
 export type MeasurementKind = "probe" | "bench" | "table"
@@ -121,34 +108,31 @@ const compact = <T extends object>(o: T): T => {
   return out
 }
 
-/** Latency stats from `mean_<m>_ms`, `median_<m>_ms`, `p<P>_<m>_ms` fields (bench and probe summaries). */
-const statsFromFields = (o: Record<string, unknown>, m: string): LatencyStats =>
-  compact({
-    mean: finite(o[`mean_${m}_ms`]),
-    p50: finite(o[`median_${m}_ms`]) ?? finite(o[`p50_${m}_ms`]),
-    p90: finite(o[`p90_${m}_ms`]),
-    p95: finite(o[`p95_${m}_ms`]),
-    p99: finite(o[`p99_${m}_ms`])
-  })
+/** The latency statistics of every metric from `mean_<m>_ms`, `median_<m>_ms`, `p<P>_<m>_ms` fields (bench and probe summaries). */
+const statsFromFields = (o: Record<string, unknown>): MeasuredMetrics => {
+  const out: Mutable<MeasuredMetrics> = {}
+  for (const m of LATENCY_METRICS)
+    for (const stat of MEASURED_STATS) {
+      const v = stat === "p50" ? (finite(o[`median_${m}_ms`]) ?? finite(o[`p50_${m}_ms`])) : finite(o[`${stat}_${m}_ms`])
+      if (v !== undefined) out[measuredKey(stat, m)] = v
+    }
+  return out
+}
 
-const statsFromValues = (values: ReadonlyArray<number>): LatencyStats => {
+/** The latency statistics of one metric from its per-request values. */
+const statsFromValues = (values: ReadonlyArray<number>, m: LatencyMetric): MeasuredMetrics => {
   const s = basicStats(values, [50, 90, 95, 99])
   if (s === undefined) return {}
   return {
-    mean: s.mean,
-    p50: s.median,
-    p90: s.percentiles.get(90)!,
-    p95: s.percentiles.get(95)!,
-    p99: s.percentiles.get(99)!
+    [measuredKey("mean", m)]: s.mean,
+    [measuredKey("p50", m)]: s.median,
+    [measuredKey("p90", m)]: s.percentiles.get(90)!,
+    [measuredKey("p95", m)]: s.percentiles.get(95)!,
+    [measuredKey("p99", m)]: s.percentiles.get(99)!
   }
 }
 
-/** Fields of `b` fill the holes of `a`. */
-const fillStats = (a: LatencyStats, b: LatencyStats): LatencyStats => compact({ ...b, ...a })
-
-const hasAnyStat = (m: MeasuredMetrics): boolean =>
-  [m.ttft, m.tpot, m.itl, m.e2el].some((s) => Object.keys(s).length > 0) ||
-  m.outputThroughput !== undefined || m.requestThroughput !== undefined
+const hasAnyStat = (m: MeasuredMetrics): boolean => Object.values(m).some((v) => v !== undefined)
 
 // ---------------------------------------------------------------------------------------------
 // (b) vllm bench result JSON
@@ -200,7 +184,7 @@ export const measuredPointFromBenchResult = (o: Record<string, unknown>, source:
   let isl: number | undefined
   let osl: number | undefined
   let requests: MeasuredRequest[] | undefined
-  let fromDetail: Omit<MeasuredMetrics, "requestThroughput" | "outputThroughput" | "inputThroughput"> | undefined
+  let fromDetail: MeasuredMetrics | undefined
   if (detail !== undefined) {
     const okIdx: number[] = []
     for (let i = 0; i < detail.n; i++) {
@@ -229,7 +213,7 @@ export const measuredPointFromBenchResult = (o: Record<string, unknown>, source:
       }
       isl = inSum / okIdx.length
       osl = outSum / okIdx.length
-      fromDetail = { ttft: statsFromValues(ttft), tpot: statsFromValues(tpot), itl: statsFromValues(itl), e2el: statsFromValues(e2el) }
+      fromDetail = { ...statsFromValues(ttft, "ttft"), ...statsFromValues(tpot, "tpot"), ...statsFromValues(itl, "itl"), ...statsFromValues(e2el, "e2el") }
       const t0 = detail.startTimes === undefined ? 0 : minOf(detail.startTimes)
       requests = []
       const okSet = new Set(okIdx)
@@ -255,20 +239,13 @@ export const measuredPointFromBenchResult = (o: Record<string, unknown>, source:
   if (isl === undefined) return `${source}: field total_input_tokens: missing, cannot tell the input length`
   if (osl === undefined) return `${source}: field total_output_tokens: missing, cannot tell the output length`
   const duration = finite(o.duration)
-  const summaryStats = {
-    ttft: statsFromFields(o, "ttft"),
-    tpot: statsFromFields(o, "tpot"),
-    itl: statsFromFields(o, "itl"),
-    e2el: statsFromFields(o, "e2el")
-  }
+  // The summary's statistics, with the --save-detailed arrays filling the ones it lacks.
   const metrics: MeasuredMetrics = compact({
-    ttft: fromDetail === undefined ? summaryStats.ttft : fillStats(summaryStats.ttft, fromDetail.ttft),
-    tpot: fromDetail === undefined ? summaryStats.tpot : fillStats(summaryStats.tpot, fromDetail.tpot),
-    itl: fromDetail === undefined ? summaryStats.itl : fillStats(summaryStats.itl, fromDetail.itl),
-    e2el: fromDetail === undefined ? summaryStats.e2el : fillStats(summaryStats.e2el, fromDetail.e2el),
-    requestThroughput: finite(o.request_throughput),
-    outputThroughput: finite(o.output_throughput),
-    inputThroughput: totalIn !== undefined && duration !== undefined && duration > 0 ? totalIn / duration : undefined
+    ...fromDetail,
+    ...statsFromFields(o),
+    request_throughput: finite(o.request_throughput),
+    output_throughput: finite(o.output_throughput),
+    input_throughput: totalIn !== undefined && duration !== undefined && duration > 0 ? totalIn / duration : undefined
   })
   const rate = o.request_rate
   const requestRate = typeof rate === "number" && Number.isFinite(rate) && rate > 0
@@ -328,20 +305,21 @@ export const parseBenchResultJson = (text: string, name: string): MeasuredSet | 
 // ---------------------------------------------------------------------------------------------
 // (c) measurement-table CSV
 
-const TABLE_METRICS: ReadonlyArray<readonly [keyof MeasuredMetrics, keyof LatencyStats, string]> = [
-  ["ttft", "mean", "ttft_mean_ms"],
-  ["ttft", "p50", "ttft_p50_ms"],
-  ["ttft", "p90", "ttft_p90_ms"],
-  ["ttft", "p99", "ttft_p99_ms"],
-  ["tpot", "mean", "tpot_mean_ms"],
-  ["tpot", "p50", "tpot_p50_ms"],
-  ["tpot", "p90", "tpot_p90_ms"],
-  ["tpot", "p99", "tpot_p99_ms"],
-  ["itl", "mean", "itl_mean_ms"],
-  ["e2el", "mean", "e2e_mean_ms"],
-  ["e2el", "p50", "e2e_p50_ms"],
-  ["e2el", "p90", "e2e_p90_ms"],
-  ["e2el", "p99", "e2e_p99_ms"]
+/** The measurement table's columns of each statistic (../shared/data/README.md). */
+const TABLE_METRICS: ReadonlyArray<readonly [MeasuredStatKey, string]> = [
+  ["mean_ttft_ms", "ttft_mean_ms"],
+  ["p50_ttft_ms", "ttft_p50_ms"],
+  ["p90_ttft_ms", "ttft_p90_ms"],
+  ["p99_ttft_ms", "ttft_p99_ms"],
+  ["mean_tpot_ms", "tpot_mean_ms"],
+  ["p50_tpot_ms", "tpot_p50_ms"],
+  ["p90_tpot_ms", "tpot_p90_ms"],
+  ["p99_tpot_ms", "tpot_p99_ms"],
+  ["mean_itl_ms", "itl_mean_ms"],
+  ["mean_e2el_ms", "e2e_mean_ms"],
+  ["p50_e2el_ms", "e2e_p50_ms"],
+  ["p90_e2el_ms", "e2e_p90_ms"],
+  ["p99_e2el_ms", "e2e_p99_ms"]
 ]
 
 /**
@@ -365,7 +343,7 @@ export const parseMeasurementCsv = (text: string, name: string): MeasuredSet | s
       return `${name}: column ${required} missing (not a measurement table; columns are listed in ../shared/data/README.md)`
     }
   }
-  if (!TABLE_METRICS.some(([, , c]) => col.has(c)) && !col.has("output_throughput")) {
+  if (!TABLE_METRICS.some(([, c]) => col.has(c)) && !col.has("output_throughput")) {
     return `${name}: no metric columns (ttft_mean_ms, tpot_mean_ms, ..., output_throughput)`
   }
   const points: MeasuredPoint[] = []
@@ -393,19 +371,16 @@ export const parseMeasurementCsv = (text: string, name: string): MeasuredSet | s
     }
     const isl = num("isl")
     const osl = num("osl")
-    const metricsAcc: Record<string, Mutable<LatencyStats>> = { ttft: {}, tpot: {}, itl: {}, e2el: {} }
-    for (const [m, stat, c] of TABLE_METRICS) {
+    const stats: Mutable<MeasuredMetrics> = {}
+    for (const [key, c] of TABLE_METRICS) {
       const v = num(c)
-      if (v !== undefined) metricsAcc[m]![stat] = v
+      if (v !== undefined) stats[key] = v
     }
     const metrics: MeasuredMetrics = compact({
-      ttft: metricsAcc.ttft!,
-      tpot: metricsAcc.tpot!,
-      itl: metricsAcc.itl!,
-      e2el: metricsAcc.e2el!,
-      requestThroughput: num("request_throughput"),
-      outputThroughput: num("output_throughput"),
-      inputThroughput: num("input_throughput")
+      ...stats,
+      request_throughput: num("request_throughput"),
+      output_throughput: num("output_throughput"),
+      input_throughput: num("input_throughput")
     })
     const point: MeasuredPoint = compact({
       source: where,
@@ -510,13 +485,10 @@ export const measuredPointsFromRunDir = (run: RunDirContents): MeasuredSet => {
       durationS: body.duration,
       warmup: manifest.plan.warmup,
       metrics: compact({
-        ttft: statsFromFields(o, "ttft"),
-        tpot: statsFromFields(o, "tpot"),
-        itl: statsFromFields(o, "itl"),
-        e2el: statsFromFields(o, "e2el"),
-        requestThroughput: body.request_throughput,
-        outputThroughput: body.output_throughput,
-        inputThroughput: body.duration > 0 ? body.total_input_tokens / body.duration : undefined
+        ...statsFromFields(o),
+        request_throughput: body.request_throughput,
+        output_throughput: body.output_throughput,
+        input_throughput: body.duration > 0 ? body.total_input_tokens / body.duration : undefined
       }),
       numGpuBlocks: manifest.server.numGpuBlocks,
       blockSize: manifest.server.blockSize,
@@ -531,12 +503,7 @@ export const measuredPointsFromRunDir = (run: RunDirContents): MeasuredSet => {
 // ---------------------------------------------------------------------------------------------
 // Grouping
 
-/**
- * Key of the setting a point was measured in, apart from the load level (concurrency / rate): points
- * with the same key form one sweep (e.g. one vLLM group of silicon-sweeps.csv).
- */
-/** The load of a point as tables print it: "c=16", "4 req/s" or "burst". */
-/** A point's load as tables show it: "c=8", "4 req/s", "4 req/s, c≤8" (a capped open loop) or "burst". */
+/** The load of a point as tables print it: "c=16", "4 req/s", "4 req/s, c≤16" (a capped open loop) or "burst". */
 export const loadOf = (p: MeasuredPoint): string =>
   p.concurrency !== undefined && p.requestRate !== undefined
     ? `${p.requestRate} req/s, c≤${p.concurrency}`
@@ -545,6 +512,11 @@ export const loadOf = (p: MeasuredPoint): string =>
       : p.requestRate !== undefined
         ? `${p.requestRate} req/s`
         : "burst"
+
+/**
+ * Key of the setting a point was measured in, apart from the load level (concurrency / rate): points
+ * with the same key form one sweep (e.g. one vLLM group of silicon-sweeps.csv).
+ */
 
 export const settingKey = (p: MeasuredPoint): string =>
   [

@@ -21,6 +21,8 @@ export interface ValidatedRow {
   /** The client the closed loop was simulated as (lengths, request count). */
   readonly harness?: HarnessName
   readonly comparisons: ReadonlyArray<MetricComparison>
+  /** Why the probe marked the point lagged (its measured times carry the host's lag). */
+  readonly lagged?: string
 }
 
 export interface ValidateOptions {
@@ -75,8 +77,9 @@ export const validatePoints = (set: MeasuredSet, o: ValidateOptions): Effect.Eff
       rows.push({
         source: p.source,
         label: p.label ?? p.source,
-        model: p.model ?? "?",
-        gpu: p.gpu ?? "?",
+        // What was simulated: the option overrides the measurement (point-scenario.ts).
+        model: o.model ?? p.model ?? "?",
+        gpu: o.gpu ?? p.gpu ?? "?",
         tp: p.tp ?? 1,
         load: loadOf(p),
         isl: p.isl,
@@ -84,6 +87,7 @@ export const validatePoints = (set: MeasuredSet, o: ValidateOptions): Effect.Eff
         // A capped open loop (rate and concurrency) is simulated at its rate, not as a client harness's closed loop.
         ...(p.concurrency !== undefined && p.requestRate === undefined && workloadSpecPath(p) === undefined ? { harness: harness.name } : {}),
         comparisons: compareMeans(exit.value, p),
+        ...(p.lagged !== undefined ? { lagged: p.lagged } : {}),
       })
     }
     if (rows.length === 0)

@@ -21,8 +21,10 @@ import {
 } from "../econ/search.ts"
 import { mean } from "../econ/stats.ts"
 import { prefillSplit, tokenCost } from "../econ/token-cost.ts"
+import { vllmServeCommand, type ServeCommand, type ServeConfig } from "../econ/vllm-serve-command.ts"
 import { lookupGpu } from "../hw/gpus.ts"
-import { resolveScenario } from "../scenario/resolve.ts"
+import { vllmDefaultMaxModelLen, vllmDefaults } from "../hw/vllm-defaults.ts"
+import { resolveScenario, type ResolvedScenario } from "../scenario/resolve.ts"
 import { InputError } from "../scenario/errors.ts"
 import type { ScenarioFlags } from "./flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
@@ -95,7 +97,8 @@ export interface SearchReport {
   readonly seeds: number
   readonly numRequests?: number
   readonly gpus: ReadonlyArray<{ readonly gpu: string; readonly usdPerGpuHour: number }>
-  readonly best?: VerdictJson
+  /** The recommendation, with the `vllm serve` line that launches it as simulated. */
+  readonly best?: VerdictJson & { readonly vllmServe: ServeCommand }
   readonly others: ReadonlyArray<VerdictJson>
   readonly skipped: ReadonlyArray<SkippedLayout>
   readonly simulations: number
@@ -115,6 +118,25 @@ interface VerdictJson {
   readonly sloMisses?: ReadonlyArray<string>
   readonly usdPerMOutput?: number
   readonly metrics?: Pick<BenchMetrics, "mean_ttft_ms" | "p99_ttft_ms" | "mean_tpot_ms" | "p99_tpot_ms" | "output_throughput" | "request_throughput">
+}
+
+/** The engine args a layout was simulated with (replicas come from the probe). */
+const serveConfigOf = (r: ResolvedScenario): Omit<ServeConfig, "replicas"> => {
+  const e = r.scenario.engine ?? {}
+  return {
+    model: r.model.id,
+    tp: r.par.tp,
+    pp: r.par.pp,
+    maxNumSeqs: r.engine.maxNumSeqs,
+    maxNumBatchedTokens: r.engine.maxNumBatchedTokens,
+    gpuMemoryUtilization: e.gpuMemoryUtilization ?? vllmDefaults(r.gpu, "openai-api-server", r.model).gpuMemoryUtilization,
+    enablePrefixCaching: r.engine.enablePrefixCaching,
+    enableChunkedPrefill: r.engine.enableChunkedPrefill,
+    precision: r.precision,
+    kvCacheDtype: r.kvCacheDtype,
+    ...(r.engine.maxModelLen !== vllmDefaultMaxModelLen(r.model) ? { maxModelLen: r.engine.maxModelLen } : {}),
+    ...(r.numGpuBlocksSource === "given" ? { numGpuBlocksOverride: r.engine.numGpuBlocks } : {}),
+  }
 }
 
 const meanMetrics = (runs: ReadonlyArray<SeedRun>): BenchMetrics => {
@@ -191,6 +213,7 @@ const searchProgram = (path: string | undefined, asGiven: SearchFlags) =>
     const layouts: SearchLayout[] = []
     const scenarios = new Map<string, Record<string, unknown>>()
     const resolvedSeqs = new Map<string, number>()
+    const serveConfigs = new Map<string, Omit<ServeConfig, "replicas">>()
     const skipped: SkippedLayout[] = []
     let modelId = typeof base.model === "string" ? base.model : ""
     for (const l of enumerateLayouts({ gpus: prices, tps, maxNumSeqs: seqs, maxGpus })) {
@@ -214,6 +237,7 @@ const searchProgram = (path: string | undefined, asGiven: SearchFlags) =>
       layouts.push(l)
       scenarios.set(l.id, obj)
       resolvedSeqs.set(l.id, resolved.success.engine.maxNumSeqs)
+      serveConfigs.set(l.id, serveConfigOf(resolved.success))
     }
     if (layouts.length === 0)
       return yield* new InputError({ message: `no layout can run ${modelId}: ${skipped.map((s) => `${s.layout}: ${s.reason}`).join("; ")}` })
@@ -257,7 +281,7 @@ const searchProgram = (path: string | undefined, asGiven: SearchFlags) =>
       seeds,
       ...(typeof wl.numRequests === "number" ? { numRequests: wl.numRequests } : {}),
       gpus: prices.map((p) => ({ gpu: p.id, usdPerGpuHour: p.gpuHourUsd })),
-      ...(outcome.best === undefined ? {} : { best: verdictJson(outcome.best, resolvedSeqs) }),
+      ...(outcome.best === undefined ? {} : { best: bestJson(outcome.best, resolvedSeqs, serveConfigs) }),
       others: outcome.others.map((v) => verdictJson(v, resolvedSeqs)),
       skipped,
       simulations: outcome.probes * seeds,
@@ -304,6 +328,17 @@ const verdictJson = (v: LayoutVerdict, seqs: ReadonlyMap<string, number>): Verdi
       }),
 })
 
+const bestJson = (
+  v: LayoutVerdict,
+  seqs: ReadonlyMap<string, number>,
+  configs: ReadonlyMap<string, Omit<ServeConfig, "replicas">>,
+): VerdictJson & { vllmServe: ServeCommand } => {
+  const c = configs.get(v.layout.id)
+  // Every runnable layout was resolved (and its config recorded) before it could be probed.
+  if (c === undefined) throw new Error(`search: no engine config recorded for layout ${v.layout.id}`)
+  return { ...verdictJson(v, seqs), vllmServe: vllmServeCommand({ ...c, replicas: v.replicas }) }
+}
+
 const sig = (x: number): string => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(0) : Number(x.toPrecision(3)).toString()) : "–")
 
 const sloLine = (slo: SloSpec): string =>
@@ -328,6 +363,8 @@ export const formatSearch = (r: SearchReport, _o: SearchOutcome): string => {
   if (r.best !== undefined) {
     lines.push(`cheapest: ${deployment(r.best)}`)
     lines.push(`  ${measured(r.best)}`)
+    lines.push(`  launch: ${r.best.vllmServe.command}`)
+    for (const n of r.best.vllmServe.notes) lines.push(`    note: ${n}`)
   } else lines.push("cheapest: none — no configuration meets the SLOs")
   if (r.others.length > 0) {
     lines.push("")

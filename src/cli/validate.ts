@@ -5,7 +5,7 @@ import { Console, Effect } from "effect"
 import { COMPARE_METRICS } from "../calibrate/compare.ts"
 import { loadMeasurements } from "../calibrate/measurements.ts"
 import type { HarnessName } from "../calibrate/client-harness.ts"
-import { validatePoints, type ValidatedRow } from "../calibrate/validate.ts"
+import { validatePoints, type ValidatedRow, type ValidationReport } from "../calibrate/validate.ts"
 import { InputError } from "../scenario/errors.ts"
 import { positiveInt } from "./flags.ts"
 import { progress } from "./progress.ts"
@@ -46,13 +46,16 @@ const formatTable = (rows: ReadonlyArray<ValidatedRow>): string => {
   return all.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")).join("\n")
 }
 
-const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
+/** What `validate --json/--out` writes (src/report/validation-result.ts decodes it for `report`). */
+export interface ValidateReport extends ValidationReport {
+  readonly sources: ReadonlyArray<string>
+  readonly engine: string
+  readonly profile: string
+}
+
+/** Loads the sources (tables, bench files, run directories), simulates every point and compares. */
+export const validateReport = (sources: ReadonlyArray<string>, flags: Pick<ValidateFlags, "engine" | "profile" | "model" | "gpu" | "limit" | "harness" | "json">) =>
   Effect.gen(function* () {
-    const folders = sources.filter(isBenchmarkFolder)
-    if (folders.length > 0) {
-      if (sources.length > 1) return yield* new InputError({ message: `${folders[0]}: a benchmark folder is validated on its own, not with other sources` })
-      return yield* validateFolderProgram(folders[0]!, flags)
-    }
     const set = yield* loadMeasurements(sources)
     const bar = progress("validate", 1, { json: flags.json === true, unit: "points" })
     const v = yield* validatePoints(set, {
@@ -66,8 +69,19 @@ const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
       describeFailure: (exit) => failureMessage(exit.cause),
     })
     bar.end()
-    const { rows, skipped, medianAbsErrorPct: medians } = v
-    const report = { sources, engine: flags.engine, profile: flags.profile ?? "defaults", points: v.points, skipped, medianAbsErrorPct: medians, rows, warnings: v.warnings }
+    const report: ValidateReport = { sources, engine: flags.engine, profile: flags.profile ?? "defaults", ...v }
+    return report
+  })
+
+const program = (sources: ReadonlyArray<string>, flags: ValidateFlags) =>
+  Effect.gen(function* () {
+    const folders = sources.filter(isBenchmarkFolder)
+    if (folders.length > 0) {
+      if (sources.length > 1) return yield* new InputError({ message: `${folders[0]}: a benchmark folder is validated on its own, not with other sources` })
+      return yield* validateFolderProgram(folders[0]!, flags)
+    }
+    const report = yield* validateReport(sources, flags)
+    const { rows, skipped, medianAbsErrorPct: medians } = report
     if (flags.out !== undefined) yield* writeJson(flags.out, report)
     if (flags.json === true) {
       yield* Console.log(JSON.stringify(report, null, 2))

@@ -1,25 +1,16 @@
 // Vega-Lite specifications of the report's plots, built from a SweepResult. Pure data → specs; each
 // layer has a `name` so its marks can be found in the SVG (group class "<name>_marks").
-import type { Config, TopLevelSpec } from "vega-lite"
+import type { TopLevelSpec } from "vega-lite"
 import type { SweepPoint, SweepResult } from "../econ/sweep-result.ts"
+import { base, WIDTH, type ChartSpec, type Row } from "./chart-common.ts"
+import { kvTimelineChart } from "./kv-chart.ts"
+import { legendNames, legendTitle, type LegendNames } from "./legend-names.ts"
+import { throughputFrontierChart } from "./throughput-frontier.ts"
+import { offScaleNote, wantsLog, WIDE_RANGE, yDomain, type Reference, type YDomain } from "./y-domain.ts"
 
-export interface ChartSpec {
-  readonly id: string
-  readonly title: string
-  /** One paragraph under the plot: what it shows and how to read the markers. */
-  readonly caption: string
-  readonly spec: TopLevelSpec
-  /** Data points drawn by the layer named "points" (for tests). */
-  readonly pointCount: number
-}
+export type { ChartSpec } from "./chart-common.ts"
 
-type Row = Record<string, string | number | boolean | null>
-
-const WIDTH = 560
 const SATURATION_COLOR = "#111"
-const HEIGHT = 300
-const MAX_TIMELINE_SAMPLES = 400
-const MAX_TIMELINES = 8
 
 const loadTitle = (r: SweepResult): string => {
   const kinds = new Set(r.points.map((p) => p.config.load.kind))
@@ -27,67 +18,108 @@ const loadTitle = (r: SweepResult): string => {
   return kinds.has("rate") ? "request rate (req/s)" : "max concurrency (requests in flight)"
 }
 
-// The page shows each chart's title above it, so the SVG carries its title only as a description.
-const base = (title: string): { width: number; height: number; description: string; config: Config } => ({
-  width: WIDTH,
-  height: HEIGHT,
-  description: title,
-  config: {
-    font: "sans-serif",
-    legend: { orient: "bottom", direction: "vertical", columns: 2, labelLimit: 260, symbolLimit: 40 },
-    axis: { labelFontSize: 11, titleFontSize: 12 },
-  },
-})
+export const seriesLabel = (r: SweepResult, p: SweepPoint): string => r.series.find((s) => s.id === p.series)?.label ?? p.series
 
-const seriesLabel = (r: SweepResult, p: SweepPoint): string => r.series.find((s) => s.id === p.series)?.label ?? p.series
+/** Legend names of the result's series (shared words in the title, the rest per entry). */
+export const seriesNames = (r: SweepResult): LegendNames => legendNames(r.series.map((s) => s.label))
+
+interface Stat3 {
+  readonly mean: number
+  readonly lo: number
+  readonly hi: number
+}
 
 /** One row per point for the load plots. */
-const loadRows = (r: SweepResult, value: (p: SweepPoint) => { mean: number; lo: number; hi: number }): Row[] =>
+const loadRows = (r: SweepResult, names: LegendNames, value: (p: SweepPoint) => Stat3, band?: (p: SweepPoint) => { p50: number; p99: number }): Row[] =>
   r.points.map((p) => {
     const v = value(p)
+    const label = seriesLabel(r, p)
     return {
       id: p.id,
       label: p.label,
-      series: seriesLabel(r, p),
+      series: names.names.get(label) ?? label,
       load: p.config.load.value,
       value: v.mean,
       lo: v.lo,
       hi: v.hi,
+      ...(band === undefined ? {} : band(p)),
       saturation: p.flags.saturation,
       optimal: p.flags.optimal,
       meetsSlo: p.flags.meetsSlo,
     }
   })
 
-const loadChart = (
-  r: SweepResult,
-  id: string,
-  title: string,
-  yTitle: string,
-  caption: string,
-  value: (p: SweepPoint) => { mean: number; lo: number; hi: number },
-  threshold?: { value: number; label: string },
-  yLog = false,
-): ChartSpec => {
-  const rows = loadRows(r, value)
+interface LoadChartInput {
+  readonly id: string
+  readonly title: string
+  readonly yTitle: string
+  readonly caption: string
+  readonly value: (p: SweepPoint) => Stat3
+  /** The p50–p99 band over requests drawn behind the line. */
+  readonly band?: (p: SweepPoint) => { p50: number; p99: number }
+  readonly threshold?: Reference
+  /** "auto": a log axis when the values span more than WIDE_RANGE (latencies past saturation). */
+  readonly yLog?: boolean | "auto"
+}
+
+
+/** The SLO line (when on scale) or a note naming it (when off scale), as layers of a load plot. */
+const referenceLayers = (d: YDomain): LayerSpec[] => [
+  ...d.shown.map((t, i) => ({
+    name: i === 0 ? "slo" : `slo${i}`,
+    data: { values: [{ v: t.value, label: t.label }] },
+    layer: [
+      { mark: { type: "rule" as const, strokeDash: [6, 4], color: "#555" }, encoding: { y: { field: "v", type: "quantitative" as const } } },
+      {
+        mark: { type: "text" as const, align: "right" as const, x: WIDTH, dy: -6, color: "#555" },
+        encoding: { y: { field: "v", type: "quantitative" as const }, text: { field: "label" } },
+      },
+    ],
+  })),
+  ...(d.offScale.length === 0
+    ? []
+    : [
+        {
+          name: "slo_offscale",
+          data: { values: [{ note: d.offScale.map((t) => offScaleNote(t, d.domain)).join("; ") }] },
+          mark: { type: "text" as const, align: "right" as const, baseline: "top" as const, x: WIDTH - 4, y: 4, color: "#555", fontStyle: "italic" },
+          encoding: { text: { field: "note" } },
+        },
+      ]),
+]
+
+type LayerSpec = Extract<TopLevelSpec, { layer: unknown }>["layer"][number]
+
+const loadChart = (r: SweepResult, c: LoadChartInput): ChartSpec => {
+  const names = seriesNames(r)
+  const rows = loadRows(r, names, c.value, c.band)
+  const values = rows.flatMap((row) => [row.value, row.lo, row.hi, row.p50, row.p99]).filter((v): v is number => typeof v === "number")
+  const log = c.yLog === true || (c.yLog === "auto" && wantsLog(values))
+  const d = yDomain(values, c.threshold === undefined ? [] : [c.threshold], { log })
   const x = { field: "load", type: "quantitative" as const, title: loadTitle(r) }
-  const y = {
-    field: "value",
-    type: "quantitative" as const,
-    title: yTitle,
-    ...(yLog ? { scale: { type: "log" as const } } : {}),
-  }
-  const color = { field: "series", type: "nominal" as const, title: "configuration" }
+  const scale = log ? { type: "log" as const, domain: [...d.domain] } : { domain: [...d.domain], zero: false }
+  const y = { field: "value", type: "quantitative" as const, title: c.yTitle, scale }
+  // Opaque symbols: the faint band would otherwise set the legend's look.
+  const color = { field: "series", type: "nominal" as const, title: legendTitle("configuration", names), legend: { symbolOpacity: 1 } }
   const saturated = rows.filter((row) => row.saturation === true)
   const spec: TopLevelSpec = {
-    ...base(title),
+    ...base(c.title, names.longest),
     data: { values: rows },
     layer: [
+      ...(c.band === undefined
+        ? []
+        : [
+            {
+              name: "band",
+              mark: { type: "area" as const, opacity: 0.16 },
+              encoding: { x, y: { field: "p50", type: "quantitative" as const, scale }, y2: { field: "p99" }, color, detail: { field: "series" } },
+            },
+          ]),
       { name: "line", mark: { type: "line", strokeWidth: 2 }, encoding: { x, y, color, detail: { field: "series" } } },
       {
         name: "ci",
         mark: { type: "rule", strokeWidth: 1.5 },
-        encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color },
+        encoding: { x, y: { field: "lo", type: "quantitative", scale }, y2: { field: "hi" }, color },
       },
       {
         name: "points",
@@ -123,85 +155,79 @@ const loadChart = (
         mark: { type: "text", align: "left", dx: 8, dy: -10, color: SATURATION_COLOR, fontWeight: "bold" },
         encoding: { x, y, text: { value: "saturation" } },
       },
-      ...(threshold === undefined
-        ? []
-        : [
-            {
-              name: "slo",
-              data: { values: [{ v: threshold.value, label: threshold.label }] },
-              layer: [
-                {
-                  mark: { type: "rule" as const, strokeDash: [6, 4], color: "#555" },
-                  encoding: { y: { field: "v", type: "quantitative" as const } },
-                },
-                {
-                  mark: { type: "text" as const, align: "right" as const, x: WIDTH, dy: -6, color: "#555" },
-                  encoding: { y: { field: "v", type: "quantitative" as const }, text: { field: "label" } },
-                },
-              ],
-            },
-          ]),
+      ...referenceLayers(d),
     ],
   }
-  return {
-    id,
-    title,
-    caption: `${caption}${saturated.length > 0 ? " The black diamond and dotted line mark each configuration's saturation point." : " No configuration saturated within the sweep."}`,
-    spec,
-    pointCount: rows.length,
-  }
+  const notes = [
+    c.caption,
+    c.band === undefined ? "" : "The shaded band spans p50 to p99 over requests.",
+    log && c.yLog === "auto" ? `Log scale: the values span more than ${WIDE_RANGE}×.` : "",
+    ...d.offScale.map((t) => `${offScaleNote(t, d.domain)}: the axis follows the data.`),
+    saturated.length > 0 ? "The black diamond and dotted line mark each configuration's saturation point." : "No configuration saturated within the sweep.",
+  ]
+  return { id: c.id, title: c.title, caption: notes.filter((n) => n !== "").join(" "), spec, pointCount: rows.length }
 }
 
 const stat = (m: { mean: number; ciLow: number; ciHigh: number }) => ({ mean: m.mean, lo: m.ciLow, hi: m.ciHigh })
 
 export const throughputChart = (r: SweepResult): ChartSpec =>
-  loadChart(
-    r,
-    "throughput-vs-load",
-    "Output throughput vs load",
-    "output tokens/s",
-    `Mean over seeds with 95% confidence intervals. Saturation: the first load after which throughput grows with elasticity below ${r.saturationThreshold} (${r.throughputMetric}).`,
-    (p) => stat(p.metrics.output_throughput),
-  )
+  loadChart(r, {
+    id: "throughput-vs-load",
+    title: "Output throughput vs load",
+    yTitle: "output tokens/s",
+    caption: `Mean over seeds with 95% confidence intervals. Saturation: the first load after which throughput grows with elasticity below ${r.saturationThreshold} (${r.throughputMetric}).`,
+    value: (p) => stat(p.metrics.output_throughput),
+  })
+
+/** Latency plots: the SLO's statistic as the line, p50–p99 over requests as the band. */
+const latencyChart = (r: SweepResult, metric: "ttft" | "tpot", id: string, title: string, caption: string, bound: number | undefined): ChartSpec =>
+  loadChart(r, {
+    id,
+    title,
+    yTitle: `${r.slo.stat} ${metric.toUpperCase()} (ms)`,
+    caption,
+    value: (p) => stat(p.metrics[`${r.slo.stat}_${metric}_ms`]),
+    band: (p) => ({ p50: p.metrics[`median_${metric}_ms`].mean, p99: p.metrics[`p99_${metric}_ms`].mean }),
+    yLog: "auto",
+    ...(bound === undefined ? {} : { threshold: { value: bound, label: `SLO ${bound} ms` } }),
+  })
 
 export const ttftChart = (r: SweepResult): ChartSpec =>
-  loadChart(
+  latencyChart(
     r,
+    "ttft",
     "ttft-vs-load",
     "Time to first token vs load",
-    `${r.slo.stat} TTFT (ms)`,
     "Crosses mark points that miss the SLOs; the dashed line is the TTFT bound.",
-    (p) => stat(p.metrics[`${r.slo.stat}_ttft_ms`]),
-    r.slo.ttftMs === undefined ? undefined : { value: r.slo.ttftMs, label: `SLO ${r.slo.ttftMs} ms` },
+    r.slo.ttftMs,
   )
 
 export const tpotChart = (r: SweepResult): ChartSpec =>
-  loadChart(
+  latencyChart(
     r,
+    "tpot",
     "tpot-vs-load",
     "Time per output token vs load",
-    `${r.slo.stat} TPOT (ms)`,
     "TPOT 50 ms = 20 tokens/s per request. Crosses mark points that miss the SLOs; the dashed line is the TPOT bound.",
-    (p) => stat(p.metrics[`${r.slo.stat}_tpot_ms`]),
-    r.slo.tpotMs === undefined ? undefined : { value: r.slo.tpotMs, label: `SLO ${r.slo.tpotMs} ms` },
+    r.slo.tpotMs,
   )
 
 export const costVsLoadChart = (r: SweepResult): ChartSpec =>
-  loadChart(
-    r,
-    "cost-vs-load",
-    "Cost per 1M output tokens vs load",
-    "USD per 1M output tokens",
-    "Cost falls while added load amortises the GPU-hour and flattens once the GPU saturates.",
-    (p) => stat(p.cost.usdPerMOutput),
-  )
+  loadChart(r, {
+    id: "cost-vs-load",
+    title: "Cost per 1M output tokens vs load",
+    yTitle: "USD per 1M output tokens",
+    caption: "Cost falls while added load amortises the GPU-hour and flattens once the GPU saturates.",
+    value: (p) => stat(p.cost.usdPerMOutput),
+  })
 
 /** Erdil's frontier: $/1M output tokens against serial tokens/s per request. */
 export const costFrontierChart = (r: SweepResult): ChartSpec => {
+  const names = seriesNames(r)
   const rows: Row[] = r.points.map((p) => ({
     id: p.id,
     label: p.label,
-    series: seriesLabel(r, p),
+    series: names.names.get(seriesLabel(r, p)) ?? seriesLabel(r, p),
     speed: p.serialTokensPerSecond,
     cost: p.cost.usdPerMOutput.mean,
     pareto: p.flags.pareto,
@@ -216,7 +242,7 @@ export const costFrontierChart = (r: SweepResult): ChartSpec => {
     ...(positive ? { scale: { type: "log" as const } } : {}),
   }
   const spec: TopLevelSpec = {
-    ...base("Cost per token vs per-request speed (Pareto frontier)"),
+    ...base("Cost per token vs per-request speed (Pareto frontier)", names.longest),
     data: { values: rows },
     layer: [
       {
@@ -232,7 +258,7 @@ export const costFrontierChart = (r: SweepResult): ChartSpec => {
         encoding: {
           x,
           y,
-          color: { field: "series", type: "nominal", title: "configuration" },
+          color: { field: "series", type: "nominal", title: legendTitle("configuration", names) },
           tooltip: [{ field: "label" }, { field: "cost", format: ".4~g" }, { field: "speed", format: ".4~g" }],
         },
       },
@@ -430,59 +456,6 @@ export const sensitivityChart = (r: SweepResult): ChartSpec | undefined => {
   }
 }
 
-/** Evenly spaced subsample keeping the first and last sample. */
-const downsample = (n: number, max: number): number[] => {
-  if (n <= max) return Array.from({ length: n }, (_, i) => i)
-  const out: number[] = []
-  for (let k = 0; k < max; k++) out.push(Math.round((k * (n - 1)) / (max - 1)))
-  return out
-}
-
-export const kvTimelineChart = (r: SweepResult): ChartSpec | undefined => {
-  const withTimeline = r.points.filter((p) => p.timeline !== undefined && p.timeline.time.length > 0)
-  if (withTimeline.length === 0) return undefined
-  // Prefer the marked points, then spread over load.
-  const ranked = [...withTimeline].sort((a, b) => {
-    const score = (p: SweepPoint) => (p.flags.optimal ? 4 : 0) + (p.flags.saturation ? 2 : 0) + (p.flags.slaBoundary ? 1 : 0)
-    return score(b) - score(a) || a.config.load.value - b.config.load.value
-  })
-  const chosen = ranked.slice(0, MAX_TIMELINES).sort((a, b) => a.config.load.value - b.config.load.value)
-  // One configuration: name the lines by load alone and put the configuration in the legend title.
-  const oneSeries = new Set(chosen.map((p) => p.series)).size === 1
-  const name = (p: SweepPoint) => (oneSeries ? (p.label.split(" · ").pop() ?? p.label) : p.label)
-  const rows: Row[] = []
-  for (const p of chosen) {
-    const t = p.timeline
-    if (t === undefined) continue
-    for (const i of downsample(t.time.length, MAX_TIMELINE_SAMPLES)) {
-      rows.push({ point: name(p), time: t.time[i] ?? 0, kv: 100 * (t.kvCacheUsage[i] ?? 0) })
-    }
-  }
-  const legendTitle = oneSeries && chosen[0] !== undefined ? seriesLabel(r, chosen[0]) : "point"
-  const spec: TopLevelSpec = {
-    ...base("KV-cache usage over time"),
-    data: { values: rows },
-    layer: [
-      {
-        name: "points",
-        mark: { type: "line", strokeWidth: 1.5, interpolate: "step-after" },
-        encoding: {
-          x: { field: "time", type: "quantitative", title: "simulated time (s)" },
-          y: { field: "kv", type: "quantitative", title: "KV cache used (%)", scale: { domain: [0, 100] } },
-          color: { field: "point", type: "nominal", title: legendTitle, sort: chosen.map(name) },
-        },
-      },
-    ],
-  }
-  return {
-    id: "kv-timeline",
-    title: "KV-cache usage over time",
-    caption: `First seed of ${chosen.length} point(s); mean over replicas.`,
-    spec,
-    pointCount: chosen.length,
-  }
-}
-
 /** All charts the result supports, in page order. */
 export const reportCharts = (r: SweepResult): ChartSpec[] => {
   const out: Array<ChartSpec | undefined> = [
@@ -490,6 +463,7 @@ export const reportCharts = (r: SweepResult): ChartSpec[] => {
     ttftChart(r),
     tpotChart(r),
     costVsLoadChart(r),
+    throughputFrontierChart(r),
     costFrontierChart(r),
     qualityChart(r),
     costBreakdownChart(r),

@@ -252,28 +252,33 @@ figure.chart .plot svg{max-width:100%;height:auto;display:block}figcaption{font-
 details{font-size:.85em}code{background:#f4f4f4;padding:0 3px}
 `
 
-export const reportHtml = (r: SweepResult, charts: ReadonlyArray<RenderedChart>): string => {
-  const title = r.title ?? (r.scenario === undefined ? "servesim sweep report" : `servesim sweep report: ${r.scenario}`)
-  return `<!DOCTYPE html>
+/** The page from its doctype to the end of the header (title escaped here). */
+export const pageTop = (title: string, extraCss = "", byline = ""): string => `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${CSS}</style>
+<style>${CSS}${extraCss}</style>
 </head>
 <body>
 <header>
 <h1>${escapeHtml(title)}</h1>
-${r.createdBy === undefined ? "" : `<p class="muted">Produced by <code>${escapeHtml(r.createdBy)}</code></p>`}
-</header>
-${summarySection(r)}
-<section id="plots">
+${byline}
+</header>`
+
+export const plotsSection = (charts: ReadonlyArray<RenderedChart>): string => `<section id="plots">
 <h2>Plots</h2>
 <div class="charts">
 ${chartSection(charts)}
 </div>
-</section>
+</section>`
+
+export const reportHtml = (r: SweepResult, charts: ReadonlyArray<RenderedChart>): string => {
+  const title = r.title ?? (r.scenario === undefined ? "servesim sweep report" : `servesim sweep report: ${r.scenario}`)
+  return `${pageTop(title, "", r.createdBy === undefined ? "" : `<p class="muted">Produced by <code>${escapeHtml(r.createdBy)}</code></p>`)}
+${summarySection(r)}
+${plotsSection(charts)}
 ${pointsTable(r)}
 ${costSection(r)}
 ${sensitivityTable(r)}

@@ -10,6 +10,12 @@ export const PERCENTILES = [50, 90, 95, 99] as const
 export type StatPrefix = "mean" | "median" | "std" | "p50" | "p90" | "p95" | "p99"
 export type StatKey = `${StatPrefix}_${LatencyMetric}_ms`
 
+/** The latency statistics a measurement can carry (tables, bench files, probe runs); p50 is the median. */
+export const MEASURED_STATS = ["mean", "p50", "p90", "p95", "p99"] as const
+export type MeasuredStat = (typeof MEASURED_STATS)[number]
+export type MeasuredStatKey = `${MeasuredStat}_${LatencyMetric}_ms`
+export const measuredKey = (stat: MeasuredStat, metric: LatencyMetric): MeasuredStatKey => `${stat}_${metric}_ms`
+
 /**
  * `V` is what a latency statistic holds: a number for a simulation; `number | null` for a
  * measurement, where null means not measurable (no request had two output tokens for TPOT, say).

@@ -1,10 +1,11 @@
 // Schema of RESULTS.json (the SweepResult type of src/econ/sweep-result.ts), so `servesim report` can
 // reject a bad file with one line naming the field. The decoded type is checked against SweepResult at
 // compile time (decodeSweepResult's return type).
-import { Effect, Result, Schema, SchemaIssue } from "effect"
+import { Effect, Result, Schema } from "effect"
 import { InputError } from "../scenario/errors.ts"
 import { CORE_METRIC_KEYS, OPTIONAL_METRIC_KEYS } from "../econ/point.ts"
 import { SWEEP_RESULT_FORMAT, SWEEP_RESULT_VERSION, type SweepResult } from "../econ/sweep-result.ts"
+import { firstIssueLine } from "../scenario/schema-issue.ts"
 
 const Num = Schema.Finite
 const opt = Schema.optionalKey
@@ -204,23 +205,9 @@ export const SweepResultSchema = Schema.Struct({
   quality: opt(Quality),
 })
 
-const formatPath = (path: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined): string => {
-  if (path === undefined || path.length === 0) return "(top level)"
-  let out = ""
-  for (const seg of path) {
-    const key = typeof seg === "object" ? seg.key : seg
-    out += typeof key === "number" ? `[${key}]` : out === "" ? String(key) : `.${String(key)}`
-  }
-  return out
-}
-
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
-
 /** Decodes a parsed RESULTS.json; fails with one line naming the first bad field. */
 export const decodeSweepResult = (input: unknown, fileName: string): Effect.Effect<SweepResult, InputError> => {
   const result = Schema.decodeUnknownResult(SweepResultSchema)(input)
   if (Result.isSuccess(result)) return Effect.succeed(result.success)
-  const issue = formatter(result.failure.issue).issues[0]
-  const message = (issue?.message ?? result.failure.message).replace(/\s+/g, " ")
-  return Effect.fail(new InputError({ message: `${fileName}: ${formatPath(issue?.path)}: ${message}` }))
+  return Effect.fail(new InputError({ message: firstIssueLine(result.failure, fileName) }))
 }

@@ -17,7 +17,7 @@ const point = (label: string, over: Partial<MeasuredPoint> = {}): MeasuredPoint 
   isl: 1024,
   osl: 8192,
   concurrency: 16,
-  metrics: { ttft: {}, tpot: {}, itl: {}, e2el: {} },
+  metrics: {},
   ...over,
 })
 

@@ -29,8 +29,8 @@ describe("measurement rows are range-checked", () => {
     expect(await loadError(p)).toBe(`InputError: ${p}:3: field isl: -256 is out of range (expected a number ≥ 1 and ≤ 10,000,000)`)
   })
   it("a zero TTFT and a negative TPOT are not measurements", async () => {
-    expect(await loadError(table("zero.csv", [HEADER, `a,${MODEL},h100-sxm,1,256,128,4,0,5`]))).toMatch(/zero\.csv:2: field ttft mean \(ms\): 0 is out of range/)
-    expect(await loadError(table("negtpot.csv", [HEADER, `a,${MODEL},h100-sxm,1,256,128,4,20,-5`]))).toMatch(/negtpot\.csv:2: field tpot mean \(ms\): -5 is out of range/)
+    expect(await loadError(table("zero.csv", [HEADER, `a,${MODEL},h100-sxm,1,256,128,4,0,5`]))).toMatch(/zero\.csv:2: field mean_ttft_ms: 0 is out of range/)
+    expect(await loadError(table("negtpot.csv", [HEADER, `a,${MODEL},h100-sxm,1,256,128,4,20,-5`]))).toMatch(/negtpot\.csv:2: field mean_tpot_ms: -5 is out of range/)
   })
   it("a fractional tp or concurrency is refused", async () => {
     expect(await loadError(table("tp.csv", [HEADER, `a,${MODEL},h100-sxm,1.5,256,128,4,20,5`]))).toMatch(/field tp: 1\.5 is out of range \(expected an integer/)
@@ -41,7 +41,7 @@ describe("measurement rows are range-checked", () => {
   it("nonsense fields in a vllm bench result are refused", async () => {
     const p = join(dir, "bench.json")
     writeFileSync(p, JSON.stringify({ model_id: MODEL, completed: 10, num_prompts: 10, max_concurrency: 4, total_input_tokens: 2560, total_output_tokens: 1280, mean_ttft_ms: -3, mean_tpot_ms: 5, duration: 2 }))
-    expect(await loadError(p)).toMatch(/bench\.json.*field ttft mean \(ms\): -3 is out of range/)
+    expect(await loadError(p)).toMatch(/bench\.json.*field mean_ttft_ms: -3 is out of range/)
   })
   it("a 130,000-row table loads (no spread of a large array)", async () => {
     const rows = [HEADER]

@@ -25,9 +25,17 @@ describe("servesim search", () => {
     expect(a800?.sloMisses?.[0]).toMatch(/^mean TPOT \d+(\.\d+)? ms > 10\.0 ms \(\+/)
     expect(a800?.why).toMatch(/^mean TPOT .* > 10\.0 ms .* with 2 replicas \(2 GPUs\)$/)
     expect(r.simulations).toBe(3)
+    // The launch line is the chosen configuration, flag for flag.
+    const serve = r.best?.vllmServe
+    expect(serve?.args.slice(0, 5)).toEqual(["vllm", "serve", "meta-llama/Llama-3.1-8B-Instruct", "--tensor-parallel-size", "1"])
+    const flag = (name: string) => serve?.args[(serve?.args.indexOf(name) ?? -2) + 1]
+    expect(flag("--max-num-seqs")).toBe(String(r.best?.maxNumSeqs))
+    expect(flag("--gpu-memory-utilization")).toBe("0.9")
+    expect(serve?.args).not.toContain("--data-parallel-size")
 
     expect(table.status).toBe(0)
     expect(table.stdout).toMatch(/cheapest: 1× h200-sxm \(tp 1 × 1 replica, max_num_seqs \d+\), \$\d+\.\d\d\/h/)
+    expect(table.stdout).toContain(`  launch: ${serve?.command}\n`)
     expect(table.stdout).toMatch(/runners-up and why each loses:/)
     expect(table.stdout).toMatch(/a800-sxm tp1 +mean TPOT/)
   })
@@ -41,6 +49,7 @@ describe("servesim search", () => {
     for (const s of j.skipped) expect(s.reason).toMatch(/does not fit on 1× h[12]00-sxm: weights take \d+\.\d GiB per GPU/)
     expect(j.best?.tp).toBe(2)
     expect(j.best?.numGpus).toBe(2)
+    expect(j.best?.vllmServe.command).toMatch(/^vllm serve meta-llama\/Llama-3\.1-70B-Instruct --tensor-parallel-size 2 --max-num-seqs \d+ --max-num-batched-tokens \d+ /)
   })
 
   it("exits 2 with one line when nothing meets the SLOs or a flag is bad", async () => {

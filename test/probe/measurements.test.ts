@@ -11,8 +11,14 @@ import {
 } from "../../src/calibrate/measurements.ts"
 import type { MeasuredSet } from "../../src/calibrate/measurements.ts"
 import { quantileSortedLinear } from "../../src/sim/stats.ts"
+import type { LatencyMetric } from "../../src/sim/bench-summary.ts"
+import type { MeasuredMetrics } from "../../src/calibrate/measurements.ts"
 import { IN_CI, dataPath, hasData, skipReason } from "../hw/shared-data.ts"
 import { readFileSync } from "node:fs"
+
+/** The statistics of one metric a point holds, by name. */
+const pickStats = (m: MeasuredMetrics, metric: LatencyMetric): Record<string, number> =>
+  Object.fromEntries(Object.entries(m).filter(([k, v]) => k.endsWith(`_${metric}_ms`) && v !== undefined))
 
 const CAPTURES = ["vllm-captures"] as const
 const SERVING = ["serving"] as const
@@ -46,7 +52,7 @@ describe("parseMeasurementCsv", () => {
     const p = set.points[0]!
     expect(p).toMatchObject({ source: "t.csv:2", kind: "table", label: "x:1", engine: "vllm", gpu: "h100-sxm", model: "M", tp: 2, isl: 1024, osl: 128, concurrency: 8 })
     expect(p.requestRate).toBeUndefined()
-    expect(p.metrics).toEqual({ ttft: { mean: 50.5 }, tpot: { mean: 10 }, itl: {}, e2el: {} })
+    expect(p.metrics).toEqual({ mean_ttft_ms: 50.5, mean_tpot_ms: 10 })
   })
 
   it("names the row and field of a bad value", () => {
@@ -93,12 +99,12 @@ describe("parseBenchResultJson (synthetic --save-detailed)", () => {
     expect(p.concurrency).toBe(2)
     expect(p.completed).toBe(2)
     expect(p.failed).toBe(1)
-    expect(p.metrics.ttft.mean).toBe(150) // from the file
-    expect(p.metrics.ttft.p90).toBeCloseTo(190, 9) // from ttfts of the two successes: [100, 200]
-    expect(p.metrics.tpot.mean).toBeCloseTo(((0.03 / 2 + 0.09 / 3) / 2) * 1000, 9)
-    expect(p.metrics.itl.mean).toBeCloseTo(((10 + 20 + 30 + 30 + 30) / 5), 9)
-    expect(p.metrics.itl.p99).toBeCloseTo(quantileSortedLinear([10, 20, 30, 30, 30], 0.99), 9)
-    expect(p.metrics.e2el.mean).toBeCloseTo(210, 9)
+    expect(p.metrics.mean_ttft_ms).toBe(150) // from the file
+    expect(p.metrics.p90_ttft_ms).toBeCloseTo(190, 9) // from ttfts of the two successes: [100, 200]
+    expect(p.metrics.mean_tpot_ms).toBeCloseTo(((0.03 / 2 + 0.09 / 3) / 2) * 1000, 9)
+    expect(p.metrics.mean_itl_ms).toBeCloseTo(((10 + 20 + 30 + 30 + 30) / 5), 9)
+    expect(p.metrics.p99_itl_ms).toBeCloseTo(quantileSortedLinear([10, 20, 30, 30, 30], 0.99), 9)
+    expect(p.metrics.mean_e2el_ms).toBeCloseTo(210, 9)
     expect(p.requests?.map((r) => [r.ok, Math.round(r.sendOffsetS * 10)])).toEqual([[true, 0], [false, 1], [true, 5]])
   })
 })
@@ -113,13 +119,13 @@ describe.skipIf(!haveCaptures)(`vllm bench result captures ${haveCaptures ? "" :
     const p = set.points[0]!
     expect(p).toMatchObject({ kind: "bench", model: "facebook/opt-125m", isl: 32, osl: 16, concurrency: 2, numRequests: 8, completed: 8, failed: 0 })
     expect(p.burst).toBeUndefined()
-    expect(p.metrics.ttft).toEqual({ mean: 215.53594200008774, p50: 55.68139649994919, p99: 734.4049174101428 })
-    expect(p.metrics.tpot.mean).toBe(11.265828258331112)
-    expect(p.metrics.itl.p99).toBe(29.815922519960626)
-    expect(p.metrics.e2el).toEqual({})
-    expect(p.metrics.requestThroughput).toBe(5.180810671273421)
-    expect(p.metrics.outputThroughput).toBe(82.89297074037474)
-    expect(p.metrics.inputThroughput).toBeCloseTo(256 / 1.5441598830002476, 9)
+    expect(pickStats(p.metrics, "ttft")).toEqual({ mean_ttft_ms: 215.53594200008774, p50_ttft_ms: 55.68139649994919, p99_ttft_ms: 734.4049174101428 })
+    expect(p.metrics.mean_tpot_ms).toBe(11.265828258331112)
+    expect(p.metrics.p99_itl_ms).toBe(29.815922519960626)
+    expect(pickStats(p.metrics, "e2el")).toEqual({})
+    expect(p.metrics.request_throughput).toBe(5.180810671273421)
+    expect(p.metrics.output_throughput).toBe(82.89297074037474)
+    expect(p.metrics.input_throughput).toBeCloseTo(256 / 1.5441598830002476, 9)
   })
 
   it("a run where every request failed is reported, not turned into zeros", () => {
@@ -132,7 +138,7 @@ describe.skipIf(!haveCaptures)(`vllm bench result captures ${haveCaptures ? "" :
     const set = ok(parseBenchResultJson(read(f), f))
     expect(set.points.map((p) => p.source)).toEqual([`${f}[0]`, `${f}[1]`])
     expect(set.points.map((p) => p.maxNumSeqs)).toEqual([4, 4])
-    expect(set.points[0]!.metrics.e2el).toEqual({ mean: 340.3411977451469, p50: 166.47808399284258, p99: 876.8009717071254 })
+    expect(pickStats(set.points[0]!.metrics, "e2el")).toEqual({ mean_e2el_ms: 340.3411977451469, p50_e2el_ms: 166.47808399284258, p99_e2el_ms: 876.8009717071254 })
     expect(groupBySetting(set.points).size).toBe(1)
   })
 })
@@ -144,8 +150,8 @@ describe.skipIf(!haveServing)(`measurement tables ${haveServing ? "" : skipReaso
     expect(set.points.length + set.warnings.length).toBe(1018)
     const first = set.points.find((p) => p.label?.includes("minimax_m2_5_h100_sxm_vllm_fp8_agg_1024x1024_c4_tp4"))!
     expect(first).toMatchObject({ engine: "vllm", engineVersion: "0.18.0", gpu: "h100-sxm", precision: "fp8", tp: 4, pp: 1, mode: "agg", workload: "random-fixed", isl: 1024, osl: 1024, concurrency: 4 })
-    expect(first.metrics.ttft.mean).toBeCloseTo(82.54425725899637, 12)
-    expect(first.metrics.tpot.mean).toBeCloseTo(10.119899902634511, 12)
+    expect(first.metrics.mean_ttft_ms).toBeCloseTo(82.54425725899637, 12)
+    expect(first.metrics.mean_tpot_ms).toBeCloseTo(10.119899902634511, 12)
     const vllmGroups = [...groupBySetting(set.points.filter((p) => p.engine === "vllm")).values()]
     expect(vllmGroups.length).toBeGreaterThan(5)
     expect(vllmGroups.some((g) => g.length >= 4)).toBe(true)
@@ -161,8 +167,8 @@ describe.skipIf(!haveServing)(`measurement tables ${haveServing ? "" : skipReaso
     expect(set.points.length).toBe(9)
     const p = set.points[0]!
     expect(p).toMatchObject({ requestRate: 5, numRequests: 3000, maxNumSeqs: 128, maxNumBatchedTokens: 2048, workload: "workloads/20260217-155451-llama-2-7b-tp1-codegen.json" })
-    expect(p.metrics.ttft).toEqual({ mean: 25.036599272001393, p50: 24.261102999957984, p90: 28.373321300023235, p99: 45.970167390103086 })
-    expect(p.metrics.e2el.p99).toBe(2188.8283881400453)
+    expect(pickStats(p.metrics, "ttft")).toEqual({ mean_ttft_ms: 25.036599272001393, p50_ttft_ms: 24.261102999957984, p90_ttft_ms: 28.373321300023235, p99_ttft_ms: 45.970167390103086 })
+    expect(p.metrics.p99_e2el_ms).toBe(2188.8283881400453)
   })
 
   it("a CSV of another format is refused with the reason", () => {

@@ -1,15 +1,16 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Cause, Effect, Exit, Option } from "effect"
+import { Effect } from "effect"
 import { beforeAll, describe, expect, test } from "vitest"
 import { costReport } from "../../src/scenario/cost-block.ts"
 import { formatCostReport } from "../../src/cli/cost.ts"
-import { loadSweepResult, reportProgram } from "../../src/cli/report.ts"
+import { buildReportFor, reportProgram } from "../../src/cli/report.ts"
 import type { SweepResult } from "../../src/econ/sweep-result.ts"
 import { buildReport, type BuiltReport } from "../../src/report/build-report.ts"
 import { countLayerMarks, prefixSvgIds } from "../../src/report/render-svg.ts"
 import { sampleSweepResult } from "../../src/report/sample-sweep.ts"
+import { failure } from "./effect-failure.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "servesim-report-"))
 const resultsPath = join(dir, "RESULTS.json")
@@ -18,15 +19,6 @@ let fixture: SweepResult
 let built: BuiltReport
 let html: string
 
-/** The typed failure's message, or "" when the program succeeded. */
-const failure = async <A, E>(program: Effect.Effect<A, E>): Promise<string> => {
-  const exit = await Effect.runPromiseExit(program)
-  if (Exit.isSuccess(exit)) return ""
-  const e = Cause.findErrorOption(exit.cause)
-  if (Option.isNone(e)) throw new Error(Cause.pretty(exit.cause))
-  const v: unknown = e.value
-  return typeof v === "object" && v !== null && "message" in v ? String(v.message) : String(v)
-}
 
 beforeAll(async () => {
   fixture = sampleSweepResult()
@@ -51,6 +43,7 @@ describe("servesim report", () => {
       "ttft-vs-load",
       "tpot-vs-load",
       "cost-vs-load",
+      "throughput-frontier",
       "cost-frontier",
       "quality-frontier",
       "cost-breakdown",
@@ -115,6 +108,7 @@ describe("servesim report", () => {
       "ttft-vs-load",
       "tpot-vs-load",
       "cost-vs-load",
+      "throughput-frontier",
       "cost-frontier",
       "cost-breakdown",
     ])
@@ -138,17 +132,17 @@ describe("servesim report", () => {
   test("bad input files fail with one line naming the field", async () => {
     const bad = join(dir, "bad.json")
     writeFileSync(bad, "{ not json")
-    expect(await failure(loadSweepResult(bad))).toMatch(new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: invalid JSON: `))
+    expect(await failure(buildReportFor(bad, {}))).toMatch(new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: invalid JSON \\(`))
     const broken = JSON.parse(JSON.stringify(fixture)) as { points: Array<{ metrics: { mean_ttft_ms: { mean: unknown } } }> }
     const p2 = broken.points[2]
     if (p2 !== undefined) p2.metrics.mean_ttft_ms.mean = "slow"
     writeFileSync(bad, JSON.stringify(broken))
-    const msg = await failure(loadSweepResult(bad))
+    const msg = await failure(buildReportFor(bad, {}))
     expect(msg).toContain("points[2].metrics.mean_ttft_ms.mean")
     expect(msg).not.toContain("\n")
     writeFileSync(bad, JSON.stringify({ format: "something-else" }))
-    expect(await failure(loadSweepResult(bad))).toContain("format")
-    expect(await failure(loadSweepResult(join(dir, "missing.json")))).toMatch(/^cannot read .*missing\.json/)
+    expect(await failure(buildReportFor(bad, {}))).toContain("format")
+    expect(await failure(buildReportFor(join(dir, "missing.json"), {}))).toMatch(/^cannot read .*missing\.json/)
   })
 
   test("SVG ids are prefixed per chart so inline plots do not clash", () => {

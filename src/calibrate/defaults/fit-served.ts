@@ -42,8 +42,8 @@ export const servedPoints = (points: ReadonlyArray<MeasuredPoint>, trainMax: num
   const out: ServedPoint[] = []
   for (const point of points) {
     const c = point.concurrency
-    const ttft = point.metrics.ttft.mean
-    const tpot = point.metrics.tpot.mean
+    const ttft = point.metrics.mean_ttft_ms
+    const tpot = point.metrics.mean_tpot_ms
     if (point.engine !== "vllm" || point.workload !== "random-fixed" || c === undefined || c < 1) continue
     if (harnessOf(point).name !== "inferencex" || !(ttft !== undefined && ttft > 0) || !(tpot !== undefined && tpot > 0)) continue
     const raw = scenarioForPoint(point)
