@@ -11,7 +11,8 @@ import type { SweepResult } from "./econ/sweep-result.ts"
 import { isRecord } from "./format/json.ts"
 import { InputError } from "./scenario/errors.ts"
 import { resolveScenario } from "./scenario/resolve.ts"
-import { runScenario, type RunResult } from "./scenario/run-scenario.ts"
+import { benchDate, benchResult, extraStatsFor } from "./scenario/bench-result.ts"
+import { runScenarioDetailed, type RunResult } from "./scenario/run-scenario.ts"
 import { decodeScenario, readScenarioFile, type Scenario } from "./scenario/schema.ts"
 import { sweepScenario } from "./sweep/sweep-scenario.ts"
 
@@ -54,18 +55,24 @@ export interface SimulateOptions {
   readonly cloudPrice?: number
 }
 
-/** One simulation: what `servesim simulate SCENARIO --json` prints. `scenario`: an object as a scenario file holds it, or a file's path. */
-export const simulate = (scenario: Readonly<Record<string, unknown>> | string, options: SimulateOptions = {}): Promise<RunResult> => {
+/**
+ * One simulation: what `servesim simulate SCENARIO --json` prints — a vllm bench result (its metadata,
+ * `date` included, then the metrics) with servesim's fields. `scenario`: an object as a scenario file
+ * holds it, or a file's path.
+ */
+export const simulate = (scenario: Readonly<Record<string, unknown>> | string, options: SimulateOptions = {}): Promise<RunResult & Record<string, unknown>> => {
   const source = typeof scenario === "string" ? scenario : "scenario"
   return run(
     Effect.gen(function* () {
       const raw = yield* scenarioObject(scenario)
       const resolved = yield* resolveScenario(yield* decodeScenario(raw, source))
-      return yield* runScenario(resolved, {
+      const r = yield* runScenarioDetailed(resolved, {
         source,
         ...(options.timelineInterval !== undefined ? { timelineInterval: options.timelineInterval } : {}),
         ...(options.cloudPrice !== undefined ? { cloudPrice: String(options.cloudPrice) } : {}),
+        extra: extraStatsFor(resolved, {}),
       })
+      return benchResult(r.summary, resolved, r.numSent, benchDate(), {}, undefined) as RunResult & Record<string, unknown>
     }),
   )
 }

@@ -9,7 +9,7 @@ import { decodeScenario } from "../scenario/schema.ts"
 import { coefficientsFor, defaultOverheads } from "../hw/default-coefficients.ts"
 import { compareMeans, medianAbsErrorByMetric, type CompareMetric, type MetricComparison } from "./compare.ts"
 import { heldOutCases, profileUncertainty, type CoverageCase, type ResidualLabel } from "./fit-uncertainty.ts"
-import { defaultLmOptions, levenbergMarquardt } from "./levenberg-marquardt.ts"
+import { defaultLmOptions, levenbergMarquardt, maxEvaluations } from "./levenberg-marquardt.ts"
 import { loadOf, type MeasuredPoint } from "./measurements.ts"
 import { pointScenario, simulateWithCoefficients } from "./predict-point.ts"
 import { PROFILE_KIND, type StepTimeProfile } from "../scenario/profile.ts"
@@ -66,6 +66,8 @@ export interface CalibrateOptions {
   readonly uncertainty?: UncertaintyMethod
   /** Also check prediction intervals on the leave-one-out folds (costs p + 1 more sweeps per fold). */
   readonly coverage?: boolean
+  /** Called after each simulated evaluation: `done` so far of at most `bound` (the fits may stop early). */
+  readonly onEvaluation?: (done: number, bound: number) => void
 }
 
 /**
@@ -146,12 +148,20 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
       active.forEach((k, i) => (all[k] = t[i]!))
       return all
     }
+    const crossValidate = (o.crossValidate ?? true) && prepared.length >= 3
+    // Progress in evaluations against the most the fits can take; the bound tightens as each fit ends.
+    const looBound = crossValidate ? prepared.length * maxEvaluations(active.length, 3) : 0
+    let bound = maxEvaluations(active.length, 8) + looBound
+    let done = 0
     const residualsFor = (subset: ReadonlyArray<PreparedPoint>) => (theta: ReadonlyArray<number>): number[] => {
       const cal = applyKnobs(expand(theta), base)
-      return subset.flatMap((pp) => residualsOf(predict(pp, cal)))
+      const r = subset.flatMap((pp) => residualsOf(predict(pp, cal)))
+      o.onEvaluation?.(++done, bound)
+      return r
     }
     const full = levenbergMarquardt(residualsFor(prepared), active.map(() => 0), { maxIterations: 8, bound: KNOB_BOUND })
     evaluations += full.evaluations
+    bound = done + looBound
     const fullTheta = expand(full.theta)
     const fitted = applyKnobs(fullTheta, base)
     // The residual rows' points and metrics, in residualsFor's order (compareMeans keeps FITTED's order).
@@ -165,7 +175,6 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
     const atFit = jacobianOver(full.theta)
     const knobNames = active.map((k) => KNOBS[k]!.name)
     const uncertainty = profileUncertainty(atFit.jacobian, atFit.residuals, labels, knobNames, o.uncertainty ?? DEFAULT_UNCERTAINTY, "profile", { priorSd: KNOB_PRIOR_SD })
-    const crossValidate = (o.crossValidate ?? true) && prepared.length >= 3
     const coverageCases: CoverageCase[] = []
     const pointFits: PointFit[] = []
     for (let k = 0; k < prepared.length; k++) {
@@ -176,6 +185,7 @@ export const calibrate = (points: ReadonlyArray<MeasuredPoint>, o: CalibrateOpti
         const others = prepared.filter((_, i) => i !== k)
         const loo = levenbergMarquardt(residualsFor(others), full.theta, { maxIterations: 3, bound: KNOB_BOUND })
         evaluations += loo.evaluations
+        bound = done + (prepared.length - 1 - k) * maxEvaluations(active.length, 3)
         crossValidated = predict(pp, applyKnobs(expand(loo.theta), base))
         if (o.coverage === true) {
           const j = jacobianOver(loo.theta)

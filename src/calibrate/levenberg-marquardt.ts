@@ -52,6 +52,9 @@ export const solveLinear = (a: ReadonlyArray<ReadonlyArray<number>>, b: Readonly
   return x
 }
 
+/** The most residual evaluations a run can take: the start, then per iteration p differences and ≤ 6 trial steps. */
+export const maxEvaluations = (numParams: number, maxIterations: number): number => 1 + maxIterations * (numParams + 6)
+
 export const levenbergMarquardt = (
   residuals: (theta: ReadonlyArray<number>) => number[],
   theta0: ReadonlyArray<number>,

@@ -536,9 +536,15 @@ export const measuredPointsFromRunDir = (run: RunDirContents): MeasuredSet => {
 // ---------------------------------------------------------------------------------------------
 // Grouping
 
-/** The load of a point as tables print it: "c=16", "4 req/s" or "burst". */
+/** The load of a point as tables print it: "c=16", "4 req/s", "4 req/s, c≤16" (a capped open loop) or "burst". */
 export const loadOf = (p: MeasuredPoint): string =>
-  p.concurrency !== undefined ? `c=${p.concurrency}` : p.requestRate !== undefined ? `${p.requestRate} req/s` : "burst"
+  p.concurrency !== undefined && p.requestRate !== undefined
+    ? `${p.requestRate} req/s, c≤${p.concurrency}`
+    : p.concurrency !== undefined
+      ? `c=${p.concurrency}`
+      : p.requestRate !== undefined
+        ? `${p.requestRate} req/s`
+        : "burst"
 
 /**
  * Key of the setting a point was measured in, apart from the load level (concurrency / rate): points

@@ -1,6 +1,6 @@
 // The scenario that reproduces a measured point: its model, GPU, parallelism, precision and scheduler
-// limits, and its workload (closed loop at its concurrency with fixed lengths, or its workload spec at
-// its rate). Shared by validate and calibrate so both simulate exactly the measured setting.
+// limits, and its workload (closed loop at its concurrency with fixed lengths, an open loop at its rate —
+// capped at its concurrency when it has both — or its workload spec at its rate). Shared by validate and calibrate so both simulate exactly the measured setting.
 import { dirname, resolve } from "node:path"
 import { asyncSchedulingDefault } from "../hw/vllm-defaults.ts"
 import { harnessOf, lengthFor, type ClientHarness } from "./client-harness.ts"
@@ -73,7 +73,10 @@ export const scenarioForPoint = (p: MeasuredPoint, o: PointScenarioOptions = {})
     const osl = Math.max(1, Math.round(p.osl))
     const closedCount = o.closedLoopRequests ?? defaultClosedLoopRequests
     const h = o.harness ?? harnessOf(p)
-    if (p.concurrency !== undefined)
+    if (p.concurrency !== undefined && p.requestRate !== undefined)
+      // vllm bench --request-rate R --max-concurrency N: arrivals at R, at most N in flight (not a closed loop).
+      workload = { concurrency: p.concurrency, rate: p.requestRate, input: isl, output: osl, numRequests: p.numRequests ?? 1000 }
+    else if (p.concurrency !== undefined)
       workload = {
         concurrency: p.concurrency,
         input: lengthFor(h, isl),

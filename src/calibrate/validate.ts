@@ -84,7 +84,8 @@ export const validatePoints = (set: MeasuredSet, o: ValidateOptions): Effect.Eff
         load: loadOf(p),
         isl: p.isl,
         osl: p.osl,
-        ...(p.concurrency !== undefined && workloadSpecPath(p) === undefined ? { harness: harness.name } : {}),
+        // A capped open loop (rate and concurrency) is simulated at its rate, not as a client harness's closed loop.
+        ...(p.concurrency !== undefined && p.requestRate === undefined && workloadSpecPath(p) === undefined ? { harness: harness.name } : {}),
         comparisons: compareMeans(exit.value, p),
         ...(p.lagged !== undefined ? { lagged: p.lagged } : {}),
       })

@@ -11,6 +11,7 @@ import { COMPARE_METRICS, medianAbsErrorByMetric, type MetricComparison } from "
 import { groupBySetting, loadMeasurements, type MeasuredPoint } from "../calibrate/measurements.ts"
 import { InputError } from "../scenario/errors.ts"
 import { positiveInt } from "./flags.ts"
+import { progress } from "./progress.ts"
 import { failureMessage, runCommand } from "./run-effect.ts"
 import { writeJson } from "./simulate.ts"
 import { maxOf } from "../sim/stats.ts"
@@ -115,7 +116,11 @@ const perGroup = (points: ReadonlyArray<MeasuredPoint>, f: CalibrateFlags) =>
     for (const [key, g] of groups) {
       i++
       process.stderr.write(`[${i}/${groups.length}] ${key}\n`)
-      const exit = yield* Effect.exit(calibrate(g, { crossValidate: f.cv, uncertainty: f.uncertainty, ...(f.coverage === true ? { coverage: true } : {}) }))
+      const bar = progress(`calibrate ${key}`, 1, { json: f.json === true, unit: "simulated evaluations" })
+      const exit = yield* Effect.exit(
+        calibrate(g, { crossValidate: f.cv, uncertainty: f.uncertainty, ...(f.coverage === true ? { coverage: true } : {}), onEvaluation: (done, bound) => bar.tick(done, undefined, bound) }),
+      )
+      bar.end()
       if (Exit.isFailure(exit)) results.push({ group: key, points: g.length, skipped: failureMessage(exit.cause) })
       else results.push({ group: key, points: g.length, result: exit.value })
     }
@@ -163,15 +168,18 @@ const program = (sources: ReadonlyArray<string>, f: CalibrateFlags) =>
     if (f.perGroup === true) return yield* perGroup(points, f)
     if (f.out === undefined) return yield* new InputError({ message: "--out: where to write the profile is required" })
     if (f.groups !== undefined) return yield* new InputError({ message: "--groups: only with --per-group" })
+    const bar = progress("calibrate", 1, { json: f.json === true, unit: "simulated evaluations" })
     const result = yield* calibrate(points, {
       crossValidate: f.cv,
       uncertainty: f.uncertainty,
       ...(f.coverage === true ? { coverage: true } : {}),
+      onEvaluation: (done, bound) => bar.tick(done, undefined, bound),
       ...(f.model !== undefined ? { model: f.model } : {}),
       ...(f.gpu !== undefined ? { gpu: f.gpu } : {}),
       ...(f.tp !== undefined ? { tp: f.tp } : {}),
       ...(f.precision !== undefined ? { precision: f.precision } : {}),
     })
+    bar.end()
     const problems = fitProblems(result)
     const fit = medianAbsErrorByMetric(result.points.map((p) => p.fit))
     const quality = `fit quality: median |error| ${COMPARE_METRICS.flatMap((m) => (fit[m] === undefined ? [] : [`${m.toUpperCase()} ${fit[m]!.medianAbsPct.toFixed(1)}%`])).join(", ")} over ${result.points.length} points`

@@ -176,7 +176,7 @@ export const addScenarioFlags = (cmd: Command): Command =>
     .option("--async-scheduling", "async scheduling on: step N+1 is scheduled while step N runs (vLLM ≥ 0.14 default without PP)")
     .option("--no-async-scheduling", "async scheduling off (vLLM before 0.14, or pipeline parallel)")
     .option("--long-prefill-token-threshold <n>", "cap on one request's prefill chunk per step", nonNegativeInt)
-    .option("--concurrency <n>", "closed loop: requests in flight (vllm bench --max-concurrency)", positiveInt)
+    .option("--concurrency <n>", "requests in flight: alone a closed loop; with --rate/--stages a cap on the open loop (vllm bench --max-concurrency)", positiveInt)
     .option("--rate <r>", "open loop: requests/s, or inf", rateValue)
     .option("--burstiness <k>", "gamma shape of arrival gaps (1 = Poisson)", positiveNumber)
     .option("--stages <rate:seconds,...>", "open loop in rate stages, e.g. 5:600,10:600 (inference-perf's constant load)", stagesSpec)
@@ -230,9 +230,12 @@ export const workloadKindOverride = (base: Record<string, unknown>, f: ScenarioF
   const w = base.workload
   if (typeof w !== "object" || w === null) return base
   const wl = { ...(w as Record<string, unknown>) }
-  if (f.concurrency !== undefined) for (const k of ["rate", "burstiness", "stages", "arrival", "file", "trace"]) delete wl[k]
-  if (f.rate !== undefined) for (const k of ["concurrency", "stages", "arrival", "file", "trace"]) delete wl[k]
-  if (f.stages !== undefined) for (const k of ["concurrency", "rate", "arrival", "file", "trace"]) delete wl[k]
+  // A concurrency flag with a rate (or stages) flag is a capped open loop (vllm bench's --max-concurrency
+  // with --request-rate): each keeps the other; alone, each replaces the file's other kind of load.
+  const openFlag = f.rate !== undefined || f.stages !== undefined
+  if (f.concurrency !== undefined) for (const k of [...(openFlag ? [] : ["rate", "burstiness", "stages"]), "arrival", "file", "trace"]) delete wl[k]
+  if (f.rate !== undefined) for (const k of [...(f.concurrency === undefined ? ["concurrency"] : []), "stages", "arrival", "file", "trace"]) delete wl[k]
+  if (f.stages !== undefined) for (const k of [...(f.concurrency === undefined ? ["concurrency"] : []), "rate", "arrival", "file", "trace"]) delete wl[k]
   if (f.workload !== undefined) for (const k of ["concurrency", "rate", "stages", "arrival", "trace", "input", "output"]) delete wl[k]
   if (f.trace !== undefined) for (const k of ["concurrency", "rate", "stages", "arrival", "file", "input", "output"]) delete wl[k]
   if (f.prefixShare !== undefined) delete wl.prefix

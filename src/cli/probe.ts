@@ -13,6 +13,7 @@ import type { PointSpec } from "../probe/types.ts"
 import { workloadPlan } from "../probe/workload.ts"
 import { InputError } from "../scenario/errors.ts"
 import { runCommand } from "./run-effect.ts"
+import { addVllmBenchProbeFlags, probeVllmAliases } from "./vllm-bench-flags.ts"
 import { parseStructured, readText } from "../scenario/schema.ts"
 
 interface ProbeFlags {
@@ -24,6 +25,10 @@ interface ProbeFlags {
   readonly stages?: string
   readonly inferencePerfDefaults?: boolean
   readonly maxConcurrency?: string
+  readonly requestRate?: string
+  readonly numPrompts?: string
+  readonly randomInputLen?: string
+  readonly randomOutputLen?: string
   readonly isl: string
   readonly osl: string
   readonly numRequests: string
@@ -207,7 +212,7 @@ export const formatResultTable = (result: ProbeResult): string => {
 const argvForManifest = (): string => process.argv.slice(2).join(" ")
 
 export const register = (program: Command): void => {
-  program
+  const probeCommand = program
     .command("probe")
     .description(
       "Measure a live vLLM server (or the twin): sweep concurrency (closed loop) or request rate (Poisson), " +
@@ -231,7 +236,7 @@ export const register = (program: Command): void => {
       "with --workload: run it as inference-perf versions that ignore num_unique_system_prompts & co. did " +
         "(10 system prompts × 10 single-turn questions)"
     )
-    .option("--max-concurrency <n>", "with --rate: cap on requests in flight")
+    .option("--max-concurrency <n>", "with --rate: cap on requests in flight; alone, a closed loop at N (as vllm bench)")
     .option("--isl <tokens>", "prompt tokens per request", "1024")
     .option("--osl <tokens>", "output tokens per request (max_tokens, ignore_eos)", "128")
     .option("--num-requests <n>", "measured requests per point", "200")
@@ -256,9 +261,12 @@ export const register = (program: Command): void => {
     .option("--seed <seed>", "seed for prompts and arrivals (--workload: the simulator's seed; calibrate/validate simulate seed 0)", "0")
     .option("--scrape-interval <seconds>", "/metrics period during a point (0 = off)", "1")
     .addOption(new CliOption("--json", "print the point summaries as JSON instead of a table"))
-    .action((flags: ProbeFlags, cmd: Command) =>
+  addVllmBenchProbeFlags(probeCommand)
+    .action((given: ProbeFlags, cmd: Command) =>
       runCommand(
         Effect.gen(function*() {
+          const flags = probeVllmAliases(given, (key) => cmd.getOptionValueSource(key) === "cli")
+          if (typeof flags === "string") return yield* new InputError({ message: flags })
           if (flags.out !== undefined && flags.resume !== undefined) {
             return yield* new InputError({ message: "give --out DIR for a new run or --resume DIR, not both" })
           }
@@ -271,7 +279,8 @@ export const register = (program: Command): void => {
           if (typeof connectTimeoutS === "string") return yield* new InputError({ message: connectTimeoutS })
           const maxLag = parseNumber("--max-lag", flags.maxLag ?? String(DEFAULT_MAX_LAG_FRACTION), false, 0.0001)
           if (typeof maxLag === "string") return yield* new InputError({ message: maxLag })
-          const progress = streamProgress(process.stderr)
+          // --json: plain periodic lines on stderr, never a redrawn one (as the other long commands).
+          const progress = streamProgress(flags.json === true ? { write: (s: string) => process.stderr.write(s) } : process.stderr)
           let result: ProbeResult
           if (flags.resume !== undefined) {
             const key = apiKeyFromEnv(flags.apiKeyEnv)

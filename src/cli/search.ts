@@ -29,10 +29,12 @@ import { lookupGpu } from "../hw/gpus.ts"
 import { vllmDefaultMaxModelLen, vllmDefaults } from "../hw/vllm-defaults.ts"
 import { resolveGpu, resolveScenario, type ResolvedScenario } from "../scenario/resolve.ts"
 import { InputError } from "../scenario/errors.ts"
-import { flaggedFields, flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
+import { flaggedFields, type ScenarioFlags } from "./flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
+import { progress } from "./progress.ts"
 import { runCommand } from "./run-effect.ts"
-import { decodeScenario, mergeScenario, readScenarioFile, withFlagNames } from "../scenario/schema.ts"
+import { addVllmBenchLoadFlags, listAliases, scenarioWithFlags, type VllmBenchFlags } from "./vllm-bench-flags.ts"
+import { decodeScenario, readScenarioFile, withFlagNames } from "../scenario/schema.ts"
 import {
   addScalarScenarioFlags,
   COST_FLAG_HELP,
@@ -50,10 +52,11 @@ const PROBES_PER_ROUND = 4
 const DEFAULT_GPUS = "a800-sxm,h100-sxm,h200-sxm"
 const DEFAULT_TPS = "1,2,4,8"
 
-interface SearchFlags extends Omit<ScenarioFlags, "gpu" | "tp" | "pp" | "replicas" | "maxNumSeqs" | "disagg">, CostFlagValues {
+interface SearchFlags extends Omit<ScenarioFlags, "gpu" | "tp" | "pp" | "replicas" | "maxNumSeqs" | "disagg">, Omit<VllmBenchFlags, "tensorParallelSize">, CostFlagValues {
   gpus?: string
   disagg?: string
   tp?: string
+  tensorParallelSize?: string
   maxNumSeqs?: string
   maxGpus?: string
   slo?: string
@@ -185,8 +188,10 @@ const meanMetrics = (runs: ReadonlyArray<SeedRun>): BenchMetrics => {
   return out as unknown as BenchMetrics
 }
 
-const searchProgram = (path: string | undefined, flags: SearchFlags) =>
+const searchProgram = (path: string | undefined, asGiven: SearchFlags) =>
   Effect.gen(function* () {
+    const flags = listAliases(asGiven, [["tp", "tensorParallelSize", "--tp", "--tensor-parallel-size"]])
+    if (typeof flags === "string") return yield* new InputError({ message: flags })
     const file = path ?? defaultScenarioPath
     const raw = yield* readScenarioFile(file)
     const slo = yield* sloFrom(flags.slo, "--slo")
@@ -211,8 +216,10 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
     // Base scenario: the file (default scenarios/default.json) with the scalar flags over it.
     const scalar = scalarScenarioFlags(flags as Record<string, unknown>, [...SEARCHED, ...COST_KEYS])
     const { sweep: _sweep, ...fileScenario } = raw
-    const merged = mergeScenario(workloadKindOverride(fileScenario, scalar), flagsToScenario(scalar))
-    const flagged = flaggedFields(scalar)
+    const withFlags = scenarioWithFlags(fileScenario, scalar, path !== undefined)
+    if (typeof withFlags === "string") return yield* new InputError({ message: withFlags })
+    const merged = withFlags.scenario
+    const flagged = flaggedFields(withFlags.flags)
     const w = isRecord(merged.workload) ? merged.workload : {}
     const load =
       typeof w.rate === "number"
@@ -296,6 +303,7 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
     const pool = yield* makeSimPool(workers)
     const results: ProbeResult[] = []
     const quiet = flags.quiet === true
+    let round = 0
     for (;;) {
       const probes = planProbes(layouts, results, PROBES_PER_ROUND)
       if (probes.length === 0) break
@@ -310,7 +318,10 @@ const searchProgram = (path: string | undefined, flags: SearchFlags) =>
         for (const seed of seedList(baseSeed, seeds)) tasks.push({ id: tasks.length, scenario: obj, seed, timelineInterval: 0 })
       }
       if (!quiet) yield* Effect.sync(() => process.stderr.write(`search: simulating ${probes.map((p) => `${p.layoutId} ×${p.replicas}`).join(", ")}\n`))
-      const out = yield* pool.run(tasks)
+      round++
+      const bar = progress(`search round ${round}`, tasks.length, { quiet, json: flags.json === true, unit: "simulations" })
+      const out = yield* pool.run(tasks, (done) => bar.tick(done))
+      bar.end()
       probes.forEach((p, i) => {
         const runs = out.slice(i * seeds, (i + 1) * seeds).map((r) => r.run)
         const m = meanMetrics(runs)
@@ -460,6 +471,7 @@ export const register = (cli: Command): void => {
     .option("--seeds <n>", "seeds per simulated configuration (default 1)")
     .option("--workers <n>", "worker threads for the simulations (default 0: this thread, fastest for short searches)")
   addScalarScenarioFlags(cmd, new Set(["--gpu", "--tp", "--pp", "--replicas", "--max-num-seqs", "--disagg"]))
+  addVllmBenchLoadFlags(cmd, { listTp: true })
   for (const [flag, help] of COST_FLAG_HELP) cmd.addOption(new Option(flag, help))
   cmd
     .option("--json", "print the result as JSON")

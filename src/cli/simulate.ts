@@ -1,21 +1,34 @@
 // `servesim simulate [scenario] [flags]`: one simulation, printed as a table or vllm-bench JSON.
 import { Command, InvalidArgumentError } from "commander"
 import { Console, Effect } from "effect"
-import { writeFile } from "node:fs/promises"
+import { mkdir, writeFile } from "node:fs/promises"
+import { join } from "node:path"
 import { formatSummaryTable } from "../report/table.ts"
-import { runScenario } from "../scenario/run-scenario.ts"
+import { runScenarioDetailed } from "../scenario/run-scenario.ts"
 import { FileError, InputError } from "../scenario/errors.ts"
+import { benchDate, benchResult, defaultResultFilename, extraStatsFor, runTitle, type BenchOutputOptions, type PercentileMetric } from "../scenario/bench-result.ts"
 import { addScenarioFlags, decimal, nonNegativeInt, positiveNumber, type ScenarioFlags } from "./flags.ts"
 import { loadScenario } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
+import { addVllmBenchLoadFlags, metadataSpec, metricPercentilesSpec, percentileMetricsSpec, type VllmBenchFlags } from "./vllm-bench-flags.ts"
 import { DEFAULT_INTERVAL_DRAWS, DEFAULT_INTERVAL_LEVEL } from "../calibrate/predict-interval.ts"
 import { formatIntervals, predictionIntervals, withIntervals } from "./intervals.ts"
 
-interface SimulateFlags extends ScenarioFlags {
+interface SimulateFlags extends ScenarioFlags, VllmBenchFlags {
   json?: boolean
   out?: string
   timelineInterval?: number
   cloudPrice?: string
+  percentileMetrics?: PercentileMetric[]
+  metricPercentiles?: number[]
+  saveResult?: boolean
+  saveDetailed?: boolean
+  resultDir?: string
+  resultFilename?: string
+  label?: string
+  backend?: string
+  metadata?: Record<string, string>
+  ignoreEos?: boolean
   intervalDraws: number
   intervalLevel: number
   report?: string
@@ -27,6 +40,9 @@ const level = (v: string): number => {
   return x
 }
 
+/** --save-detailed keeps every token time: a bound decided before the run (~16 B per token). */
+const MAX_DETAILED_REQUESTS = 1_000_000
+
 export const writeJson = (path: string, value: unknown): Effect.Effect<void, FileError> =>
   Effect.tryPromise({
     try: () => writeFile(path, `${JSON.stringify(value, null, 2)}\n`),
@@ -36,15 +52,36 @@ export const writeJson = (path: string, value: unknown): Effect.Effect<void, Fil
 const program = (path: string | undefined, flags: SimulateFlags) =>
   Effect.gen(function* () {
     const resolved = yield* loadScenario(path, flags)
-    const priced = yield* runScenario(resolved, {
+    const detailed = flags.saveDetailed === true
+    const planned = resolved.scenario.workload?.numRequests ?? 1000
+    if (detailed && planned > MAX_DETAILED_REQUESTS)
+      return yield* new InputError({ message: `--save-detailed: ${planned} requests exceed its limit of ${MAX_DETAILED_REQUESTS.toLocaleString("en-US")} (it keeps every token's time)` })
+    const output: BenchOutputOptions = {
+      ...(flags.percentileMetrics !== undefined ? { percentileMetrics: flags.percentileMetrics } : {}),
+      ...(flags.metricPercentiles !== undefined ? { metricPercentiles: flags.metricPercentiles } : {}),
+      ...(flags.label !== undefined ? { label: flags.label } : {}),
+      ...(flags.backend !== undefined ? { backend: flags.backend } : {}),
+      ...(flags.metadata !== undefined ? { metadata: flags.metadata } : {}),
+    }
+    const run = yield* runScenarioDetailed(resolved, {
       ...(flags.timelineInterval !== undefined ? { timelineInterval: flags.timelineInterval } : {}),
       ...(flags.cloudPrice !== undefined ? { cloudPrice: flags.cloudPrice } : {}),
       source: path ?? "scenario",
+      extra: extraStatsFor(resolved, output),
+      detailed,
     })
-    const pi = yield* predictionIntervals(resolved, priced, { draws: flags.intervalDraws, level: flags.intervalLevel })
+    const pi = yield* predictionIntervals(resolved, run.summary, { draws: flags.intervalDraws, level: flags.intervalLevel })
     if (pi !== undefined && pi.draws < 2) return yield* new InputError({ message: `--interval-draws: ${pi.draws} draw gives no spread; use at least 2 (or 0 for none)` })
-    const summary = pi === undefined ? priced : withIntervals(priced, pi)
-    if (flags.out !== undefined) yield* writeJson(flags.out, summary)
+    const summary = pi === undefined ? run.summary : withIntervals(run.summary, pi)
+    const date = benchDate()
+    const bench = benchResult(summary, resolved, run.numSent, date, output, run.detailed)
+    if (flags.out !== undefined) yield* writeJson(flags.out, bench)
+    // vllm bench writes its file only with --save-result, named after the run unless --result-filename.
+    if (flags.saveResult === true) {
+      const name = flags.resultFilename ?? defaultResultFilename(resolved, date, output)
+      if (flags.resultDir !== undefined) yield* makeDir(flags.resultDir)
+      yield* writeJson(flags.resultDir !== undefined ? join(flags.resultDir, name) : name, bench)
+    }
     if (flags.report !== undefined) {
       if (pi === undefined) return yield* new InputError({ message: "--report: draws the prediction intervals, which need a --profile with an uncertainty block (servesim calibrate writes one)" })
       const { intervalReportHtml, intervalRows } = yield* Effect.promise(() => import("../report/interval-chart.ts"))
@@ -53,20 +90,56 @@ const program = (path: string | undefined, flags: SimulateFlags) =>
       const out = flags.report
       yield* Effect.tryPromise({ try: () => writeFile(out, html), catch: (e) => new FileError({ message: `cannot write ${out}: ${e instanceof Error ? e.message : String(e)}` }) })
     }
-    if (flags.json === true) yield* Console.log(JSON.stringify(summary, null, 2))
+    if (flags.json === true) yield* Console.log(JSON.stringify(bench, null, 2))
     else {
-      yield* Console.log(formatSummaryTable(summary, resolved.scenario.name ?? path ?? "default scenario"))
+      const title = runTitle(resolved, run.numSent)
+      yield* Console.log(formatSummaryTable(summary, path !== undefined && resolved.scenario.name !== undefined ? `${title}\n  scenario: ${resolved.scenario.name}` : title))
       if (pi !== undefined) yield* Console.log(formatIntervals(summary, pi).join("\n"))
+      const asked = selectedLines(bench, flags)
+      if (asked.length > 0) yield* Console.log(["", ...asked].join("\n"))
     }
   })
 
+/** The statistics --percentile-metrics/--metric-percentiles asked for, as vllm bench prints them. */
+const selectedLines = (bench: Record<string, unknown>, flags: SimulateFlags): string[] => {
+  if (flags.percentileMetrics === undefined && flags.metricPercentiles === undefined) return []
+  const out: string[] = []
+  const line = (name: string, v: unknown) => {
+    if (typeof v === "number") out.push(`${`${name} (ms):`.padEnd(40)} ${v.toFixed(2)}`)
+  }
+  for (const m of flags.percentileMetrics ?? ["ttft", "tpot", "itl"]) {
+    const label = m.toUpperCase()
+    line(`Mean ${label}`, bench[`mean_${m}_ms`])
+    line(`Median ${label}`, bench[`median_${m}_ms`])
+    for (const p of flags.metricPercentiles ?? [99]) line(`P${String(p)} ${label}`, bench[`p${String(p)}_${m}_ms`])
+  }
+  return out
+}
+
+const makeDir = (dir: string): Effect.Effect<void, FileError> =>
+  Effect.tryPromise({
+    try: () => mkdir(dir, { recursive: true }).then(() => undefined),
+    catch: (e) => new FileError({ message: `cannot create --result-dir ${dir}: ${e instanceof Error ? e.message : String(e)}` }),
+  })
+
 export const register = (cli: Command): void => {
-  addScenarioFlags(
+  const cmd = addScenarioFlags(
     cli
       .command("simulate")
       .description("simulate vLLM serving a workload and print vllm-bench metrics")
       .argument("[scenario]", "scenario file (JSON or YAML); default scenarios/default.json"),
   )
+  addVllmBenchLoadFlags(cmd)
+    .option("--percentile-metrics <list>", "vllm bench: metrics whose percentiles the result lists (ttft,tpot,itl,e2el,client_queue_time,e2el_including_client_queue; default ttft,tpot,itl)", percentileMetricsSpec)
+    .option("--metric-percentiles <list>", "vllm bench: percentiles to list, e.g. 50,90,99.9 (default 99; p50/p90/p95/p99 are always there)", metricPercentilesSpec)
+    .option("--save-result", "vllm bench: write the result JSON to --result-dir/--result-filename (default name {label}-{rate}qps[-concurrency{N}]-{model}-{date}.json)")
+    .option("--save-detailed", "vllm bench: add the per-request arrays (input_lens, output_lens, ttfts, itls, start_times, latencies, queue_times, generated_texts, errors); at most 1,000,000 requests")
+    .option("--result-dir <dir>", "vllm bench: folder for --save-result (created if missing)")
+    .option("--result-filename <name>", "vllm bench: file name for --save-result")
+    .option("--label <label>", "vllm bench: the result's label and filename prefix (default the backend)")
+    .option("--backend <name>", "vllm bench: recorded as the result's backend and endpoint_type (default servesim)")
+    .option("--metadata <KEY=VALUE...>", "vllm bench: fields recorded in the result (e.g. version=0.11.0 gpu=h100)", metadataSpec)
+    .option("--ignore-eos", "vllm bench: accepted; simulated outputs always run to their full length")
     .option("--json", "print the result as JSON (vllm bench serve --save-result field names)")
     .option("--out <file>", "write the JSON result to a file")
     .option("--timeline-interval <s>", "sample KV usage and queues every S simulated seconds (at most 100,000 samples are kept)", positiveNumber)

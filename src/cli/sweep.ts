@@ -13,42 +13,20 @@ import { formatSweepCsv, formatSweepTable } from "../report/sweep-table.ts"
 import { COST_KEYS, type CostFlagValues } from "../scenario/cost-block.ts"
 import { FileError, InputError } from "../scenario/errors.ts"
 import { resolveGpu, resolveModel } from "../scenario/resolve.ts"
-import { formatSchemaError, mergeScenario, readScenarioFile } from "../scenario/schema.ts"
+import { formatSchemaError, readScenarioFile } from "../scenario/schema.ts"
 import pkg from "../../package.json" with { type: "json" }
 import { analysePlan, type SweepOutput } from "../sweep/plan.ts"
 import { runTasks } from "../sweep/run.ts"
 import { parseShard, shardRunIndices, sweepFingerprint, SWEEP_PART_FORMAT, SWEEP_PART_VERSION, type Shard, type SweepPart } from "../sweep/shard.ts"
 import { announceSweep, prepareSweep } from "../sweep/sweep-scenario.ts"
-import { addScenarioFlags, flaggedFields, flagsToScenario, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
+import { addScenarioFlags, flaggedFields, type ScenarioFlags } from "./flags.ts"
+import { progress, type Progress } from "./progress.ts"
+import { addVllmBenchLoadFlags, listAliases, scenarioWithFlags, type VllmBenchFlags } from "./vllm-bench-flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
 
-/** A progress bar on stderr when it is a terminal; otherwise a line at every tenth of the work. */
-export const progressReporter = (label: string, total: number): { readonly tick: (done: number) => void; readonly end: () => void } => {
-  const tty = process.stderr.isTTY === true
-  const start = Date.now()
-  let lastTenth = -1
-  return {
-    tick: (done) => {
-      if (tty) {
-        const width = 30
-        const filled = Math.round((done / total) * width)
-        const secs = (Date.now() - start) / 1000
-        const eta = done > 0 ? (secs / done) * (total - done) : 0
-        process.stderr.write(`\r${label} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${done}/${total} ${secs.toFixed(0)}s, ~${eta.toFixed(0)}s left `)
-      } else {
-        const tenth = Math.floor((done * 10) / total)
-        if (tenth > lastTenth) {
-          lastTenth = tenth
-          process.stderr.write(`${label}: ${done}/${total} runs (${Math.round((100 * done) / total)}%)\n`)
-        }
-      }
-    },
-    end: () => {
-      if (tty) process.stderr.write("\n")
-    },
-  }
-}
+/** The sweep's progress on stderr (src/cli/progress.ts): a line with an ETA after 2 s. */
+export const progressReporter = (label: string, total: number): Progress => progress(label, total, { unit: "runs" })
 
 export const COST_FLAG_HELP: ReadonlyArray<readonly [string, string]> = [
   ["--purchase-price <usd>", "P: purchase price per card, USD (owned-cost model)"],
@@ -109,7 +87,10 @@ export const addScalarScenarioFlags = (cmd: Command, except: ReadonlySet<string>
 
 type ListFlagValues = { [K in AxisKey]?: string }
 
-interface SweepFlags extends Omit<ScenarioFlags, AxisKey>, ListFlagValues, CostFlagValues {
+interface SweepFlags extends Omit<ScenarioFlags, AxisKey>, Omit<VllmBenchFlags, "maxConcurrency" | "requestRate" | "tensorParallelSize">, ListFlagValues, CostFlagValues {
+  maxConcurrency?: string
+  requestRate?: string
+  tensorParallelSize?: string
   seeds?: string
   slo?: string
   maxGpus?: string
@@ -154,8 +135,14 @@ export const scalarScenarioFlags = (flags: Readonly<Record<string, unknown>>, li
 // ---------------------------------------------------------------------------------------------------
 // The sweep
 
-const sweepProgram = (path: string | undefined, flags: SweepFlags) =>
+const sweepProgram = (path: string | undefined, given: SweepFlags) =>
   Effect.gen(function* () {
+    const flags = listAliases(given, [
+      ["concurrency", "maxConcurrency", "--concurrency", "--max-concurrency"],
+      ["rate", "requestRate", "--rate", "--request-rate"],
+      ["tp", "tensorParallelSize", "--tp", "--tensor-parallel-size"],
+    ])
+    if (typeof flags === "string") return yield* new InputError({ message: flags })
     const file = path ?? defaultScenarioPath
     const raw = yield* readScenarioFile(file)
     const block: SweepBlockType =
@@ -196,9 +183,11 @@ const sweepProgram = (path: string | undefined, flags: SweepFlags) =>
     // The base scenario: the file (without its sweep block) with the scalar flags merged over it.
     const scalar = scalarScenarioFlags(flags as Record<string, unknown>, AXIS_KEYS)
     const { sweep: _sweep, ...fileScenario } = raw
-    const merged = mergeScenario(workloadKindOverride(fileScenario, scalar), flagsToScenario(scalar))
+    const withFlags = scenarioWithFlags(fileScenario, scalar, path !== undefined, given.maxConcurrency !== undefined || given.requestRate !== undefined)
+    if (typeof withFlags === "string") return yield* new InputError({ message: withFlags })
+    const merged = withFlags.scenario
     // Fields set by flags (scalar or list), so that a bad value is reported as its flag.
-    const flagged = flaggedFields(scalar)
+    const flagged = flaggedFields(withFlags.flags)
     for (const key of AXIS_KEYS) if (flags[key] !== undefined) flagged.set(AXES[key].path.join("."), AXES[key].flag)
     const timelineInterval = timelineFlag ?? block.timelineInterval
     const { plan, tasks } = yield* prepareSweep(merged, axes, {
@@ -218,7 +207,7 @@ const sweepProgram = (path: string | undefined, flags: SweepFlags) =>
       ...(selected !== undefined ? { selected } : {}),
       announce: announceSweep(plan, seeds, tasks.length, shard === undefined ? "" : `shard ${shard.index}/${shard.count}: ${selected?.length ?? 0} of `),
       quiet: flags.quiet === true,
-      progress: progressReporter,
+      progress: (label, total) => progress(label, total, { json: flags.json === true, unit: "runs" }),
     })
     const createdBy = `servesim ${process.argv.slice(2).join(" ")}`
 
@@ -287,6 +276,7 @@ export const register = (cli: Command): void => {
     .showHelpAfterError(false)
   for (const [, flag, help] of LIST_FLAGS) cmd.option(flag, `${help} (comma-separated)`)
   addScalarScenarioFlags(cmd, listFlagLongs)
+  addVllmBenchLoadFlags(cmd, { listLoad: true, listTp: true })
   cmd
     .option("--seeds <n>", "seeds per point (default 5, or sweep.seeds)")
     .option("--slo <spec>", "SLOs, e.g. ttft:1000,tpot:50[,e2el:MS][,stat:mean|median|p99] (default ttft:1000,tpot:50)")

@@ -10,6 +10,7 @@ import { InputError } from "../scenario/errors.ts"
 import { resolveGpu, resolveModel } from "../scenario/resolve.ts"
 import { readProfile } from "../scenario/step-time-source.ts"
 import { positiveInt } from "./flags.ts"
+import { progress } from "./progress.ts"
 import { failureMessage, runCommand } from "./run-effect.ts"
 import { writeJson } from "./simulate.ts"
 import { isBenchmarkFolder } from "../calibrate/benchmark-folder.ts"
@@ -55,11 +56,13 @@ export interface ValidateReport extends ValidationReport {
 }
 
 /** Loads the sources (tables, bench files, run directories), simulates every point and compares. */
-export const validateReport = (sources: ReadonlyArray<string>, flags: Pick<ValidateFlags, "engine" | "profile" | "model" | "gpu" | "limit" | "harness">) =>
+export const validateReport = (sources: ReadonlyArray<string>, flags: Pick<ValidateFlags, "engine" | "profile" | "model" | "gpu" | "limit" | "harness" | "json">) =>
   Effect.gen(function* () {
     const set = yield* loadMeasurements(sources)
+    const bar = progress("validate", 1, { json: flags.json === true, unit: "points" })
     const v = yield* validatePoints(set, {
       engine: flags.engine,
+      onProgress: (done, total) => bar.tick(done, undefined, total),
       harness: flags.harness,
       ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
       ...(flags.model !== undefined ? { model: flags.model } : {}),
@@ -67,6 +70,7 @@ export const validateReport = (sources: ReadonlyArray<string>, flags: Pick<Valid
       ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
       describeFailure: (exit) => failureMessage(exit.cause),
     })
+    bar.end()
     const report: ValidateReport = { sources, engine: flags.engine, profile: flags.profile ?? "defaults", ...v }
     return report
   })

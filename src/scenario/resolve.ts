@@ -24,6 +24,7 @@ import { parseLengthDist, sharegptInput, sharegptOutput, type LengthDist } from 
 import { asRunByInferencePerf, parseSharedPrefixSpec, sharedPrefixWorkload } from "../sim/workload/shared-prefix.ts"
 import { closedLoopWorkload, openLoopWorkload } from "../sim/workload/synthetic.ts"
 import { parseTrace, traceWorkload } from "../sim/workload/trace.ts"
+import { parseCustomJsonl, parseShareGpt, sampleDataset, type SampledLengths } from "../sim/workload/vllm-datasets.ts"
 import { FileError, InputError } from "./errors.ts"
 import { parseStructured, readText, type Scenario } from "./schema.ts"
 import { stepTimeFor } from "./step-time-source.ts"
@@ -163,6 +164,21 @@ const lengthOf = (raw: unknown, path: string, fallback: LengthDist): LengthDist 
   return parseLengthDist(raw, path)
 }
 
+/** A vllm bench dataset file's sampled lengths (one per request), or an InputError naming the file. */
+const readDataset = (
+  d: { readonly name: "sharegpt" | "custom"; readonly path: string; readonly outputLen?: number },
+  numRequests: number,
+  seed: string | number,
+): Effect.Effect<SampledLengths, InputError | FileError> =>
+  Effect.gen(function* () {
+    const text = yield* readText(d.path)
+    const pairs = d.name === "sharegpt" ? parseShareGpt(text) : parseCustomJsonl(text)
+    if (typeof pairs === "string") return yield* new InputError({ message: `workload.dataset ${d.path}: ${pairs}` })
+    const lengths = sampleDataset(pairs, { seed, numRequests, kind: d.name, ...(d.outputLen !== undefined ? { outputLen: d.outputLen } : {}) })
+    if (typeof lengths === "string") return yield* new InputError({ message: `workload.dataset ${d.path}: ${lengths}` })
+    return lengths
+  })
+
 /** The workload factory for a scenario; every problem is an InputError naming the field. */
 const workloadFactory = (
   s: Scenario,
@@ -204,6 +220,7 @@ const workloadFactory = (
         return { workload: wl, stageCount: wl.stageCount }
       }
     }
+    const dataset = w.dataset === undefined ? undefined : yield* readDataset(w.dataset, numRequests ?? 1000, s.seed ?? 0)
     const sampled = lengthOf(w.input, "workload.input", sharegptInput)
     if (typeof sampled === "string") return yield* new InputError({ message: sampled })
     const output = lengthOf(w.output, "workload.output", sharegptOutput)
@@ -222,10 +239,11 @@ const workloadFactory = (
       ...(w.oslMultiplier !== undefined ? { outputMultiplier: w.oslMultiplier } : {}),
       ...(prefix !== undefined ? { prefix } : {}),
       ...(w.priority !== undefined ? { priority: w.priority } : {}),
+      ...(dataset !== undefined ? { sampled: dataset } : {}),
     }
     const openLoop = w.rate !== undefined || w.stages !== undefined || w.arrival !== undefined
-    if (w.concurrency !== undefined && openLoop)
-      return yield* new InputError({ message: "workload: give either concurrency (closed loop) or rate/stages/arrival (open loop), not both" })
+    // concurrency with a rate caps the open loop (vllm bench --request-rate R --max-concurrency N).
+    const maxConcurrency = openLoop ? w.concurrency : undefined
     if (!openLoop) {
       const concurrency = w.concurrency ?? 32
       const n = numRequests ?? 1000
@@ -247,7 +265,7 @@ const workloadFactory = (
       return yield* new InputError({ message: "workload.numRequests: required for this arrival process" })
     const n = arrival.kind === "stages" ? numRequests : (numRequests ?? 1000)
     return (seed: string | number) => ({
-      workload: openLoopWorkload({ seed, arrival, ...(n !== undefined ? { numRequests: n } : {}), ...common }),
+      workload: openLoopWorkload({ seed, arrival, ...(n !== undefined ? { numRequests: n } : {}), ...(maxConcurrency !== undefined ? { maxConcurrency } : {}), ...common }),
       stageCount,
     })
   })

@@ -5,7 +5,8 @@ import { Effect } from "effect"
 import { defaultOwnedInputs, hourlyCost, type GpuCostInputs } from "../econ/cost-model.ts"
 import { runCost } from "../econ/run-cost.ts"
 import { simulate } from "../sim/simulate.ts"
-import { summarize } from "../sim/summary.ts"
+import type { ExtraStats } from "../sim/metrics.ts"
+import { detailedArrays, summarize } from "../sim/summary.ts"
 import { gpuCostsFor } from "./cost-block.ts"
 import { InputError } from "./errors.ts"
 import { buildSimSpec, deploymentGpus, describeRun, type ResolvedScenario } from "./resolve.ts"
@@ -21,13 +22,33 @@ export interface RunOptions {
 
 export type RunResult = ReturnType<typeof summarize> & { readonly cost?: ReturnType<typeof runCost> }
 
+export interface DetailedRunOptions extends RunOptions {
+  /** Statistics beyond the default set (vllm bench --metric-percentiles, client-queue metrics). */
+  readonly extra?: ExtraStats
+  /** Keep vllm bench's per-request arrays (--save-detailed). */
+  readonly detailed?: boolean
+}
+
+/** The run, with what a vllm bench result also records: requests sent and, on request, per-request arrays. */
+export interface DetailedRun {
+  readonly summary: RunResult
+  readonly numSent: number
+  readonly detailed?: Record<string, unknown[]>
+}
+
 export const runScenario = (resolved: ResolvedScenario, o: RunOptions = {}): Effect.Effect<RunResult, InputError> =>
+  Effect.map(runScenarioDetailed(resolved, o), (r) => r.summary)
+
+export const runScenarioDetailed = (resolved: ResolvedScenario, o: DetailedRunOptions = {}): Effect.Effect<DetailedRun, InputError> =>
   Effect.gen(function* () {
     if (o.timelineInterval !== undefined && resolved.disaggregation !== undefined)
       return yield* new InputError({ message: "--timeline-interval: not available with disaggregation (the timeline samples one pool of engines)" })
     const spec = buildSimSpec(resolved)
     const withTimeline = o.timelineInterval !== undefined ? { ...spec, timelineInterval: o.timelineInterval } : spec
-    const base = summarize(simulate(withTimeline), { config: { ...describeRun(resolved), seed: resolved.scenario.seed ?? 0 } })
+    const result = simulate(withTimeline, { detailed: o.detailed === true })
+    const base = summarize(result, { config: { ...describeRun(resolved), seed: resolved.scenario.seed ?? 0 }, ...(o.extra !== undefined ? { extra: o.extra } : {}) })
+    const detailed = o.detailed === true ? detailedArrays(result) : undefined
+    const run = { numSent: result.numSent, ...(detailed !== undefined ? { detailed } : {}) }
     // GPU cost: the scenario's cost block or the cloud price, else the cited owned-cost defaults; every
     // GPU of the deployment counts (both pools when disaggregated).
     const gpus = deploymentGpus(resolved)
@@ -37,9 +58,9 @@ export const runScenario = (resolved: ResolvedScenario, o: RunOptions = {}): Eff
     for (const g of gpus) {
       const owned = defaultOwnedInputs(g.gpu)
       const inputs: GpuCostInputs | undefined = costs[g.gpu] ?? (owned === undefined ? undefined : { kind: "owned", ...owned })
-      if (inputs === undefined) return base
+      if (inputs === undefined) return { ...run, summary: base }
       usdPerHour += g.count * hourlyCost(inputs).total
       numGpus += g.count
     }
-    return { ...base, cost: runCost(base, numGpus, usdPerHour / numGpus, resolved.model.id) }
+    return { ...run, summary: { ...base, cost: runCost(base, numGpus, usdPerHour / numGpus, resolved.model.id) } }
   })

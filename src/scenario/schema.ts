@@ -62,7 +62,10 @@ const Disaggregation = Schema.Struct({
 const Stage = Schema.Struct({ rate: Rate, duration: Duration })
 
 const Workload = Schema.Struct({
-  /** Closed loop: requests in flight (vllm bench --max-concurrency). */
+  /**
+   * Requests in flight (vllm bench --max-concurrency): alone, a closed loop; with rate/stages/arrival,
+   * the open loop's cap (a request arriving at the cap waits for a slot, as vllm bench's semaphore does).
+   */
   concurrency: opt(IntUpTo(10_000_000)),
   /** Open loop: requests/s ("inf" sends all at t = 0). */
   rate: opt(Schema.Union([Rate, Schema.Literal("inf")])),
@@ -96,6 +99,11 @@ const Workload = Schema.Struct({
   inferencePerfDefaults: opt(Schema.Boolean),
   /** A request trace to replay (JSONL or CSV). */
   trace: opt(Schema.String),
+  /**
+   * A vllm bench dataset file (--dataset-name sharegpt|custom --dataset-path FILE): prompt lengths (and
+   * ShareGPT's reply lengths) from its texts, sampled as vllm does; outputLen overrides the outputs.
+   */
+  dataset: opt(Schema.Struct({ name: Schema.Literals(["sharegpt", "custom"]), path: Schema.String, outputLen: opt(IntUpTo(10_000_000)) })),
 })
 
 const Goodput = Schema.Struct({ ttftMs: opt(PositiveNumber), tpotMs: opt(PositiveNumber), e2elMs: opt(PositiveNumber) })

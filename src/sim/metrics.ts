@@ -7,7 +7,7 @@ import type { Engine, EngineListener } from "./engine.ts"
 import type { RequestState } from "./request-state.ts"
 import type { BenchSummary } from "./bench-summary.ts"
 import type { GoodputSlo } from "./spec.ts"
-import { FloatColumn, distributionOf, weightedDistributionOf, type Distribution } from "./stats.ts"
+import { FloatColumn, distributionOf, sortPairs, weightedDistributionOf, type Distribution } from "./stats.ts"
 
 /** A request's state in the recorder's status column. */
 export const PENDING = 0
@@ -23,6 +23,8 @@ export class MetricsRecorder implements EngineListener {
   readonly inputTokens = new FloatColumn()
   readonly outputTokens = new FloatColumn()
   readonly queueTime = new FloatColumn()
+  /** Seconds a request waited at the client for a concurrency slot (vllm bench's client_queue_time). */
+  readonly clientQueueTime = new FloatColumn()
   readonly stage = new FloatColumn()
   readonly status = new FloatColumn()
   readonly rejected = new Map<string, number>()
@@ -44,6 +46,16 @@ export class MetricsRecorder implements EngineListener {
   prefillTokensSum = 0
   kvUsageTimeSum = 0
   kvUsageMax = 0
+  /** Engine-step end times at which measured requests received tokens, and how many (for vllm's peak output tokens/s). */
+  readonly tokenStepTime = new FloatColumn()
+  readonly tokenStepCount = new FloatColumn()
+  private stepTokens = 0
+  /**
+   * Per-request token times and refusal reasons, kept only for vllm bench's --save-detailed arrays
+   * (simulate's `detailed` hook, which also decodes every request explicitly so each token is seen).
+   */
+  tokenTimes: number[][] | undefined
+  readonly rejectReason = new Map<number, string>()
   /** Called when a request is done for the client (finished or rejected), at client time. */
   onClientDone: (time: number) => void = () => {}
 
@@ -53,8 +65,9 @@ export class MetricsRecorder implements EngineListener {
   }
 
   /** A request was sent by the client. */
-  onSend(req: RequestState): void {
+  onSend(req: RequestState, clientQueueTime = 0): void {
     this.send.set(req.id, req.arrival)
+    this.clientQueueTime.set(req.id, clientQueueTime)
     this.inputTokens.set(req.id, req.inputTokens)
     this.stage.set(req.id, req.spec.stage)
     this.status.set(req.id, PENDING)
@@ -71,6 +84,8 @@ export class MetricsRecorder implements EngineListener {
   }
 
   onToken(req: RequestState, time: number, first: boolean): void {
+    if (req.id >= this.warmupRequests) this.stepTokens++
+    if (this.tokenTimes !== undefined) (this.tokenTimes[req.id] ??= []).push(time)
     if (first || req.id < this.warmupRequests) return
     const gap = time - req.lastTokenStep
     const stage = req.spec.stage
@@ -92,6 +107,7 @@ export class MetricsRecorder implements EngineListener {
     for (let stage = 0; stage < measuredByStage.length; stage++) {
       const count = measuredByStage[stage]
       if (count === undefined || count === 0) continue
+      this.stepTokens += count
       this.itlGap.push(gap)
       this.itlCount.push(count)
       this.itlStage.push(stage)
@@ -117,11 +133,17 @@ export class MetricsRecorder implements EngineListener {
   onReject(req: RequestState, time: number, reason: string): void {
     this.status.set(req.id, REJECTED)
     this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1)
+    if (this.tokenTimes !== undefined) this.rejectReason.set(req.id, reason)
     this.onClientDone(time)
   }
 
   onStep(engine: Engine, start: number, end: number, batch: ScheduledBatch): void {
     this.flushItl()
+    if (this.stepTokens > 0) {
+      this.tokenStepTime.push(end)
+      this.tokenStepCount.push(this.stepTokens)
+      this.stepTokens = 0
+    }
     const dt = end - start
     const shape = batch.shape
     this.numSteps++
@@ -181,7 +203,10 @@ export class MetricsRecorder implements EngineListener {
   }
 }
 
-const ms = (d: Distribution, name: string, out: Record<string, number>): void => {
+/** vllm bench's percentile key word: "99" for 99, "99.9" for 99.9 (vllm/benchmarks/serve.py process_one_metric). */
+export const percentileWord = (p: number): string => String(p) // JS prints 99 and 99.9 as Python's str(int(p)) / str(p) do
+
+const ms = (d: Distribution, name: string, out: Record<string, number>, extra: ReadonlyArray<number> = []): void => {
   out[`mean_${name}_ms`] = d.mean * 1000
   out[`median_${name}_ms`] = d.median * 1000
   out[`std_${name}_ms`] = d.std * 1000
@@ -189,6 +214,69 @@ const ms = (d: Distribution, name: string, out: Record<string, number>): void =>
   out[`p90_${name}_ms`] = d.p90 * 1000
   out[`p95_${name}_ms`] = d.p95 * 1000
   out[`p99_${name}_ms`] = d.p99 * 1000
+  for (const p of extra) {
+    const key = `p${percentileWord(p)}_${name}_ms`
+    if (!(key in out)) out[key] = (d.quantile?.(p / 100) ?? 0) * 1000
+  }
+}
+
+/** Extra statistics vllm bench writes when asked (--metric-percentiles, and its client-queue metrics). */
+export interface ExtraStats {
+  /** Percentiles (0–100) beyond p50/p90/p95/p99, for every metric. */
+  readonly percentiles?: ReadonlyArray<number>
+  /** client_queue_time (vllm writes it when --max-concurrency is set). */
+  readonly clientQueue?: boolean
+  /** e2el_including_client_queue (vllm writes it when both a finite rate and a cap are set). */
+  readonly e2elIncludingClientQueue?: boolean
+}
+
+/**
+ * vllm bench's max_output_tokens_per_s and max_concurrent_requests (vllm/benchmarks/serve.py
+ * calculate_metrics): one-second buckets from the first send; tokens land in the bucket of their
+ * arrival at the client, a request counts in every bucket from its send's to its end's, inclusive.
+ */
+export const peakFields = (rec: MetricsRecorder, done: ReadonlyArray<number>, tokenOffset: number): { max_output_tokens_per_s: number; max_concurrent_requests: number } => {
+  if (done.length === 0) return { max_output_tokens_per_s: 0, max_concurrent_requests: 0 }
+  let minStart = Number.POSITIVE_INFINITY
+  let maxEnd = Number.NEGATIVE_INFINITY
+  for (const i of done) {
+    const s = rec.send.get(i)
+    if (s < minStart) minStart = s
+    if (s + rec.e2el.get(i) > maxEnd) maxEnd = s + rec.e2el.get(i)
+  }
+  const numBuckets = Math.ceil(maxEnd - minStart) + 1
+  // Sparse buckets: a run may span years of simulated time.
+  const tokens = new Map<number, number>()
+  let maxTokens = 0
+  const times = rec.tokenStepTime.view()
+  const counts = rec.tokenStepCount.view()
+  for (let k = 0; k < times.length; k++) {
+    const b = Math.floor(times[k]! + tokenOffset - minStart)
+    if (b < 0 || b >= numBuckets) continue
+    const c = (tokens.get(b) ?? 0) + counts[k]!
+    tokens.set(b, c)
+    if (c > maxTokens) maxTokens = c
+  }
+  // Concurrency: +1 at the send's bucket, −1 after the end's bucket, swept in bucket order.
+  const edges = new Float64Array(2 * done.length)
+  const delta = new Float64Array(2 * done.length)
+  done.forEach((i, k) => {
+    const s = rec.send.get(i)
+    edges[2 * k] = Math.floor(s - minStart)
+    delta[2 * k] = 1
+    edges[2 * k + 1] = Math.min(Math.floor(s + rec.e2el.get(i) - minStart), numBuckets - 1) + 1
+    delta[2 * k + 1] = -1
+  })
+  const [e, d] = sortPairs(edges, delta)
+  let cur = 0
+  let most = 0
+  for (let k = 0; k < e.length; k++) {
+    cur += d[k]!
+    // Apply every change at the same bucket before reading the level.
+    if (k + 1 < e.length && e[k + 1] === e[k]) continue
+    if (cur > most) most = cur
+  }
+  return { max_output_tokens_per_s: maxTokens, max_concurrent_requests: most }
 }
 
 /** vllm bench's fields for a set of requests, and the queueing time (arrival to first schedule). */
@@ -205,12 +293,14 @@ export const benchFields = (
   failed: number,
   itl: Distribution,
   goodput: GoodputSlo | undefined,
+  extra: ExtraStats = {},
 ): BenchFields => {
   const n = done.length
   const ttft = new Float64Array(n)
   const tpot = new Float64Array(n)
   const e2el = new Float64Array(n)
   const queue = new Float64Array(n)
+  const clientQueue = new Float64Array(n)
   let tpotCount = 0
   let inTok = 0
   let outTok = 0
@@ -225,6 +315,7 @@ export const benchFields = (
     ttft[k] = t
     e2el[k] = e
     queue[k] = rec.queueTime.get(i)
+    clientQueue[k] = rec.clientQueueTime.get(i)
     // vllm/benchmarks/serve.py: TPOT = (latency − ttft) / (output_len − 1) for output_len > 1.
     let reqTpot = 0
     if (out > 1) {
@@ -257,10 +348,17 @@ export const benchFields = (
     total_token_throughput: per(inTok + outTok),
   }
   if (goodput !== undefined) fields.request_goodput = per(good)
-  ms(distributionOf(ttft), "ttft", fields)
-  ms(distributionOf(tpot.subarray(0, tpotCount)), "tpot", fields)
-  ms(itl, "itl", fields)
-  ms(distributionOf(e2el), "e2el", fields)
+  const pcts = extra.percentiles ?? []
+  ms(distributionOf(ttft), "ttft", fields, pcts)
+  ms(distributionOf(tpot.subarray(0, tpotCount)), "tpot", fields, pcts)
+  ms(itl, "itl", fields, pcts)
+  if (extra.e2elIncludingClientQueue === true) {
+    const withQueue = new Float64Array(n)
+    for (let k = 0; k < n; k++) withQueue[k] = e2el[k]! + clientQueue[k]!
+    ms(distributionOf(withQueue), "e2el_including_client_queue", fields, pcts)
+  }
+  ms(distributionOf(e2el), "e2el", fields, pcts)
+  if (extra.clientQueue === true) ms(distributionOf(clientQueue), "client_queue_time", fields, pcts)
   const q = distributionOf(queue)
   fields.mean_queue_time_ms = q.mean * 1000
   fields.median_queue_time_ms = q.median * 1000

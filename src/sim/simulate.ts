@@ -36,6 +36,8 @@ export interface SimulateHooks {
   readonly afterStep?: (engine: Engine, time: number) => void
   /** Track every decoding request per step instead of implicitly (the reference path; default false). */
   readonly eagerDecode?: boolean
+  /** Keep every request's token times (vllm bench --save-detailed); implies eagerDecode. */
+  readonly detailed?: boolean
 }
 
 export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult => {
@@ -43,8 +45,9 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
   const afterStep = hooks.afterStep
   const overheads = spec.stepTime.overheads
   const recorder = new MetricsRecorder(overheads, spec.warmupRequests)
+  if (hooks.detailed === true) recorder.tokenTimes = []
   const engines: Engine[] = []
-  const engineOptions = { lazyDecode: hooks.eagerDecode !== true }
+  const engineOptions = { lazyDecode: hooks.eagerDecode !== true && hooks.detailed !== true }
   for (let r = 0; r < spec.replicas; r++) engines.push(new Engine(r, spec.engine, spec.policy, spec.stepTime, recorder, engineOptions))
   const queue = new EventQueue()
   const inFlight = new Map<number, RequestState>() // sent, not yet at an engine
@@ -54,9 +57,9 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
   let now = 0
   let apiServerFreeAt = 0
 
-  const send = (reqSpec: RequestSpec): void => {
+  const send = (reqSpec: RequestSpec, clientQueueTime = 0): void => {
     const req = new RequestState(numSent++, reqSpec)
-    recorder.onSend(req)
+    recorder.onSend(req, clientQueueTime)
     if (req.inputTokens + req.outputTokens > spec.engine.maxModelLen) {
       // vLLM's OpenAI server answers 400 before the engine sees the request.
       recorder.onReject(req, req.arrival, "prompt + max_tokens exceeds max_model_len")
@@ -73,8 +76,21 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
   let nextOpen: RequestSpec | undefined
   // Closed loop: each finished (or refused) request frees a client slot at that time.
   const freedSlots: number[] = []
-  if (workload.kind === "open") nextOpen = workload.next()
-  else {
+  // Open loop with a concurrency cap: a freed slot is an event (payload SLOT) at the client's time. The
+  // requests waiting for a slot are exactly the arrivals not yet sent (FIFO, like asyncio.Semaphore), so
+  // nothing is buffered: the next arrival is sent at max(its arrival, the time a slot frees).
+  const cap = workload.kind === "open" ? workload.maxConcurrency : undefined
+  const SLOT = spec.replicas * 2
+  let outstanding = 0
+  if (workload.kind === "open") {
+    nextOpen = workload.next()
+    if (cap !== undefined) {
+      if (!(Number.isInteger(cap) && cap >= 1)) throw new RangeError(`maxConcurrency must be a positive integer (got ${cap})`)
+      recorder.onClientDone = (time) => {
+        queue.push(time, SLOT)
+      }
+    }
+  } else {
     recorder.onClientDone = (time) => {
       freedSlots.push(time)
     }
@@ -117,8 +133,14 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
   for (;;) {
     sendClosed()
     // Send every open-loop request due before the next event (ingress only delays, never reorders sends).
-    while (nextOpen !== undefined && (nextOpen.arrival <= queue.peekTime() || queue.size === 0)) {
-      send(nextOpen)
+    while (nextOpen !== undefined && (cap === undefined || outstanding < cap) && (nextOpen.arrival <= queue.peekTime() || queue.size === 0)) {
+      if (cap === undefined) send(nextOpen)
+      else {
+        outstanding++
+        // It waited for a slot when it arrived before the last event (the slot freeing): sent now.
+        if (nextOpen.arrival < now) send({ ...nextOpen, arrival: now }, now - nextOpen.arrival)
+        else send(nextOpen)
+      }
       nextOpen = workload.kind === "open" ? workload.next() : undefined
     }
     if (queue.size === 0) break
@@ -132,7 +154,8 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
       }
     }
     now = t
-    if (payload < 0) {
+    if (payload === SLOT && cap !== undefined) outstanding--
+    else if (payload < 0) {
       const req = inFlight.get(-payload - 1)!
       inFlight.delete(req.id)
       const target = spec.replicas === 1 ? 0 : spec.router.pick(engines, req.spec)

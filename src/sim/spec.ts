@@ -3,9 +3,16 @@
 import type { StepTimeModel } from "../hw/types.ts"
 import type { EngineConfig, RequestSpec } from "./types.ts"
 
-/** An open-loop source yields requests in non-decreasing arrival order, then undefined. */
+/**
+ * An open-loop source yields requests in non-decreasing arrival order, then undefined. With
+ * `maxConcurrency`, at most that many are in flight: one arriving while the cap is reached waits (FIFO)
+ * for a slot and is sent when one frees — `vllm bench serve --request-rate R --max-concurrency N`, whose
+ * semaphore gates sending (vllm/benchmarks/serve.py limited_request_func). Latencies count from the
+ * send, as vllm's do; the wait is the request's client queue time.
+ */
 export interface OpenLoopWorkload {
   readonly kind: "open"
+  readonly maxConcurrency?: number
   next(): RequestSpec | undefined
 }
 

@@ -8,6 +8,8 @@ export interface Distribution {
   p90: number
   p95: number
   p99: number
+  /** np.percentile at any p in [0, 1] (vllm bench --metric-percentiles); absent on an empty distribution (all 0). */
+  quantile?: (p: number) => number
 }
 
 export const emptyDistribution = (): Distribution => ({ mean: 0, median: 0, std: 0, p50: 0, p90: 0, p95: 0, p99: 0 })
@@ -105,7 +107,7 @@ export const distributionOf = (values: Float64Array): Distribution => {
   let sq = 0
   for (let i = 0; i < n; i++) sq += (values[i]! - mean) ** 2
   const q = (p: number) => quantileSortedLinear(values, p)
-  return { mean, median: q(0.5), std: Math.sqrt(sq / n), p50: q(0.5), p90: q(0.9), p95: q(0.95), p99: q(0.99) }
+  return { mean, median: q(0.5), std: Math.sqrt(sq / n), p50: q(0.5), p90: q(0.9), p95: q(0.95), p99: q(0.99), quantile: q }
 }
 
 /**
@@ -155,7 +157,7 @@ export const weightedDistributionOf = (values: Float64Array, counts: Float64Arra
   for (let i = 0; i < n; i++) sq += counts[i]! * (values[i]! - mean) ** 2
   const [sv, sc] = sortPairs(values, counts)
   const q = (p: number) => weightedPercentile(sv, sc, total, p)
-  return { mean, median: q(0.5), std: Math.sqrt(sq / total), p50: q(0.5), p90: q(0.9), p95: q(0.95), p99: q(0.99) }
+  return { mean, median: q(0.5), std: Math.sqrt(sq / total), p50: q(0.5), p90: q(0.9), p95: q(0.95), p99: q(0.99), quantile: q }
 }
 
 /** A growable Float64Array, so long runs keep per-request numbers without JS arrays of boxed values. */

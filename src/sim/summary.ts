@@ -2,7 +2,7 @@
 // simulator's own counters), so predictions and measurements compare field by field.
 import type { DisaggregatedRun, PoolStats } from "./disaggregated.ts"
 import type { Engine } from "./engine.ts"
-import { DONE, REJECTED, benchFields, type BenchFields } from "./metrics.ts"
+import { DONE, REJECTED, benchFields, peakFields, type BenchFields, type ExtraStats } from "./metrics.ts"
 import type { SimResult, Timeline } from "./simulate.ts"
 
 /** The simulator's own counters, beside vllm bench's fields. */
@@ -77,6 +77,9 @@ export type SimSummary = BenchFields &
   EngineCounters & {
   /** completed + failed: the measured requests (after warm-up), stage by stage too. */
   readonly requests_generated: number
+  /** vllm bench's peak one-second output tokens and requests active in one second (metrics.ts peakFields). */
+  readonly max_output_tokens_per_s: number
+  readonly max_concurrent_requests: number
   /** Requests refused, by reason. */
   readonly rejected: Readonly<Record<string, number>>
   /** The run's configuration: the scenario's description and the engine settings it ran with. */
@@ -98,13 +101,15 @@ const roundAll = <T extends object>(o: T): T => {
 export interface SummaryOptions {
   /** Extra fields describing the run (model, gpu, workload), placed under `config`. */
   readonly config?: Record<string, unknown>
+  /** Statistics beyond the default set (vllm bench --metric-percentiles, client-queue metrics). */
+  readonly extra?: ExtraStats
 }
 
 export const summarize = (result: SimResult, options: SummaryOptions = {}): SimSummary => {
   const { recorder: rec, spec, engines } = result
   const done = rec.select(DONE)
   const failed = rec.select(REJECTED).length
-  const fields = benchFields(rec, done, failed, rec.itlDistribution(), spec.goodput)
+  const fields = { ...benchFields(rec, done, failed, rec.itlDistribution(), spec.goodput, options.extra), ...peakFields(rec, done, spec.stepTime.overheads.perOutputToken) }
   let prefixQueries = 0
   let prefixHits = 0
   for (const e of engines) {
@@ -244,3 +249,31 @@ const roundTimeline = (t: Timeline): Timeline => ({
   numRunning: t.numRunning,
   numWaiting: t.numWaiting,
 })
+
+/**
+ * vllm bench's per-request arrays (--save-detailed), in send order, measured requests only: seconds
+ * for times, an empty generated text (the simulator makes none) and "" or the refusal as the error,
+ * as vllm writes a failed request (ttft 0, no ITLs, output length 0). Needs simulate's `detailed` hook.
+ */
+export const detailedArrays = (result: SimResult): Record<string, unknown[]> | undefined => {
+  const rec = result.recorder
+  const times = rec.tokenTimes
+  if (times === undefined) return undefined
+  const cols = { input_lens: [] as number[], output_lens: [] as number[], ttfts: [] as number[], itls: [] as number[][], start_times: [] as number[], latencies: [] as number[], queue_times: [] as number[], generated_texts: [] as string[], errors: [] as string[] }
+  for (let i = result.spec.warmupRequests; i < rec.status.length; i++) {
+    const ok = rec.status.get(i) === DONE
+    const t = times[i] ?? []
+    const itl: number[] = []
+    for (let k = 1; k < t.length && ok; k++) itl.push(round(t[k]! - t[k - 1]!))
+    cols.input_lens.push(rec.inputTokens.get(i))
+    cols.output_lens.push(ok ? rec.outputTokens.get(i) : 0)
+    cols.ttfts.push(ok ? round(rec.ttft.get(i)) : 0)
+    cols.itls.push(itl)
+    cols.start_times.push(round(rec.send.get(i)))
+    cols.latencies.push(ok ? round(rec.e2el.get(i)) : 0)
+    cols.queue_times.push(round(rec.clientQueueTime.get(i)))
+    cols.generated_texts.push("")
+    cols.errors.push(ok ? "" : (rec.rejectReason.get(i) ?? "rejected"))
+  }
+  return cols
+}

@@ -157,6 +157,14 @@ export interface PlanOptions {
   readonly maxGpus?: number
   /** Scenario fields set by command-line flags, with their flags (schema.ts decodeScenario). */
   readonly flagged?: ReadonlyMap<string, string>
+  /** At most this many requests in flight at every rate (vllm bench --max-concurrency with --request-rate). */
+  readonly maxConcurrency?: number
+}
+
+/** A point's scenario with its open loop capped at `cap` requests in flight. */
+const withCap = (scenario: Record<string, unknown>, cap: number): Record<string, unknown> => {
+  const w = scenario.workload
+  return { ...scenario, workload: { ...(typeof w === "object" && w !== null ? w : {}), concurrency: cap } }
 }
 
 /** Decodes and resolves every grid point; fails when none can run. */
@@ -173,7 +181,7 @@ export const planSweepPoints = (
     const planned: PlannedPoint[] = []
     const skipped: SkippedPoint[] = []
     for (const g of grid) {
-      const scenarioObj = applyPoint(base, g)
+      const scenarioObj = o.maxConcurrency === undefined ? applyPoint(base, g) : withCap(applyPoint(base, g), o.maxConcurrency)
       const gpus = gpuCountOf(scenarioObj)
       if (maxGpus !== undefined && gpus > maxGpus) {
         skipped.push({ point: describePoint(g), reason: `uses ${gpus} GPUs, more than --max-gpus ${maxGpus}` })

@@ -76,7 +76,7 @@ describe("start-up", () => {
 
   it("the bundle and the sources print the same simulation byte for byte", () => {
     const args = ["bin/servesim.js", "simulate", "--json", "--num-requests", "200", "--seed", "3"]
-    const run = (fromSource: boolean) => spawnSync(process.execPath, args, { cwd: repoRoot, encoding: "utf8", env: { ...process.env, SERVESIM_FROM_SOURCE: fromSource ? "1" : "0" } })
+    const run = (fromSource: boolean) => spawnSync(process.execPath, args, { cwd: repoRoot, encoding: "utf8", env: { ...process.env, SERVESIM_FROM_SOURCE: fromSource ? "1" : "0", SOURCE_DATE_EPOCH: "0" } })
     const bundled = run(false)
     const source = run(true)
     expect(bundled.status).toBe(0)

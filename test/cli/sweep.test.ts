@@ -130,7 +130,8 @@ describe("servesim sweep", () => {
   it("bad list flags exit 2 with one line", async () => {
     await expectOneLineFailures([
       [["--concurrency", "8,x"], /--concurrency: "x" is not a positive integer/],
-      [["--concurrency", "8", "--rate", "1,2"], /either --concurrency or --rate/],
+      // One concurrency with a rate list caps each rate (vllm bench --max-concurrency); two lists are refused.
+      [["--concurrency", "8,16", "--rate", "1,2"], /either --concurrency or --rate/],
       [["--concurrency", "8", "--seeds", "0"], /--seeds: "0" is not a positive integer/],
       [["--concurrency", "8", "--tp", "1,0"], /--tp: "0" is not a positive integer/],
       [["--concurrency", "8", "--precision", "bf16,int3"], /--precision: "int3" is not one of/],

@@ -34,12 +34,20 @@ export interface SyntheticOptions {
    */
   readonly prefix?: { readonly numGroups: number; readonly length: number }
   readonly priority?: PriorityDist
+  /**
+   * Lengths read from a dataset file (ShareGPT, vllm's custom JSONL), already sampled in vllm's order:
+   * request i gets input[i] and output[i] (before the prefix and multiplier); `input`/`output` are then
+   * not drawn from.
+   */
+  readonly sampled?: { readonly input: ReadonlyArray<number>; readonly output: ReadonlyArray<number> }
 }
 
 export interface OpenLoopOptions extends SyntheticOptions {
   readonly arrival: ArrivalSpec
   /** Required unless the arrival spec is "stages" (where it caps the count). */
   readonly numRequests?: number
+  /** At most this many requests in flight (vllm bench --max-concurrency with --request-rate). */
+  readonly maxConcurrency?: number
 }
 
 export interface ClosedLoopOptions extends SyntheticOptions {
@@ -64,9 +72,14 @@ const bodyMaker = (o: SyntheticOptions): ((arrival: number, stage: number) => Re
   // One SharedPrefix object per group, shared by all its requests.
   const groups: SharedPrefix[] = prefix === undefined ? [] : Array.from({ length: prefix.numGroups }, (_, id) => ({ id, length: prefix.length }))
   const none: ReadonlyArray<SharedPrefix> = []
+  const sampled = o.sampled
+  if (sampled !== undefined && (sampled.input.length === 0 || sampled.input.length !== sampled.output.length))
+    throw new RangeError("sampled: expected as many (≥ 1) output lengths as input lengths")
+  let index = 0
   return (arrival, stage) => {
-    const input = sampleIn(rIn)
-    const output = Math.max(1, Math.round(sampleOut(rOut) * mult))
+    const k = index++
+    const input = sampled === undefined ? sampleIn(rIn) : sampled.input[k % sampled.input.length]!
+    const output = Math.max(1, Math.round((sampled === undefined ? sampleOut(rOut) : sampled.output[k % sampled.output.length]!) * mult))
     let prefixes = none
     let prefixLen = 0
     if (prefix !== undefined) {
@@ -101,8 +114,11 @@ const prioritySampler = (p: PriorityDist | undefined): ((rng: Rng) => number) =>
 export const openLoopWorkload = (o: OpenLoopOptions): CountedOpenLoopWorkload => {
   const arrivals = arrivalStream(o.arrival, { seed: o.seed, ...(o.numRequests !== undefined ? { numRequests: o.numRequests } : {}) })
   const body = bodyMaker(o)
+  const cap = o.maxConcurrency
+  if (cap !== undefined && !(Number.isInteger(cap) && cap >= 1)) throw new RangeError(`maxConcurrency must be a positive integer (got ${cap})`)
   return {
     kind: "open",
+    ...(cap !== undefined ? { maxConcurrency: cap } : {}),
     countRequests: arrivals.count,
     stageCount: arrivalStageCount(o.arrival),
     next: () => {
