@@ -248,7 +248,7 @@ const moeShape = (numExperts: number, topk: number): ModelProfile => ({
  * dearer than its bytes (the table's small-batch rows: Mixtral fp8 streams an expert at ~93% of HBM
  * bandwidth). Power-law rows draw their routing at random: the random-routing count.
  */
-const tableExpertsTouched = (p: MoePoint): number =>
+export const tableExpertsTouched = (p: Pick<MoePoint, "distribution" | "numExperts" | "numTokens" | "topk">): number =>
   p.distribution === "balanced" ? Math.min(p.numExperts, p.numTokens * p.topk) : moeExpertsTouched(moeShape(p.numExperts, p.topk), p.numTokens)
 
 /** One moe_perf row as the sum-rule basis: [compute, expert weights, 1, dispatch] (seconds at the datasheet). */
