@@ -10,7 +10,7 @@ import type { BenchSummary } from "../sim/bench-summary.ts"
 import type { SimSummary } from "../sim/summary.ts"
 import { medianAbs } from "./compare.ts"
 import { parseCsvRecords } from "../format/csv.ts"
-import { simulateScenarioObject } from "./predict-point.ts"
+import { simulateScenarioObject, type RunResolved } from "./predict-point.ts"
 
 export const FOLDER_METRICS = ["e2e_mean", "e2e_p90", "e2e_p99", "itl_mean", "ttft_mean", "ttft_p90", "ttft_p99"] as const
 export type FolderMetric = (typeof FOLDER_METRICS)[number]
@@ -184,8 +184,8 @@ const rebaseScenario = (raw: Record<string, unknown>, folder: string): Record<st
   return out
 }
 
-/** Simulates every scenario of the folder and joins it to actuals.csv. */
-export const validateFolder = (folder: string): Effect.Effect<FolderReport, InputError | FileError> =>
+/** Simulates every scenario of the folder (with `run`: other coefficients, in fits) and joins it to actuals.csv. */
+export const validateFolder = (folder: string, run?: RunResolved): Effect.Effect<FolderReport, InputError | FileError> =>
   Effect.gen(function* () {
     const actualsPath = join(folder, "actuals.csv")
     const scenarioDir = join(folder, "scenarios")
@@ -203,7 +203,7 @@ export const validateFolder = (folder: string): Effect.Effect<FolderReport, Inpu
         unmatched.add(`${experiment}: scenario without actuals`)
         continue
       }
-      const summary = yield* simulateScenarioObject(rebaseScenario(yield* readScenarioFile(path), folder), path)
+      const summary = yield* simulateScenarioObject(rebaseScenario(yield* readScenarioFile(path), folder), path, run)
       for (const a of actual) {
         const s = stageSummary(summary, a.stage)
         if (s === undefined) return yield* new InputError({ message: `${actualsPath}: ${experiment} stage ${a.stage} has no simulated stage (the scenario's workload has fewer stages)` })

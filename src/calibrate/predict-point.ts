@@ -34,12 +34,17 @@ export const pointScenario = (p: MeasuredPoint, o: PointScenarioOptions): Effect
     return s
   })
 
+/** Runs a resolved scenario: with its own step-time model by default, with other coefficients in fits. */
+export type RunResolved = (r: ResolvedScenario) => SimSummary
+
+const runResolved: RunResolved = (r) => summarize(simulate(buildSimSpec(r)))
+
 /** Simulates a scenario object (as built by pointScenario, possibly edited). */
-export const simulateScenarioObject = (raw: Record<string, unknown>, source: string): Effect.Effect<SimSummary, InputError | FileError> =>
+export const simulateScenarioObject = (raw: Record<string, unknown>, source: string, run: RunResolved = runResolved): Effect.Effect<SimSummary, InputError | FileError> =>
   Effect.gen(function* () {
     const scenario = yield* decodeScenario(raw, source)
     const resolved = yield* resolveScenario(scenario)
-    return summarize(simulate(buildSimSpec(resolved)))
+    return run(resolved)
   })
 
 /** The physics step time of a resolved scenario's deployment with other coefficients and overheads. */

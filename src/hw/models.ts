@@ -207,6 +207,7 @@ const parse = (config: unknown, id: string): ModelProfile => {
   else if (optBool("attention_bias") === true) attentionBias = "qkvo" // Llama/gpt-oss: bias on q, k, v and o
   const quant = c["quantization_config"]
   const mxfp4 = isRecord(quant) && quant["quant_method"] === "mxfp4"
+  const perChannel = experts > 0 && perChannelFp8Weights(quant)
 
   const profile: ModelProfile = {
     id,
@@ -241,8 +242,28 @@ const parse = (config: unknown, id: string): ModelProfile => {
     ...(mla === undefined ? {} : { mla }),
     // gpt-oss's MXFP4 covers the MoE weights only (quantization_config modules_to_not_convert: attention, router, embeddings).
     ...(mxfp4 && experts > 0 ? { expertBytesPerWeight: MXFP4_BYTES, quantizedExpertsOnly: true } : {}),
+    ...(perChannel ? { expertScalesPerChannel: true } : {}),
   }
   return profile
+}
+
+/**
+ * A compressed-tensors checkpoint whose every weight group is 8-bit float with one scale per output
+ * channel (or per tensor) and no block structure (RedHatAI's FP8-dynamic checkpoints), as opposed to
+ * block-fp8 (`weight_block_size`), MXFP4 or INT4 group scales.
+ */
+const perChannelFp8Weights = (quant: unknown): boolean => {
+  if (!isRecord(quant) || quant["quant_method"] !== "compressed-tensors" || !isRecord(quant["config_groups"])) return false
+  const groups = Object.values(quant["config_groups"])
+  return (
+    groups.length > 0 &&
+    groups.every((g) => {
+      const w = isRecord(g) ? g["weights"] : undefined
+      if (!isRecord(w)) return false
+      const strategy = w["strategy"]
+      return w["num_bits"] === 8 && w["type"] === "float" && (strategy === "channel" || strategy === "tensor") && (w["block_structure"] ?? null) === null && (w["group_size"] ?? null) === null
+    })
+  )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -144,7 +144,7 @@ export interface StepTimeBasis {
   /** Transformer layer passes per step over all stage passes: (layers/pp) × pp micro-batches. */
   readonly layersPerStep: number
   readonly lowPrecisionGemm: boolean
-  /** Routed experts stored below 16 bits (fp8, MXFP4/NVFP4, INT4): served by other fused-MoE kernels than bf16's. */
+  /** Routed experts stored below 16 bits with block or group scales (block-fp8, MXFP4/NVFP4, INT4): served by other fused-MoE kernels than the tables time. */
   readonly quantizedExperts: boolean
 }
 
@@ -232,7 +232,10 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
     gemmKernelsPerStep: 4 * nDense + (3 + (m.numSharedExperts > 0 ? 2 : 0)) * nMoe + pp,
     layersPerStep: m.numLayers,
     lowPrecisionGemm: isLowPrecisionGemm(denseGemmPrecision),
-    quantizedExperts: nMoe > 0 && expertBytesPerWeight < ACTIVATION_BYTES,
+    // Per-channel fp8 experts run the fp8 w8a8 fused-MoE kernels the moe tables time (vllm/model_executor/
+    // layers/quantization/compressed_tensors/compressed_tensors_moe.py, CompressedTensorsW8A8Fp8MoEMethod),
+    // so moeQuantizedServed, fitted on block-fp8/MXFP4/INT4 checkpoints, does not apply to them.
+    quantizedExperts: nMoe > 0 && expertBytesPerWeight < ACTIVATION_BYTES && m.expertScalesPerChannel !== true,
   }
 }
 

@@ -72,6 +72,12 @@ export interface ModelProfile {
    * shared MLPs and lm_head stay 16-bit and run bf16 GEMMs whatever the serving precision's label.
    */
   readonly quantizedExpertsOnly?: boolean
+  /**
+   * The quantized experts carry one fp8 scale per output channel or per tensor (compressed-tensors
+   * `strategy: channel`), applied after the K loop like the fp8 rows of the fused-MoE kernel tables,
+   * rather than block or group scales (block-fp8, MXFP4, INT4) applied inside it.
+   */
+  readonly expertScalesPerChannel?: boolean
 }
 
 /** DeepSeek multi-head latent attention shapes (HF config names in comments). */

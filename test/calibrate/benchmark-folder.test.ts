@@ -138,7 +138,7 @@ describe.skipIf(!haveTrainval)(`the sim2real trainval folder ${haveTrainval ? ""
     expect(Object.keys(report.byModel)).toHaveLength(6)
     for (const row of report.rows) for (const m of METRICS) expect(Number.isFinite(row.errorPct[m]), `${row.experiment}#${row.stage} ${m}`).toBe(true)
     for (const m of METRICS) expect(report.overall[m]!.n).toBe(34)
-  })
+  }, 300_000) // ~10 CPU-s; the child process's own limit governs, not vitest's 60 s default on a loaded machine
 })
 
 it.runIf(!haveTrainval && IN_CI)(`CI requires ${dataPath(...TRAINVAL)}`, () => {

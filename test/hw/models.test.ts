@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest"
 import { lookupGpu } from "../../src/hw/gpus.ts"
 import { kvBytesPerToken, paramCount, weightBytesPerGpu } from "../../src/hw/model-costs.ts"
 import { builtinModelIds, lookupModel, modelFromHfConfig } from "../../src/hw/models.ts"
+import { stepTimeBasis } from "../../src/hw/step-time-terms.ts"
 import type { ModelProfile } from "../../src/hw/types.ts"
 import {
   IN_CI,
@@ -261,6 +262,24 @@ describe("modelFromHfConfig", () => {
     // OpenAI's model card: 5.1B active per token, which leaves out the input embedding (vocab × hidden).
     const { active } = paramCount(m)
     expect(Math.abs((active - m.vocabSize * m.hiddenSize) / 5.1e9 - 1)).toBeLessThan(0.02)
+  })
+
+  it("marks per-channel fp8 experts (compressed-tensors strategy channel), not block or group scales", () => {
+    const group = (weights: Record<string, unknown>) => ({ quant_method: "compressed-tensors", config_groups: { group_0: { weights } } })
+    const channel = { num_bits: 8, type: "float", strategy: "channel", block_structure: null, group_size: null }
+    const moe = { ...llamaLike, num_local_experts: 16, num_experts_per_tok: 1 }
+    const flag = (cfg: unknown): boolean | undefined => profile(modelFromHfConfig(cfg, "m")).expertScalesPerChannel
+    expect(flag({ ...moe, quantization_config: group(channel) })).toBe(true)
+    expect(flag({ ...moe, quantization_config: group({ ...channel, strategy: "tensor" }) })).toBe(true)
+    expect(flag({ ...moe, quantization_config: group({ ...channel, strategy: "block", block_structure: [128, 128] }) })).toBeUndefined()
+    expect(flag({ ...moe, quantization_config: group({ ...channel, num_bits: 4, type: "int", strategy: "group", group_size: 128 }) })).toBeUndefined()
+    expect(flag({ ...moe, quantization_config: { quant_method: "fp8", weight_block_size: [128, 128] } })).toBeUndefined()
+    expect(flag({ ...llamaLike, quantization_config: group(channel) })).toBeUndefined() // dense: no experts
+    // The served quantized-expert factor then applies to block-fp8 experts only.
+    const gpu = lookupGpu("h100-sxm")!
+    const basis = (cfg: unknown) => stepTimeBasis({ model: profile(modelFromHfConfig(cfg, "m")), gpu, precision: "fp8", kvCacheDtype: "auto", par: { tp: 1, pp: 1, ep: 1 } })
+    expect(basis({ ...moe, quantization_config: group(channel) }).quantizedExperts).toBe(false)
+    expect(basis({ ...moe, quantization_config: { quant_method: "fp8", weight_block_size: [128, 128] } }).quantizedExperts).toBe(true)
   })
 
   it("reads OPT configs (ffn_dim, two-matrix MLP, tied embeddings by default)", () => {

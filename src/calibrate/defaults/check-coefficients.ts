@@ -13,7 +13,7 @@ if (!hasData(root)) {
   console.error(`check-coefficients: ${ci ? "FAILED" : "skipped"}: no kernel data at ${root} (set SERVESIM_DATA or check out ../shared/data)`)
   process.exit(ci ? 2 : 0)
 }
-const { file } = fitDefaults(root)
+const { file } = await fitDefaults(root)
 const fitted = serializeCoefficients(file)
 const shipped = readFileSync(COEFFICIENTS_PATH, "utf8")
 const nonFinite = file.fit.filter((e) => !Number.isFinite(e.medianAbsPercentError)).map((e) => e.dataset)

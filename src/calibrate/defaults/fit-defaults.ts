@@ -15,6 +15,12 @@
 // Stage 2, what a served step adds that no microbenchmark shows (CPU per step and per request of
 // synchronously scheduled servers, all-reduce rank skew, per-MoE-layer costs, fused fp8 quantization),
 // on closed-loop vLLM runs: see fitStage2.
+// Stage 3, served prefill and ingress on the InferenceX rows of silicon-sweeps.csv (c ≤ 16; c > 16 held
+// out): see fit-served.ts.
+// Stage 4, the per-token delivery delay (perOutputToken) on the mean TTFTs of sim2real-trainval, the
+// benchmark's fitting half (its E2E, ITL and TTFT p99 held out): see fit-token-delivery.ts. A first
+// pass on the stage-2 coefficients gives stage 3 the delay its TTFTs include; the shipped value is
+// refitted on the final coefficients.
 // Everything not used for a coefficient is reported as a held-out check. The fits live in
 // fit-kernels.ts (stage 1), fit-serving.ts (stage 2) and fit-whole-step.ts (legacy tables, checks);
 // this file runs them in order and writes the file.
@@ -44,6 +50,7 @@ import {
   type Collector,
 } from "./fit-kernels.ts"
 import { checkLlmServingSim, fitOverheads, predictObservation, wholeStepObservations } from "./fit-whole-step.ts"
+import { fitTokenDelivery, type CoefficientsOfSetup } from "./fit-token-delivery.ts"
 import { fitStage2, predictTpot, predictTtftEngine, servingPoints, TRAIN_MAX_CONCURRENCY, type ClosedLoopPoint } from "./fit-serving.ts"
 
 export { TRAIN_MAX_CONCURRENCY }
@@ -76,8 +83,8 @@ const collector = (): Collector => {
 /**
  * Request overheads outside engine steps: vLLM's API server parses the HTTP request and tokenizes the
  * prompt before the engine sees it, streams each token as an SSE event and closes the response. These
- * are the starting estimates; stage 3 fits the per-prompt-token part (fit-served.ts), the rest is left
- * for `servesim calibrate` to replace.
+ * are the starting estimates; stage 3 fits the per-prompt-token part (fit-served.ts), stage 4 the
+ * per-token delivery delay (fit-token-delivery.ts), the rest is left for `servesim calibrate` to replace.
  */
 export const DEFAULT_OVERHEADS: RequestOverheads = { ingressBase: 0.002, ingressPerInputToken: 0, perOutputToken: 0, completion: 0 }
 
@@ -93,7 +100,9 @@ export const GENERATIONS: ReadonlyArray<{ readonly name: string; readonly gpus: 
 /** ada (L40S, RTX 4090) is closest to Ampere in memory system and kernels; blackwell borrows Hopper's. */
 export const GENERATION_FALLBACK: Readonly<Record<string, string>> = { ada: "ampere", blackwell: "hopper" }
 
-export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile; errors: ReadonlyArray<DatasetError>; legacy: Readonly<Record<string, { stepOverhead: number; perRequestStepOverhead: number }>> } => {
+export const fitDefaults = async (
+  root: string = dataRoot(),
+): Promise<{ file: CoefficientsFile; errors: ReadonlyArray<DatasetError>; legacy: Readonly<Record<string, { stepOverhead: number; perRequestStepOverhead: number }>> }> => {
   const out = collector()
   // Stage 1: GPU-side efficiencies from kernel microbenchmarks, per generation.
   const stage1: Record<string, StepTimeCoefficients> = {}
@@ -168,9 +177,12 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
   const s2 = fitStage2(train, (p) => withOverrides(stage1[genOfPoint(p)]!, p.setup.gpu))
   const final: Record<string, StepTimeCoefficients> = {}
   for (const gen of GENERATIONS) final[gen.name] = withStage2(stage1[gen.name]!, s2, gen.name)
+  const coefficientsOfScenario: CoefficientsOfSetup = (r) => withOverrides(final[genOf(r.gpu)]!, r.gpu)
+  // Stage 4, first pass: the delivery delay stage 3's measured TTFTs include.
+  const firstDelay = (await fitTokenDelivery(root, coefficientsOfScenario, DEFAULT_OVERHEADS)) ?? 0
   // Stage 3: served prefill, by simulating the InferenceX rows (fit-served.ts).
   const served = servedPoints(measuredTable(root, "silicon-sweeps.csv"), TRAIN_MAX_CONCURRENCY)
-  const overheadsBefore = DEFAULT_OVERHEADS
+  const overheadsBefore: RequestOverheads = { ...DEFAULT_OVERHEADS, perOutputToken: round6(firstDelay) }
   let overheads: RequestOverheads = overheadsBefore
   if (served.some((p) => p.train)) {
     const sf = fitServed(served, (p) => withOverrides(final[genOf(p.resolved.gpu)]!, p.resolved.gpu), overheadsBefore)
@@ -195,6 +207,9 @@ export const fitDefaults = (root: string = dataRoot()): { file: CoefficientsFile
       out.add(`${name} TPOT`, "hopper", pred.map((x) => x.tpot), sel.map((p) => p.tpot), fitted)
     }
   }
+  // Stage 4 on the final coefficients: the shipped delivery delay.
+  const delay = await fitTokenDelivery(root, coefficientsOfScenario, overheads, out)
+  if (delay !== undefined) overheads = { ...overheads, perOutputToken: round6(delay) }
   // Per-shape bf16 fused-MoE kernels take the served per-MoE-layer skew the pooled fit gets in stage 2.
   const moeShapeOverrides: Record<string, Record<string, Partial<StepTimeCoefficients>>> = {}
   for (const [shape, byGpu] of Object.entries(moeShapeKernels)) {
@@ -290,9 +305,9 @@ export const COEFFICIENTS_PATH = resolve(dirname(fileURLToPath(import.meta.url))
 
 export const serializeCoefficients = (file: CoefficientsFile): string => `${JSON.stringify(file, null, 2)}\n`
 
-const main = (): void => {
+const main = async (): Promise<void> => {
   const root = dataRoot()
-  const { file, errors, legacy } = fitDefaults(root)
+  const { file, errors, legacy } = await fitDefaults(root)
   writeFileSync(COEFFICIENTS_PATH, serializeCoefficients(file))
   const w = Math.max(...errors.map((e) => e.dataset.length))
   console.log(`data: ${root}`)
@@ -308,4 +323,4 @@ const main = (): void => {
   console.log(`\nwrote ${COEFFICIENTS_PATH}`)
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main()
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main()

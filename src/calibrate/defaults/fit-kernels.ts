@@ -240,11 +240,22 @@ const moeShape = (numExperts: number, topk: number): ModelProfile => ({
  * + moeLayerLatency, per GPU (experts TP-sharded by moe_tp, split whole by moe_ep). Balanced routing
  * (A100: power_law_1.01, its only near-uniform table). bf16 and fp8 weights share the bf16 compute rate.
  */
+/**
+ * Distinct experts a moe_perf row's routing touches. "balanced" is aiconfigurator's balanced_logits
+ * (collector/vllm/collect_moe.py): token t sends its i-th copy to expert (t + i·⌈E/k⌉) mod E, spread over
+ * all E once n ≥ ⌈E/k⌉, so min(E, n·k) experts are touched, not the E(1 − (1 − k/E)^n) of random
+ * routing (at 4 tokens top-2 of 8: 8, not 5.5). Counting the latter made each touched expert look 30%
+ * dearer than its bytes (the table's small-batch rows: Mixtral fp8 streams an expert at ~93% of HBM
+ * bandwidth). Power-law rows draw their routing at random: the random-routing count.
+ */
+export const tableExpertsTouched = (p: Pick<MoePoint, "distribution" | "numExperts" | "numTokens" | "topk">): number =>
+  p.distribution === "balanced" ? Math.min(p.numExperts, p.numTokens * p.topk) : moeExpertsTouched(moeShape(p.numExperts, p.topk), p.numTokens)
+
 /** One moe_perf row as the sum-rule basis: [compute, expert weights, 1, dispatch] (seconds at the datasheet). */
 const moeRow = (p: MoePoint, gpu: GpuProfile): number[] => {
   const perExpert = (3 * p.hidden * p.inter) / p.tp
   const flops = (2 * p.numTokens * p.topk * perExpert) / p.ep
-  const touched = moeExpertsTouched(moeShape(p.numExperts, p.topk), p.numTokens) / p.ep
+  const touched = tableExpertsTouched(p) / p.ep
   // Routed copies' hidden states, on every GPU whatever tp and ep (moeDispatchTime).
   const dispatch = (p.numTokens * p.topk * p.hidden * 2) / gpu.memoryBandwidth
   return [flops / gpu.bf16Flops, (touched * perExpert * (p.dtype === "fp8" ? 1 : 2)) / gpu.memoryBandwidth, 1, dispatch]
