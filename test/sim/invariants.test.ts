@@ -35,8 +35,9 @@ const configArb = fc.record({
   router: fc.constantFrom(roundRobin, leastOutstanding, leastKvUsage, prefixAffinity),
 })
 
-type RawRequest = fc.RecordValue<typeof requestArb>
-type Config = fc.RecordValue<typeof configArb>
+type ValueOf<A> = A extends fc.Arbitrary<infer T> ? T : never
+type RawRequest = ValueOf<typeof requestArb>
+type Config = ValueOf<typeof configArb>
 const caseArb = fc.tuple(fc.array(requestArb, { minLength: 1, maxLength: 40 }), configArb)
 
 /** The requests in send order (request id = index), as listWorkload sends them. */
