@@ -6,7 +6,7 @@ import type { ScheduledBatch } from "./batch-formation.ts"
 import type { Engine, EngineListener } from "./engine.ts"
 import type { RequestState } from "./request-state.ts"
 import type { GoodputSlo } from "./spec.ts"
-import { FloatColumn, distributionOf, weightedDistributionOf, type Distribution } from "./stats.ts"
+import { distributionOf, floatColumn, int32Column, uint8Column, weightedDistributionOf, type Distribution } from "./stats.ts"
 
 /** A request's state in the recorder's status column. */
 export const PENDING = 0
@@ -16,18 +16,18 @@ export const REJECTED = 2
 export class MetricsRecorder implements EngineListener {
   private readonly overheads: RequestOverheads
   private readonly warmupRequests: number
-  readonly send = new FloatColumn()
-  readonly ttft = new FloatColumn()
-  readonly e2el = new FloatColumn()
-  readonly inputTokens = new FloatColumn()
-  readonly outputTokens = new FloatColumn()
-  readonly queueTime = new FloatColumn()
-  readonly stage = new FloatColumn()
-  readonly status = new FloatColumn()
+  readonly send = floatColumn()
+  readonly ttft = floatColumn()
+  readonly e2el = floatColumn()
+  readonly inputTokens = int32Column()
+  readonly outputTokens = int32Column()
+  readonly queueTime = floatColumn()
+  readonly stage = int32Column()
+  readonly status = uint8Column()
   readonly rejected = new Map<string, number>()
-  private readonly itlGap = new FloatColumn()
-  private readonly itlCount = new FloatColumn()
-  private readonly itlStage = new FloatColumn()
+  private readonly itlGap = floatColumn()
+  private readonly itlCount = int32Column()
+  private readonly itlStage = int32Column()
   private curGap = -1
   private curStage = -1
   private curCount = 0
@@ -133,14 +133,15 @@ export class MetricsRecorder implements EngineListener {
     if (usage > this.kvUsageMax) this.kvUsageMax = usage
   }
 
-  /** Indices of measured requests with the given status (and stage, when given). */
-  select(status: number, stage?: number): number[] {
-    const out: number[] = []
-    for (let i = this.warmupRequests; i < this.status.length; i++) {
-      if (this.status.get(i) !== status) continue
-      if (stage !== undefined && this.stage.get(i) !== stage) continue
-      out.push(i)
-    }
+  /** Indices of measured requests with the given status (and stage, when given), in id order. */
+  select(status: number, stage?: number): Int32Array {
+    const st = this.status.view()
+    const stages = this.stage.view()
+    let n = 0
+    for (let i = this.warmupRequests; i < st.length; i++) if (st[i] === status && (stage === undefined || stages[i] === stage)) n++
+    const out = new Int32Array(n)
+    let k = 0
+    for (let i = this.warmupRequests; i < st.length; i++) if (st[i] === status && (stage === undefined || stages[i] === stage)) out[k++] = i
     return out
   }
 
@@ -190,16 +191,17 @@ const ms = (d: Distribution, name: string, out: Record<string, number>): void =>
 /** The vllm-bench metric fields for a set of completed requests; ITL given separately. */
 export const benchFields = (
   rec: MetricsRecorder,
-  done: ReadonlyArray<number>,
+  done: ArrayLike<number>,
   failed: number,
   itl: Distribution,
   goodput: GoodputSlo | undefined,
 ): Record<string, number> => {
   const n = done.length
-  const ttft = new Float64Array(n)
-  const tpot = new Float64Array(n)
-  const e2el = new Float64Array(n)
-  const queue = new Float64Array(n)
+  const ttftOf = rec.ttft.data
+  const e2elOf = rec.e2el.data
+  const outOf = rec.outputTokens.data
+  // vllm/benchmarks/serve.py: TPOT = (latency − ttft) / (output_len − 1) for output_len > 1.
+  const tpotOf = (i: number): number => (e2elOf[i]! - ttftOf[i]!) / (outOf[i]! - 1)
   let tpotCount = 0
   let inTok = 0
   let outTok = 0
@@ -208,17 +210,13 @@ export const benchFields = (
   let good = 0
   for (let k = 0; k < n; k++) {
     const i = done[k]!
-    const t = rec.ttft.get(i)
-    const e = rec.e2el.get(i)
-    const out = rec.outputTokens.get(i)
-    ttft[k] = t
-    e2el[k] = e
-    queue[k] = rec.queueTime.get(i)
-    // vllm/benchmarks/serve.py: TPOT = (latency − ttft) / (output_len − 1) for output_len > 1.
+    const t = ttftOf[i]!
+    const e = e2elOf[i]!
+    const out = outOf[i]!
     let reqTpot = 0
     if (out > 1) {
-      reqTpot = (e - t) / (out - 1)
-      tpot[tpotCount++] = reqTpot
+      reqTpot = tpotOf(i)
+      tpotCount++
     }
     inTok += rec.inputTokens.get(i)
     outTok += out
@@ -246,11 +244,23 @@ export const benchFields = (
     total_token_throughput: per(inTok + outTok),
   }
   if (goodput !== undefined) fields.request_goodput = per(good)
-  ms(distributionOf(ttft), "ttft", fields)
-  ms(distributionOf(tpot.subarray(0, tpotCount)), "tpot", fields)
+  // One buffer serves each per-request metric in turn (sorted in place by distributionOf), so a long
+  // run holds one extra column at a time rather than four.
+  const buf = new Float64Array(n)
+  const column = (of: ArrayLike<number>): Float64Array => {
+    for (let k = 0; k < n; k++) buf[k] = of[done[k]!]!
+    return buf
+  }
+  ms(distributionOf(column(ttftOf)), "ttft", fields)
+  let m = 0
+  for (let k = 0; k < n; k++) {
+    const i = done[k]!
+    if (outOf[i]! > 1) buf[m++] = tpotOf(i)
+  }
+  ms(distributionOf(buf.subarray(0, tpotCount)), "tpot", fields)
   ms(itl, "itl", fields)
-  ms(distributionOf(e2el), "e2el", fields)
-  const q = distributionOf(queue)
+  ms(distributionOf(column(e2elOf)), "e2el", fields)
+  const q = distributionOf(column(rec.queueTime.data))
   fields.mean_queue_time_ms = q.mean * 1000
   fields.median_queue_time_ms = q.median * 1000
   fields.p99_queue_time_ms = q.p99 * 1000
