@@ -43,7 +43,10 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
   const engineOptions = { lazyDecode: hooks.eagerDecode !== true }
   for (let r = 0; r < spec.replicas; r++) engines.push(new Engine(r, spec.engine, spec.policy, spec.stepTime, recorder, engineOptions))
   const queue = new EventQueue()
-  const inFlight = new Map<number, RequestState>() // sent, not yet at an engine
+  // Sent, not yet at an engine, in send order: the API server hands requests over one at a time, so
+  // their arrival events come in send order (non-decreasing times, ties in insertion order) — a FIFO.
+  let inFlight: RequestState[] = []
+  let inFlightHead = 0
   const kickPending = new Uint8Array(spec.replicas)
   const workload = spec.workload
   let numSent = 0
@@ -58,7 +61,7 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
       recorder.onReject(req, req.arrival, "prompt + max_tokens exceeds max_model_len")
       return
     }
-    inFlight.set(req.id, req)
+    inFlight.push(req)
     // vLLM's API server handles requests one at a time on its event loop (parse, tokenize, hand to
     // the engine core), so requests sent together reach the engine staggered, not in one lump.
     const start = Math.max(req.arrival, apiServerFreeAt)
@@ -129,8 +132,16 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
     }
     now = t
     if (payload < 0) {
-      const req = inFlight.get(-payload - 1)!
-      inFlight.delete(req.id)
+      const req = inFlight[inFlightHead++]!
+      if (req.id !== -payload - 1) throw new ConservationError(`request ${-payload - 1} reached an engine out of send order`)
+      if (inFlightHead === inFlight.length) {
+        inFlight.length = 0
+        inFlightHead = 0
+      } else if (inFlightHead > 1024 && inFlightHead * 2 > inFlight.length) {
+        // Under a standing backlog the FIFO never empties: drop the delivered prefix now and then.
+        inFlight = inFlight.slice(inFlightHead)
+        inFlightHead = 0
+      }
       const target = spec.replicas === 1 ? 0 : spec.router.pick(engines, req.spec)
       const e = engines[target]!
       e.enqueue(req, t)
