@@ -47,6 +47,13 @@ export interface EngineOptions {
 
 const byAdmission = (a: RequestState, b: RequestState): number => a.admittedSeq - b.admittedSeq
 
+/** Drops requests that joined the decode group or finished, in place (no array per step). */
+const keepExplicit = (explicit: RequestState[]): void => {
+  let k = 0
+  for (const r of explicit) if (!r.inDecodeGroup && !r.finished) explicit[k++] = r
+  explicit.length = k
+}
+
 export class Engine implements SchedulerState, ReplicaLoad {
   readonly index: number
   readonly config: EngineConfig
@@ -325,7 +332,7 @@ export class Engine implements SchedulerState, ReplicaLoad {
         joined++
       }
     }
-    if (joined > 0) this.explicit = this.explicit.filter((r) => !r.inDecodeGroup)
+    if (joined > 0) keepExplicit(this.explicit)
     if (finished.length > 0) {
       if (finished.length > 1) finished.sort(byAdmission)
       for (const req of finished) {
@@ -334,7 +341,7 @@ export class Engine implements SchedulerState, ReplicaLoad {
       }
       this.numFinishedInRunning += finished.length
       if (this.numFinishedInRunning > 64 && this.numFinishedInRunning * 2 > this.running.length) this.compactRunning()
-      if (finished.length > groupFinished) this.explicit = this.explicit.filter((r) => !r.finished)
+      if (finished.length > groupFinished) keepExplicit(this.explicit)
       for (const req of finished) this.listener.onFinish(req, end)
     }
     this.lastStepEnd = end
