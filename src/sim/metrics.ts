@@ -6,7 +6,7 @@ import type { ScheduledBatch } from "./batch-formation.ts"
 import type { Engine, EngineListener } from "./engine.ts"
 import type { RequestState } from "./request-state.ts"
 import type { GoodputSlo } from "./spec.ts"
-import { distributionOf, floatColumn, int32Column, uint8Column, weightedDistributionOf, type Distribution } from "./stats.ts"
+import { type Column, distributionOf, floatColumn, int32Column, uint8Column, weightedDistributionOf, type Distribution } from "./stats.ts"
 
 /** A request's state in the recorder's status column. */
 export const PENDING = 0
@@ -16,14 +16,14 @@ export const REJECTED = 2
 export class MetricsRecorder implements EngineListener {
   private readonly overheads: RequestOverheads
   private readonly warmupRequests: number
-  readonly send = floatColumn()
-  readonly ttft = floatColumn()
-  readonly e2el = floatColumn()
-  readonly inputTokens = int32Column()
-  readonly outputTokens = int32Column()
-  readonly queueTime = floatColumn()
-  readonly stage = int32Column()
-  readonly status = uint8Column()
+  readonly send: Column<Float64Array>
+  readonly ttft: Column<Float64Array>
+  readonly e2el: Column<Float64Array>
+  readonly inputTokens: Column<Int32Array>
+  readonly outputTokens: Column<Int32Array>
+  readonly queueTime: Column<Float64Array>
+  readonly stage: Column<Int32Array>
+  readonly status: Column<Uint8Array>
   readonly rejected = new Map<string, number>()
   private readonly itlGap = floatColumn()
   private readonly itlCount = int32Column()
@@ -44,9 +44,19 @@ export class MetricsRecorder implements EngineListener {
   /** Called when a request is done for the client (finished or rejected), at client time. */
   onClientDone: (time: number) => void = () => {}
 
-  constructor(overheads: RequestOverheads, warmupRequests: number) {
+  /** `expectedRequests` (when known) sizes the per-request columns once instead of by doubling. */
+  constructor(overheads: RequestOverheads, warmupRequests: number, expectedRequests = 0) {
     this.overheads = overheads
     this.warmupRequests = warmupRequests
+    const n = Math.max(1024, expectedRequests)
+    this.send = floatColumn(n)
+    this.ttft = floatColumn(n)
+    this.e2el = floatColumn(n)
+    this.inputTokens = int32Column(n)
+    this.outputTokens = int32Column(n)
+    this.queueTime = floatColumn(n)
+    this.stage = int32Column(n)
+    this.status = uint8Column(n)
   }
 
   /** A request was sent by the client. */

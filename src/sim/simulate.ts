@@ -38,7 +38,8 @@ export interface SimulateHooks {
 export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult => {
   const afterStep = hooks.afterStep
   const overheads = spec.stepTime.overheads
-  const recorder = new MetricsRecorder(overheads, spec.warmupRequests)
+  const workload = spec.workload
+  const recorder = new MetricsRecorder(overheads, spec.warmupRequests, (workload.kind === "closed" ? workload.numRequests : workload.countRequests) ?? 0)
   const engines: Engine[] = []
   const engineOptions = { lazyDecode: hooks.eagerDecode !== true }
   for (let r = 0; r < spec.replicas; r++) engines.push(new Engine(r, spec.engine, spec.policy, spec.stepTime, recorder, engineOptions))
@@ -48,7 +49,6 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
   let inFlight: RequestState[] = []
   let inFlightHead = 0
   const kickPending = new Uint8Array(spec.replicas)
-  const workload = spec.workload
   let numSent = 0
   let now = 0
   let apiServerFreeAt = 0

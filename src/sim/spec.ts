@@ -7,6 +7,8 @@ import type { EngineConfig, RequestSpec } from "./types.ts"
 export interface OpenLoopWorkload {
   readonly kind: "open"
   next(): RequestSpec | undefined
+  /** How many requests it yields, when known in advance (the recorder sizes its columns once). */
+  readonly countRequests?: number | undefined
 }
 
 /**

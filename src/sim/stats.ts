@@ -93,8 +93,11 @@ export const sortFloat64 = (a: Float64Array, payload?: Float64Array): Float64Arr
         lo[m + 1] = v
         if (p !== undefined) p[m + 1] = pv
       }
-    } else if (p === undefined) lo.subarray(i, j).sort()
-    else sortRunWithPayload(lo, p, i, j)
+    } else if (!allEqual(lo, i, j)) {
+      // A long run of identical values (steps of one shape give identical gaps) is already in order.
+      if (p === undefined) lo.subarray(i, j).sort()
+      else sortRunWithPayload(lo, p, i, j)
+    }
     i = j
   }
   for (let i = 0; i < n; i++) {
@@ -110,6 +113,12 @@ export const sortFloat64 = (a: Float64Array, payload?: Float64Array): Float64Arr
   }
   if (payload !== undefined && p !== payload) payload.set(p!)
   return a
+}
+
+const allEqual = (xs: Uint32Array, i: number, j: number): boolean => {
+  const v = xs[i]!
+  for (let k = i + 1; k < j; k++) if (xs[k] !== v) return false
+  return true
 }
 
 /** Sorts lo[i, j) ascending with its payload (a long run of equal high words: rare, so a comparison sort). */
@@ -206,7 +215,7 @@ export class Column<A extends TypedArrayOf<A>> {
 
   constructor(make: (n: number) => A, capacity = 1024) {
     this.make = make
-    this.data = make(capacity)
+    this.data = make(Math.max(1, capacity))
   }
 
   private grow(): void {
@@ -236,11 +245,11 @@ export class Column<A extends TypedArrayOf<A>> {
   }
 }
 
-export const floatColumn = (): Column<Float64Array> => new Column((n) => new Float64Array(n))
+export const floatColumn = (capacity?: number): Column<Float64Array> => new Column((n) => new Float64Array(n), capacity)
 /** For integers in ±2^31 (token counts, stage indices). */
-export const int32Column = (): Column<Int32Array> => new Column((n) => new Int32Array(n))
+export const int32Column = (capacity?: number): Column<Int32Array> => new Column((n) => new Int32Array(n), capacity)
 /** For small codes 0–255. */
-export const uint8Column = (): Column<Uint8Array> => new Column((n) => new Uint8Array(n))
+export const uint8Column = (capacity?: number): Column<Uint8Array> => new Column((n) => new Uint8Array(n), capacity)
 
 /** Smallest value (Infinity when empty); a loop, since Math.min(...xs) overflows the stack on large arrays. */
 export const minOf = (xs: Iterable<number>): number => {
