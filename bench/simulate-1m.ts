@@ -7,6 +7,7 @@
 //   3. a scaling table — 10k, 100k, 1M, 10M requests, each in a fresh process: time per request and
 //      peak RSS, so cost is seen to grow linearly.
 // Usage: npm run bench [-- --requests N] [--scaling 10000,100000] [--no-scaling] [--no-whole-process]
+// (bench/run.mjs bundles this file first; `npx tsx bench/simulate-1m.ts` runs it from source.)
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { loadavg, tmpdir } from "node:os"
@@ -84,7 +85,8 @@ console.log(`wall ${ref.wallS.toFixed(2)} s: ${perSecond(numRequests, ref.wallS)
 console.log(`CPU ${ref.cpuS.toFixed(2)} s: ${perSecond(numRequests, ref.cpuS)} simulated requests per CPU-second (${us(ref.cpuS, numRequests)} µs a request)`)
 console.log(`peak RSS ${ref.maxRssMiB.toFixed(0)} MiB (this process, saturation run included); load average after: ${load()}`)
 
-const root = fileURLToPath(new URL("../", import.meta.url))
+// The repository root: this file is bench/simulate-1m.ts, or its bundle dist/bench/simulate-1m.mjs (bench/run.mjs).
+const root = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "../" : "../../", import.meta.url))
 const scratch = mkdtempSync(join(tmpdir(), "servesim-bench-"))
 const rusageFile = join(scratch, "rusage.json")
 /** Runs node with the rusage preload; returns wall time, its own CPU and peak RSS, and stdout. */
