@@ -65,7 +65,7 @@ export const schedule = (s: SchedulerState, out: ScheduledBatch): void => {
   const kv = s.kv
   let budget = cfg.maxNumBatchedTokens
   out.count = 0
-  out.preempted.length = 0
+  if (out.preempted.length > 0) out.preempted.length = 0
   const running = s.running
 
   // 1. Running requests, in order.

@@ -51,7 +51,7 @@ const byAdmission = (a: RequestState, b: RequestState): number => a.admittedSeq 
 const keepExplicit = (explicit: RequestState[]): void => {
   let k = 0
   for (const r of explicit) if (!r.inDecodeGroup && !r.finished) explicit[k++] = r
-  explicit.length = k
+  if (k !== explicit.length) explicit.length = k
 }
 
 export class Engine implements SchedulerState, ReplicaLoad {
@@ -268,7 +268,7 @@ export class Engine implements SchedulerState, ReplicaLoad {
     const groupBlocks = g.blocksNeeded(this.numSteps)
     let blocks = groupBlocks
     out.count = 0
-    out.preempted.length = 0
+    if (out.preempted.length > 0) out.preempted.length = 0 // setting length is a runtime call: skip it when empty
     for (let i = 0; i < explicit.length && budget > 0; i++) {
       const req = explicit[i]!
       const n = chunkFor(cfg, req.numTokens - req.numComputedTokens, budget)
@@ -306,7 +306,7 @@ export class Engine implements SchedulerState, ReplicaLoad {
     const g = this.group
     const step = ++this.numSteps
     const finished = this.finishedInStep
-    finished.length = 0
+    if (finished.length > 0) finished.length = 0
     if (this.groupInStep) {
       this.listener.onGroupTokens(end - this.lastStepEnd, g.measuredByStage)
       for (let req = g.popFinished(step, end); req !== undefined; req = g.popFinished(step, end)) finished.push(req)

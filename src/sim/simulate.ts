@@ -86,7 +86,7 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
       if (numSent >= workload.numRequests) break
       send(workload.next(freedSlots[k]!))
     }
-    freedSlots.length = 0
+    if (freedSlots.length > 0) freedSlots.length = 0
   }
 
   const interval = spec.timelineInterval ?? 0
@@ -134,7 +134,8 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
     if (payload < 0) {
       const req = inFlight[inFlightHead++]!
       if (req.id !== -payload - 1) throw new ConservationError(`request ${-payload - 1} reached an engine out of send order`)
-      if (inFlightHead === inFlight.length) {
+      if (inFlightHead === inFlight.length && inFlightHead >= 64) {
+        // Emptied: start over (every 64 deliveries at most, since truncating an array is a runtime call).
         inFlight.length = 0
         inFlightHead = 0
       } else if (inFlightHead > 1024 && inFlightHead * 2 > inFlight.length) {
