@@ -68,7 +68,7 @@ export const schedule = (s: SchedulerState, out: ScheduledBatch): void => {
   const kv = s.kv
   let budget = cfg.maxNumBatchedTokens
   out.count = 0
-  out.preempted.length = 0
+  if (out.preempted.length > 0) out.preempted.length = 0
   out.loadSeconds = 0
   const running = s.running
 

@@ -110,58 +110,57 @@ export class DecodeGroup {
     for (const req of this.heapReq) DecodeGroup.sync(req, g, lastStepEnd, this.blockSize)
   }
 
-  private heapLess(i: number, j: number): boolean {
-    const a = this.heapKey[i]!
-    const b = this.heapKey[j]!
-    return a < b || (a === b && this.heapSeq[i]! < this.heapSeq[j]!)
-  }
-
-  private heapSwap(i: number, j: number): void {
-    const r = this.heapReq[i]!
-    this.heapReq[i] = this.heapReq[j]!
-    this.heapReq[j] = r
-    const k = this.heapKey[i]!
-    this.heapKey[i] = this.heapKey[j]!
-    this.heapKey[j] = k
-    const q = this.heapSeq[i]!
-    this.heapSeq[i] = this.heapSeq[j]!
-    this.heapSeq[j] = q
-  }
-
+  // Sift with a hole (one write per level instead of a three-array swap): a pop per finishing request.
   private heapPush(req: RequestState, key: number): void {
-    this.heapReq.push(req)
-    this.heapKey.push(key)
-    this.heapSeq.push(req.admittedSeq)
-    let i = this.heapReq.length - 1
+    const reqs = this.heapReq
+    const keys = this.heapKey
+    const seqs = this.heapSeq
+    const seq = req.admittedSeq
+    let i = reqs.length
+    reqs.push(req)
+    keys.push(key)
+    seqs.push(seq)
     while (i > 0) {
       const p = (i - 1) >> 1
-      if (!this.heapLess(i, p)) break
-      this.heapSwap(i, p)
+      const pk = keys[p]!
+      if (!(key < pk || (key === pk && seq < seqs[p]!))) break
+      reqs[i] = reqs[p]!
+      keys[i] = pk
+      seqs[i] = seqs[p]!
       i = p
     }
+    reqs[i] = req
+    keys[i] = key
+    seqs[i] = seq
   }
 
   private heapPop(): RequestState {
-    const top = this.heapReq[0]!
-    const lastReq = this.heapReq.pop()!
-    const lastKey = this.heapKey.pop()!
-    const lastSeq = this.heapSeq.pop()!
-    const n = this.heapReq.length
+    const reqs = this.heapReq
+    const keys = this.heapKey
+    const seqs = this.heapSeq
+    const top = reqs[0]!
+    const lastReq = reqs.pop()!
+    const lastKey = keys.pop()!
+    const lastSeq = seqs.pop()!
+    const n = reqs.length
     if (n > 0) {
-      this.heapReq[0] = lastReq
-      this.heapKey[0] = lastKey
-      this.heapSeq[0] = lastSeq
       let i = 0
       for (;;) {
         const l = 2 * i + 1
+        if (l >= n) break
         const r = l + 1
-        let m = i
-        if (l < n && this.heapLess(l, m)) m = l
-        if (r < n && this.heapLess(r, m)) m = r
-        if (m === i) break
-        this.heapSwap(i, m)
+        let m = l
+        if (r < n && (keys[r]! < keys[l]! || (keys[r] === keys[l] && seqs[r]! < seqs[l]!))) m = r
+        const mk = keys[m]!
+        if (!(mk < lastKey || (mk === lastKey && seqs[m]! < lastSeq))) break
+        reqs[i] = reqs[m]!
+        keys[i] = mk
+        seqs[i] = seqs[m]!
         i = m
       }
+      reqs[i] = lastReq
+      keys[i] = lastKey
+      seqs[i] = lastSeq
     }
     return top
   }

@@ -25,7 +25,7 @@ import type { ScheduledBatch } from "./batch-formation.ts"
 import { RequestState } from "./request-state.ts"
 import { ConservationError, type SimResult, type SimulateHooks } from "./simulate.ts"
 import type { DisaggregationSpec, PoolSpec, ReplicaLoad, SimSpec } from "./spec.ts"
-import { FloatColumn } from "./stats.ts"
+import { floatColumn } from "./stats.ts"
 import type { RequestSpec } from "./types.ts"
 
 /** Step counters of one pool (the totals are the recorder's). */
@@ -93,9 +93,9 @@ export const simulateDisaggregated = (spec: SimSpec, pd: DisaggregationSpec, hoo
   const transfers: Transfer[] = []
   let transferHead = 0
   const originals = new Map<number, RequestSpec>()
-  const prefillQueueTime = new FloatColumn()
-  const prefillStart = new FloatColumn()
-  const prefillReplica = new FloatColumn()
+  const prefillQueueTime = floatColumn()
+  const prefillStart = floatColumn()
+  const prefillReplica = floatColumn()
   let prefillPhaseSum = 0
   let numTransferred = 0
 

@@ -49,6 +49,13 @@ export interface EngineOptions {
 
 const byAdmission = (a: RequestState, b: RequestState): number => a.admittedSeq - b.admittedSeq
 
+/** Drops requests that joined the decode group or finished, in place (no array per step). */
+const keepExplicit = (explicit: RequestState[]): void => {
+  let k = 0
+  for (const r of explicit) if (!r.inDecodeGroup && !r.finished) explicit[k++] = r
+  if (k !== explicit.length) explicit.length = k
+}
+
 export class Engine implements SchedulerState, ReplicaLoad {
   readonly index: number
   readonly config: EngineConfig
@@ -272,7 +279,7 @@ export class Engine implements SchedulerState, ReplicaLoad {
     const groupBlocks = g.blocksNeeded(this.numSteps)
     let blocks = groupBlocks
     out.count = 0
-    out.preempted.length = 0
+    if (out.preempted.length > 0) out.preempted.length = 0 // setting length is a runtime call: skip it when empty
     out.loadSeconds = 0
     for (let i = 0; i < explicit.length && budget > 0; i++) {
       const req = explicit[i]!
@@ -317,7 +324,7 @@ export class Engine implements SchedulerState, ReplicaLoad {
     const g = this.group
     const step = ++this.numSteps
     const finished = this.finishedInStep
-    finished.length = 0
+    if (finished.length > 0) finished.length = 0
     if (this.groupInStep) {
       this.listener.onGroupTokens(end - this.lastStepEnd, g.measuredByStage)
       for (let req = g.popFinished(step, end); req !== undefined; req = g.popFinished(step, end)) finished.push(req)
@@ -343,7 +350,7 @@ export class Engine implements SchedulerState, ReplicaLoad {
         joined++
       }
     }
-    if (joined > 0) this.explicit = this.explicit.filter((r) => !r.inDecodeGroup)
+    if (joined > 0) keepExplicit(this.explicit)
     if (finished.length > 0) {
       if (finished.length > 1) finished.sort(byAdmission)
       for (const req of finished) {
@@ -353,7 +360,7 @@ export class Engine implements SchedulerState, ReplicaLoad {
       }
       this.numFinishedInRunning += finished.length
       if (this.numFinishedInRunning > 64 && this.numFinishedInRunning * 2 > this.running.length) this.compactRunning()
-      if (finished.length > groupFinished) this.explicit = this.explicit.filter((r) => !r.finished)
+      if (finished.length > groupFinished) keepExplicit(this.explicit)
       for (const req of finished) this.listener.onFinish(req, end)
     }
     this.lastStepEnd = end

@@ -7,7 +7,7 @@ import type { Engine, EngineListener } from "./engine.ts"
 import type { RequestState } from "./request-state.ts"
 import type { BenchSummary } from "./bench-summary.ts"
 import type { GoodputSlo } from "./spec.ts"
-import { FloatColumn, distributionOf, sortPairs, weightedDistributionOf, type Distribution } from "./stats.ts"
+import { type Column, distributionOf, floatColumn, int32Column, sortPairs, uint8Column, weightedDistributionOf, type Distribution } from "./stats.ts"
 
 /** A request's state in the recorder's status column. */
 export const PENDING = 0
@@ -17,20 +17,20 @@ export const REJECTED = 2
 export class MetricsRecorder implements EngineListener {
   private readonly overheads: RequestOverheads
   private readonly warmupRequests: number
-  readonly send = new FloatColumn()
-  readonly ttft = new FloatColumn()
-  readonly e2el = new FloatColumn()
-  readonly inputTokens = new FloatColumn()
-  readonly outputTokens = new FloatColumn()
-  readonly queueTime = new FloatColumn()
+  readonly send: Column<Float64Array>
+  readonly ttft: Column<Float64Array>
+  readonly e2el: Column<Float64Array>
+  readonly inputTokens: Column<Int32Array>
+  readonly outputTokens: Column<Int32Array>
+  readonly queueTime: Column<Float64Array>
   /** Seconds a request waited at the client for a concurrency slot (vllm bench's client_queue_time). */
-  readonly clientQueueTime = new FloatColumn()
-  readonly stage = new FloatColumn()
-  readonly status = new FloatColumn()
+  readonly clientQueueTime: Column<Float64Array>
+  readonly stage: Column<Int32Array>
+  readonly status: Column<Uint8Array>
   readonly rejected = new Map<string, number>()
-  private readonly itlGap = new FloatColumn()
-  private readonly itlCount = new FloatColumn()
-  private readonly itlStage = new FloatColumn()
+  private readonly itlGap = floatColumn()
+  private readonly itlCount = int32Column()
+  private readonly itlStage = int32Column()
   private curGap = -1
   private curStage = -1
   private curCount = 0
@@ -47,8 +47,8 @@ export class MetricsRecorder implements EngineListener {
   kvUsageTimeSum = 0
   kvUsageMax = 0
   /** Engine-step end times at which measured requests received tokens, and how many (for vllm's peak output tokens/s). */
-  readonly tokenStepTime = new FloatColumn()
-  readonly tokenStepCount = new FloatColumn()
+  readonly tokenStepTime = floatColumn()
+  readonly tokenStepCount = floatColumn()
   private stepTokens = 0
   /**
    * Per-request token times and refusal reasons, kept only for vllm bench's --save-detailed arrays
@@ -59,9 +59,20 @@ export class MetricsRecorder implements EngineListener {
   /** Called when a request is done for the client (finished or rejected), at client time. */
   onClientDone: (time: number) => void = () => {}
 
-  constructor(overheads: RequestOverheads, warmupRequests: number) {
+  /** `expectedRequests` (when known) sizes the per-request columns once instead of by doubling. */
+  constructor(overheads: RequestOverheads, warmupRequests: number, expectedRequests = 0) {
     this.overheads = overheads
     this.warmupRequests = warmupRequests
+    const n = Math.max(1024, expectedRequests)
+    this.send = floatColumn(n)
+    this.ttft = floatColumn(n)
+    this.e2el = floatColumn(n)
+    this.inputTokens = int32Column(n)
+    this.outputTokens = int32Column(n)
+    this.queueTime = floatColumn(n)
+    this.clientQueueTime = floatColumn(n)
+    this.stage = int32Column(n)
+    this.status = uint8Column(n)
   }
 
   /** A request was sent by the client. */
@@ -159,14 +170,15 @@ export class MetricsRecorder implements EngineListener {
     if (usage > this.kvUsageMax) this.kvUsageMax = usage
   }
 
-  /** Indices of measured requests with the given status (and stage, when given). */
-  select(status: number, stage?: number): number[] {
-    const out: number[] = []
-    for (let i = this.warmupRequests; i < this.status.length; i++) {
-      if (this.status.get(i) !== status) continue
-      if (stage !== undefined && this.stage.get(i) !== stage) continue
-      out.push(i)
-    }
+  /** Indices of measured requests with the given status (and stage, when given), in id order. */
+  select(status: number, stage?: number): Int32Array {
+    const st = this.status.view()
+    const stages = this.stage.view()
+    let n = 0
+    for (let i = this.warmupRequests; i < st.length; i++) if (st[i] === status && (stage === undefined || stages[i] === stage)) n++
+    const out = new Int32Array(n)
+    let k = 0
+    for (let i = this.warmupRequests; i < st.length; i++) if (st[i] === status && (stage === undefined || stages[i] === stage)) out[k++] = i
     return out
   }
 
@@ -235,7 +247,7 @@ export interface ExtraStats {
  * calculate_metrics): one-second buckets from the first send; tokens land in the bucket of their
  * arrival at the client, a request counts in every bucket from its send's to its end's, inclusive.
  */
-export const peakFields = (rec: MetricsRecorder, done: ReadonlyArray<number>, tokenOffset: number): { max_output_tokens_per_s: number; max_concurrent_requests: number } => {
+export const peakFields = (rec: MetricsRecorder, done: Int32Array, tokenOffset: number): { max_output_tokens_per_s: number; max_concurrent_requests: number } => {
   if (done.length === 0) return { max_output_tokens_per_s: 0, max_concurrent_requests: 0 }
   let minStart = Number.POSITIVE_INFINITY
   let maxEnd = Number.NEGATIVE_INFINITY
@@ -289,18 +301,19 @@ export type BenchFields = BenchSummary & {
 /** The vllm-bench metric fields for a set of completed requests; ITL given separately. */
 export const benchFields = (
   rec: MetricsRecorder,
-  done: ReadonlyArray<number>,
+  done: ArrayLike<number>,
   failed: number,
   itl: Distribution,
   goodput: GoodputSlo | undefined,
   extra: ExtraStats = {},
 ): BenchFields => {
   const n = done.length
-  const ttft = new Float64Array(n)
-  const tpot = new Float64Array(n)
-  const e2el = new Float64Array(n)
-  const queue = new Float64Array(n)
-  const clientQueue = new Float64Array(n)
+  const ttftOf = rec.ttft.data
+  const e2elOf = rec.e2el.data
+  const outOf = rec.outputTokens.data
+  // vllm/benchmarks/serve.py: TPOT = (latency − ttft) / (output_len − 1) for output_len > 1.
+  const tpotOf = (i: number): number => (e2elOf[i]! - ttftOf[i]!) / (outOf[i]! - 1)
+  const cqOf = rec.clientQueueTime.data
   let tpotCount = 0
   let inTok = 0
   let outTok = 0
@@ -309,18 +322,13 @@ export const benchFields = (
   let good = 0
   for (let k = 0; k < n; k++) {
     const i = done[k]!
-    const t = rec.ttft.get(i)
-    const e = rec.e2el.get(i)
-    const out = rec.outputTokens.get(i)
-    ttft[k] = t
-    e2el[k] = e
-    queue[k] = rec.queueTime.get(i)
-    clientQueue[k] = rec.clientQueueTime.get(i)
-    // vllm/benchmarks/serve.py: TPOT = (latency − ttft) / (output_len − 1) for output_len > 1.
+    const t = ttftOf[i]!
+    const e = e2elOf[i]!
+    const out = outOf[i]!
     let reqTpot = 0
     if (out > 1) {
-      reqTpot = (e - t) / (out - 1)
-      tpot[tpotCount++] = reqTpot
+      reqTpot = tpotOf(i)
+      tpotCount++
     }
     inTok += rec.inputTokens.get(i)
     outTok += out
@@ -348,18 +356,32 @@ export const benchFields = (
     total_token_throughput: per(inTok + outTok),
   }
   if (goodput !== undefined) fields.request_goodput = per(good)
+  // One buffer serves each per-request metric in turn (sorted in place by distributionOf), so a long
+  // run holds one extra column at a time rather than four.
+  const buf = new Float64Array(n)
+  const column = (of: ArrayLike<number>): Float64Array => {
+    for (let k = 0; k < n; k++) buf[k] = of[done[k]!]!
+    return buf
+  }
   const pcts = extra.percentiles ?? []
-  ms(distributionOf(ttft), "ttft", fields, pcts)
-  ms(distributionOf(tpot.subarray(0, tpotCount)), "tpot", fields, pcts)
+  ms(distributionOf(column(ttftOf)), "ttft", fields, pcts)
+  let m = 0
+  for (let k = 0; k < n; k++) {
+    const i = done[k]!
+    if (outOf[i]! > 1) buf[m++] = tpotOf(i)
+  }
+  ms(distributionOf(buf.subarray(0, tpotCount)), "tpot", fields, pcts)
   ms(itl, "itl", fields, pcts)
   if (extra.e2elIncludingClientQueue === true) {
-    const withQueue = new Float64Array(n)
-    for (let k = 0; k < n; k++) withQueue[k] = e2el[k]! + clientQueue[k]!
-    ms(distributionOf(withQueue), "e2el_including_client_queue", fields, pcts)
+    for (let k = 0; k < n; k++) {
+      const i = done[k]!
+      buf[k] = e2elOf[i]! + cqOf[i]!
+    }
+    ms(distributionOf(buf), "e2el_including_client_queue", fields, pcts)
   }
-  ms(distributionOf(e2el), "e2el", fields, pcts)
-  if (extra.clientQueue === true) ms(distributionOf(clientQueue), "client_queue_time", fields, pcts)
-  const q = distributionOf(queue)
+  ms(distributionOf(column(e2elOf)), "e2el", fields, pcts)
+  if (extra.clientQueue === true) ms(distributionOf(column(cqOf)), "client_queue_time", fields, pcts)
+  const q = distributionOf(column(rec.queueTime.data))
   fields.mean_queue_time_ms = q.mean * 1000
   fields.median_queue_time_ms = q.median * 1000
   fields.p99_queue_time_ms = q.p99 * 1000

@@ -44,15 +44,18 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
   if (spec.disaggregation !== undefined) return simulateDisaggregated(spec, spec.disaggregation, hooks)
   const afterStep = hooks.afterStep
   const overheads = spec.stepTime.overheads
-  const recorder = new MetricsRecorder(overheads, spec.warmupRequests)
+  const workload = spec.workload
+  const recorder = new MetricsRecorder(overheads, spec.warmupRequests, (workload.kind === "closed" ? workload.numRequests : workload.countRequests) ?? 0)
   if (hooks.detailed === true) recorder.tokenTimes = []
   const engines: Engine[] = []
   const engineOptions = { lazyDecode: hooks.eagerDecode !== true && hooks.detailed !== true }
   for (let r = 0; r < spec.replicas; r++) engines.push(new Engine(r, spec.engine, spec.policy, spec.stepTime, recorder, engineOptions))
   const queue = new EventQueue()
-  const inFlight = new Map<number, RequestState>() // sent, not yet at an engine
+  // Sent, not yet at an engine, in send order: the API server hands requests over one at a time, so
+  // their arrival events come in send order (non-decreasing times, ties in insertion order) — a FIFO.
+  let inFlight: RequestState[] = []
+  let inFlightHead = 0
   const kickPending = new Uint8Array(spec.replicas)
-  const workload = spec.workload
   let numSent = 0
   let now = 0
   let apiServerFreeAt = 0
@@ -65,7 +68,7 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
       recorder.onReject(req, req.arrival, "prompt + max_tokens exceeds max_model_len")
       return
     }
-    inFlight.set(req.id, req)
+    inFlight.push(req)
     // vLLM's API server handles requests one at a time on its event loop (parse, tokenize, hand to
     // the engine core), so requests sent together reach the engine staggered, not in one lump.
     const start = Math.max(req.arrival, apiServerFreeAt)
@@ -103,7 +106,7 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
       if (numSent >= workload.numRequests) break
       send(workload.next(freedSlots[k]!))
     }
-    freedSlots.length = 0
+    if (freedSlots.length > 0) freedSlots.length = 0
   }
 
   const interval = spec.timelineInterval ?? 0
@@ -156,8 +159,17 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
     now = t
     if (payload === SLOT && cap !== undefined) outstanding--
     else if (payload < 0) {
-      const req = inFlight.get(-payload - 1)!
-      inFlight.delete(req.id)
+      const req = inFlight[inFlightHead++]!
+      if (req.id !== -payload - 1) throw new ConservationError(`request ${-payload - 1} reached an engine out of send order`)
+      if (inFlightHead === inFlight.length && inFlightHead >= 64) {
+        // Emptied: start over (every 64 deliveries at most, since truncating an array is a runtime call).
+        inFlight.length = 0
+        inFlightHead = 0
+      } else if (inFlightHead > 1024 && inFlightHead * 2 > inFlight.length) {
+        // Under a standing backlog the FIFO never empties: drop the delivered prefix now and then.
+        inFlight = inFlight.slice(inFlightHead)
+        inFlightHead = 0
+      }
       const target = spec.replicas === 1 ? 0 : spec.router.pick(engines, req.spec)
       const e = engines[target]!
       e.enqueue(req, t)

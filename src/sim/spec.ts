@@ -14,6 +14,8 @@ export interface OpenLoopWorkload {
   readonly kind: "open"
   readonly maxConcurrency?: number
   next(): RequestSpec | undefined
+  /** How many requests it yields, when known in advance (the recorder sizes its columns once). */
+  readonly countRequests?: number | undefined
 }
 
 /**

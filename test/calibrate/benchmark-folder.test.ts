@@ -127,7 +127,7 @@ const haveTrainval = hasData(...TRAINVAL, "actuals.csv")
 
 describe.skipIf(!haveTrainval)(`the sim2real trainval folder ${haveTrainval ? "" : skipReason(...TRAINVAL)}`, () => {
   it("simulates all 13 experiments and joins their 34 distinct stage rows", () => {
-    const r = runCli(["validate", dataPath(...TRAINVAL), "--json"], 300_000)
+    const r = runCli(["validate", dataPath(...TRAINVAL), "--json"], 900_000)
     expect(r.stderr).toBe("")
     expect(r.status).toBe(0)
     const report = JSON.parse(r.stdout) as Report

@@ -25,7 +25,7 @@ describe("calibrate --model as the architecture", () => {
   it("fits a bench file of neuralmagic/Meta-Llama-3.1-8B-FP8 with --model meta-llama/Llama-3.1-8B-Instruct", () => {
     const bench = benchFile()
     const out = join(dir, "profile.json")
-    const r = runCli(["calibrate", bench, "--model", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "h100-sxm", "--precision", "fp8", "--out", out, "--no-cv"], 300_000)
+    const r = runCli(["calibrate", bench, "--model", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "h100-sxm", "--precision", "fp8", "--out", out, "--no-cv"], 900_000)
     expect(r.stderr).not.toMatch(/no measured points match/)
     expect(r.stderr).toMatch(/fitting neuralmagic\/Meta-Llama-3\.1-8B-FP8 with meta-llama\/Llama-3\.1-8B-Instruct's architecture/)
     expect(r.status).toBe(0)
@@ -51,7 +51,7 @@ describe("calibrate --model as the architecture", () => {
     const path = join(dir, "bad.json")
     writeFileSync(path, JSON.stringify(bench))
     const out = join(dir, "bad-profile.json")
-    const r = runCli(["calibrate", path, "--model", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "h100-sxm", "--precision", "fp8", "--out", out, "--no-cv", "--strict"], 300_000)
+    const r = runCli(["calibrate", path, "--model", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "h100-sxm", "--precision", "fp8", "--out", out, "--no-cv", "--strict"], 900_000)
     expect(r.stderr).toMatch(/warning: the fit is not trustworthy/)
     expect(r.status).toBe(2)
     expect(existsSync(out)).toBe(false)

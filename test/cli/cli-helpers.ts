@@ -10,7 +10,8 @@ export interface CliRun {
   stderr: string
 }
 
-export const runCli = (args: ReadonlyArray<string>, timeoutMs = 120_000): CliRun => {
+/** Runs the CLI; the timeout only catches a hang (10 minutes: a busy machine runs a command 5–10× slower). */
+export const runCli = (args: ReadonlyArray<string>, timeoutMs = 600_000): CliRun => {
   const r = spawnSync(process.execPath, ["bin/servesim.js", ...args], { cwd: repoRoot, encoding: "utf8", timeout: timeoutMs })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }

@@ -22,7 +22,7 @@ interface Summary {
 
 const probe = (url: string, c: number): Summary => {
   const out = join(dir, `run-c${c}`)
-  const r = runCli(["probe", "--url", url, "--model", MODEL, "--concurrency", String(c), "--isl", "512", "--osl", "32", "--num-requests", "12", "--scrape-interval", "0", "--out", out], 180_000)
+  const r = runCli(["probe", "--url", url, "--model", MODEL, "--concurrency", String(c), "--isl", "512", "--osl", "32", "--num-requests", "12", "--scrape-interval", "0", "--out", out], 600_000)
   if (r.status !== 0) throw new Error(`probe c=${c} failed: ${r.stderr}`)
   return JSON.parse(readFileSync(join(out, "points", readdirSync(join(out, "points"))[0]!), "utf8")) as Summary
 }
@@ -37,7 +37,7 @@ describe("probe → calibrate against a twin at --time-scale 10", () => {
       const sim = JSON.parse(runCli(["simulate", "--json", ...DEPLOYMENT, "--concurrency", "1", "--num-requests", "12", "--isl", "512", "--osl", "32"]).stdout) as Record<string, number>
       expect(points[0]!.mean_tpot_ms).toBeGreaterThan(sim.mean_tpot_ms! * 0.7)
       const profile = join(dir, "profile.json")
-      const cal = runCli(["calibrate", join(dir, "run-c1"), join(dir, "run-c4"), "--gpu", "h100-sxm", "--out", profile, "--no-cv"], 300_000)
+      const cal = runCli(["calibrate", join(dir, "run-c1"), join(dir, "run-c4"), "--gpu", "h100-sxm", "--out", profile, "--no-cv"], 900_000)
       const lagged = points.filter((p) => p.lag.lagged).length
       console.log(`lag: ${points.map((p) => `bias ${p.lag.ttft_bias?.toFixed(3)} lagged ${p.lag.lagged}`).join("; ")}; calibrate exit ${cal.status}`)
       if (lagged === points.length) {
@@ -55,5 +55,5 @@ describe("probe → calibrate against a twin at --time-scale 10", () => {
     } finally {
       proc.kill("SIGTERM")
     }
-  }, 600_000)
+  }, 1_800_000)
 })

@@ -43,7 +43,7 @@ const writeTrueProfile = (): string => {
 
 const probe = (url: string, concurrency: number, numRequests: number): Record<string, number> => {
   const out = join(dir, `run-c${concurrency}`)
-  const r = runCli(["probe", "--url", url, "--model", MODEL, "--concurrency", String(concurrency), "--isl", ISL, "--osl", OSL, "--num-requests", String(numRequests), "--scrape-interval", "0", "--out", out], 180_000)
+  const r = runCli(["probe", "--url", url, "--model", MODEL, "--concurrency", String(concurrency), "--isl", ISL, "--osl", OSL, "--num-requests", String(numRequests), "--scrape-interval", "0", "--out", out], 600_000)
   if (r.status !== 0) throw new Error(`probe c=${concurrency} failed: ${r.stderr}`)
   const summaries = readdirSync(join(out, "points"))
   return JSON.parse(readFileSync(join(out, "points", summaries[0]!), "utf8")) as Record<string, number>
@@ -58,7 +58,7 @@ describe("probe → calibrate → predict against the twin", () => {
     try {
       for (const [c, n] of [[2, 16], [4, 24], [16, 64]] as const) probe(url, c, n)
       const profile = join(dir, "calibrated.json")
-      const cal = runCli(["calibrate", join(dir, "run-c2"), join(dir, "run-c4"), join(dir, "run-c16"), "--gpu", "h100-sxm", "--tp", "4", "--model", MODEL, "--out", profile], 300_000)
+      const cal = runCli(["calibrate", join(dir, "run-c2"), join(dir, "run-c4"), join(dir, "run-c16"), "--gpu", "h100-sxm", "--tp", "4", "--model", MODEL, "--out", profile], 900_000)
       expect(cal.stderr.replace(/^warning: .*\n/gm, "")).toBe("")
       expect(cal.status).toBe(0)
       const measured = probe(url, 8, 40)
@@ -82,6 +82,6 @@ describe("probe → calibrate → predict against the twin", () => {
     } finally {
       twin.kill("SIGTERM")
     }
-  }, 600_000)
+  }, 1_800_000)
 })
 

@@ -33,7 +33,7 @@ describe("probe robustness", () => {
     const { url, proc } = await startTwin(["--time-scale", "20", "--fail-rate", "0.15", "--error-chunk-rate", "0.1", "--drop-rate", "0.1", "--stall-rate", "0.1", "--stall-ms", "50", "--seed", "4"])
     try {
       const run = join(dir, "misbehaving")
-      const r = runCli(["probe", "--url", url, "--model", MODEL, "--concurrency", "4,8", "--isl", "64", "--osl", "16", "--num-requests", "40", "--scrape-interval", "0", "--out", run], 180_000)
+      const r = runCli(["probe", "--url", url, "--model", MODEL, "--concurrency", "4,8", "--isl", "64", "--osl", "16", "--num-requests", "40", "--scrape-interval", "0", "--out", run], 600_000)
       expect(r.status).toBe(0)
       const recs = records(run)
       expect(recs).toHaveLength(80)
@@ -52,7 +52,7 @@ describe("probe robustness", () => {
     } finally {
       proc.kill("SIGTERM")
     }
-  }, 300_000)
+  }, 1_800_000)
 
   it("a probe killed with SIGKILL mid-point resumes without losing or repeating a request", async () => {
     const { url, proc } = await startTwin(["--time-scale", "2"])
@@ -62,7 +62,7 @@ describe("probe robustness", () => {
       const probe = spawn(process.execPath, ["bin/servesim.js", "probe", "--url", url, ...args, "--out", run], { cwd: repoRoot, stdio: "ignore" })
       // Kill once some, but not all, requests are on disk.
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("probe recorded nothing in time")), 120_000)
+        const timer = setTimeout(() => reject(new Error("probe recorded nothing in time")), 600_000)
         const poll = setInterval(() => {
           let n = 0
           try {
@@ -81,7 +81,7 @@ describe("probe robustness", () => {
       await new Promise((r) => probe.on("exit", r))
       const before = records(run)
       expect(before.length).toBeLessThan(60)
-      const resumed = runCli(["probe", "--url", url, ...args, "--resume", run], 180_000)
+      const resumed = runCli(["probe", "--url", url, ...args, "--resume", run], 600_000)
       expect(resumed.status).toBe(0)
       const after = records(run)
       const measured = after.filter((x) => !x.warmup)
@@ -93,5 +93,5 @@ describe("probe robustness", () => {
     } finally {
       proc.kill("SIGTERM")
     }
-  }, 300_000)
+  }, 1_800_000)
 })

@@ -78,5 +78,5 @@ describe("servesim serve (process)", () => {
     } finally {
       if (a.child.exitCode === null) a.child.kill("SIGKILL")
     }
-  }, 90_000)
+  }, 900_000)
 })

@@ -71,3 +71,19 @@ describe("sortFloat64 with a payload", () => {
     )
   })
 })
+
+describe("sortFloat64 on runs of nearly equal values", () => {
+  // Values 1 + k·2^-52 share their high 32 bits: the sort finishes each such run by the low word.
+  const near = (n: number): number[] => Array.from({ length: n }, (_, k) => 1 + ((k * 7919) % n) * 2 ** -52)
+
+  it("sorts a long run of values equal in their high word, with and without a payload", () => {
+    const xs = [...near(5000), ...near(20), 3, -2, 0.5]
+    const a = Float64Array.from(xs)
+    expect(Array.from(sortFloat64(a))).toEqual(Array.from(Float64Array.from(xs).sort()))
+    const keys = Float64Array.from(xs)
+    const payload = Float64Array.from(xs, (x) => x * 10)
+    sortFloat64(keys, payload)
+    expect(Array.from(keys)).toEqual(Array.from(Float64Array.from(xs).sort()))
+    for (let i = 0; i < keys.length; i++) expect(payload[i]).toBe(keys[i]! * 10)
+  })
+})

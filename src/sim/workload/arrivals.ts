@@ -67,92 +67,118 @@ const gapSampler = (rng: Rng, burstiness: number | "inf"): ((rate: number) => nu
       ? (rate) => rng.exponential(1 / rate)
       : (rate) => rng.gamma(burstiness, 1 / (rate * burstiness))
 
-const fromGenerator = (gen: Generator<Arrival, void, undefined>, count: number | undefined): ArrivalStream => ({
-  count,
-  next: () => {
-    const r = gen.next()
-    return r.done === true ? undefined : r.value
-  },
-})
+// Streams are pull-based closures rather than generators: one call per request on the simulator's
+// hottest path, with no iterator-result object and no generator frame to resume.
 
-function* rateArrivals(seed: string | number, spec: Extract<ArrivalSpec, { kind: "rate" }>, n: number): Generator<Arrival, void, undefined> {
-  if (spec.rate === "inf") {
-    for (let i = 0; i < n; i++) yield { time: 0, stage: 0 }
-    return
-  }
-  const rate = spec.rate
-  const burstiness = spec.burstiness ?? 1
-  let factor = 1
-  if (spec.normalize !== false) {
-    // First pass sums the gaps; the second regenerates them from a fresh copy of the same stream, so
-    // no O(n) buffer is needed.
-    const gap = gapSampler(makeRng(seed, STREAMS.arrivals), burstiness)
-    let total = 0
-    for (let i = 0; i < n; i++) total += gap(rate)
-    if (total > 0) factor = n / rate / total
-  }
-  const gap = gapSampler(makeRng(seed, STREAMS.arrivals), burstiness)
-  let cum = 0
-  for (let i = 0; i < n; i++) {
-    cum += gap(rate)
-    yield { time: cum * factor, stage: 0 }
+/** A stream of `n` arrivals whose i-th time is `time(i)`, at stage 0. */
+const counted = (n: number, time: (i: number) => number): ArrivalStream => {
+  let i = 0
+  return {
+    count: n,
+    next: () => (i < n ? { time: time(i++), stage: 0 } : undefined),
   }
 }
 
-function* rampArrivals(seed: string | number, spec: Extract<ArrivalSpec, { kind: "ramp" }>, n: number): Generator<Arrival, void, undefined> {
+const rateArrivals = (seed: string | number, spec: Extract<ArrivalSpec, { kind: "rate" }>, n: number): ArrivalStream => {
+  if (spec.rate === "inf") return counted(n, () => 0)
+  const rate = spec.rate
+  const burstiness = spec.burstiness ?? 1
+  let gap: ((rate: number) => number) | undefined
+  let factor = 1
+  let cum = 0
+  return counted(n, () => {
+    if (gap === undefined) {
+      if (spec.normalize !== false) {
+        // First pass sums the gaps; the second regenerates them from a fresh copy of the same stream, so
+        // no O(n) buffer is needed.
+        const sumGap = gapSampler(makeRng(seed, STREAMS.arrivals), burstiness)
+        let total = 0
+        for (let i = 0; i < n; i++) total += sumGap(rate)
+        if (total > 0) factor = n / rate / total
+      }
+      gap = gapSampler(makeRng(seed, STREAMS.arrivals), burstiness)
+    }
+    cum += gap(rate)
+    return cum * factor
+  })
+}
+
+const rampArrivals = (seed: string | number, spec: Extract<ArrivalSpec, { kind: "ramp" }>, n: number): ArrivalStream => {
   const gap = gapSampler(makeRng(seed, STREAMS.arrivals), spec.burstiness ?? 1)
   let cum = 0
-  for (let i = 0; i < n; i++) {
+  return counted(n, (i) => {
     const progress = i / Math.max(n - 1, 1)
     const rate =
       spec.strategy === "linear"
         ? spec.startRps + (spec.endRps - spec.startRps) * progress
         : spec.startRps * Math.pow(spec.endRps / spec.startRps, progress)
     cum += gap(rate)
-    yield { time: cum, stage: 0 }
-  }
+    return cum
+  })
 }
 
-function* stageArrivals(seed: string | number, spec: Extract<ArrivalSpec, { kind: "stages" }>): Generator<Arrival, void, undefined> {
-  const timer = spec.timer ?? "constant-load"
-  let start = 0
-  for (let s = 0; s < spec.stages.length; s++) {
-    const stage = spec.stages[s] as RateStage
-    const end = start + stage.duration
-    // One stream per stage: changing a later stage leaves earlier stages' arrivals unchanged.
-    const stream = `${STREAMS.arrivals}/stage${s}`
-    if (timer === "constant-load") {
-      const n = stageRequestCount(stage)
-      let total = 0
-      const sumRng = makeRng(seed, stream)
-      for (let i = 0; i < n; i++) total += sumRng.exponential(1 / stage.rate)
-      const rng = makeRng(seed, stream)
-      let cum = 0
-      for (let i = 0; i < n; i++) {
-        cum += rng.exponential(1 / stage.rate)
-        // The last arrival is exactly the stage's end.
-        yield { time: i === n - 1 ? end : start + stage.duration * (cum / total), stage: s }
-      }
-    } else if (timer === "fixed") {
-      const n = stageRequestCount(stage)
-      for (let i = 1; i <= n; i++) yield { time: start + i / stage.rate, stage: s }
-    } else {
-      const rng = makeRng(seed, stream)
-      for (let t = start + rng.exponential(1 / stage.rate); t <= end; t += rng.exponential(1 / stage.rate)) yield { time: t, stage: s }
+/** Times of one stage after `start`, or undefined when the stage is over. */
+type StageTimes = () => number | undefined
+
+const stageTimes = (seed: string | number, timer: "constant-load" | "poisson" | "fixed", stage: RateStage, s: number, start: number): StageTimes => {
+  const end = start + stage.duration
+  // One stream per stage: changing a later stage leaves earlier stages' arrivals unchanged.
+  const stream = `${STREAMS.arrivals}/stage${s}`
+  if (timer === "constant-load") {
+    const n = stageRequestCount(stage)
+    let total = 0
+    const sumRng = makeRng(seed, stream)
+    for (let i = 0; i < n; i++) total += sumRng.exponential(1 / stage.rate)
+    const rng = makeRng(seed, stream)
+    let cum = 0
+    let i = 0
+    return () => {
+      if (i >= n) return undefined
+      cum += rng.exponential(1 / stage.rate)
+      // The last arrival is exactly the stage's end.
+      return i++ === n - 1 ? end : start + stage.duration * (cum / total)
     }
-    start = end
+  }
+  if (timer === "fixed") {
+    const n = stageRequestCount(stage)
+    let i = 1
+    return () => (i <= n ? start + i++ / stage.rate : undefined)
+  }
+  const rng = makeRng(seed, stream)
+  let t = start + rng.exponential(1 / stage.rate)
+  return () => {
+    if (t > end) return undefined
+    const now = t
+    t += rng.exponential(1 / stage.rate)
+    return now
   }
 }
 
-function* take(gen: Generator<Arrival, void, undefined>, limit: number | undefined): Generator<Arrival, void, undefined> {
-  if (limit === undefined) {
-    yield* gen
-    return
-  }
-  let i = 0
-  for (const a of gen) {
-    if (i++ >= limit) return
-    yield a
+/** The stages back to back, at most `limit` arrivals in all. */
+const stageArrivals = (seed: string | number, spec: Extract<ArrivalSpec, { kind: "stages" }>, limit: number | undefined, count: number | undefined): ArrivalStream => {
+  const timer = spec.timer ?? "constant-load"
+  let s = 0
+  let start = 0
+  let times: StageTimes | undefined
+  let sent = 0
+  return {
+    count,
+    next: () => {
+      if (limit !== undefined && sent >= limit) return undefined
+      while (s < spec.stages.length) {
+        const stage = spec.stages[s] as RateStage
+        times ??= stageTimes(seed, timer, stage, s, start)
+        const t = times()
+        if (t !== undefined) {
+          sent++
+          return { time: t, stage: s }
+        }
+        start += stage.duration
+        s++
+        times = undefined
+      }
+      return undefined
+    },
   }
 }
 
@@ -166,21 +192,16 @@ export const arrivalStream = (spec: ArrivalSpec, opts: { seed: string | number; 
     const timer = spec.timer ?? "constant-load"
     const known = timer === "poisson" ? undefined : spec.stages.reduce((a, s) => a + stageRequestCount(s), 0)
     const count = known === undefined ? undefined : n === undefined ? known : Math.min(n, known)
-    return fromGenerator(take(stageArrivals(opts.seed, spec), n), count)
+    return stageArrivals(opts.seed, spec, n, count)
   }
   if (n === undefined) throw new RangeError(`arrival kind "${spec.kind}" needs numRequests`)
   switch (spec.kind) {
     case "rate":
-      return fromGenerator(rateArrivals(opts.seed, spec, n), n)
+      return rateArrivals(opts.seed, spec, n)
     case "ramp":
-      return fromGenerator(rampArrivals(opts.seed, spec, n), n)
+      return rampArrivals(opts.seed, spec, n)
     case "constant":
-      return fromGenerator(
-        (function* () {
-          for (let i = 0; i < n; i++) yield { time: i / spec.rate, stage: 0 }
-        })(),
-        n,
-      )
+      return counted(n, (i) => i / spec.rate)
   }
 }
 
