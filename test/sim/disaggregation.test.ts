@@ -45,7 +45,7 @@ describe("P/D disaggregation", () => {
     const reqs = [0, 1, 2, 3].map(() => request(0, 160, 2))
     const result = simulate(pdSpec(listWorkload(reqs)))
     const rec = result.recorder
-    const ttft = rec.select(DONE).map((i) => rec.ttft.get(i))
+    const ttft = Array.from(rec.select(DONE), (i) => rec.ttft.get(i))
     expect(ttft).toHaveLength(4)
     ttft.forEach((t, k) => expect(t).toBeCloseTo(0.001 + (k + 1) * 0.1 + 0.01 + 0.001, 9))
     const link = result.disaggregated!.link
