@@ -120,13 +120,14 @@ describe("twin honesty gauges", () => {
   })
 
   it("a wall clock that jumps (a stalled host) shows up as lag", async () => {
-    // The host "stalls" for 300 ms once the engine has run 10 events of the request: the jump is tied to
-    // the twin's progress, not to a timer, so it lands mid-request however busy the real host is.
+    // The host "stalls" for 300 ms once the engine has run 10 events of the request. The jump is tied to
+    // the twin's progress, not to a timer, and the request lasts 2 s of wall time (200 steps of 10 ms at
+    // scale 1): events remain after the jump unless the real host stalled ~2 s in one go, which no
+    // measured lag here came near (a 40 ms request at scale 10 ran whole in one late burst under load).
     let twin: Twin | undefined
     const JUMP_AFTER_EVENTS = 10
     const clock = () => performance.now() + ((twin?.sim.events ?? 0) >= JUMP_AFTER_EVENTS ? 300 : 0)
-    twin = await start({ timeScale: 10, clock })
-    // 200 steps: the events after the 10th were due within 300 ms of wall time, so they run late.
+    twin = await start({ timeScale: 1, clock, stepTime: { name: "10ms", stepTime: () => 0.01, overheads: zeroOverheads } })
     const r = await fetch(`${twin.url}/v1/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
