@@ -47,7 +47,8 @@ describe("servesim serve (process)", () => {
   it("prints the URL, serves requests, and closes cleanly on SIGTERM", async () => {
     const a = run([...ARGS, "--port", "0"])
     try {
-      const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(a.stdout())?.[1], 300_000, () => a.stderr() + a.stdout())
+      // The banner is several writes: wait for its last line, or a busy host may show only the first.
+      const url = await waitFor(() => (/endpoints:/.test(a.stdout()) ? /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(a.stdout())?.[1] : undefined), 300_000, () => a.stderr() + a.stdout())
       expect(a.stdout()).toMatch(/time scale 50/)
       expect((await fetch(`${url}/health`)).status).toBe(200)
       const res = await fetch(`${url}/v1/completions`, {
