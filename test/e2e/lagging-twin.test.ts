@@ -33,9 +33,13 @@ describe("probe → calibrate against a twin at --time-scale 10", () => {
     try {
       const points = [1, 4].map((c) => probe(url, c))
       for (const p of points) expect(p.lag.time_scale).toBe(10)
-      // Converted back: comparable with a simulation of the same deployment (wall times would be ~10× smaller).
+      // A lagged point says why, in one line naming the lag and the time scale.
+      for (const p of points.filter((q) => q.lag.lagged)) expect(p.lag.reason).toMatch(/lag .*time scale 10/)
+      // Converted back: comparable with a simulation of the same deployment (wall times would be ~10× smaller,
+      // so a probe that forgot to convert fails here). Only where the host kept up: on a loaded host the
+      // probe reads a whole stream late, in one burst (TPOT ≈ 0) — which is what marking it lagged is for.
       const sim = JSON.parse(runCli(["simulate", "--json", ...DEPLOYMENT, "--concurrency", "1", "--num-requests", "12", "--isl", "512", "--osl", "32"]).stdout) as Record<string, number>
-      expect(points[0]!.mean_tpot_ms).toBeGreaterThan(sim.mean_tpot_ms! * 0.7)
+      if (!points[0]!.lag.lagged) expect(points[0]!.mean_tpot_ms, "c=1 TPOT (not lagged) against the simulation's").toBeGreaterThan(sim.mean_tpot_ms! * 0.7)
       const profile = join(dir, "profile.json")
       const cal = runCli(["calibrate", join(dir, "run-c1"), join(dir, "run-c4"), "--gpu", "h100-sxm", "--out", profile, "--no-cv"], 900_000)
       const lagged = points.filter((p) => p.lag.lagged).length

@@ -285,8 +285,10 @@ describe("probe end to end against a fake vLLM", () => {
     // The server saw each planned request exactly once (+ the two prompt-calibration requests).
     expect(f.completions.length).toBe(2 + 2 * 22)
     expect(new Set(f.completions.filter((c) => c !== undefined)).size).toBe(2 * 22)
-    // One keep-alive pool: connections are reused (dropped ones are replaced).
-    expect(f.connections).toBeLessThanOrEqual(4 + 4 + 4)
+    // One keep-alive pool: connections are reused (dropped ones are replaced). On an idle host that is
+    // ≤ 4 + 4 + 4; on a loaded one, connections idle past the keep-alive timeout (the pause between
+    // points, slow scrapes) are reopened too. A client with a connection per request opens ≥ 46.
+    expect(f.connections).toBeLessThan(22)
     // Manifest and server facts.
     expect(run.manifest.server.numGpuBlocks).toBe(1234)
     expect(run.manifest.server.blockSize).toBe(16)

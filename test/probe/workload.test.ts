@@ -109,9 +109,11 @@ interface Seen {
 }
 
 /** A fake vLLM: prompt_tokens = words + 1 (BOS); each output token is " tok"; usage on every chunk. */
-const startFake = async (options: { readonly tokenDelayMs?: number; readonly maxRequests?: number } = {}) => {
+/** holdAfter: completions after the first N get their headers and then nothing, while `holding` is set. */
+const startFake = async (options: { readonly tokenDelayMs?: number; readonly maxRequests?: number; readonly holdAfter?: number } = {}) => {
   const delay = options.tokenDelayMs ?? 2
   const maxRequests = options.maxRequests ?? 400
+  const hold = { holding: options.holdAfter !== undefined }
   const seen: Seen[] = []
   const server = http.createServer((req, res) => {
     let body = ""
@@ -143,6 +145,7 @@ const startFake = async (options: { readonly tokenDelayMs?: number; readonly max
       const promptTokens = b.prompt.split(" ").length + 1
       const n = b.max_tokens ?? 16
       res.writeHead(200, { "content-type": "text/event-stream" })
+      if (hold.holding && seen.length > options.holdAfter!) return // never answered: the client's interrupt closes it
       let sent = 0
       let closed = false
       res.on("close", () => (closed = true))
@@ -164,7 +167,7 @@ const startFake = async (options: { readonly tokenDelayMs?: number; readonly max
     server.closeAllConnections()
     server.close(() => r())
   }))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen }
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, hold }
 }
 
 /** Point and index from the probe's request id `servesim-<tag>-s<session>-<point>-<index>`. */
@@ -364,7 +367,9 @@ describe("probe --workload end to end against a fake vLLM", () => {
   })
 
   it("multi turn: history of prompts and responses, turns serialised per conversation, rebuilt on --resume", async () => {
-    const f = await startFake({ tokenDelayMs: 3 })
+    // The server holds every completion after its 14th until the first run is interrupted, so that run
+    // ends mid-stage however slow the host is (a timer-based interrupt on a busy host came after all 20).
+    const f = await startFake({ tokenDelayMs: 3, holdAfter: 14 })
     const tmp = tempDir()
     const json = specJson({ multiTurn: true, stages: [{ rate: 10, duration: 2 }] })
     const file = writeSpec(tmp, json)
@@ -373,8 +378,9 @@ describe("probe --workload end to end against a fake vLLM", () => {
     expect(plan.points.map((p) => p.kind === "stage" && p.numRequests)).toEqual([20])
     const fiber = Effect.runFork(provide(startProbe(plan, { outDir: dir, scrapeIntervalMs: 0 })))
     const lines = () => (existsSync(requestsPath(dir)) ? readFileSync(requestsPath(dir), "utf8").split("\n").length - 1 : 0)
-    for (let i = 0; i < 500 && lines() < 9; i++) await new Promise((r) => setTimeout(r, 10))
+    for (const deadline = performance.now() + 120_000; lines() < 9 && performance.now() < deadline; ) await new Promise((r) => setTimeout(r, 10))
     const exit = await Effect.runPromise(Fiber.interrupt(fiber).pipe(Effect.andThen(Fiber.await(fiber))))
+    f.hold.holding = false
     expect(Exit.hasInterrupts(exit)).toBe(true)
     const first = await Effect.runPromise(readRunDir(dir))
     expect(first.requests.length).toBeGreaterThanOrEqual(9)

@@ -166,9 +166,15 @@ describe("twin misbehaviour", () => {
       const reader = res.body!.getReader()
       await reader.read() // first token after ~0.1 s
       ac.abort()
-      await new Promise((r) => setTimeout(r, 50))
-      const snap = parseVllmMetrics(await (await fetch(`${twin.url}/metrics`)).text())
-      if (typeof snap === "string") throw new Error(snap)
+      // The twin sees the close when its event loop gets to it — soon on an idle host, later on a busy
+      // one: poll /metrics rather than sleep a fixed time. A twin that never counted it fails at 20 s.
+      const scrape = async () => {
+        const snap = parseVllmMetrics(await (await fetch(`${twin.url}/metrics`)).text())
+        if (typeof snap === "string") throw new Error(snap)
+        return snap
+      }
+      let snap = await scrape()
+      for (const deadline = performance.now() + 20_000; snap.requestSuccess?.abort !== 1 && performance.now() < deadline; snap = await scrape()) await new Promise((r) => setTimeout(r, 20))
       expect(snap.requestSuccess).toMatchObject({ abort: 1, length: 0 })
     } finally {
       await twin.close()

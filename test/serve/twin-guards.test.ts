@@ -120,18 +120,22 @@ describe("twin honesty gauges", () => {
   })
 
   it("a wall clock that jumps (a stalled host) shows up as lag", async () => {
-    let offset = 0
-    const twin = await start({ timeScale: 10, clock: () => performance.now() + offset })
-    // 200 steps of ≥ 2 simulated ms at scale 10: at least 40 wall ms, so the jump lands mid-request.
-    const pending = fetch(`${twin.url}/v1/completions`, {
+    // The host "stalls" for 300 ms once the engine has run 10 events of the request. The jump is tied to
+    // the twin's progress, not to a timer, and the request lasts 2 s of wall time (200 steps of 10 ms at
+    // scale 1): events remain after the jump unless the real host stalled ~2 s in one go, which no
+    // measured lag here came near (a 40 ms request at scale 10 ran whole in one late burst under load).
+    let twin: Twin | undefined
+    const JUMP_AFTER_EVENTS = 10
+    const clock = () => performance.now() + ((twin?.sim.events ?? 0) >= JUMP_AFTER_EVENTS ? 300 : 0)
+    twin = await start({ timeScale: 1, clock, stepTime: { name: "10ms", stepTime: () => 0.01, overheads: zeroOverheads } })
+    const r = await fetch(`${twin.url}/v1/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: MODEL, prompt: "the of and to", max_tokens: 200, ignore_eos: true }),
     })
-    while (twin.accepted() === 0) await new Promise((r) => setTimeout(r, 1))
-    await new Promise((r) => setTimeout(r, 5))
-    offset += 300 // the host stalls for 300 ms: events due in that gap run late
-    await (await pending).text()
+    expect(r.status).toBe(200)
+    await r.text()
+    expect(twin.sim.events).toBeGreaterThan(JUMP_AFTER_EVENTS)
     const c = twinLagCounters(await (await fetch(`${twin.url}/metrics`)).text())!
     expect(c.lagMaxS).toBeGreaterThan(0.2)
   })

@@ -3,13 +3,13 @@
 // scoped lifecycle. Streams are read with the probe's own SSE parser.
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { twinLagCounters } from "../../src/probe/lag.ts"
 import { parsePrometheusText, parseVllmMetrics, samplesNamed } from "../../src/probe/metrics-parser.ts"
 import { interpretData, makeSseParser, makeStreamAccumulator, type StreamTally } from "../../src/probe/sse.ts"
 import { zeroOverheads, type BatchShape, type StepTimeModel } from "../../src/hw/types.ts"
 import type { EngineConfig } from "../../src/sim/types.ts"
 import { countTextTokens } from "../../src/serve/tokens.ts"
 import { startTwin, twinResource, TIME_SCALE_HEADER, type Twin, type TwinOptions } from "../../src/serve/twin.ts"
+import { watchLag } from "./host-lag.ts"
 
 const MODEL = "test/model-1b"
 
@@ -242,6 +242,7 @@ describe("twin: engine behaviour seen through HTTP", () => {
     const step = 0.1 // simulated seconds per step (tiny prompts: the token term is negligible)
     const osl = 20
     const twin = await startTwin(options({ engine: engine({ maxNumSeqs: 2 }), stepTime: linearStep(step, 0), timeScale: scale }))
+    const lagMs = watchLag(twin)
     try {
       await postJson(`${twin.url}/v1/completions`, { model: MODEL, prompt: "warm up", max_tokens: 1 })
       const results = await Promise.all(Array.from({ length: 6 }, (_, i) => postStream(`${twin.url}/v1/completions`, streamBody(`request ${i} the of and`, osl))))
@@ -251,17 +252,14 @@ describe("twin: engine behaviour seen through HTTP", () => {
       const ttfts = results.map((r) => sim(r.tally.firstTokenMs!)).sort((a, b) => a - b)
       const decode = (osl - 1) * step
       const decodes = results.map((r) => sim(r.tally.lastChunkMs! - r.tally.firstTokenMs!))
-      const page = await (await fetch(`${twin.url}/metrics`)).text()
-      // A stalled host (load average 10 on 2 cores stalls this process for 100+ ms) can deliver a first
-      // token late and the rest on time, or hand a request to the twin late: the twin measures its own
-      // event lag, and the bounds below widen by it (simulated seconds = wall lag × scale).
-      const lag = twinLagCounters(page)!.lagMaxS * scale
-      for (const d of decodes) expect(d).toBeGreaterThan(0.7 * decode - lag)
-      // Lag only delays what the client sees, so waiting behind the first wave is a firm lower bound.
+      // A late first token shortens the span the client sees by up to the lag measured on this host.
+      const lag = sim(lagMs())
+      for (const d of decodes) expect(d, `decode span, less the measured lag ${lag.toFixed(3)} s (simulated)`).toBeGreaterThan(0.7 * decode - lag)
       for (const ttft of ttfts.slice(2)) expect(ttft).toBeGreaterThanOrEqual(0.8 * decode)
       for (const ttft of ttfts.slice(4)) expect(ttft).toBeGreaterThanOrEqual(1.6 * decode)
       // Server view: 4 requests spent ≥ one decode (1.9 s) in the waiting queue, 2 of them ≥ two — exact
       // unless lag delayed a request's arrival at the twin (it then waits less than 1.9 s).
+      const page = await (await fetch(`${twin.url}/metrics`)).text()
       const scrape = parsePrometheusText(page)
       if (typeof scrape === "string") throw new Error(scrape)
       const bucket = (le: string) => samplesNamed(scrape, "vllm:request_queue_time_seconds_bucket").find((s) => s.labels.le === le)!.value
@@ -285,26 +283,28 @@ describe("twin: engine behaviour seen through HTTP", () => {
     const decode = 39 * (0.05 + 1e-4)
     const expected = 0.05 + 1e-4 * 100 + decode
     const wall: number[] = []
-    const lagMs: number[] = []
+    const lags: number[] = []
     for (const scale of [5, 20]) {
       const twin = await startTwin(options({ stepTime: linearStep(0.05, 1e-4), timeScale: scale }))
+      const lagMs = watchLag(twin)
       try {
         await postJson(`${twin.url}/v1/completions`, { model: MODEL, prompt: "warm up", max_tokens: 1 })
         const r = await postStream(`${twin.url}/v1/completions`, streamBody(words(100), 40))
         expect(r.headers.get(TIME_SCALE_HEADER)).toBe(String(scale))
         const e2e = (r.tally.lastChunkMs! * scale) / 1000
         const span = ((r.tally.lastChunkMs! - r.tally.firstTokenMs!) * scale) / 1000
-        const page = await (await fetch(`${twin.url}/metrics`)).text()
-        // The twin's largest event lag (wall s): a busy host's stalls, widening the wall-clock bounds.
-        const lagS = twinLagCounters(page)!.lagMaxS
-        const lag = lagS * scale
+        // Lag only makes the client's times later: lower bounds are exact, upper bounds get the lag this
+        // host measured (× scale) on top of 50 ms of wall overhead. A twin that ignored its scale would
+        // be off by ×5 or ×20 — seconds of wall time, which no measured lag explains.
+        const lagWallMs = lagMs()
+        const slack = ((50 + lagWallMs) * scale) / 1000
         wall.push(r.tally.lastChunkMs!)
-        lagMs.push(lagS * 1000)
+        lags.push(lagWallMs)
         expect(e2e).toBeGreaterThan(expected * 0.95)
-        expect(e2e).toBeLessThan(expected * 1.1 + (50 * scale) / 1000 + lag) // + 50 ms of wall overhead (loaded CI machines)
-        expect(span).toBeGreaterThan(decode * 0.75 - lag)
-        expect(span).toBeLessThan(decode * 1.35 + lag)
-        const snap = parseVllmMetrics(page)
+        expect(e2e, `E2E ≤ 1.1 × ${expected.toFixed(3)} s + (50 ms + measured lag ${lagWallMs.toFixed(1)} ms) × ${scale}`).toBeLessThan(expected * 1.1 + slack)
+        expect(span, `decode span less the measured lag`).toBeGreaterThan(decode * 0.75 - (lagWallMs * scale) / 1000)
+        expect(span, `decode span ≤ 1.35 × decode + measured lag`).toBeLessThan(decode * 1.35 + slack)
+        const snap = parseVllmMetrics(await (await fetch(`${twin.url}/metrics`)).text())
         if (typeof snap === "string") throw new Error(snap)
         // /metrics reports simulated seconds: exactly the engine's E2E, whatever the scale.
         const e2eHist = snap.latencySums!["vllm:e2e_request_latency_seconds"]!
@@ -314,8 +314,9 @@ describe("twin: engine behaviour seen through HTTP", () => {
         await twin.close()
       }
     }
-    // 4× ideally; the faster twin's wall time less its lag is what the scale set.
-    expect(wall[0]! / Math.max(1, wall[1]! - lagMs[1]!)).toBeGreaterThan(2.5)
+    // ≈ 402 ms of wall time at scale 5 against ≈ 100 ms at scale 20; the latter less its measured lag (but
+    // never below the 0.95 × 100 ms its lower bound above already holds).
+    expect(wall[0]! / Math.max(wall[1]! - lags[1]!, (0.95 * expected * 1000) / 20)).toBeGreaterThan(2.5)
   })
 
   it("caches shared prompt prefixes (vLLM's block hash chain) and reports hits", async () => {
