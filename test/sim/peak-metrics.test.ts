@@ -1,6 +1,8 @@
 // vllm bench's max_output_tokens_per_s and max_concurrent_requests, on runs whose token times are
 // known exactly (a flat 1/8 s step: binary-exact times).
+import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import { DONE, peakFields } from "../../src/sim/metrics.ts"
 import { simulate } from "../../src/sim/simulate.ts"
 import { summarize } from "../../src/sim/summary.ts"
 import { linearStepTime, listWorkload, request, spec } from "./helpers.ts"
@@ -26,5 +28,17 @@ describe("peak metrics", () => {
     expect(apart.max_concurrent_requests).toBe(1)
     const touching = summarize(simulate(spec({ stepTime: flat, workload: listWorkload([request(0, 1, 20), request(2.75, 1, 20)]) })))
     expect(touching.max_concurrent_requests).toBe(2)
+  })
+
+  it("dense and sparse buckets give the same peaks (the sparse path serves runs spanning years)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.double({ min: 0, max: 30, noNaN: true }), fc.integer({ min: 1, max: 40 })), { minLength: 1, maxLength: 12 }), (reqs) => {
+        const result = simulate(spec({ stepTime: linearStepTime(0.05, 1e-4), workload: listWorkload(reqs.map(([t, osl]) => request(t, 16, osl))) }))
+        const done = result.recorder.select(DONE)
+        const offset = result.spec.stepTime.overheads.perOutputToken
+        expect(peakFields(result.recorder, done, offset, 0)).toEqual(peakFields(result.recorder, done, offset))
+      }),
+      { seed: 11, numRuns: 60 },
+    )
   })
 })
