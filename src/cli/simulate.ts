@@ -12,7 +12,8 @@ import { loadScenario } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
 import { addVllmBenchLoadFlags, metadataSpec, metricPercentilesSpec, percentileMetricsSpec, type VllmBenchFlags } from "./vllm-bench-flags.ts"
 import { DEFAULT_INTERVAL_DRAWS, DEFAULT_INTERVAL_LEVEL } from "../calibrate/predict-interval.ts"
-import { formatIntervals, predictionIntervals, withIntervals } from "./intervals.ts"
+import { predictionIntervals, withIntervals } from "../calibrate/intervals.ts"
+import { formatIntervals } from "./intervals.ts"
 
 interface SimulateFlags extends ScenarioFlags, VllmBenchFlags {
   json?: boolean

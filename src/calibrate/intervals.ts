@@ -1,13 +1,13 @@
-// Prediction intervals for `simulate` (and anything else that runs one resolved scenario): when the
+// Prediction intervals for `simulate` and `sweep` (anything that runs one resolved scenario): when the
 // scenario's --profile carries an uncertainty block (servesim calibrate), rerun the scenario at a few
 // seeded parameter draws and attach a level interval to each headline metric
 // (src/calibrate/predict-interval.ts). Profiles without the block give no interval.
 import { Effect } from "effect"
-import { shiftKnobs } from "../calibrate/knobs.ts"
-import { metricIntervals, intervalShifts, type MetricInterval } from "../calibrate/predict-interval.ts"
+import { shiftKnobs } from "./knobs.ts"
+import { metricIntervals, intervalShifts, type MetricInterval } from "./predict-interval.ts"
 import { parseProfile } from "../scenario/profile.ts"
 import type { UncertaintyMethod } from "../scenario/profile.ts"
-import { stepTimeWithCoefficients } from "../calibrate/predict-point.ts"
+import { stepTimeWithCoefficients } from "./predict-point.ts"
 import { simulate } from "../sim/simulate.ts"
 import { summarize, type SimSummary } from "../sim/summary.ts"
 import { buildSimSpec, withSpeculative, type ResolvedScenario } from "../scenario/resolve.ts"
@@ -55,20 +55,4 @@ export const withIntervals = <T extends SimSummary>(summary: T, pi: PredictionIn
   for (const [field, m] of Object.entries(pi.metrics)) out[`${field}_interval`] = [Number(m.lo.toPrecision(6)), Number(m.hi.toPrecision(6))]
   out.prediction_interval = { level: pi.level, draws: pi.draws, method: pi.method, profile: pi.profile, seed: pi.seed }
   return out as T
-}
-
-const LABELS: Readonly<Record<string, string>> = { ttft: "TTFT", tpot: "TPOT", itl: "ITL", e2el: "E2E" }
-
-/** "ttft mean 84.1 ms [78.0, 91.2]"-style lines under the summary table. */
-export const formatIntervals = (summary: SimSummary, pi: PredictionIntervals): string[] => {
-  const lines = [`prediction intervals (${Math.round(pi.level * 100)}%, ${pi.draws} parameter draws (${pi.method}) + the fit's residual error, profile ${pi.profile}):`]
-  for (const [field, m] of Object.entries(pi.metrics)) {
-    const c = (summary as unknown as Readonly<Record<string, number>>)[field]!
-    const lat = /^(mean|median|p99)_(ttft|tpot|itl|e2el)_ms$/.exec(field)
-    const name = lat === null ? field.replace("_", " ") : `${LABELS[lat[2]!]} ${lat[1]}`
-    const unit = lat === null ? (field === "request_throughput" ? " req/s" : " tok/s") : " ms"
-    const d = c >= 100 ? 0 : c >= 10 ? 1 : 2
-    lines.push(`  ${name.padEnd(20)} ${c.toFixed(d)}${unit} [${m.lo.toFixed(d)}, ${m.hi.toFixed(d)}]`)
-  }
-  return lines
 }
