@@ -6,7 +6,7 @@ import { Effect } from "effect"
 import { shiftKnobs } from "./knobs.ts"
 import { metricIntervals, intervalShifts, type MetricInterval } from "./predict-interval.ts"
 import { parseProfile } from "../scenario/profile.ts"
-import type { UncertaintyMethod } from "../scenario/profile.ts"
+import type { StepTimeProfile, UncertaintyMethod } from "../scenario/profile.ts"
 import { stepTimeWithCoefficients } from "./predict-point.ts"
 import { simulate } from "../sim/simulate.ts"
 import { summarize, type SimSummary } from "../sim/summary.ts"
@@ -25,16 +25,27 @@ export interface PredictionIntervals {
 
 const DRAW_SEED = "servesim-interval"
 
+const readProfile = (path: string): Effect.Effect<StepTimeProfile, InputError | FileError> =>
+  Effect.gen(function* () {
+    const p = parseProfile(yield* parseStructured(yield* readText(path), path))
+    if (typeof p === "string") return yield* new InputError({ message: `profile ${path}: ${p}` })
+    return p
+  })
+
+/** Whether the scenario's --profile carries an uncertainty block (so it would get intervals). */
+export const hasUncertainty = (r: ResolvedScenario): Effect.Effect<boolean, InputError | FileError> =>
+  r.scenario.profile === undefined ? Effect.succeed(false) : Effect.map(readProfile(r.scenario.profile), (p) => p.uncertainty !== undefined)
+
 export const predictionIntervals = (
   r: ResolvedScenario,
-  center: SimSummary,
+  /** The run the intervals are centred on; called once, only when the profile has uncertainty. */
+  center: () => SimSummary,
   o: { readonly draws: number; readonly level: number },
 ): Effect.Effect<PredictionIntervals | undefined, InputError | FileError> =>
   Effect.gen(function* () {
     const path = r.scenario.profile
     if (path === undefined || o.draws === 0) return undefined
-    const p = parseProfile(yield* parseStructured(yield* readText(path), path))
-    if (typeof p === "string") return yield* new InputError({ message: `profile ${path}: ${p}` })
+    const p = yield* readProfile(path)
     const u = p.uncertainty
     if (u === undefined) return undefined
     const draws: SimSummary[] = []
@@ -46,7 +57,7 @@ export const predictionIntervals = (
       draws.push(summarize(simulate(buildSimSpec({ ...r, stepTime }))))
     }
     const closedLoop = r.scenario.workload?.concurrency !== undefined
-    return { level: o.level, draws: draws.length, method: u.method, profile: path, seed: DRAW_SEED, metrics: metricIntervals(center, draws, u.residualSd, o.level, closedLoop, u.residuals - u.knobs.length) }
+    return { level: o.level, draws: draws.length, method: u.method, profile: path, seed: DRAW_SEED, metrics: metricIntervals(center(), draws, u.residualSd, o.level, closedLoop, u.residuals - u.knobs.length) }
   })
 
 /** The summary with `<field>_interval: [lo, hi]` beside each field and the interval's provenance. */
