@@ -55,7 +55,7 @@ export const formatSweepTable = (o: SweepOutput): string => {
   const pi = r.points.find((p) => p.intervals !== undefined)?.intervals
   const piWidth = pi === undefined ? 0 : 18
   if (pi !== undefined)
-    lines.push(`[lo, hi] after TTFT and TPOT: ${Math.round(100 * pi.level)}% prediction interval of the first seed's mean from ${pi.draws} parameter draws (${pi.method}) of ${pi.profile}, plus the fit's residual error`)
+    lines.push(`[lo, hi] after TTFT and TPOT: ${Math.round(100 * pi.level)}% prediction interval about the first seed's run from ${pi.draws} parameter draws (${pi.method}) of ${pi.profile}, plus the fit's residual error`)
   for (const g of r.gpuCosts) {
     const b = g.breakdown
     const how =

@@ -40,7 +40,7 @@ describe("sweep prediction intervals", () => {
         expect(hi).toBeGreaterThan(lo)
       }
     }
-    expect(r.stdout).toMatch(/90% prediction interval of the first seed's mean from 4 parameter draws \(bootstrap\)/)
+    expect(r.stdout).toMatch(/90% prediction interval about the first seed's run from 4 parameter draws \(bootstrap\)/)
     expect(r.stdout.match(/\d \[[\d.]+, [\d.]+\]/g)).toHaveLength(4)
 
     const html = join(dir, "report.html")
