@@ -26,7 +26,7 @@ export const intervalLayers = (
         {
           name: "prediction_interval",
           transform: [{ filter: "isValid(datum.pi_lo)" }],
-          mark: { type: "rule", strokeWidth: 7, opacity: 0.28 },
+          mark: { type: "rule", strokeWidth: 11, opacity: 0.35 },
           encoding: { x, y: { field: "pi_lo", type: "quantitative", scale }, y2: { field: "pi_hi" }, color, tooltip: [{ field: "label" }, { field: "pi_lo", format: ".4~g" }, { field: "pi_hi", format: ".4~g" }] },
         },
       ]
