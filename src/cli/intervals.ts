@@ -1,61 +1,9 @@
-// Prediction intervals for `simulate` (and anything else that runs one resolved scenario): when the
-// scenario's --profile carries an uncertainty block (servesim calibrate), rerun the scenario at a few
-// seeded parameter draws and attach a level interval to each headline metric
-// (src/calibrate/predict-interval.ts). Profiles without the block give no interval.
-import { Effect } from "effect"
-import { shiftKnobs } from "../calibrate/knobs.ts"
-import { metricIntervals, intervalShifts, type MetricInterval } from "../calibrate/predict-interval.ts"
-import { parseProfile } from "../scenario/profile.ts"
-import type { UncertaintyMethod } from "../scenario/profile.ts"
-import { stepTimeWithCoefficients } from "../calibrate/predict-point.ts"
-import { simulate } from "../sim/simulate.ts"
-import { summarize, type SimSummary } from "../sim/summary.ts"
-import { buildSimSpec, withSpeculative, type ResolvedScenario } from "../scenario/resolve.ts"
-import { FileError, InputError } from "../scenario/errors.ts"
-import { parseStructured, readText } from "../scenario/schema.ts"
-
-export interface PredictionIntervals {
-  readonly level: number
-  readonly draws: number
-  readonly method: UncertaintyMethod
-  readonly profile: string
-  readonly seed: string
-  readonly metrics: Readonly<Record<string, MetricInterval>>
-}
-
-const DRAW_SEED = "servesim-interval"
-
-export const predictionIntervals = (
-  r: ResolvedScenario,
-  center: SimSummary,
-  o: { readonly draws: number; readonly level: number },
-): Effect.Effect<PredictionIntervals | undefined, InputError | FileError> =>
-  Effect.gen(function* () {
-    const path = r.scenario.profile
-    if (path === undefined || o.draws === 0) return undefined
-    const p = parseProfile(yield* parseStructured(yield* readText(path), path))
-    if (typeof p === "string") return yield* new InputError({ message: `profile ${path}: ${p}` })
-    const u = p.uncertainty
-    if (u === undefined) return undefined
-    const draws: SimSummary[] = []
-    for (const shift of intervalShifts(u, o.draws, DRAW_SEED)) {
-      const cal = shiftKnobs({ coefficients: p.coefficients, overheads: p.overheads }, u.knobs, shift)
-      if (typeof cal === "string") return yield* new InputError({ message: `profile ${path}: uncertainty.knobs: ${cal}` })
-      const target = stepTimeWithCoefficients(r, cal.coefficients, cal.overheads, `profile(${path}) draw`)
-      const stepTime = yield* withSpeculative(r.scenario, target, { gpu: r.gpu, precision: r.precision, kvCacheDtype: r.kvCacheDtype, par: r.par, asyncScheduling: r.engine.asyncScheduling === true })
-      draws.push(summarize(simulate(buildSimSpec({ ...r, stepTime }))))
-    }
-    const closedLoop = r.scenario.workload?.concurrency !== undefined
-    return { level: o.level, draws: draws.length, method: u.method, profile: path, seed: DRAW_SEED, metrics: metricIntervals(center, draws, u.residualSd, o.level, closedLoop, u.residuals - u.knobs.length) }
-  })
-
-/** The summary with `<field>_interval: [lo, hi]` beside each field and the interval's provenance. */
-export const withIntervals = <T extends SimSummary>(summary: T, pi: PredictionIntervals): T => {
-  const out: Record<string, unknown> = { ...summary }
-  for (const [field, m] of Object.entries(pi.metrics)) out[`${field}_interval`] = [Number(m.lo.toPrecision(6)), Number(m.hi.toPrecision(6))]
-  out.prediction_interval = { level: pi.level, draws: pi.draws, method: pi.method, profile: pi.profile, seed: pi.seed }
-  return out as T
-}
+// Printing of prediction intervals (src/calibrate/intervals.ts computes them).
+import { InvalidArgumentError, type Command } from "commander"
+import type { PredictionIntervals } from "../calibrate/intervals.ts"
+import { DEFAULT_INTERVAL_DRAWS, DEFAULT_INTERVAL_LEVEL } from "../calibrate/predict-interval.ts"
+import { decimal, nonNegativeInt } from "./flags.ts"
+import type { SimSummary } from "../sim/summary.ts"
 
 const LABELS: Readonly<Record<string, string>> = { ttft: "TTFT", tpot: "TPOT", itl: "ITL", e2el: "E2E" }
 
@@ -72,3 +20,15 @@ export const formatIntervals = (summary: SimSummary, pi: PredictionIntervals): s
   }
   return lines
 }
+
+const level = (v: string): number => {
+  const x = decimal(v)
+  if (!(x > 0 && x < 1)) throw new InvalidArgumentError("expected a level strictly between 0 and 1 (e.g. 0.9)")
+  return x
+}
+
+/** --interval-draws and --interval-level, as simulate and sweep take them. */
+export const addIntervalFlags = (cmd: Command): Command =>
+  cmd
+    .option("--interval-draws <n>", "with a --profile that has an uncertainty block: parameter draws behind each prediction interval (0: none)", nonNegativeInt, DEFAULT_INTERVAL_DRAWS)
+    .option("--interval-level <p>", "prediction-interval level", level, DEFAULT_INTERVAL_LEVEL)

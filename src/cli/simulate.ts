@@ -1,5 +1,5 @@
 // `servesim simulate [scenario] [flags]`: one simulation, printed as a table or vllm-bench JSON.
-import { Command, InvalidArgumentError } from "commander"
+import { Command } from "commander"
 import { Console, Effect } from "effect"
 import { mkdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
@@ -7,12 +7,12 @@ import { formatSummaryTable } from "../report/table.ts"
 import { runScenarioDetailed } from "../scenario/run-scenario.ts"
 import { FileError, InputError } from "../scenario/errors.ts"
 import { benchDate, benchResult, defaultResultFilename, extraStatsFor, runTitle, type BenchOutputOptions, type PercentileMetric } from "../scenario/bench-result.ts"
-import { addScenarioFlags, decimal, nonNegativeInt, positiveNumber, type ScenarioFlags } from "./flags.ts"
+import { addScenarioFlags, positiveNumber, type ScenarioFlags } from "./flags.ts"
 import { loadScenario } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
 import { addVllmBenchLoadFlags, metadataSpec, metricPercentilesSpec, percentileMetricsSpec, type VllmBenchFlags } from "./vllm-bench-flags.ts"
-import { DEFAULT_INTERVAL_DRAWS, DEFAULT_INTERVAL_LEVEL } from "../calibrate/predict-interval.ts"
-import { formatIntervals, predictionIntervals, withIntervals } from "./intervals.ts"
+import { predictionIntervals, withIntervals } from "../calibrate/intervals.ts"
+import { addIntervalFlags, formatIntervals } from "./intervals.ts"
 
 interface SimulateFlags extends ScenarioFlags, VllmBenchFlags {
   json?: boolean
@@ -32,12 +32,6 @@ interface SimulateFlags extends ScenarioFlags, VllmBenchFlags {
   intervalDraws: number
   intervalLevel: number
   report?: string
-}
-
-const level = (v: string): number => {
-  const x = decimal(v)
-  if (!(x > 0 && x < 1)) throw new InvalidArgumentError("expected a level strictly between 0 and 1 (e.g. 0.9)")
-  return x
 }
 
 /** --save-detailed keeps every token time: a bound decided before the run (~16 B per token). */
@@ -70,7 +64,7 @@ const program = (path: string | undefined, flags: SimulateFlags) =>
       extra: extraStatsFor(resolved, output),
       detailed,
     })
-    const pi = yield* predictionIntervals(resolved, run.summary, { draws: flags.intervalDraws, level: flags.intervalLevel })
+    const pi = yield* predictionIntervals(resolved, () => run.summary, { draws: flags.intervalDraws, level: flags.intervalLevel })
     if (pi !== undefined && pi.draws < 2) return yield* new InputError({ message: `--interval-draws: ${pi.draws} draw gives no spread; use at least 2 (or 0 for none)` })
     const summary = pi === undefined ? run.summary : withIntervals(run.summary, pi)
     const date = benchDate()
@@ -129,7 +123,7 @@ export const register = (cli: Command): void => {
       .description("simulate vLLM serving a workload and print vllm-bench metrics")
       .argument("[scenario]", "scenario file (JSON or YAML); default scenarios/default.json"),
   )
-  addVllmBenchLoadFlags(cmd)
+  addIntervalFlags(addVllmBenchLoadFlags(cmd)
     .option("--percentile-metrics <list>", "vllm bench: metrics whose percentiles the result lists (ttft,tpot,itl,e2el,client_queue_time,e2el_including_client_queue; default ttft,tpot,itl)", percentileMetricsSpec)
     .option("--metric-percentiles <list>", "vllm bench: percentiles to list, e.g. 50,90,99.9 (default 99; p50/p90/p95/p99 are always there)", metricPercentilesSpec)
     .option("--save-result", "vllm bench: write the result JSON to --result-dir/--result-filename (default name {label}-{rate}qps[-concurrency{N}]-{model}-{date}.json)")
@@ -142,9 +136,7 @@ export const register = (cli: Command): void => {
     .option("--ignore-eos", "vllm bench: accepted; simulated outputs always run to their full length")
     .option("--json", "print the result as JSON (vllm bench serve --save-result field names)")
     .option("--out <file>", "write the JSON result to a file")
-    .option("--timeline-interval <s>", "sample KV usage and queues every S simulated seconds (at most 100,000 samples are kept)", positiveNumber)
-    .option("--interval-draws <n>", "with a --profile that has an uncertainty block: parameter draws behind each prediction interval (0: none)", nonNegativeInt, DEFAULT_INTERVAL_DRAWS)
-    .option("--interval-level <p>", "prediction-interval level", level, DEFAULT_INTERVAL_LEVEL)
+    .option("--timeline-interval <s>", "sample KV usage and queues every S simulated seconds (at most 100,000 samples are kept)", positiveNumber))
     .option("--report <file.html>", "write an HTML page drawing the prediction intervals (needs a --profile with an uncertainty block)")
     .option("--cloud-price <usd>", "price the run at this USD per GPU-hour (default: the scenario's cost block, else the GPU's owned-cost defaults)")
     .action((path: string | undefined, flags: SimulateFlags) => runCommand(program(path, flags)))

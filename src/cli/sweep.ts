@@ -19,7 +19,11 @@ import { analysePlan, type SweepOutput } from "../sweep/plan.ts"
 import { runTasks } from "../sweep/run.ts"
 import { parseShard, shardRunIndices, sweepFingerprint, SWEEP_PART_FORMAT, SWEEP_PART_VERSION, type Shard, type SweepPart } from "../sweep/shard.ts"
 import { announceSweep, prepareSweep } from "../sweep/sweep-scenario.ts"
+import { sweepPointIntervals, withPointIntervals } from "../sweep/intervals.ts"
+import { hasUncertainty } from "../calibrate/intervals.ts"
+import { DEFAULT_INTERVAL_DRAWS, DEFAULT_INTERVAL_LEVEL } from "../calibrate/predict-interval.ts"
 import { addScenarioFlags, flaggedFields, type ScenarioFlags } from "./flags.ts"
+import { addIntervalFlags } from "./intervals.ts"
 import { progress, type Progress } from "./progress.ts"
 import { addVllmBenchLoadFlags, listAliases, scenarioWithFlags, type VllmBenchFlags } from "./vllm-bench-flags.ts"
 import { defaultScenarioPath } from "./load-scenario.ts"
@@ -101,6 +105,9 @@ interface SweepFlags extends Omit<ScenarioFlags, AxisKey>, Omit<VllmBenchFlags, 
   csv?: string
   quiet?: boolean
   shard?: string
+  /** Commander's defaults (addIntervalFlags) fill these in. */
+  intervalDraws?: number
+  intervalLevel?: number
 }
 
 export const positiveIntFlag = (flag: string, text: string | undefined): Effect.Effect<number | undefined, InputError> => {
@@ -190,7 +197,7 @@ const sweepProgram = (path: string | undefined, given: SweepFlags) =>
     const flagged = flaggedFields(withFlags.flags)
     for (const key of AXIS_KEYS) if (flags[key] !== undefined) flagged.set(AXES[key].path.join("."), AXES[key].flag)
     const timelineInterval = timelineFlag ?? block.timelineInterval
-    const { plan, tasks } = yield* prepareSweep(merged, axes, {
+    const { plan, tasks, resolved } = yield* prepareSweep(merged, axes, {
       seeds,
       slo,
       costFlags: pickCostFlags(flags),
@@ -201,6 +208,11 @@ const sweepProgram = (path: string | undefined, given: SweepFlags) =>
       ...(timelineInterval !== undefined ? { timelineInterval } : {}),
     })
     const shard = yield* shardFrom(flags)
+    const intervalOptions = { draws: flags.intervalDraws ?? DEFAULT_INTERVAL_DRAWS, level: flags.intervalLevel ?? DEFAULT_INTERVAL_LEVEL }
+    if (shard !== undefined && intervalOptions.draws > 0)
+      for (const r of resolved)
+        if (yield* hasUncertainty(r))
+          return yield* new InputError({ message: `--shard: prediction intervals (profile ${r.scenario.profile ?? ""} has an uncertainty block) are not computed for shards; run the sweep unsharded, or pass --interval-draws 0` })
     const selected = shard === undefined ? undefined : shardRunIndices(tasks.length, shard)
     const runs = yield* runTasks(tasks, {
       workers,
@@ -229,7 +241,12 @@ const sweepProgram = (path: string | undefined, given: SweepFlags) =>
     }
     const analysed = analysePlan(plan, runs, createdBy)
     if (!analysed.ok) return yield* new InputError({ message: analysed.error })
-    yield* emitSweep(analysed.value, flags)
+    // analyzeSweep keeps the plan's point order (plan.ts matches extras by index the same way).
+    const intervals = yield* sweepPointIntervals(resolved, intervalOptions)
+    const output = intervals.every((pi) => pi === undefined)
+      ? analysed.value
+      : { ...analysed.value, result: { ...analysed.value.result, points: withPointIntervals(analysed.value.result.points, intervals) } }
+    yield* emitSweep(output, flags)
   })
 
 /** --shard i/n, which needs --out for the part file and writes no CSV (merge writes it). */
@@ -284,6 +301,7 @@ export const register = (cli: Command): void => {
     .option("--workers <n>", "worker threads (default: CPU count; 0 = run in this thread)")
     .option("--timeline-interval <s>", "KV-usage sample interval of each point's first seed, simulated seconds (default 1; 0 = off)")
   for (const [flag, help] of COST_FLAG_HELP) cmd.addOption(new Option(flag, help))
+  addIntervalFlags(cmd)
   cmd
     .option("--json", "print RESULTS.json (what `servesim report` reads) instead of the table")
     .option("--out <file>", "write RESULTS.json")

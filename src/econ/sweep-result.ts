@@ -73,6 +73,18 @@ export interface SweepPoint {
   readonly flags: PointFlags
   /** KV usage over time of the first seed, when the sweep recorded it. */
   readonly timeline?: KvTimeline
+  /** Prediction intervals of the headline metrics, when the sweep's --profile has an uncertainty block. */
+  readonly intervals?: PointIntervals
+}
+
+/** A point's prediction intervals (src/calibrate/intervals.ts): `[lo, hi]` per summary field. */
+export interface PointIntervals {
+  readonly level: number
+  readonly draws: number
+  readonly method: "jacobian" | "bootstrap"
+  readonly profile: string
+  readonly seed: string
+  readonly metrics: Readonly<Record<string, readonly [number, number]>>
 }
 
 /** One load sweep: points that differ only in load. */

@@ -3,6 +3,7 @@
 import type { TopLevelSpec } from "vega-lite"
 import type { SweepPoint, SweepResult } from "../econ/sweep-result.ts"
 import { base, WIDTH, type ChartSpec, type Row } from "./chart-common.ts"
+import { intervalCaption, intervalLayers, intervalRowFields } from "./interval-band.ts"
 import { kvTimelineChart } from "./kv-chart.ts"
 import { legendNames, legendTitle, type LegendNames } from "./legend-names.ts"
 import { throughputFrontierChart } from "./throughput-frontier.ts"
@@ -30,7 +31,13 @@ interface Stat3 {
 }
 
 /** One row per point for the load plots. */
-const loadRows = (r: SweepResult, names: LegendNames, value: (p: SweepPoint) => Stat3, band?: (p: SweepPoint) => { p50: number; p99: number }): Row[] =>
+const loadRows = (
+  r: SweepResult,
+  names: LegendNames,
+  value: (p: SweepPoint) => Stat3,
+  band?: (p: SweepPoint) => { p50: number; p99: number },
+  intervalField?: string,
+): Row[] =>
   r.points.map((p) => {
     const v = value(p)
     const label = seriesLabel(r, p)
@@ -43,6 +50,7 @@ const loadRows = (r: SweepResult, names: LegendNames, value: (p: SweepPoint) => 
       lo: v.lo,
       hi: v.hi,
       ...(band === undefined ? {} : band(p)),
+      ...(intervalField === undefined ? {} : intervalRowFields(p, intervalField)),
       saturation: p.flags.saturation,
       optimal: p.flags.optimal,
       meetsSlo: p.flags.meetsSlo,
@@ -57,6 +65,8 @@ interface LoadChartInput {
   readonly value: (p: SweepPoint) => Stat3
   /** The p50–p99 band over requests drawn behind the line. */
   readonly band?: (p: SweepPoint) => { p50: number; p99: number }
+  /** The summary field whose prediction intervals (point.intervals) are drawn as bars, if any. */
+  readonly intervalField?: string
   readonly threshold?: Reference
   /** "auto": a log axis when the values span more than WIDE_RANGE (latencies past saturation). */
   readonly yLog?: boolean | "auto"
@@ -92,8 +102,8 @@ type LayerSpec = Extract<TopLevelSpec, { layer: unknown }>["layer"][number]
 
 const loadChart = (r: SweepResult, c: LoadChartInput): ChartSpec => {
   const names = seriesNames(r)
-  const rows = loadRows(r, names, c.value, c.band)
-  const values = rows.flatMap((row) => [row.value, row.lo, row.hi, row.p50, row.p99]).filter((v): v is number => typeof v === "number")
+  const rows = loadRows(r, names, c.value, c.band, c.intervalField)
+  const values = rows.flatMap((row) => [row.value, row.lo, row.hi, row.p50, row.p99, row.pi_lo, row.pi_hi]).filter((v): v is number => typeof v === "number")
   const log = c.yLog === true || (c.yLog === "auto" && wantsLog(values))
   const d = yDomain(values, c.threshold === undefined ? [] : [c.threshold], { log })
   const x = { field: "load", type: "quantitative" as const, title: loadTitle(r) }
@@ -115,6 +125,7 @@ const loadChart = (r: SweepResult, c: LoadChartInput): ChartSpec => {
               encoding: { x, y: { field: "p50", type: "quantitative" as const, scale }, y2: { field: "p99" }, color, detail: { field: "series" } },
             },
           ]),
+      ...intervalLayers(rows, x, scale, color),
       { name: "line", mark: { type: "line", strokeWidth: 2 }, encoding: { x, y, color, detail: { field: "series" } } },
       {
         name: "ci",
@@ -161,6 +172,7 @@ const loadChart = (r: SweepResult, c: LoadChartInput): ChartSpec => {
   const notes = [
     c.caption,
     c.band === undefined ? "" : "The shaded band spans p50 to p99 over requests.",
+    c.intervalField === undefined ? "" : intervalCaption(r),
     log && c.yLog === "auto" ? `Log scale: the values span more than ${WIDE_RANGE}×.` : "",
     ...d.offScale.map((t) => `${offScaleNote(t, d.domain)}: the axis follows the data.`),
     saturated.length > 0 ? "The black diamond and dotted line mark each configuration's saturation point." : "No configuration saturated within the sweep.",
@@ -188,6 +200,7 @@ const latencyChart = (r: SweepResult, metric: "ttft" | "tpot", id: string, title
     caption,
     value: (p) => stat(p.metrics[`${r.slo.stat}_${metric}_ms`]),
     band: (p) => ({ p50: p.metrics[`median_${metric}_ms`].mean, p99: p.metrics[`p99_${metric}_ms`].mean }),
+    intervalField: `${r.slo.stat}_${metric}_ms`,
     yLog: "auto",
     ...(bound === undefined ? {} : { threshold: { value: bound, label: `SLO ${bound} ms` } }),
   })

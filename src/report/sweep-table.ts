@@ -18,6 +18,12 @@ const sig = (x: number, digits = 3): string => {
 /** "mean ±half-width" of a 95% CI (the half-width omitted with one seed). */
 const withCi = (s: MetricStat, digits = 3): string => (s.n < 2 ? sig(s.mean, digits) : `${sig(s.mean, digits)} ±${sig(s.ciHigh - s.mean, 2)}`)
 
+/** "[lo, hi]" of the point's prediction interval on a field, or "" when it has none. */
+const intervalText = (p: SweepPoint, field: string): string => {
+  const pi = p.intervals?.metrics[field]
+  return pi === undefined ? "" : ` [${sig(pi[0])}, ${sig(pi[1])}]`
+}
+
 const loadText = (p: SweepPoint): string => (p.config.load.kind === "concurrency" ? `c=${p.config.load.value}` : `${p.config.load.value}/s`)
 
 const marks = (p: SweepPoint): string =>
@@ -45,6 +51,11 @@ export const formatSweepTable = (o: SweepOutput): string => {
   if (r.title !== undefined) lines.push(r.title)
   const seeds = r.points[0]?.seeds.length ?? 0
   lines.push(`${r.points.length} point${r.points.length === 1 ? "" : "s"} × ${seeds} seed${seeds === 1 ? "" : "s"}; mean ±95% CI half-width over seeds; SLO ${sloText(r.slo)}`)
+  // Prediction intervals (a --profile with an uncertainty block) widen the TTFT and TPOT columns.
+  const pi = r.points.find((p) => p.intervals !== undefined)?.intervals
+  const piWidth = pi === undefined ? 0 : 18
+  if (pi !== undefined)
+    lines.push(`[lo, hi] after TTFT and TPOT: ${Math.round(100 * pi.level)}% prediction interval about the first seed's run from ${pi.draws} parameter draws (${pi.method}) of ${pi.profile}, plus the fit's residual error`)
   for (const g of r.gpuCosts) {
     const b = g.breakdown
     const how =
@@ -58,8 +69,8 @@ export const formatSweepTable = (o: SweepOutput): string => {
     pad("load", 8),
     pad("req/s", 14, true),
     pad("out tok/s", 16, true),
-    pad("TTFT ms", 16, true),
-    pad("TPOT ms", 14, true),
+    pad("TTFT ms", 16 + piWidth, true),
+    pad("TPOT ms", 14 + piWidth, true),
     pad("tok/s/req", 10, true),
     pad("$/1M out", 16, true),
     pad("$/1M in", 9, true),
@@ -81,8 +92,8 @@ export const formatSweepTable = (o: SweepOutput): string => {
           pad(loadText(p), 8),
           pad(withCi(p.metrics.request_throughput), 14, true),
           pad(withCi(p.metrics.output_throughput, 4), 16, true),
-          pad(withCi(p.metrics.mean_ttft_ms), 16, true),
-          pad(withCi(p.metrics.mean_tpot_ms), 14, true),
+          pad(withCi(p.metrics.mean_ttft_ms) + intervalText(p, "mean_ttft_ms"), 16 + piWidth, true),
+          pad(withCi(p.metrics.mean_tpot_ms) + intervalText(p, "mean_tpot_ms"), 14 + piWidth, true),
           pad(sig(p.serialTokensPerSecond), 10, true),
           pad(withCi(p.cost.usdPerMOutput), 16, true),
           pad(sig(p.cost.usdPerMInput.mean), 9, true),

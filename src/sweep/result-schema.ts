@@ -82,6 +82,15 @@ export const KvTimeline = Schema.Struct({
   numWaiting: opt(Schema.Array(Num)),
 })
 
+const PointIntervals = Schema.Struct({
+  level: Num,
+  draws: Num,
+  method: Schema.Literals(["jacobian", "bootstrap"]),
+  profile: Schema.String,
+  seed: Schema.String,
+  metrics: Schema.Record(Schema.String, Schema.Tuple([Num, Num])),
+})
+
 const SweepPoint = Schema.Struct({
   id: Schema.String,
   series: Schema.String,
@@ -93,6 +102,7 @@ const SweepPoint = Schema.Struct({
   cost: PointCost,
   flags: PointFlags,
   timeline: opt(KvTimeline),
+  intervals: opt(PointIntervals),
 })
 
 const SeriesSummary = Schema.Struct({

@@ -8,6 +8,7 @@ import { expandGrid, LOAD_AXES, orderAxes, type GridAxis } from "../econ/sweep-g
 import { isRecord } from "../format/json.ts"
 import { gpuCostsFor, type CostFlagValues } from "../scenario/cost-block.ts"
 import { InputError, type FileError } from "../scenario/errors.ts"
+import type { ResolvedScenario } from "../scenario/resolve.ts"
 import { analysePlan, planSweepPoints, type SweepOutput, type SweepPlan } from "./plan.ts"
 import { runTasks, sweepTasks, type ProgressFactory } from "./run.ts"
 import type { SimTask } from "./worker.ts"
@@ -43,6 +44,8 @@ export interface PreparedSweep {
   readonly plan: SweepPlan
   /** The runs, in the plan's canonical order. */
   readonly tasks: ReadonlyArray<SimTask>
+  /** Each plan point's resolved scenario (at its first seed), for the prediction intervals. */
+  readonly resolved: ReadonlyArray<ResolvedScenario>
 }
 
 export const prepareSweep = (
@@ -89,7 +92,7 @@ export const prepareSweep = (
       scenario: o.scenario,
       ...(typeof base.name === "string" ? { title: base.name } : {}),
     }
-    return { plan, tasks: sweepTasks(planned, o.seeds, o.timelineInterval) }
+    return { plan, tasks: sweepTasks(planned, o.seeds, o.timelineInterval), resolved: planned.map((p) => p.resolved) }
   })
 
 export interface RunSweepOptions extends SweepScenarioOptions {

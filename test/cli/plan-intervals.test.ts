@@ -9,9 +9,10 @@ import { countLayerMarks, renderSvg } from "../../src/report/render-svg.ts"
 import { planCostSpec } from "../../src/report/plan-chart.ts"
 import { capacityPlan } from "../../src/econ/capacity-plan.ts"
 import { runCli } from "./cli-helpers.ts"
+import { INTERVAL_MODEL, LONG, makeIntervalProfile } from "./interval-profile.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "servesim-plan-"))
-const MODEL = ["--model", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "h100-sxm"]
+const MODEL = INTERVAL_MODEL
 
 const oneLine = (r: { status: number | null; stderr: string }, pattern: RegExp) => {
   expect(r.status).toBe(2)
@@ -20,8 +21,6 @@ const oneLine = (r: { status: number | null; stderr: string }, pattern: RegExp) 
   expect(r.stderr).not.toMatch(/\n\s+at /)
 }
 
-/** CLI runs of one test are many child processes on a shared machine: their bound is the run's, not vitest's 60 s. */
-const LONG = 600_000
 const LOAD = ["--rate", "4", "--num-requests", "40", "--isl", "256", "--osl", "32", "--interval-draws", "4"]
 
 describe("prediction intervals end to end", () => {
@@ -29,16 +28,7 @@ describe("prediction intervals end to end", () => {
   const profilePath = join(dir, "profile.json")
 
   beforeAll(() => {
-    const results = [1, 2, 4].map((c) => {
-      const r = runCli(["simulate", "--json", ...MODEL, "--concurrency", String(c), "--num-requests", String(8 * c), "--isl", "256", "--osl", "32", "--seed", String(c)])
-      expect(r.status).toBe(0)
-      const s = JSON.parse(r.stdout) as Record<string, number>
-      // Measurements the physics does not reproduce exactly, so the fit has residuals.
-      return { ...s, mean_ttft_ms: s.mean_ttft_ms! * [1.1, 0.9, 1.05][c >> 1]!, max_concurrency: c, num_prompts: 8 * c, backend: "vllm", model_id: "meta-llama/Llama-3.1-8B-Instruct" }
-    })
-    writeFileSync(bench, JSON.stringify(results))
-    const cal = runCli(["calibrate", bench, ...MODEL, "--out", profilePath, "--no-cv"], LONG)
-    expect(cal.status).toBe(0)
+    makeIntervalProfile(dir)
   }, LONG)
 
   it("calibrate writes an uncertainty block; simulate --json puts an interval around each headline metric", () => {
