@@ -41,7 +41,7 @@ import {
   scalarScenarioFlags,
   sloFrom,
 } from "./sweep.ts"
-import { gpuCostsFor, type CostFlagValues } from "../scenario/cost-block.ts"
+import { COST_KEYS, gpuCostsFor, pickCostFlags, type CostFlagValues } from "../scenario/cost-block.ts"
 import type { SimTask } from "../sweep/worker.ts"
 import { makeSimPool } from "../sweep/pool.ts"
 import { seedList } from "../sweep/plan.ts"
@@ -67,7 +67,6 @@ interface SearchFlags extends Omit<ScenarioFlags, "gpu" | "tp" | "pp" | "replica
 }
 
 const SEARCHED = ["gpus", "tp", "disagg", "maxNumSeqs", "maxGpus", "slo", "seeds", "workers", "json", "quiet"]
-const COST_KEYS = ["cloudPrice", "purchasePrice", "years", "utilization", "powerKw", "pue", "electricityPrice", "maintenanceRate"] as const
 
 const intList = (flag: string, text: string, allowDefault: boolean): Effect.Effect<Array<number | undefined>, InputError> => {
   const out: Array<number | undefined> = []
@@ -353,14 +352,6 @@ const searchProgram = (path: string | undefined, asGiven: SearchFlags) =>
       return yield* new InputError({ message: `no configuration within ${maxGpus} GPUs meets the SLOs at this load (see the layouts above)` })
   })
 
-const pickCostFlags = (f: SearchFlags): CostFlagValues => {
-  const out: Record<string, string> = {}
-  for (const k of COST_KEYS) {
-    const v = f[k]
-    if (v !== undefined) out[k] = v
-  }
-  return out
-}
 
 const verdictJson = (v: LayoutVerdict, seqs: ReadonlyMap<string, number>): VerdictJson => ({
   layout: v.layout.id,

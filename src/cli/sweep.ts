@@ -10,7 +10,7 @@ import { availableParallelism } from "node:os"
 import { DEFAULT_SLO, parseSloSpec, type SloSpec } from "../econ/saturation.ts"
 import { AXES, AXIS_KEYS, LOAD_AXES, parseAxis, type AxisKey, type AxisValue, type GridAxis } from "../econ/sweep-grid.ts"
 import { formatSweepCsv, formatSweepTable } from "../report/sweep-table.ts"
-import { COST_KEYS, type CostFlagValues } from "../scenario/cost-block.ts"
+import { pickCostFlags, type CostFlagValues } from "../scenario/cost-block.ts"
 import { FileError, InputError } from "../scenario/errors.ts"
 import { resolveGpu, resolveModel } from "../scenario/resolve.ts"
 import { formatSchemaError, readScenarioFile } from "../scenario/schema.ts"
@@ -270,14 +270,6 @@ export const emitSweep = (output: SweepOutput, flags: { readonly out?: string; r
     else yield* Console.log(formatSweepTable(output))
   })
 
-const pickCostFlags = (f: SweepFlags): CostFlagValues => {
-  const out: Record<string, string> = {}
-  for (const k of COST_KEYS) {
-    const v = f[k]
-    if (v !== undefined) out[k] = v
-  }
-  return out
-}
 
 export const writeText = (path: string, text: string): Effect.Effect<void, FileError> =>
   Effect.tryPromise({

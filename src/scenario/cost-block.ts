@@ -14,17 +14,18 @@ import { GPU_PRICE_IDS, lookupGpuPrice } from "../econ/gpu-prices.ts"
 import { InputError } from "./errors.ts"
 import { formatSchemaError } from "./schema.ts"
 
+/** Cost settings as a command line gives them (text, parsed here) or a scenario's cost block (numbers, kept as numbers). */
 export interface CostFlags {
   readonly gpu?: string
-  readonly purchasePrice?: string
-  readonly years?: string
-  readonly utilization?: string
-  readonly powerKw?: string
-  readonly pue?: string
-  readonly electricityPrice?: string
-  readonly maintenanceRate?: string
-  readonly cloudPrice?: string
-  readonly count?: string
+  readonly purchasePrice?: string | number
+  readonly years?: string | number
+  readonly utilization?: string | number
+  readonly powerKw?: string | number
+  readonly pue?: string | number
+  readonly electricityPrice?: string | number
+  readonly maintenanceRate?: string | number
+  readonly cloudPrice?: string | number
+  readonly count?: string | number
   readonly json?: boolean
 }
 
@@ -46,10 +47,12 @@ const OWNED_FLAGS: ReadonlyArray<{
   { key: "maintenanceRate", flag: "--maintenance-rate", ok: (x) => x >= 0, rule: "a yearly fraction ≥ 0 (0.2 = 20 %)" },
 ]
 
-const parseNumber = (flag: string, text: string, ok: (x: number) => boolean, rule: string) =>
-  NUMBER.test(text.trim()) && ok(Number(text))
-    ? Effect.succeed(Number(text))
-    : Effect.fail(new InputError({ message: `${flag} must be ${rule}, got "${text}"` }))
+const parseNumber = (flag: string, value: string | number, ok: (x: number) => boolean, rule: string) => {
+  const x = typeof value === "number" ? value : NUMBER.test(value.trim()) ? Number(value) : Number.NaN
+  return Number.isFinite(x) && ok(x)
+    ? Effect.succeed(x)
+    : Effect.fail(new InputError({ message: `${flag} must be ${rule}, got ${typeof value === "number" ? value : `"${value}"`}` }))
+}
 
 export interface CostReport {
   readonly gpu: string
@@ -148,12 +151,22 @@ export const COST_KEYS = ["cloudPrice", "purchasePrice", "years", "utilization",
 
 export type CostFlagValues = Pick<CostFlags, (typeof COST_KEYS)[number]>
 
+/** The cost settings of a command's flags (the other flags left out). */
+export const pickCostFlags = (f: CostFlagValues): CostFlagValues => {
+  const out: Record<string, string | number> = {}
+  for (const k of COST_KEYS) {
+    const v = f[k]
+    if (v !== undefined) out[k] = v
+  }
+  return out
+}
+
 const costFlagsOf = (n: CostNumbersType | undefined): CostFlagValues => {
   if (n === undefined) return {}
-  const out: Record<string, string> = {}
+  const out: Record<string, number> = {}
   for (const k of COST_KEYS) {
     const v = k === "cloudPrice" ? (n.cloudPrice ?? n.usdPerGpuHour) : n[k]
-    if (v !== undefined) out[k] = String(v)
+    if (v !== undefined) out[k] = v
   }
   return out
 }
