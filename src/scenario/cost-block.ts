@@ -83,7 +83,7 @@ export const costReport = (flags: CostFlags): Effect.Effect<CostReport, InputErr
         return yield* new InputError({
           message: `--cloud-price replaces the owned-cost flags; drop ${given.map((f) => f.flag).join(", ")}`,
         })
-      inputs = { kind: "cloud", usdPerGpuHour: yield* parseNumber("--cloud-price", flags.cloudPrice, (x) => x >= 0, "USD per GPU-hour ≥ 0") }
+      inputs = { kind: "cloud", usdPerGpuHour: yield* parseNumber(typeof flags.cloudPrice === "number" ? "cost.cloudPrice" : "--cloud-price", flags.cloudPrice, (x) => x >= 0, "USD per GPU-hour ≥ 0") }
     } else {
       const defaults = defaultOwnedInputs(gpu)
       if (defaults === undefined && given.length < OWNED_FLAGS.length)
@@ -102,7 +102,8 @@ export const costReport = (flags: CostFlags): Effect.Effect<CostReport, InputErr
       const defaultSource = defaultSources(gpu)
       for (const f of OWNED_FLAGS) {
         const text = flags[f.key]
-        if (text !== undefined) values[f.key] = yield* parseNumber(f.flag, text, f.ok, f.rule)
+        // A number comes from a scenario's cost block, text from a flag: the message names its source.
+        if (text !== undefined) values[f.key] = yield* parseNumber(typeof text === "number" ? `cost.${f.key}` : f.flag, text, f.ok, f.rule)
         else if (defaultSource !== undefined) sources[f.key] = defaultSource[f.key]
       }
       inputs = { kind: "owned", ...values }
