@@ -185,3 +185,18 @@ describe("the flag names in messages", () => {
     for (const flag of FIELD_FLAGS.values()) expect(longs).toContain(flag)
   })
 })
+
+describe("a scenario's cost block", () => {
+  const scenario = (cost: Record<string, unknown>) =>
+    json(`cost-${Object.keys(cost).join("-")}.json`, { model: "meta-llama/Llama-3.1-8B-Instruct", gpu: "h100-sxm", workload: { concurrency: 4, numRequests: 20, input: 64, output: 8 }, cost })
+
+  it("keeps its numbers: a cloud price prices the run as given", async () => {
+    const r = await runInProcess(["simulate", scenario({ cloudPrice: 2.5 }), "--json"])
+    expect(r.status ?? 0).toBe(0)
+    expect((JSON.parse(r.stdout) as { cost: { gpuHourUsd: number } }).cost.gpuHourUsd).toBe(2.5)
+  })
+
+  it("names the block's field, not a flag, when a number is out of range", async () => {
+    expect(await refused(["simulate", scenario({ purchasePrice: -1 })])).toBe("servesim: InputError: cost of h100-sxm: cost.purchasePrice must be a price in USD ≥ 0, got -1")
+  })
+})
