@@ -39,7 +39,7 @@ export const formatSummaryTable = (s: SimSummary & { readonly cost?: RunCost }, 
     pad([
       ["requests", "completed", "failed", "duration s", "req/s", "out tok/s", "total tok/s"],
       [
-        "",
+        String(s.requests_generated),
         String(s.completed),
         String(s.failed),
         fmt(s.duration),
@@ -50,12 +50,14 @@ export const formatSummaryTable = (s: SimSummary & { readonly cost?: RunCost }, 
     ]),
   )
   lines.push("")
+  // With no completed request there is no latency to show (the statistics are 0 only by convention).
+  const latency = (x: number): string => (s.completed === 0 ? "-" : fmt(x))
   const metricRow = (label: string, key: LatencyMetric): string[] => [
     label,
-    fmt(s[`mean_${key}_ms`]),
-    fmt(s[`median_${key}_ms`]),
-    fmt(s[`p90_${key}_ms`]),
-    fmt(s[`p99_${key}_ms`]),
+    latency(s[`mean_${key}_ms`]),
+    latency(s[`median_${key}_ms`]),
+    latency(s[`p90_${key}_ms`]),
+    latency(s[`p99_${key}_ms`]),
   ]
   lines.push(
     pad([
