@@ -3,7 +3,7 @@
 // --percentile-metrics/--metric-percentiles, then servesim's own fields (all kept, so every consumer of
 // the summary still finds its keys). Also vllm's default result filename and a title naming the run.
 // Shared by the simulate command and the library's simulate(); the flag parsers are in src/cli/vllm-bench-flags.ts.
-import type { ResolvedScenario } from "./resolve.ts"
+import { deploymentGpus, type ResolvedScenario } from "./resolve.ts"
 
 export const PERCENTILE_METRICS = ["ttft", "tpot", "itl", "e2el", "client_queue_time", "e2el_including_client_queue"] as const
 export type PercentileMetric = (typeof PERCENTILE_METRICS)[number]
@@ -136,8 +136,13 @@ export const runTitle = (r: ResolvedScenario, numPrompts: number): string => {
   const s = r.scenario
   const w = s.workload ?? {}
   const replicas = s.replicas ?? 1
-  const gpus = r.par.tp * r.par.pp * replicas
-  const par = [`tp ${r.par.tp}`, ...(r.par.pp > 1 ? [`pp ${r.par.pp}`] : []), ...(replicas > 1 ? [`${replicas} replicas`] : [])].join(", ")
+  // Every GPU of the deployment: both pools when prefill and decode are disaggregated.
+  const gpus = deploymentGpus(r).reduce((n, g) => n + g.count, 0)
+  const pool = (x: ResolvedScenario, name: string) => `${name} ${x.scenario.replicas ?? 1}× tp ${x.par.tp}`
+  const par =
+    r.disaggregation !== undefined
+      ? `${pool(r.disaggregation.prefill, "prefill")}, ${pool(r.disaggregation.decode, "decode")}`
+      : [`tp ${r.par.tp}`, ...(r.par.pp > 1 ? [`pp ${r.par.pp}`] : []), ...(replicas > 1 ? [`${replicas} replicas`] : [])].join(", ")
   let load: string
   if (w.trace !== undefined) load = `trace ${w.trace}`
   else if (w.file !== undefined) load = `workload spec ${w.file}`

@@ -13,6 +13,12 @@ const at = (o: unknown, path: string): unknown =>
 const PD70 = ["simulate", "scenarios/pd-llama70b-h100.json", "--num-requests", "60", "--json"]
 
 describe("P/D disaggregation from the command line", () => {
+  it("the table's title counts the GPUs of both pools", async () => {
+    const r = await runAsync(["simulate", "scenarios/pd-llama70b-h100.json", "--num-requests", "20"])
+    expect(r.status).toBe(0)
+    expect(r.stdout.split("\n")[0]).toMatch(/ on 8× h100-sxm \(prefill 1× tp 4, decode 1× tp 4, bf16\)/)
+  })
+
   it("runs the P/D scenario: per-pool metrics, the link, every GPU priced; same seed, byte-identical JSON", async () => {
     const [a, b] = await Promise.all([runAsync(PD70), runAsync(PD70)])
     expect(a.status).toBe(0)
