@@ -7,7 +7,7 @@ import type { Engine, EngineListener } from "./engine.ts"
 import type { RequestState } from "./request-state.ts"
 import type { BenchSummary } from "./bench-summary.ts"
 import type { GoodputSlo } from "./spec.ts"
-import { type Column, distributionOf, floatColumn, int32Column, sortPairs, uint8Column, weightedDistributionOf, type Distribution } from "./stats.ts"
+import { type Column, distributionOf, floatColumn, int32Column, sortPairs, SortScratch, uint8Column, weightedDistributionOf, type Distribution } from "./stats.ts"
 
 /** A request's state in the recorder's status column. */
 export const PENDING = 0
@@ -255,12 +255,16 @@ export const peakFields = (
   denseBuckets = Math.max(1 << 20, 4 * done.length),
 ): { max_output_tokens_per_s: number; max_concurrent_requests: number } => {
   if (done.length === 0) return { max_output_tokens_per_s: 0, max_concurrent_requests: 0 }
+  // Indexed loops over the columns' arrays: this runs over every request of a long run.
+  const sendOf = rec.send.data
+  const e2elOf = rec.e2el.data
   let minStart = Number.POSITIVE_INFINITY
   let maxEnd = Number.NEGATIVE_INFINITY
-  for (const i of done) {
-    const s = rec.send.get(i)
+  for (let k = 0; k < done.length; k++) {
+    const i = done[k]!
+    const s = sendOf[i]!
     if (s < minStart) minStart = s
-    if (s + rec.e2el.get(i) > maxEnd) maxEnd = s + rec.e2el.get(i)
+    if (s + e2elOf[i]! > maxEnd) maxEnd = s + e2elOf[i]!
   }
   const numBuckets = Math.ceil(maxEnd - minStart) + 1
   const times = rec.tokenStepTime.view()
@@ -279,10 +283,11 @@ export const peakFields = (
     }
     // Concurrency: +1 at the send's bucket, −1 after the end's bucket, summed in bucket order.
     const delta = new Int32Array(numBuckets + 1)
-    for (const i of done) {
-      const s = rec.send.get(i)
+    for (let k = 0; k < done.length; k++) {
+      const i = done[k]!
+      const s = sendOf[i]!
       delta[Math.floor(s - minStart)]!++
-      delta[Math.min(Math.floor(s + rec.e2el.get(i) - minStart), numBuckets - 1) + 1]!--
+      delta[Math.min(Math.floor(s + e2elOf[i]! - minStart), numBuckets - 1) + 1]!--
     }
     let cur = 0
     let most = 0
@@ -337,6 +342,7 @@ export const benchFields = (
   itl: Distribution,
   goodput: GoodputSlo | undefined,
   extra: ExtraStats = {},
+  scratch: SortScratch = new SortScratch(),
 ): BenchFields => {
   const n = done.length
   const ttftOf = rec.ttft.data
@@ -395,24 +401,24 @@ export const benchFields = (
     return buf
   }
   const pcts = extra.percentiles ?? []
-  ms(distributionOf(column(ttftOf)), "ttft", fields, pcts)
+  ms(distributionOf(column(ttftOf), scratch), "ttft", fields, pcts)
   let m = 0
   for (let k = 0; k < n; k++) {
     const i = done[k]!
     if (outOf[i]! > 1) buf[m++] = tpotOf(i)
   }
-  ms(distributionOf(buf.subarray(0, tpotCount)), "tpot", fields, pcts)
+  ms(distributionOf(buf.subarray(0, tpotCount), scratch), "tpot", fields, pcts)
   ms(itl, "itl", fields, pcts)
   if (extra.e2elIncludingClientQueue === true) {
     for (let k = 0; k < n; k++) {
       const i = done[k]!
       buf[k] = e2elOf[i]! + cqOf[i]!
     }
-    ms(distributionOf(buf), "e2el_including_client_queue", fields, pcts)
+    ms(distributionOf(buf, scratch), "e2el_including_client_queue", fields, pcts)
   }
-  ms(distributionOf(column(e2elOf)), "e2el", fields, pcts)
-  if (extra.clientQueue === true) ms(distributionOf(column(cqOf)), "client_queue_time", fields, pcts)
-  const q = distributionOf(column(rec.queueTime.data))
+  ms(distributionOf(column(e2elOf), scratch), "e2el", fields, pcts)
+  if (extra.clientQueue === true) ms(distributionOf(column(cqOf), scratch), "client_queue_time", fields, pcts)
+  const q = distributionOf(column(rec.queueTime.data), scratch)
   fields.mean_queue_time_ms = q.mean * 1000
   fields.median_queue_time_ms = q.median * 1000
   fields.p99_queue_time_ms = q.p99 * 1000
