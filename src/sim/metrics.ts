@@ -77,19 +77,24 @@ export class MetricsRecorder implements EngineListener {
 
   /** A request was sent by the client. */
   onSend(req: RequestState, clientQueueTime = 0): void {
-    this.send.set(req.id, req.arrival)
-    this.clientQueueTime.set(req.id, clientQueueTime)
-    this.inputTokens.set(req.id, req.inputTokens)
-    this.stage.set(req.id, req.spec.stage)
-    this.status.set(req.id, PENDING)
+    const id = req.id
+    this.send.at(id)[id] = req.arrival
+    this.clientQueueTime.at(id)[id] = clientQueueTime
+    this.inputTokens.at(id)[id] = req.inputTokens
+    this.stage.at(id)[id] = req.spec.stage
+    this.status.at(id)[id] = PENDING
+  }
+
+  /** One ITL record (see Column.at for why the stores are written out here). */
+  private pushItl(gap: number, count: number, stage: number): void {
+    const k = this.itlGap.append()
+    this.itlGap.data[k] = gap
+    this.itlCount.at(k)[k] = count
+    this.itlStage.at(k)[k] = stage
   }
 
   private flushItl(): void {
-    if (this.curCount > 0) {
-      this.itlGap.push(this.curGap)
-      this.itlCount.push(this.curCount)
-      this.itlStage.push(this.curStage)
-    }
+    if (this.curCount > 0) this.pushItl(this.curGap, this.curCount, this.curStage)
     this.curCount = 0
     this.curGap = -1
   }
@@ -119,21 +124,19 @@ export class MetricsRecorder implements EngineListener {
       const count = measuredByStage[stage]
       if (count === undefined || count === 0) continue
       this.stepTokens += count
-      this.itlGap.push(gap)
-      this.itlCount.push(count)
-      this.itlStage.push(stage)
+      this.pushItl(gap, count, stage)
     }
   }
 
   onFinish(req: RequestState, time: number): void {
     const o = this.overheads
     const id = req.id
-    this.status.set(id, DONE)
-    this.ttft.set(id, req.firstTokenStep + o.perOutputToken - req.arrival)
+    this.status.at(id)[id] = DONE
+    this.ttft.at(id)[id] = req.firstTokenStep + o.perOutputToken - req.arrival
     const clientDone = time + o.perOutputToken + o.completion
-    this.e2el.set(id, clientDone - req.arrival)
-    this.outputTokens.set(id, req.numOutputTokensDone)
-    this.queueTime.set(id, req.firstScheduled - req.engineArrival)
+    this.e2el.at(id)[id] = clientDone - req.arrival
+    this.outputTokens.at(id)[id] = req.numOutputTokensDone
+    this.queueTime.at(id)[id] = req.firstScheduled - req.engineArrival
     this.onClientDone(clientDone)
   }
 
@@ -151,8 +154,9 @@ export class MetricsRecorder implements EngineListener {
   onStep(engine: Engine, start: number, end: number, batch: ScheduledBatch): void {
     this.flushItl()
     if (this.stepTokens > 0) {
-      this.tokenStepTime.push(end)
-      this.tokenStepCount.push(this.stepTokens)
+      const k = this.tokenStepTime.append()
+      this.tokenStepTime.data[k] = end
+      this.tokenStepCount.at(k)[k] = this.stepTokens
       this.stepTokens = 0
     }
     const dt = end - start
@@ -192,10 +196,12 @@ export class MetricsRecorder implements EngineListener {
     const done = new Array<number>(n).fill(0)
     const rejected = new Array<number>(n).fill(0)
     const pending = new Array<number>(n).fill(0)
+    const stages = this.stage.data
+    const status = this.status.data
     for (let i = this.warmupRequests; i < this.status.length; i++) {
-      const s = Math.min(n - 1, this.stage.get(i))
+      const s = Math.min(n - 1, stages[i]!)
       sent[s]!++
-      const st = this.status.get(i)
+      const st = status[i]!
       if (st === DONE) done[s]!++
       else if (st === REJECTED) rejected[s]!++
       else pending[s]!++
@@ -351,6 +357,8 @@ export const benchFields = (
   // vllm/benchmarks/serve.py: TPOT = (latency − ttft) / (output_len − 1) for output_len > 1.
   const tpotOf = (i: number): number => (e2elOf[i]! - ttftOf[i]!) / (outOf[i]! - 1)
   const cqOf = rec.clientQueueTime.data
+  const inOf = rec.inputTokens.data
+  const sendOf = rec.send.data
   let tpotCount = 0
   let inTok = 0
   let outTok = 0
@@ -367,9 +375,9 @@ export const benchFields = (
       reqTpot = tpotOf(i)
       tpotCount++
     }
-    inTok += rec.inputTokens.get(i)
+    inTok += inOf[i]!
     outTok += out
-    const s = rec.send.get(i)
+    const s = sendOf[i]!
     if (s < firstSend) firstSend = s
     if (s + e > lastDone) lastDone = s + e
     if (

@@ -351,6 +351,23 @@ export class Column<A extends TypedArrayOf<A>> {
     this.data[this.length++] = v
   }
 
+  /**
+   * Makes index i writable (growing as needed; gaps are 0) and returns the array to write it in.
+   * Hot paths write `col.at(i)[i] = v` rather than call set: a store inside set sees every column's
+   * array type and is compiled as a slow polymorphic store; a store at the caller sees just one.
+   */
+  at(i: number): A {
+    while (i >= this.data.length) this.grow()
+    if (i >= this.length) this.length = i + 1
+    return this.data
+  }
+
+  /** Index of a new last entry, for `const k = col.append(); col.data[k] = v` (see `at`). */
+  append(): number {
+    if (this.length === this.data.length) this.grow()
+    return this.length++
+  }
+
   /** Sets index i, growing as needed (gaps are 0). */
   set(i: number, v: number): void {
     while (i >= this.data.length) this.grow()
