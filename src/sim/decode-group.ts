@@ -29,8 +29,11 @@ export class DecodeGroup {
   size = 0
   /** Largest admission sequence number among members (monotone until cleared). */
   maxAdmittedSeq = -1
-  /** Members by finishing step mod FINISH_RING (each bucket created on first use). */
-  private readonly finishing: Array<RequestState[] | undefined> = new Array<RequestState[] | undefined>(FINISH_RING).fill(undefined)
+  /**
+   * Members by finishing step mod FINISH_RING: each bucket a list linked through groupNext (arrays
+   * that fill and empty every few steps cost an allocation each time V8 trims and regrows them).
+   */
+  private readonly finishing: Array<RequestState | undefined> = new Array<RequestState | undefined>(FINISH_RING).fill(undefined)
   /** Every member, for dissolving the group; a member's index is its groupSlot. */
   private readonly members: RequestState[] = []
 
@@ -70,9 +73,8 @@ export class DecodeGroup {
     req.groupSlot = this.members.length
     this.members.push(req)
     const k = finish & (FINISH_RING - 1)
-    const bucket = this.finishing[k]
-    if (bucket === undefined) this.finishing[k] = [req]
-    else bucket.push(req)
+    req.groupNext = this.finishing[k]
+    this.finishing[k] = req
   }
 
   /** Brings a member's fields up to step `g` (idempotent; leaves the aggregates unchanged). */
@@ -101,13 +103,13 @@ export class DecodeGroup {
 
   /** Removes and returns a member finishing at step `g`, synced, or undefined when none is left. */
   popFinished(g: number, lastStepEnd: number): RequestState | undefined {
-    const bucket = this.finishing[g & (FINISH_RING - 1)]
-    if (bucket === undefined) return undefined
-    for (let k = bucket.length - 1; k >= 0; k--) {
-      const req = bucket[k]!
+    const k = g & (FINISH_RING - 1)
+    let prev: RequestState | undefined
+    for (let req = this.finishing[k]; req !== undefined; prev = req, req = req.groupNext) {
       if (req.groupFinishStep !== g) continue // a lap or more ahead
-      bucket[k] = bucket[bucket.length - 1]!
-      bucket.pop()
+      if (prev === undefined) this.finishing[k] = req.groupNext
+      else prev.groupNext = req.groupNext
+      req.groupNext = undefined
       DecodeGroup.sync(req, g, lastStepEnd, this.blockSize)
       this.leave(req)
       if (this.size === 0) this.maxAdmittedSeq = -1
@@ -122,8 +124,8 @@ export class DecodeGroup {
     for (const req of members) {
       DecodeGroup.sync(req, g, lastStepEnd, this.blockSize)
       req.inDecodeGroup = false
-      const bucket = this.finishing[req.groupFinishStep & (FINISH_RING - 1)]!
-      while (bucket.length > 0) bucket.pop() // emptied by popping: a bucket holds a few at most
+      req.groupNext = undefined
+      this.finishing[req.groupFinishStep & (FINISH_RING - 1)] = undefined
     }
     while (members.length > 0) members.pop()
     this.byResidue.fill(0)
