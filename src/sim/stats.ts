@@ -211,13 +211,11 @@ class WeightedSelection {
   private readonly lo: Int32Array
   /** Weight of each first digit (the key's top 16 bits), over all entries. */
   private readonly top = new Float64Array(0x10000)
+  /** Entries with a non-zero count grouped by first digit: digit d's are byTop[start[d] … start[d + 1]). */
+  private readonly byTop: Int32Array
+  private readonly start = new Int32Array(0x10001)
   private readonly hist = new Float64Array(0x10000)
   private readonly candidates: Int32Array
-  /** The first digit whose entries `candidates` holds after the first level (−1: none yet), and how many. */
-  private topDigit = -1
-  private topCount = 0
-  /** Neighbouring ranks usually share their first digit: its entries are gathered once for both. */
-  private readonly firstLevel: Int32Array
   readonly total: number
 
   constructor(values: Float64Array, counts: ArrayLike<number>, total: number) {
@@ -228,20 +226,25 @@ class WeightedSelection {
     this.hi = new Int32Array(n)
     this.lo = new Int32Array(n)
     this.candidates = new Int32Array(n)
-    this.firstLevel = new Int32Array(n)
+    this.byTop = new Int32Array(n)
     const words = new Int32Array(values.buffer, values.byteOffset, 2 * n)
+    const start = this.start
     for (let i = 0; i < n; i++) {
       const h = words[2 * i + 1]!
       const k = h ^ ((h >> 31) & 0x7fffffff)
       this.hi[i] = k
       this.lo[i] = words[2 * i]! ^ (h < 0 ? 0x7fffffff : 0x80000000)
-      this.top[(k >>> 16) ^ 0x8000]! += counts[i]!
+      const d = (k >>> 16) ^ 0x8000
+      this.top[d]! += counts[i]!
+      if (counts[i]! > 0) start[d + 1]!++
     }
+    for (let d = 0; d < 0x10000; d++) start[d + 1]! += start[d]!
+    const fill = start.slice(0, 0x10000)
+    for (let i = 0; i < n; i++) if (counts[i]! > 0) this.byTop[fill[(this.hi[i]! >>> 16) ^ 0x8000]!++] = i
   }
 
-  /** Digit `level` (0–3, most significant first) of entry i's key, in unsigned order. */
+  /** Digit `level` (1–3; 0 is the top 16 bits) of entry i's key, in unsigned order. */
   private digit(level: number, i: number): number {
-    if (level === 0) return (this.hi[i]! >>> 16) ^ 0x8000
     if (level === 1) return this.hi[i]! & 0xffff
     if (level === 2) return ((this.lo[i]! >>> 16) ^ 0x8000) & 0xffff
     return this.lo[i]! & 0xffff
@@ -249,29 +252,21 @@ class WeightedSelection {
 
   /** The value at 0-based `rank` of the expanded multiset (rank < total). */
   valueAt(rank: number): number {
-    const cand = this.candidates
+    // The first digit whose weight holds the rank, then the rank within it.
     let r = rank
-    let m = 0
-    for (let level = 0; level < 4; level++) {
-      const hist = level === 0 ? this.top : this.hist
-      if (level > 0) {
-        hist.fill(0)
-        for (let k = 0; k < m; k++) hist[this.digit(level, cand[k]!)]! += this.counts[cand[k]!]!
-      }
-      // The digit whose weight holds rank r; r becomes the rank within it.
-      let d = 0
+    let d = 0
+    while (r >= this.top[d]!) r -= this.top[d++]!
+    const cand = this.candidates
+    let m = this.start[d + 1]! - this.start[d]!
+    cand.set(this.byTop.subarray(this.start[d]!, this.start[d + 1]!))
+    const hist = this.hist
+    for (let level = 1; level < 4 && m > 1; level++) {
+      hist.fill(0)
+      for (let k = 0; k < m; k++) hist[this.digit(level, cand[k]!)]! += this.counts[cand[k]!]!
+      d = 0
       while (r >= hist[d]!) r -= hist[d++]!
       let kept = 0
-      if (level === 0) {
-        if (d !== this.topDigit) {
-          const first = this.firstLevel
-          for (let i = 0; i < this.values.length; i++) if (this.digit(0, i) === d && this.counts[i]! > 0) first[kept++] = i
-          this.topDigit = d
-          this.topCount = kept
-        }
-        kept = this.topCount
-        cand.set(this.firstLevel.subarray(0, kept))
-      } else for (let k = 0; k < m; k++) if (this.digit(level, cand[k]!) === d) cand[kept++] = cand[k]!
+      for (let k = 0; k < m; k++) if (this.digit(level, cand[k]!) === d) cand[kept++] = cand[k]!
       m = kept
     }
     // Every remaining entry has the same key, hence the same value.
