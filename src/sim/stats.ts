@@ -207,14 +207,15 @@ export const distributionOf = (values: Float64Array, scratch?: SortScratch): Dis
 class WeightedSelection {
   private readonly values: Float64Array
   private readonly counts: ArrayLike<number>
-  private readonly hi: Int32Array
-  private readonly lo: Int32Array
+  /** The values' words (low, high per value), read for the keys' digits. */
+  private readonly words: Int32Array
   /** Weight of each first digit (the key's top 16 bits), over all entries. */
   private readonly top = new Float64Array(0x10000)
   /** Entries with a non-zero count grouped by first digit: digit d's are byTop[start[d] … start[d + 1]). */
   private readonly byTop: Int32Array
   private readonly start = new Int32Array(0x10001)
   private readonly hist = new Float64Array(0x10000)
+  /** Candidates below the first level: at most the largest group. */
   private readonly candidates: Int32Array
   readonly total: number
 
@@ -223,31 +224,36 @@ class WeightedSelection {
     this.values = values
     this.counts = counts
     this.total = total
-    this.hi = new Int32Array(n)
-    this.lo = new Int32Array(n)
-    this.candidates = new Int32Array(n)
+    this.words = new Int32Array(values.buffer, values.byteOffset, 2 * n)
     this.byTop = new Int32Array(n)
-    const words = new Int32Array(values.buffer, values.byteOffset, 2 * n)
     const start = this.start
     for (let i = 0; i < n; i++) {
-      const h = words[2 * i + 1]!
-      const k = h ^ ((h >> 31) & 0x7fffffff)
-      this.hi[i] = k
-      this.lo[i] = words[2 * i]! ^ (h < 0 ? 0x7fffffff : 0x80000000)
-      const d = (k >>> 16) ^ 0x8000
+      const d = this.digit(0, i)
       this.top[d]! += counts[i]!
       if (counts[i]! > 0) start[d + 1]!++
     }
-    for (let d = 0; d < 0x10000; d++) start[d + 1]! += start[d]!
+    let largest = 0
+    for (let d = 0; d < 0x10000; d++) {
+      if (start[d + 1]! > largest) largest = start[d + 1]!
+      start[d + 1]! += start[d]!
+    }
+    this.candidates = new Int32Array(largest)
     const fill = start.slice(0, 0x10000)
-    for (let i = 0; i < n; i++) if (counts[i]! > 0) this.byTop[fill[(this.hi[i]! >>> 16) ^ 0x8000]!++] = i
+    for (let i = 0; i < n; i++) if (counts[i]! > 0) this.byTop[fill[this.digit(0, i)]!++] = i
   }
 
-  /** Digit `level` (1–3; 0 is the top 16 bits) of entry i's key, in unsigned order. */
+  /**
+   * Digit `level` (0–3, most significant first) of entry i's key in unsigned order: sortFloat64's
+   * encoding (high word with the 31 low bits flipped when negative, low word to match, sign flipped).
+   */
   private digit(level: number, i: number): number {
-    if (level === 1) return this.hi[i]! & 0xffff
-    if (level === 2) return ((this.lo[i]! >>> 16) ^ 0x8000) & 0xffff
-    return this.lo[i]! & 0xffff
+    const h = this.words[2 * i + 1]!
+    if (level < 2) {
+      const k = h ^ ((h >> 31) & 0x7fffffff)
+      return level === 0 ? (k >>> 16) ^ 0x8000 : k & 0xffff
+    }
+    const l = this.words[2 * i]! ^ (h < 0 ? 0x7fffffff : 0x80000000)
+    return level === 2 ? ((l >>> 16) ^ 0x8000) & 0xffff : l & 0xffff
   }
 
   /** The value at 0-based `rank` of the expanded multiset (rank < total). */
@@ -336,7 +342,8 @@ export class Column<A extends TypedArrayOf<A>> {
   }
 
   private grow(): void {
-    const next = this.make(this.data.length * 2)
+    // By half again rather than double: amortized O(1) still, and a long run's columns end less oversized.
+    const next = this.make(Math.ceil(this.data.length * 1.5) + 16)
     next.set(this.data)
     this.data = next
   }

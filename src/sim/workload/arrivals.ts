@@ -107,7 +107,10 @@ const rateArrivals = (seed: string | number, spec: Extract<ArrivalSpec, { kind: 
       }
       gap = gapSampler(makeRng(seed, STREAMS.arrivals), burstiness)
     }
-    cum += buffered !== undefined ? buffered[i++]! : gap(rate)
+    if (buffered !== undefined) {
+      cum += buffered[i++]!
+      if (i === n) buffered = undefined // the last one: let the buffer go
+    } else cum += gap(rate)
     return cum * factor
   })
 }
