@@ -224,7 +224,7 @@ export class Engine implements SchedulerState, ReplicaLoad {
       if (!req.aborted) this.waiting.push(req)
     }
     if (i === q.length) {
-      q.length = 0
+      truncate(q, 0)
       this.unscheduledHead = 0
     } else if (i > 1024 && i * 2 > q.length) {
       // Under steady arrivals the buffer never empties: drop the released prefix now and then.
