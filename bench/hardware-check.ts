@@ -1,7 +1,7 @@
 // `npm run check-hardware`: how the shipped coefficients predict real A100 runs (H100/H200 alongside
 // for contrast), from whatever of ../shared/data (or $SERVESIM_DATA) exists. Per source it prints signed
 // errors per row, then median |error| per GPU and metric and the worst rows; a missing source is skipped
-// with its path. Reads the data in place; changes nothing. Issue 9 §3.
+// with its path. `--summary` leaves out the per-row tables. Reads the data in place; changes nothing. Issue 9 §3.
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -144,5 +144,8 @@ const counts = [
   ["splitwise", l40(splitwise, ["hardware"])],
   ["argonne", l40(readRows(join(root, "offline/argonne/nvidia_offline_batch_latency_throughput.csv")), ["Hardware"])],
 ] as const
-console.log(`rows naming an L40/L40S: ${counts.map(([k, n]) => `${k} ${n}`).join(", ")}.`)
-console.log("No real L40S measurement exists in ../shared/data (facts/gpus.json has its datasheet only): L40S predictions are datasheet + ampere coefficients, unchecked.")
+if (gpustack === undefined && splitwise === undefined) console.log(`skipped: L40S: no measurement files under ${root}`)
+else {
+  console.log(`rows naming an L40/L40S: ${counts.map(([k, n]) => `${k} ${n}`).join(", ")}.`)
+  console.log("No real L40S measurement exists in ../shared/data (facts/gpus.json has its datasheet only): L40S predictions are datasheet + ampere coefficients, unchecked.")
+}
