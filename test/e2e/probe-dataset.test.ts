@@ -4,8 +4,11 @@
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
+import { measuredPointsFromRunDir } from "../../src/calibrate/measurements.ts"
 import { planFromFlags } from "../../src/cli/probe.ts"
+import { readRunDir } from "../../src/probe/run-dir.ts"
 import { arrivalOffsetsMs } from "../../src/probe/runner.ts"
 import { runCli } from "../cli/cli-helpers.ts"
 import { startTwinProcess } from "./twin-process.ts"
@@ -56,6 +59,10 @@ describe("probe --dataset-name sharegpt --burstiness against the twin", () => {
       const offsets = arrivalOffsetsMs("0", "rate-10", 10, 16, 0.5)
       const t0 = byIndex[0]!.intendedAt
       for (const x of byIndex) expect(x.intendedAt - t0).toBeCloseTo(offsets[x.index]! - offsets[0]!, 1)
+
+      // calibrate and validate simulate the point with its rate and burstiness.
+      const measured = measuredPointsFromRunDir(await Effect.runPromise(readRunDir(run))).points[0]!
+      expect([measured.requestRate, measured.burstiness, measured.concurrency]).toEqual([10, 0.5, undefined])
 
       // A resumed run must send the same prompts: a file that changed since is refused in one line.
       writeFileSync(file, readFileSync(file, "utf8").replace("quick", "slow"))
