@@ -152,6 +152,10 @@ export interface ScenarioFlags {
   kvOffloadingSize?: number
 }
 
+/** vllm bench's --burstiness (one definition: simulate, sweep, search and probe). */
+export const burstinessOption = (): Option =>
+  new Option("--burstiness <k>", "vllm bench: gamma shape of the arrival gaps with a request rate (1 = Poisson; < 1 burstier, > 1 more regular)").argParser(positiveNumber)
+
 /** Adds the scenario flags (vLLM's names) to a command. */
 export const addScenarioFlags = (cmd: Command): Command =>
   cmd
@@ -178,7 +182,7 @@ export const addScenarioFlags = (cmd: Command): Command =>
     .option("--long-prefill-token-threshold <n>", "cap on one request's prefill chunk per step", nonNegativeInt)
     .option("--concurrency <n>", "requests in flight: alone a closed loop; with --rate/--stages a cap on the open loop (vllm bench --max-concurrency)", positiveInt)
     .option("--rate <r>", "open loop: requests/s, or inf", rateValue)
-    .option("--burstiness <k>", "gamma shape of arrival gaps (1 = Poisson)", positiveNumber)
+    .addOption(burstinessOption())
     .option("--stages <rate:seconds,...>", "open loop in rate stages, e.g. 5:600,10:600 (inference-perf's constant load)", stagesSpec)
     .option("--isl <len>", 'input length: N, "sharegpt", uniform:MIN:MAX, normal:MEAN:SD, lognormal:MEAN:SD', lengthSpec)
     .option("--osl <len>", "output length (same forms as --isl)", lengthSpec)

@@ -13,10 +13,47 @@ import type { PointSpec } from "../probe/types.ts"
 import { workloadPlan } from "../probe/workload.ts"
 import { InputError } from "../scenario/errors.ts"
 import { runCommand } from "./run-effect.ts"
-import { addVllmBenchProbeFlags, probeVllmAliases } from "./vllm-bench-flags.ts"
+import { addVllmBenchProbeFlags, probeVllmAliases, vllmBenchMapping, type VllmBenchFlags } from "./vllm-bench-flags.ts"
 import { parseStructured, readText } from "../scenario/schema.ts"
+import { datasetRequests, sha256 } from "../probe/dataset.ts"
+import type { LengthRange, ProbeDataset, ProbeDatasetSpec } from "../probe/dataset.ts"
 
-interface ProbeFlags {
+type DatasetFlags = Pick<
+  VllmBenchFlags,
+  | "datasetName"
+  | "datasetPath"
+  | "inputLen"
+  | "outputLen"
+  | "randomInputLen"
+  | "randomOutputLen"
+  | "randomRangeRatio"
+  | "randomPrefixLen"
+  | "prefixRepetitionPrefixLen"
+  | "prefixRepetitionSuffixLen"
+  | "prefixRepetitionNumPrefixes"
+  | "prefixRepetitionOutputLen"
+  | "sharegptOutputLen"
+  | "customOutputLen"
+>
+
+const DATASET_KEYS: ReadonlyArray<keyof DatasetFlags> = [
+  "datasetName",
+  "datasetPath",
+  "inputLen",
+  "outputLen",
+  "randomInputLen",
+  "randomOutputLen",
+  "randomRangeRatio",
+  "randomPrefixLen",
+  "prefixRepetitionPrefixLen",
+  "prefixRepetitionSuffixLen",
+  "prefixRepetitionNumPrefixes",
+  "prefixRepetitionOutputLen",
+  "sharegptOutputLen",
+  "customOutputLen"
+]
+
+interface ProbeFlags extends DatasetFlags {
   readonly url?: string
   readonly model?: string
   readonly concurrency?: string
@@ -27,8 +64,7 @@ interface ProbeFlags {
   readonly maxConcurrency?: string
   readonly requestRate?: string
   readonly numPrompts?: string
-  readonly randomInputLen?: string
-  readonly randomOutputLen?: string
+  readonly burstiness?: number
   readonly isl: string
   readonly osl: string
   readonly numRequests: string
@@ -59,6 +95,19 @@ const parseList = (flag: string, text: string): ReadonlyArray<number> | string =
   return out
 }
 
+/** `--rate 1,2,inf` → rates (inf: every request at once, as vllm bench). */
+const parseRates = (flag: string, text: string): ReadonlyArray<number | "inf"> | string => {
+  const parts = text.split(",").map((s) => s.trim()).filter((s) => s !== "")
+  if (parts.length === 0) return `${flag} ${text}: expected a comma-separated list`
+  const out: Array<number | "inf"> = []
+  for (const p of parts) {
+    const n = Number(p)
+    if (p !== "inf" && !(Number.isFinite(n) && n > 0)) return `${flag} ${text}: "${p}" is not a positive number or inf`
+    out.push(p === "inf" ? "inf" : n)
+  }
+  return out
+}
+
 const parseNumber = (flag: string, text: string, integer: boolean, min: number): number | string => {
   const n = Number(text)
   if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min) {
@@ -84,6 +133,8 @@ const parseStages = (text: string): ReadonlyArray<number> | string => {
 export interface PlanInputs {
   /** The parsed --workload file (JSON or YAML), read by the caller. */
   readonly workloadSpec?: unknown
+  /** The text of the --dataset-path file, read by the caller. */
+  readonly datasetText?: string
   /** Whether a flag with a default was given on the command line (attribute name, e.g. "numRequests"). */
   readonly given?: (attribute: string) => boolean
 }
@@ -96,6 +147,9 @@ const workloadPlanFromFlags = (f: ProbeFlags & { url: string; model: string }, i
   for (const [attr, flag] of [["isl", "--isl"], ["osl", "--osl"], ["numRequests", "--num-requests"], ["warmup", "--warmup"]] as const) {
     if (inputs.given?.(attr) === true) return `${flag}: --workload takes lengths and request counts from the spec; give one or the other`
   }
+  const datasetFlag = DATASET_KEYS.find((k) => f[k] !== undefined)
+  if (datasetFlag !== undefined) return `${flagOf(datasetFlag)}: --workload sends the spec's own prompts; give one or the other`
+  if (f.burstiness !== undefined) return "--burstiness: --workload runs the spec's own arrivals (its load.stages); give one or the other"
   if (inputs.workloadSpec === undefined) return `--workload ${file}: the spec was not read`
   let stages: ReadonlyArray<number> | undefined
   if (f.stages !== undefined) {
@@ -130,6 +184,65 @@ const workloadPlanFromFlags = (f: ProbeFlags & { url: string; model: string }, i
   }
 }
 
+const flagOf = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
+
+const lengthRange = (v: unknown): LengthRange => {
+  if (typeof v === "number") return { min: v, max: v }
+  const d = v as { min: number; max: number }
+  return { min: d.min, max: d.max }
+}
+
+/**
+ * The vllm bench dataset flags as the probe runs them: vllmBenchMapping (the one mapping simulate uses)
+ * decides the dataset and its lengths; a fixed-length random dataset without a prefix is the probe's
+ * plain --isl/--osl run. `lengths`: the probe's own --isl/--osl (typed or not) and request counts.
+ */
+const probeDataset = (
+  f: ProbeFlags,
+  lengths: { readonly isl: number; readonly osl: number; readonly numRequests: number; readonly warmup: number },
+  inputs: PlanInputs
+): { readonly isl: number; readonly osl: number; readonly numRequests: number; readonly dataset?: ProbeDataset } | string => {
+  const bench: Record<string, unknown> = { numRequests: lengths.numRequests }
+  for (const k of DATASET_KEYS) if (f[k] !== undefined) bench[k] = f[k]
+  if (inputs.given?.("isl") === true) bench.isl = lengths.isl
+  if (inputs.given?.("osl") === true) bench.osl = lengths.osl
+  if ((f.datasetName === "sharegpt" || f.datasetName === "custom") && f.datasetPath === undefined)
+    return `--dataset-name ${f.datasetName} needs --dataset-path FILE: the probe sends the file's prompts (${f.datasetName === "sharegpt" ? "a ShareGPT JSON list of {conversations: [...]}" : 'one {"prompt": ...} per line'})`
+  if (f.datasetPath !== undefined && f.datasetName === undefined) return "--dataset-path needs --dataset-name sharegpt or custom"
+  const m = vllmBenchMapping(bench, false, false)
+  if (typeof m === "string") return m
+  if (m.dropWorkload.length === 0) return lengths
+  const seed = f.seed
+  const count = lengths.warmup + (m.flags.numRequests ?? lengths.numRequests)
+  const numRequests = m.flags.numRequests ?? lengths.numRequests
+  const file = m.workload.dataset as { name: "sharegpt" | "custom"; path: string; outputLen?: number } | undefined
+  const prefix = m.workload.prefix as { numGroups: number; length: number } | undefined
+  let spec: ProbeDatasetSpec
+  if (file !== undefined) {
+    if (inputs.datasetText === undefined) return `--dataset-path ${file.path}: the file was not read`
+    spec = { name: file.name, path: resolve(file.path), ...(file.outputLen === undefined ? {} : { outputLen: file.outputLen }), sha256: sha256(inputs.datasetText) }
+  } else if (f.datasetName === "prefix_repetition" || (prefix !== undefined && prefix.numGroups > 1)) {
+    spec = { name: "prefix_repetition", prefixLen: prefix?.length ?? 256, suffixLen: Number(m.flags.isl), numPrefixes: prefix?.numGroups ?? 10, outputLen: Number(m.flags.osl) }
+  } else {
+    const input = lengthRange(m.flags.isl)
+    const output = lengthRange(m.flags.osl)
+    const prefixLen = prefix?.length ?? 0
+    // vllm's random dataset at range ratio 0 without a prefix: every request isl in / osl out.
+    if (input.min === input.max && output.min === output.max && prefixLen === 0) return { isl: input.min, osl: output.min, numRequests }
+    spec = { name: "random", input, output, prefixLen }
+  }
+  const requests = datasetRequests(spec, count, seed, inputs.datasetText)
+  if (typeof requests === "string") return `--dataset-path ${f.datasetPath ?? ""}: ${requests}`
+  const dataset: ProbeDataset = { spec, requests }
+  const measured = requests.slice(lengths.warmup)
+  return {
+    isl: Math.max(1, Math.round(measured.reduce((a, r) => a + r.input, 0) / measured.length)),
+    osl: Math.max(1, Math.round(measured.reduce((a, r) => a + r.output, 0) / measured.length)),
+    numRequests,
+    dataset
+  }
+}
+
 /** Flags → plan, or a one-line error naming the flag. */
 export const planFromFlags = (f: ProbeFlags, inputs: PlanInputs = {}): ProbePlan | string => {
   if (f.url === undefined) return "--url is required (the server root, e.g. http://127.0.0.1:8000)"
@@ -147,19 +260,23 @@ export const planFromFlags = (f: ProbeFlags, inputs: PlanInputs = {}): ProbePlan
     if (typeof list === "string") return list
     if (list.some((c) => !Number.isInteger(c))) return `--concurrency ${f.concurrency}: expected integers`
     points = list.map((c) => ({ id: pointId({ kind: "concurrency", concurrency: c }), kind: "concurrency", concurrency: c }))
+    if (f.burstiness !== undefined) return "--burstiness shapes the arrivals of a --rate/--request-rate sweep; a --concurrency sweep is a closed loop"
   } else {
-    const list = parseList("--rate", f.rate!)
+    const list = parseRates("--rate", f.rate!)
     if (typeof list === "string") return list
     points = list.map((r) => ({ id: pointId({ kind: "rate", rate: r }), kind: "rate", rate: r }))
   }
-  const isl = parseNumber("--isl", f.isl, true, 1)
-  if (typeof isl === "string") return isl
-  const osl = parseNumber("--osl", f.osl, true, 1)
-  if (typeof osl === "string") return osl
-  const numRequests = parseNumber("--num-requests", f.numRequests, true, 1)
-  if (typeof numRequests === "string") return numRequests
+  const islFlag = parseNumber("--isl", f.isl, true, 1)
+  if (typeof islFlag === "string") return islFlag
+  const oslFlag = parseNumber("--osl", f.osl, true, 1)
+  if (typeof oslFlag === "string") return oslFlag
+  const requestsFlag = parseNumber("--num-requests", f.numRequests, true, 1)
+  if (typeof requestsFlag === "string") return requestsFlag
   const warmup = parseNumber("--warmup", f.warmup, true, 0)
   if (typeof warmup === "string") return warmup
+  const ds = probeDataset(f, { isl: islFlag, osl: oslFlag, numRequests: requestsFlag, warmup }, inputs)
+  if (typeof ds === "string") return ds
+  const { isl, osl, numRequests } = ds
   const timeoutS = parseNumber("--timeout", f.timeout ?? String(DEFAULT_TIMEOUT_S), false, 0.001)
   if (typeof timeoutS === "string") return timeoutS
   let maxConcurrency: number | undefined
@@ -182,7 +299,9 @@ export const planFromFlags = (f: ProbeFlags, inputs: PlanInputs = {}): ProbePlan
     timeoutS,
     seed: f.seed,
     ...(f.apiKeyEnv === undefined ? {} : { apiKeyEnv: f.apiKeyEnv }),
-    ...(maxConcurrency === undefined ? {} : { maxConcurrency })
+    ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
+    ...(f.burstiness === undefined ? {} : { burstiness: f.burstiness }),
+    ...(ds.dataset === undefined ? {} : { dataset: ds.dataset })
   }
 }
 
@@ -224,7 +343,7 @@ export const register = (program: Command): void => {
     .option("--url <url>", "server root, e.g. http://127.0.0.1:8000")
     .option("--model <name>", "served model name (as /v1/models lists it)")
     .option("--concurrency <list>", "closed-loop sweep: requests in flight, e.g. 1,4,16,64 (like vllm bench --max-concurrency)")
-    .option("--rate <list>", "open-loop sweep: Poisson arrivals per second, e.g. 1,2,4")
+    .option("--rate <list>", "open-loop sweep: arrivals per second, e.g. 1,2,4 (Poisson, or gamma with --burstiness; inf = all at once)")
     .option(
       "--workload <file>",
       "inference-perf shared-prefix workload spec (JSON/YAML, as ../shared/data/serving/workloads): its system prompts, " +
@@ -309,8 +428,11 @@ export const register = (program: Command): void => {
             )
           } else {
             const workloadSpec = flags.workload === undefined ? undefined : yield* parseStructured(yield* readText(flags.workload), flags.workload)
+            const fileDataset = flags.datasetName === "sharegpt" || flags.datasetName === "custom"
+            const datasetText = flags.datasetPath === undefined || flags.workload !== undefined || !fileDataset ? undefined : yield* readText(flags.datasetPath)
             const plan = planFromFlags(flags, {
               ...(workloadSpec === undefined ? {} : { workloadSpec }),
+              ...(datasetText === undefined ? {} : { datasetText }),
               given: (attribute) => cmd.getOptionValueSource(attribute) === "cli"
             })
             if (typeof plan === "string") return yield* new InputError({ message: plan })
