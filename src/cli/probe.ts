@@ -1,5 +1,5 @@
 // `servesim probe`: sweep a live vLLM (or the twin) and write a crash-safe run directory.
-import { resolve } from "node:path"
+import { join, resolve } from "node:path"
 import { Command, Option as CliOption } from "commander"
 import { Effect } from "effect"
 import { FetchHttpClient } from "effect/http"
@@ -13,7 +13,14 @@ import type { PointSpec } from "../probe/types.ts"
 import { workloadPlan } from "../probe/workload.ts"
 import { InputError } from "../scenario/errors.ts"
 import { runCommand } from "./run-effect.ts"
-import { addVllmBenchProbeFlags, probeVllmAliases, vllmBenchMapping, type VllmBenchFlags } from "./vllm-bench-flags.ts"
+import { addVllmBenchProbeFlags, addVllmBenchResultFlags, probeVllmAliases, selectedStatLines, vllmBenchMapping, type VllmBenchFlags } from "./vllm-bench-flags.ts"
+import { goodputOption } from "./flags.ts"
+import { makeDir, writeJson } from "./simulate.ts"
+import { benchDate, type PercentileMetric } from "../scenario/bench-result.ts"
+import { probeBenchResult, resultFilenames, type SummaryHead } from "../probe/bench-file.ts"
+import { readRunDir } from "../probe/run-dir.ts"
+import { recordsInSimulatedTime } from "../probe/lag.ts"
+import type { GoodputSlo } from "../sim/spec.ts"
 import { parseStructured, readText } from "../scenario/schema.ts"
 import { datasetRequests, sha256 } from "../probe/dataset.ts"
 import type { LengthRange, ProbeDataset, ProbeDatasetSpec } from "../probe/dataset.ts"
@@ -79,6 +86,13 @@ interface ProbeFlags extends DatasetFlags {
   readonly seed: string
   readonly scrapeInterval: string
   readonly json?: boolean
+  readonly percentileMetrics?: ReadonlyArray<PercentileMetric>
+  readonly metricPercentiles?: ReadonlyArray<number>
+  readonly goodput?: GoodputSlo
+  readonly saveResult?: boolean
+  readonly saveDetailed?: boolean
+  readonly resultDir?: string
+  readonly resultFilename?: string
 }
 
 const DEFAULT_TIMEOUT_S = 600
@@ -327,6 +341,47 @@ export const formatResultTable = (result: ProbeResult): string => {
   return [line(head), ...rows.map(line), `(latencies in ms; run directory ${result.dir})`].join("\n")
 }
 
+/** --save-detailed, --result-dir and --result-filename shape --save-result's files: alone they would do nothing. */
+const resultFlagProblem = (f: ProbeFlags): string | undefined => {
+  for (const [v, flag] of [[f.saveDetailed, "--save-detailed"], [f.resultDir, "--result-dir"], [f.resultFilename, "--result-filename"]] as const)
+    if (v !== undefined && f.saveResult !== true) return `${flag}: shapes the files of --save-result; give --save-result too`
+  return undefined
+}
+
+/** Whether the printed results carry vllm bench's selected statistics (--percentile-metrics, --metric-percentiles, --goodput). */
+const selects = (f: ProbeFlags): boolean => f.percentileMetrics !== undefined || f.metricPercentiles !== undefined || f.goodput !== undefined
+
+/**
+ * Each point of the run as a vllm bench result, from the run directory's records in simulated time
+ * (the ones its summary was computed from).
+ */
+const benchResults = (result: ProbeResult, f: ProbeFlags, date: string, detailed: boolean) =>
+  Effect.map(readRunDir(result.dir), (run) =>
+    result.points.map((p) => ({
+      id: p.id,
+      bench: probeBenchResult(
+        p.summary as unknown as Record<string, unknown> & SummaryHead,
+        recordsInSimulatedTime(run.requests.filter((r) => r.point === p.id), run.manifest.server.timeScale ?? 1),
+        {
+          date,
+          detailed,
+          ...(f.percentileMetrics === undefined ? {} : { percentileMetrics: f.percentileMetrics }),
+          ...(f.metricPercentiles === undefined ? {} : { metricPercentiles: f.metricPercentiles }),
+          ...(f.goodput === undefined ? {} : { goodput: f.goodput })
+        }
+      )
+    }))
+  )
+
+/** The selected statistics of each point under the table, as vllm bench prints them. */
+const selectedBlock = (benches: ReadonlyArray<{ readonly id: string; readonly bench: Record<string, unknown> }>, f: ProbeFlags): string[] =>
+  benches.flatMap(({ id, bench }) => [
+    "",
+    `${id}:`,
+    ...(typeof bench.request_goodput === "number" ? [`${"Request goodput (req/s):".padEnd(40)} ${bench.request_goodput.toFixed(2)}`] : []),
+    ...selectedStatLines(bench, f)
+  ])
+
 /** Recorded in the manifest: the command line without values that could be secrets (none are taken as flags). */
 const argvForManifest = (): string => process.argv.slice(2).join(" ")
 
@@ -380,7 +435,13 @@ export const register = (program: Command): void => {
     .option("--seed <seed>", "seed for prompts and arrivals (--workload: the simulator's seed; calibrate/validate simulate seed 0)", "0")
     .option("--scrape-interval <seconds>", "/metrics period during a point (0 = off)", "1")
     .addOption(new CliOption("--json", "print the point summaries as JSON instead of a table"))
-  addVllmBenchProbeFlags(probeCommand)
+  addVllmBenchResultFlags(addVllmBenchProbeFlags(probeCommand), {
+    saveResult: "vllm bench: also write each point as a vllm bench result JSON, named {backend}-{rate}qps[-concurrency{N}]-{model}-{date}.json " +
+      "(points that would share a name, or every point with --result-filename, get -POINT before .json)",
+    saveDetailed: "vllm bench: add the per-request arrays (input_lens, output_lens, ttfts, itls, start_times, latencies, generated_texts, errors) to --save-result's files",
+    resultDir: "vllm bench: folder for --save-result's files (created if missing; default the run directory)"
+  })
+    .addOption(goodputOption())
     .action((given: ProbeFlags, cmd: Command) =>
       runCommand(
         Effect.gen(function*() {
@@ -392,6 +453,8 @@ export const register = (program: Command): void => {
           if (flags.out === undefined && flags.resume === undefined) {
             return yield* new InputError({ message: "--out RUN_DIR is required (or --resume RUN_DIR)" })
           }
+          const resultProblem = resultFlagProblem(flags)
+          if (resultProblem !== undefined) return yield* new InputError({ message: resultProblem })
           const scrape = parseNumber("--scrape-interval", flags.scrapeInterval, false, 0)
           if (typeof scrape === "string") return yield* new InputError({ message: scrape })
           const connectTimeoutS = parseNumber("--connect-timeout", flags.connectTimeout ?? String(DEFAULT_CONNECT_TIMEOUT_S), false, 0.001)
@@ -448,9 +511,22 @@ export const register = (program: Command): void => {
               ...(key === undefined ? {} : { apiKey: key })
             })
           }
+          const date = benchDate()
+          if (flags.saveResult === true) {
+            const files = yield* benchResults(result, flags, date, flags.saveDetailed === true)
+            const dir = flags.resultDir ?? result.dir
+            yield* makeDir(dir)
+            const names = resultFilenames(files, date, flags.resultFilename)
+            for (let i = 0; i < files.length; i++) {
+              const file = join(dir, names[i]!)
+              yield* writeJson(file, files[i]!.bench)
+              progress.info(`${files[i]!.id}: vllm bench result ${file}`)
+            }
+          }
+          const shown = selects(flags) ? yield* benchResults(result, flags, date, false) : undefined
           if (flags.json === true) {
-            console.log(JSON.stringify(result.points.map((p) => p.summary), null, 2))
-          } else console.log(formatResultTable(result))
+            console.log(JSON.stringify(shown === undefined ? result.points.map((p) => p.summary) : shown.map((b) => b.bench), null, 2))
+          } else console.log([formatResultTable(result), ...(shown === undefined ? [] : selectedBlock(shown, flags))].join("\n"))
         }).pipe(Effect.provide(FetchHttpClient.layer))
       )
     )

@@ -51,6 +51,39 @@ export const metadataSpec = (v: string, previous: Record<string, string> | undef
   return { ...previous, [v.slice(0, i).trim()]: v.slice(i + 1).trim() }
 }
 
+/** The help texts that differ between simulate and probe. */
+export interface ResultFlagHelp {
+  readonly saveResult: string
+  readonly saveDetailed: string
+  readonly resultDir: string
+}
+
+/** vllm bench's result flags (one definition: simulate and probe). */
+export const addVllmBenchResultFlags = (cmd: Command, help: ResultFlagHelp): Command =>
+  cmd
+    .option("--percentile-metrics <list>", "vllm bench: metrics whose percentiles the result lists (ttft,tpot,itl,e2el,client_queue_time,e2el_including_client_queue; default ttft,tpot,itl)", percentileMetricsSpec)
+    .option("--metric-percentiles <list>", "vllm bench: percentiles to list, e.g. 50,90,99.9 (default 99; p50/p90/p95/p99 are always there)", metricPercentilesSpec)
+    .option("--save-result", help.saveResult)
+    .option("--save-detailed", help.saveDetailed)
+    .option("--result-dir <dir>", help.resultDir)
+    .option("--result-filename <name>", "vllm bench: file name for --save-result")
+
+/** The statistics --percentile-metrics/--metric-percentiles asked for, as vllm bench prints them (none when neither was given). */
+export const selectedStatLines = (bench: Record<string, unknown>, o: { readonly percentileMetrics?: ReadonlyArray<PercentileMetric>; readonly metricPercentiles?: ReadonlyArray<number> }): string[] => {
+  if (o.percentileMetrics === undefined && o.metricPercentiles === undefined) return []
+  const out: string[] = []
+  const line = (name: string, v: unknown) => {
+    if (typeof v === "number") out.push(`${`${name} (ms):`.padEnd(40)} ${v.toFixed(2)}`)
+  }
+  for (const m of o.percentileMetrics ?? ["ttft", "tpot", "itl"]) {
+    const label = m.toUpperCase()
+    line(`Mean ${label}`, bench[`mean_${m}_ms`])
+    line(`Median ${label}`, bench[`median_${m}_ms`])
+    for (const p of o.metricPercentiles ?? [99]) line(`P${String(p)} ${label}`, bench[`p${String(p)}_${m}_ms`])
+  }
+  return out
+}
+
 /** vllm's --random-range-ratio: a number in [0, 1). */
 const rangeRatio = (v: string): number => {
   const n = decimal(v)
