@@ -13,10 +13,10 @@ import type { PointSpec } from "../probe/types.ts"
 import { workloadPlan } from "../probe/workload.ts"
 import { InputError } from "../scenario/errors.ts"
 import { runCommand } from "./run-effect.ts"
-import { addVllmBenchProbeFlags, addVllmBenchResultFlags, probeVllmAliases, selectedStatLines, vllmBenchMapping, type VllmBenchFlags } from "./vllm-bench-flags.ts"
+import { addVllmBenchProbeFlags, addVllmBenchResultFlags, probeVllmAliases, selectedStatLines, vllmBenchMapping, type VllmBenchFlags, type VllmBenchResultFlags } from "./vllm-bench-flags.ts"
 import { goodputOption } from "./flags.ts"
 import { makeDir, writeJson } from "./simulate.ts"
-import { benchDate, type PercentileMetric } from "../scenario/bench-result.ts"
+import { benchDate } from "../scenario/bench-result.ts"
 import { probeBenchResult, resultFilenames, type SummaryHead } from "../probe/bench-file.ts"
 import { readRunDir } from "../probe/run-dir.ts"
 import { recordsInSimulatedTime } from "../probe/lag.ts"
@@ -60,7 +60,7 @@ const DATASET_KEYS: ReadonlyArray<keyof DatasetFlags> = [
   "customOutputLen"
 ]
 
-interface ProbeFlags extends DatasetFlags {
+interface ProbeFlags extends DatasetFlags, VllmBenchResultFlags {
   readonly url?: string
   readonly model?: string
   readonly concurrency?: string
@@ -86,13 +86,7 @@ interface ProbeFlags extends DatasetFlags {
   readonly seed: string
   readonly scrapeInterval: string
   readonly json?: boolean
-  readonly percentileMetrics?: ReadonlyArray<PercentileMetric>
-  readonly metricPercentiles?: ReadonlyArray<number>
   readonly goodput?: GoodputSlo
-  readonly saveResult?: boolean
-  readonly saveDetailed?: boolean
-  readonly resultDir?: string
-  readonly resultFilename?: string
 }
 
 const DEFAULT_TIMEOUT_S = 600

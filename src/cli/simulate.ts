@@ -6,25 +6,19 @@ import { join } from "node:path"
 import { formatSummaryTable } from "../report/table.ts"
 import { runScenarioDetailed } from "../scenario/run-scenario.ts"
 import { FileError, InputError } from "../scenario/errors.ts"
-import { benchDate, benchResult, defaultResultFilename, extraStatsFor, runTitle, type BenchOutputOptions, type PercentileMetric } from "../scenario/bench-result.ts"
+import { benchDate, benchResult, defaultResultFilename, extraStatsFor, runTitle, type BenchOutputOptions } from "../scenario/bench-result.ts"
 import { addScenarioFlags, positiveNumber, type ScenarioFlags } from "./flags.ts"
 import { loadScenario } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
-import { addVllmBenchLoadFlags, addVllmBenchResultFlags, metadataSpec, selectedStatLines, type VllmBenchFlags } from "./vllm-bench-flags.ts"
+import { addVllmBenchLoadFlags, addVllmBenchResultFlags, metadataSpec, selectedStatLines, type VllmBenchFlags, type VllmBenchResultFlags } from "./vllm-bench-flags.ts"
 import { predictionIntervals, withIntervals } from "../calibrate/intervals.ts"
 import { addIntervalFlags, formatIntervals } from "./intervals.ts"
 
-interface SimulateFlags extends ScenarioFlags, VllmBenchFlags {
+interface SimulateFlags extends ScenarioFlags, VllmBenchFlags, VllmBenchResultFlags {
   json?: boolean
   out?: string
   timelineInterval?: number
   cloudPrice?: string
-  percentileMetrics?: PercentileMetric[]
-  metricPercentiles?: number[]
-  saveResult?: boolean
-  saveDetailed?: boolean
-  resultDir?: string
-  resultFilename?: string
   label?: string
   backend?: string
   metadata?: Record<string, string>

@@ -51,6 +51,16 @@ export const metadataSpec = (v: string, previous: Record<string, string> | undef
   return { ...previous, [v.slice(0, i).trim()]: v.slice(i + 1).trim() }
 }
 
+/** What addVllmBenchResultFlags (and --goodput, flags.ts goodputOption) parse. */
+export interface VllmBenchResultFlags {
+  readonly percentileMetrics?: ReadonlyArray<PercentileMetric>
+  readonly metricPercentiles?: ReadonlyArray<number>
+  readonly saveResult?: boolean
+  readonly saveDetailed?: boolean
+  readonly resultDir?: string
+  readonly resultFilename?: string
+}
+
 /** The help texts that differ between simulate and probe. */
 export interface ResultFlagHelp {
   readonly saveResult: string
