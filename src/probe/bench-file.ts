@@ -4,10 +4,10 @@
 // max_output_tokens_per_s/max_concurrent_requests, and with --save-detailed the per-request arrays as
 // vllm writes them (vllm/benchmarks/serve.py calculate_metrics and benchmark). Pure.
 import { benchResultFields, benchResultFilename, selectedStatKeys, type PercentileMetric } from "../scenario/bench-result.ts"
-import { basicStats, requestMetrics } from "./summary.ts"
+import { basicStats, peakPerSecond, requestMetrics } from "./summary.ts"
 import type { RequestRecord } from "./types.ts"
 import type { GoodputSlo } from "../sim/spec.ts"
-import { maxOf, minOf } from "../sim/stats.ts"
+import { minOf } from "../sim/stats.ts"
 
 export interface ProbeBenchOptions {
   readonly date: string
@@ -44,30 +44,6 @@ const clientQueueMs = (records: ReadonlyArray<RequestRecord>, closedLoop: boolea
   return new Map(records.map((r) => [r, Math.max(0, r.sentAt - (closedLoop ? start.get(r.session)! : r.intendedAt))]))
 }
 
-/**
- * vllm bench's max_output_tokens_per_s and max_concurrent_requests: one-second buckets from the first
- * successful send; each token (the first, then one per ITL gap) lands in the bucket of its arrival, and a
- * request counts in every bucket from its start's to its end's, inclusive.
- */
-export const peakPerSecond = (ok: ReadonlyArray<RequestRecord>): { max_output_tokens_per_s: number; max_concurrent_requests: number } => {
-  const done = ok.filter((r) => r.firstTokenMs !== undefined && r.lastChunkMs !== undefined)
-  if (done.length === 0) return { max_output_tokens_per_s: 0, max_concurrent_requests: 0 }
-  const t0 = minOf(done.map((r) => r.sentAt))
-  const end = maxOf(done.map((r) => r.sentAt + r.lastChunkMs!))
-  const n = Math.ceil((end - t0) / 1000) + 1
-  const tokens = new Float64Array(n)
-  const conc = new Float64Array(n)
-  for (const r of done) {
-    for (const [t] of r.chunks) {
-      if (t < r.firstTokenMs!) continue
-      const b = Math.floor((r.sentAt + t - t0) / 1000)
-      if (b >= 0 && b < n) tokens[b]!++
-    }
-    const last = Math.min(Math.floor((r.sentAt + r.lastChunkMs! - t0) / 1000), n - 1)
-    for (let b = Math.floor((r.sentAt - t0) / 1000); b <= last; b++) conc[b]!++
-  }
-  return { max_output_tokens_per_s: maxOf(tokens), max_concurrent_requests: maxOf(conc) }
-}
 
 /** vllm's goodput: completed requests meeting every SLO (TPOT 0 for one output token), per second. */
 export const requestGoodput = (ok: ReadonlyArray<RequestRecord>, slo: GoodputSlo, durationS: number): number => {

@@ -2,7 +2,8 @@
 // computes (vllm/benchmarks/serve.py calculate_metrics), on hand-made records with known answers, and
 // the result file names.
 import { describe, expect, it } from "vitest"
-import { detailedArrays, peakPerSecond, probeBenchResult, requestGoodput, resultFilenames } from "../../src/probe/bench-file.ts"
+import { detailedArrays, probeBenchResult, requestGoodput, resultFilenames } from "../../src/probe/bench-file.ts"
+import { peakPerSecond } from "../../src/probe/summary.ts"
 import type { RequestRecord } from "../../src/probe/types.ts"
 
 /** A request sent at `sentAt` (ms) whose tokens arrive at `tokens` (ms after the send), one per chunk. */
