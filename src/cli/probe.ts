@@ -361,7 +361,9 @@ const benchResults = (result: ProbeResult, f: ProbeFlags, date: string, detailed
           detailed,
           ...(f.percentileMetrics === undefined ? {} : { percentileMetrics: f.percentileMetrics }),
           ...(f.metricPercentiles === undefined ? {} : { metricPercentiles: f.metricPercentiles }),
-          ...(f.goodput === undefined ? {} : { goodput: f.goodput })
+          ...(f.goodput === undefined ? {} : { goodput: f.goodput }),
+          ...(f.label === undefined ? {} : { label: f.label }),
+          ...(f.metadata === undefined ? {} : { metadata: f.metadata })
         }
       )
     }))

@@ -10,7 +10,7 @@ import { benchDate, benchResult, defaultResultFilename, extraStatsFor, runTitle,
 import { addScenarioFlags, positiveNumber, type ScenarioFlags } from "./flags.ts"
 import { loadScenario } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
-import { addVllmBenchLoadFlags, addVllmBenchResultFlags, metadataSpec, selectedStatLines, type VllmBenchFlags, type VllmBenchResultFlags } from "./vllm-bench-flags.ts"
+import { addVllmBenchLoadFlags, addVllmBenchResultFlags, selectedStatLines, type VllmBenchFlags, type VllmBenchResultFlags } from "./vllm-bench-flags.ts"
 import { predictionIntervals, withIntervals } from "../calibrate/intervals.ts"
 import { addIntervalFlags, formatIntervals } from "./intervals.ts"
 
@@ -106,9 +106,7 @@ export const register = (cli: Command): void => {
     saveDetailed: "vllm bench: add the per-request arrays (input_lens, output_lens, ttfts, itls, start_times, latencies, queue_times, generated_texts, errors); at most 1,000,000 requests",
     resultDir: "vllm bench: folder for --save-result (created if missing; default the current directory)",
   })
-    .option("--label <label>", "vllm bench: the result's label and filename prefix (default the backend)")
     .option("--backend <name>", "vllm bench: recorded as the result's backend and endpoint_type (default servesim)")
-    .option("--metadata <KEY=VALUE...>", "vllm bench: fields recorded in the result (e.g. version=0.11.0 gpu=h100)", metadataSpec)
     .option("--ignore-eos", "vllm bench: accepted; simulated outputs always run to their full length")
     .option("--json", "print the result as JSON (vllm bench serve --save-result field names)")
     .option("--out <file>", "write the JSON result to a file")

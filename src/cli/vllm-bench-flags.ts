@@ -59,6 +59,8 @@ export interface VllmBenchResultFlags {
   readonly saveDetailed?: boolean
   readonly resultDir?: string
   readonly resultFilename?: string
+  readonly label?: string
+  readonly metadata?: Record<string, string>
 }
 
 /** The help texts that differ between simulate and probe. */
@@ -77,6 +79,8 @@ export const addVllmBenchResultFlags = (cmd: Command, help: ResultFlagHelp): Com
     .option("--save-detailed", help.saveDetailed)
     .option("--result-dir <dir>", help.resultDir)
     .option("--result-filename <name>", "vllm bench: file name for --save-result")
+    .option("--label <label>", "vllm bench: the result's label and filename prefix (default the backend)")
+    .option("--metadata <KEY=VALUE...>", "vllm bench: fields recorded in the result (e.g. version=0.11.0 gpu=h100)", metadataSpec)
 
 /** The statistics --percentile-metrics/--metric-percentiles asked for, as vllm bench prints them (none when neither was given). */
 export const selectedStatLines = (bench: Record<string, unknown>, o: { readonly percentileMetrics?: ReadonlyArray<PercentileMetric>; readonly metricPercentiles?: ReadonlyArray<number> }): string[] => {

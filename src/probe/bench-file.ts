@@ -16,6 +16,10 @@ export interface ProbeBenchOptions {
   readonly goodput?: GoodputSlo
   /** --save-detailed: add the per-request arrays. */
   readonly detailed?: boolean
+  /** --label: the result's label and file-name prefix (vllm: default the backend). */
+  readonly label?: string
+  /** --metadata: fields recorded after num_prompts. */
+  readonly metadata?: Record<string, string>
 }
 
 /** The point summary fields the result's head is read from (src/probe/runner.ts PointSummary). */
@@ -132,13 +136,14 @@ export const probeBenchResult = (summary: Record<string, unknown> & SummaryHead,
       date: o.date,
       backend: summary.backend,
       endpointType: summary.endpoint_type,
-      label: null,
+      label: o.label ?? null,
       model: summary.model_id,
       tokenizer: summary.tokenizer_id,
       numPrompts: summary.num_prompts,
       request_rate: summary.request_rate,
       burstiness: summary.burstiness,
       max_concurrency: summary.max_concurrency,
+      ...(o.metadata === undefined ? {} : { metadata: o.metadata }),
     },
     body,
     selectedStatKeys(metrics, percentiles),
@@ -155,7 +160,7 @@ export const resultFilenames = (results: ReadonlyArray<{ readonly id: string; re
   const names = results.map(({ bench }) =>
     resultFilename ??
     benchResultFilename({
-      label: String(bench.backend),
+      label: String(bench.label ?? bench.backend),
       requestRate: bench.request_rate as number | "inf",
       maxConcurrency: typeof bench.max_concurrency === "number" ? bench.max_concurrency : undefined,
       model: String(bench.model_id),

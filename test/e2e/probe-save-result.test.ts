@@ -96,12 +96,12 @@ describe("probe --save-result against the twin", () => {
       const r2 = runCli([
         "probe", "--url", url, "--model", MODEL, "--request-rate", "20", "--max-concurrency", "2", "--num-prompts", "6", "--isl", "64", "--osl", "8",
         "--scrape-interval", "0", "--out", run2, "--save-result", "--result-dir", out, "--result-filename", "res.json",
-        "--percentile-metrics", "ttft,client_queue_time", "--metric-percentiles", "90", "--json",
+        "--percentile-metrics", "ttft,client_queue_time", "--metric-percentiles", "90", "--label", "nightly", "--metadata", "gpu=h100", "--json",
       ])
       expect(r2.status, r2.stderr).toBe(0)
       expect(readdirSync(out)).toEqual(["res.json"])
       const saved = read(join(out, "res.json"))
-      expect(saved).toMatchObject({ request_rate: 20, max_concurrency: 2, num_prompts: 6 })
+      expect(saved).toMatchObject({ request_rate: 20, max_concurrency: 2, num_prompts: 6, label: "nightly", gpu: "h100" })
       expect(saved).toHaveProperty("p90_client_queue_time_ms")
       expect(saved).not.toHaveProperty("ttfts")
       expect(saved.request_goodput).toBeNull()

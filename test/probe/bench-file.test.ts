@@ -84,6 +84,8 @@ describe("probe bench result", () => {
     ])
     expect(resultFilenames(results.slice(1), "d", "res.json")).toEqual(["res-rate-0.5.json", "res-rate-4.json"])
     expect(resultFilenames(results.slice(0, 1), "d", "res.json")).toEqual(["res.json"])
+    // --label names the file in the backend's place, as vllm's compute_result_filename does.
+    expect(resultFilenames([{ id: "rate-4", bench: { ...bench(4, null), label: "nightly" } }], "d")).toEqual(["nightly-4.0qps-M-8B-d.json"])
     // Two workload stages at one rate would share vllm's name.
     expect(resultFilenames([{ id: "stage-0", bench: bench(2, null) }, { id: "stage-1", bench: bench(2, null) }], "d")).toEqual([
       "servesim-probe-2.0qps-M-8B-d-stage-0.json",
