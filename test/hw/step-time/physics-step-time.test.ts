@@ -41,6 +41,7 @@ const SETUPS: ReadonlyArray<HardwareSetup> = [
   setupOf("openai/gpt-oss-120b", "h100-sxm", "fp4", { tp: 2, pp: 1, ep: 1 }),
   setupOf("deepseek-ai/DeepSeek-V3", "b200-sxm", "fp8", { tp: 8, pp: 1, ep: 8 }),
   setupOf("Qwen/Qwen2.5-7B", "l40s", "int4", { tp: 1, pp: 1, ep: 1 }),
+  setupOf("Qwen/Qwen3-14B", "a100-sxm", "fp8", { tp: 1, pp: 2, ep: 1 }),
 ]
 
 /** A consistent batch: prefill chunks (size, cached prefix before it) and decodes (context each). */
@@ -84,7 +85,7 @@ const referenceStepTime = (setup: HardwareSetup, c: StepTimeCoefficients, batch:
   const t = stepTerms(b, batch)
   const low = b.lowPrecisionGemm
   const gpu =
-    Math.max((low ? c.gemmComputeLowPrecision : c.gemmCompute) * t.gemmComputeTime, c.weightRead * t.weightReadTime) +
+    Math.max((low ? c.gemmComputeLowPrecision : c.gemmCompute) * t.gemmComputeTime + c.marlinDequant * t.marlinDequantTime, c.weightRead * t.weightReadTime) +
     (b.quantizedExperts ? c.moeQuantizedServed : 1) * (c.moeCompute * t.moeComputeTime + c.moeDispatch * t.moeDispatchTime) +
     c.moeExpertWeight * t.moeExpertWeightTime +
     c.moeLayerLatency * t.moeLayerCount +
