@@ -24,7 +24,7 @@ import { parseLengthDist, sharegptInput, sharegptOutput, type LengthDist } from 
 import { asRunByInferencePerf, parseSharedPrefixSpec, sharedPrefixWorkload } from "../sim/workload/shared-prefix.ts"
 import { closedLoopWorkload, openLoopWorkload } from "../sim/workload/synthetic.ts"
 import { parseTrace, traceWorkload } from "../sim/workload/trace.ts"
-import { parseCustomJsonl, parseShareGpt, sampleDataset, type SampledLengths } from "../sim/workload/vllm-datasets.ts"
+import { parseDatasetFile, sampleDataset, type SampledLengths } from "../sim/workload/vllm-datasets.ts"
 import { FileError, InputError } from "./errors.ts"
 import { parseStructured, readText, type Scenario } from "./schema.ts"
 import { stepTimeFor } from "./step-time-source.ts"
@@ -178,7 +178,7 @@ const readDataset = (
 ): Effect.Effect<SampledLengths, InputError | FileError> =>
   Effect.gen(function* () {
     const text = yield* readText(d.path)
-    const pairs = d.name === "sharegpt" ? parseShareGpt(text) : parseCustomJsonl(text)
+    const pairs = parseDatasetFile(d.name, text)
     if (typeof pairs === "string") return yield* new InputError({ message: `workload.dataset ${d.path}: ${pairs}` })
     const lengths = sampleDataset(pairs, { seed, numRequests, kind: d.name, ...(d.outputLen !== undefined ? { outputLen: d.outputLen } : {}) })
     if (typeof lengths === "string") return yield* new InputError({ message: `workload.dataset ${d.path}: ${lengths}` })
