@@ -1,10 +1,11 @@
 // vidur's per-layer linear timings (../shared/data/kernels/vidur/data/profiling/compute/<gpu>/<model>/
 // mlp.csv.gz): qkv (attn_pre_proj), o (attn_post_proj), fused gate_up (mlp_up_proj) and down
 // (mlp_down_proj) GEMMs of one layer vs tokens and TP, on A100 and H100. Compared with the dense-linear
-// part of the shipped step-time model for one layer: max(gemmCompute · FLOPs / peak, weightRead ·
+// part of the shipped step-time model for one layer: gemmRoofline(gemmCompute · FLOPs / peak, weightRead ·
 // bytes / bandwidth) + 4 · gemmKernelLatency (physics-step-time.ts), medians of vidur's repeats.
 import { defaultCoefficients } from "../../src/hw/default-coefficients.ts"
 import { lookupGpu } from "../../src/hw/gpus.ts"
+import { gemmRoofline } from "../../src/hw/physics-step-time.ts"
 import { bytesPerWeight } from "../../src/hw/model-costs.ts"
 import { lookupModel } from "../../src/hw/models.ts"
 import { gemmPeakFlops, stepTimeBasis } from "../../src/hw/step-time-terms.ts"
@@ -39,7 +40,7 @@ export const predictedLayerLinearMs = (modelId: string, gpuId: string, tp: numbe
   // gemmSecondsPerToken · peak = dense linear FLOPs per token per GPU = 2 × its weights.
   const bytes = ((b.gemmSecondsPerToken * gemmPeakFlops(gpu, "bf16")) / 2) * bytesPerWeight("bf16")
   const weights = (c.weightRead * bytes) / gpu.memoryBandwidth / layers
-  return (Math.max(compute, weights) + 4 * c.gemmKernelLatency) * 1000
+  return (gemmRoofline(compute, weights, c.gemmKneeSoftness) + 4 * c.gemmKernelLatency) * 1000
 }
 
 /** One comparison per row of a model's table; the group is GPU and token regime. */

@@ -1,5 +1,6 @@
 // Fitting math for the step-time coefficients: Lawson–Hanson non-negative least squares, fits on
 // relative error, a max(compute, memory) regime fit, and error summaries. Pure and deterministic.
+import { gemmRoofline } from "../hw/physics-step-time.ts"
 
 /** Least squares min ‖A x − b‖ by Householder QR. A is row-major (rows × cols), rows ≥ cols. */
 export const leastSquares = (a: ReadonlyArray<ReadonlyArray<number>>, b: ReadonlyArray<number>): number[] => {
@@ -286,4 +287,41 @@ export const nnlsL1 = (a: ReadonlyArray<ReadonlyArray<number>>, b: ReadonlyArray
     if (change < 1e-9) break
   }
   return x
+}
+
+export const predictSmooth = (
+  fit: MaxFitResult,
+  compute: ReadonlyArray<number>,
+  memory: ReadonlyArray<number>,
+  fixed: ReadonlyArray<number>,
+  softness: number,
+): number => gemmRoofline(dot(fit.compute, compute), dot(fit.memory, memory), softness) + dot(fit.fixed, fixed)
+
+/**
+ * The knee of a max fit: the softness s in [0, 1] for which gemmRoofline(C, M, s) (physics-step-time.ts)
+ * with the max fit's coefficients has the least RMS relative error (golden-section search; the error
+ * is unimodal in s on the GEMM tables). The coefficients stay the max fit's: far from the ridge the
+ * p-norm equals the max, so the compute and weight efficiencies keep what the rows there say and the
+ * softness only adds time near the ridge. Deterministic; rounded to 6 digits.
+ */
+export const fitRooflineSoftness = (input: MaxFitInput, fit: MaxFitResult, iterations = 40): number => {
+  const n = input.y.length
+  const err = (s: number): number => {
+    let e = 0
+    for (let i = 0; i < n; i++) {
+      const y = input.y[i] as number
+      e += ((predictSmooth(fit, input.compute[i]!, input.memory[i]!, input.fixed[i]!, s) - y) / y) ** 2
+    }
+    return e
+  }
+  const g = (Math.sqrt(5) - 1) / 2
+  let a = 0
+  let b = 1
+  for (let i = 0; i < iterations; i++) {
+    const x1 = b - g * (b - a)
+    const x2 = a + g * (b - a)
+    if (err(x1) <= err(x2)) b = x2
+    else a = x1
+  }
+  return Math.round(((a + b) / 2) * 1e6) / 1e6
 }

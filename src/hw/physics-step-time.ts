@@ -11,7 +11,7 @@
 // Everything else runs as separate kernels or on other resources (attention, elementwise, collectives,
 // CPU) and adds. (`npm run fit-defaults` prints these comparisons.)
 //
-//   step = max(gemmCompute·gemmComputeTime + marlinDequant·marlinDequantTime, weightRead·weightReadTime)
+//   step = R(gemmCompute·gemmComputeTime + marlinDequant·marlinDequantTime, weightRead·weightReadTime)
 //        + q·(moeCompute·moeComputeTime + moeDispatch·moeDispatchTime) + moeExpertWeight·moeExpertWeightTime
 //        + moeLayerLatency·moeLayerCount
 //        + attentionCompute·attentionComputeTime + kvRead·kvReadTime + attentionPerSlot·attentionSlotCount
@@ -20,6 +20,8 @@
 //        + moeAllToAllLatency·moeAllToAllCount + moeAllToAllBandwidth·moeAllToAllTime
 //        + ppHandoffLatency·ppHandoffCount + ppHandoffBandwidth·ppHandoffTime
 //        + gemmKernelLatency·gemmKernelCount + layerLaunch·layerCount               (GPU)
+//   R    = max (gemmKneeSoftness 0: Hopper), or the p-norm with p = 1/gemmKneeSoftness (Ampere: the
+//          A100 GEMM table's knee near the ridge, see gemmRoofline)
 //   q    = moeQuantizedServed for quantized experts, else 1
 //   cpu  = stepOverhead·stepCount + perRequestStepOverhead·scheduledRequestCount
 //   step = GPU + cpu, or max(GPU, cpu) with async scheduling (the CPU prepares the next step meanwhile)
@@ -38,6 +40,12 @@ import { zeroOverheads } from "./types.ts"
 export interface StepTimeCoefficients {
   /** × gemmComputeTime for 16-bit (and W4A16) weights: 1 / achieved fraction of peak. */
   readonly gemmCompute: number
+  /**
+   * How softly the dense linear part turns from weight-bound to compute-bound (gemmRoofline): 0 is the
+   * max rule, s in (0, 1] the p-norm (compute^(1/s) + weights^(1/s))^s, 1 their sum. Fitted on the
+   * A100 GEMM table (ampere); 0 on Hopper, whose tables show no knee. Not applied to Marlin GEMMs.
+   */
+  readonly gemmKneeSoftness: number
   /** × gemmComputeTime for fp8/fp4 weights, relative to their own (fp8/fp4) peak. */
   readonly gemmComputeLowPrecision: number
   /**
@@ -91,6 +99,7 @@ export interface StepTimeCoefficients {
 
 export const COEFFICIENT_NAMES: ReadonlyArray<keyof StepTimeCoefficients> = [
   "gemmCompute",
+  "gemmKneeSoftness",
   "gemmComputeLowPrecision",
   "marlinDequant",
   "moeCompute",
@@ -126,11 +135,13 @@ export const COEFFICIENTS_ADDED_LATER: Readonly<Partial<Record<keyof StepTimeCoe
   allReduceRankSkew: 0,
   moeQuantizedServed: 1,
   marlinDequant: 0,
+  gemmKneeSoftness: 0,
 }
 
 /** The datasheet roofline: every multiplier 1, no fixed latencies. */
 export const unitCoefficients: StepTimeCoefficients = {
   gemmCompute: 1,
+  gemmKneeSoftness: 0,
   gemmComputeLowPrecision: 1,
   marlinDequant: 1,
   moeCompute: 1,
@@ -179,7 +190,29 @@ const SECONDS_COEFFICIENTS: ReadonlySet<keyof StepTimeCoefficients> = new Set([
  * measurement, and 1e308 overflows it to Infinity.
  */
 export const coefficientRange = (k: keyof StepTimeCoefficients): { readonly max: number; readonly unit: string } =>
-  SECONDS_COEFFICIENTS.has(k) ? { max: 10, unit: "seconds" } : { max: 10_000, unit: "× the roofline time" }
+  k === "gemmKneeSoftness"
+    ? { max: 1, unit: "0 = max(compute, weights), 1 = their sum" }
+    : SECONDS_COEFFICIENTS.has(k)
+      ? { max: 10, unit: "seconds" }
+      : { max: 10_000, unit: "× the roofline time" }
+
+/**
+ * The dense linear layers' time from their compute and weight-streaming times. softness 0: the max
+ * rule (all layers multiply the same M rows, so they switch bound at the same M). softness s > 0: the
+ * p-norm with p = 1/s, which equals the max far from the ridge and exceeds it by up to 2^s at it: on
+ * an A100, cuBLAS's bf16 GEMMs with M = 80–256 rows (near its ridge, ~155 rows) take 10–30% longer
+ * than the slower of the two (aiconfigurator gemm table, vLLM 0.14) while H100/H200 stay within a few
+ * per cent of the max. Every dense GEMM of a step has the same compute/weights ratio (M rows against its
+ * weights) and the p-norm is homogeneous of degree 1, so the rule over the model's totals equals the
+ * sum of the per-GEMM rule the table is fitted with. Written as max · (1 + (min/max)^p)^s so that small
+ * s cannot underflow.
+ */
+export const gemmRoofline = (compute: number, weights: number, softness: number): number => {
+  const hi = compute > weights ? compute : weights
+  if (softness === 0 || hi === 0) return hi
+  const lo = compute > weights ? weights : compute
+  return hi * (1 + (lo / hi) ** (1 / softness)) ** softness
+}
 
 /** Undefined when valid, else why: every coefficient a finite number in [0, coefficientRange(k).max]. */
 export const checkCoefficients = (c: StepTimeCoefficients): string | undefined => {
@@ -207,6 +240,8 @@ const setupName = (s: HardwareSetup): string =>
  */
 export interface FoldedStepTime {
   readonly computePerToken: number
+  /** gemmKneeSoftness: how the compute and weight times combine (gemmRoofline). */
+  readonly gemmSoftness: number
   /** Marlin dequantization per 64-row slice of each micro-batch (0 unless the GEMMs are Marlin). */
   readonly marlinPerSlice: number
   readonly moePerToken: number
@@ -231,6 +266,10 @@ export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): Fol
   const served = b.quantizedExperts ? c.moeQuantizedServed : 1
   return {
     computePerToken: gc * b.gemmSecondsPerToken,
+    // Marlin GEMMs keep the max rule: Marlin pipelines its weight loads under the MMAs, and the A100
+    // sweep it is fitted on (fit-marlin.ts) sits on the max at its ridge (32–64 rows: 9.6% median
+    // error with the cuBLAS knee, 1.2% without).
+    gemmSoftness: b.marlinGemm ? 0 : c.gemmKneeSoftness,
     marlinPerSlice: b.marlinGemm ? c.marlinDequant * b.gemmSecondsPerToken * MARLIN_TILE_ROWS : 0,
     moePerToken: served * c.moeCompute * b.moeSecondsPerToken,
     computePerRequest: gc * b.lmHeadSecondsPerRequest,
@@ -267,7 +306,7 @@ const evaluate = (b: StepTimeBasis, f: FoldedStepTime, batch: BatchShape): numbe
   let compute = f.computePerToken * batch.numTokens + f.computePerRequest * batch.numReqs
   if (f.marlinPerSlice > 0) compute += f.marlinPerSlice * pp * Math.ceil(batch.numTokens / (pp * MARLIN_TILE_ROWS))
   const memory = f.weightSeconds
-  let t = compute > memory ? compute : memory
+  let t = f.gemmSoftness === 0 ? (compute > memory ? compute : memory) : gemmRoofline(compute, memory, f.gemmSoftness)
   if (b.moeLayersPerStep > 0)
     t += f.moePerToken * batch.numTokens + moeExpertsTouched(b.setup.model, batch.numTokens / pp) * pp * f.expertSecondsPerExpert
   t += f.attentionPerPair * (batch.prefillAttentionWork + batch.decodeContextTokens)

@@ -4,7 +4,8 @@
 //
 // Stage 1, GPU-side efficiencies, each on the microbenchmark that isolates it, per GPU generation
 // (ampere: A100; hopper: H100 + H200 pooled, so one set must serve both HBM3 and HBM3e):
-//   aiconfigurator gemm_perf            → gemmCompute(+LowPrecision), weightRead, gemmKernelLatency (max rule)
+//   aiconfigurator gemm_perf            → gemmCompute(+LowPrecision), weightRead, gemmKernelLatency (max rule;
+//                                         ampere: the p-norm, its softness gemmKneeSoftness fitted too)
 //   vllm#2497 Marlin INT4 sweep (A100)  → marlinDequant, where the generation's GPUs lack fp8 tensor
 //                                         cores (ampere; fit-marlin.ts); 0 elsewhere (no Marlin data)
 //   aiconfigurator generation_attention → kvRead, attentionPerSlot
@@ -95,8 +96,15 @@ export const DEFAULT_OVERHEADS: RequestOverheads = { ingressBase: 0.002, ingress
  * Generations with kernel data. Vidur's a100_pairwise_nvlink and h100_pairwise_nvlink send_recv files
  * are byte-identical, so both generations take the hand-off efficiency fitted against the H100 link.
  */
-export const GENERATIONS: ReadonlyArray<{ readonly name: string; readonly gpus: ReadonlyArray<string>; readonly vidur: ReadonlyArray<{ gpu: string; dir: string }> }> = [
-  { name: "ampere", gpus: ["a100-sxm"], vidur: [{ gpu: "h100-sxm", dir: "h100_pairwise_nvlink" }] },
+export const GENERATIONS: ReadonlyArray<{
+  readonly name: string
+  readonly gpus: ReadonlyArray<string>
+  readonly vidur: ReadonlyArray<{ gpu: string; dir: string }>
+  /** Fit the GEMM knee's softness (gemmKneeSoftness); without it the max rule (softness 0). */
+  readonly gemmKnee?: boolean
+}> = [
+  // The A100 GEMM table's 80–256-row GEMMs run 10–30% above max(compute, weights); H100/H200 stay near it.
+  { name: "ampere", gpus: ["a100-sxm"], vidur: [{ gpu: "h100-sxm", dir: "h100_pairwise_nvlink" }], gemmKnee: true },
   { name: "hopper", gpus: ["h100-sxm", "h200-sxm"], vidur: [{ gpu: "h100-sxm", dir: "h100_pairwise_nvlink" }] },
 ]
 
@@ -113,7 +121,7 @@ export const fitDefaults = async (
   const moeShapeKernels: Record<string, Record<string, MoeShapeCoefficients>> = {}
   for (const gen of GENERATIONS) {
     const dirs = AICONFIGURATOR_GPUS.filter((d) => gen.gpus.includes(d.gpu))
-    const gemm = fitGemm(root, dirs, gen.name, out)
+    const gemm = fitGemm(root, dirs, gen.name, out, gen.gemmKnee === true)
     const decode = fitDecodeAttention(root, dirs, gen.name, out)
     const ew = fitElementwise(root, gen.gpus, gen.name, out)
     const prefill = fitPrefillAttention(root, dirs, gen.name, decode, ew.elementwise, out)
@@ -158,7 +166,7 @@ export const fitDefaults = async (
     if (gen.gpus.length < 2) continue
     for (const d of AICONFIGURATOR_GPUS.filter((x) => gen.gpus.includes(x.gpu))) {
       const own = collector()
-      const weightRead = fitGemm(root, [d], gen.name, own).weightRead
+      const weightRead = fitGemm(root, [d], gen.name, own, gen.gemmKnee === true).weightRead
       const kvRead = fitDecodeAttention(root, [d], gen.name, own).kvRead
       gpuOverrides[d.gpu] = { weightRead: round6(weightRead), kvRead: round6(kvRead) }
       for (const e of own.errors) if (e.role === "fit") out.errors.push({ ...e, dataset: `${e.dataset}, ${d.gpu} alone` })

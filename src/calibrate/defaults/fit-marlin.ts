@@ -2,6 +2,7 @@
 // the one published A100 sweep of a Marlin kernel against torch's fp16 GEMM at every batch size, with
 // the generation's own bf16 GEMM coefficients for the MMA and weight-streaming parts. The fp16 column
 // of the same sweep is a held-out check of those bf16 coefficients.
+import { gemmRoofline } from "../../hw/physics-step-time.ts"
 import { MARLIN_TILE_ROWS } from "../../hw/step-time-terms.ts"
 import type { GpuProfile } from "../../hw/types.ts"
 import type { Collector } from "./fit-kernels.ts"
@@ -50,18 +51,22 @@ export interface BaseGemm {
   readonly gemmCompute: number
   readonly weightRead: number
   readonly gemmKernelLatency: number
+  /** gemmKneeSoftness (0, the max rule, when absent). */
+  readonly gemmKneeSoftness?: number
 }
 
 /** The step model's time for one Marlin GEMM of `weights` elements at 0.5 bytes each, M = batch rows. */
 export const marlinGemmSeconds = (gpu: GpuProfile, c: BaseGemm, marlinDequant: number, weights: number, batch: number): number => {
   const mma = (2 * batch * weights) / gpu.bf16Flops
   const dequant = ((2 * MARLIN_TILE_ROWS * weights) / gpu.bf16Flops) * Math.ceil(batch / MARLIN_TILE_ROWS)
+  // The max rule whatever gemmKneeSoftness: Marlin pipelines its weight loads under the MMAs (foldCoefficients).
   return Math.max(c.gemmCompute * mma + marlinDequant * dequant, (c.weightRead * 0.5 * weights) / gpu.memoryBandwidth) + c.gemmKernelLatency
 }
 
-/** The step model's time for the same GEMM with 16-bit weights (cuBLAS). */
+/** The step model's time for the same GEMM with 16-bit weights (cuBLAS, with the generation's knee). */
 export const bf16GemmSeconds = (gpu: GpuProfile, c: BaseGemm, weights: number, batch: number): number =>
-  Math.max((c.gemmCompute * 2 * batch * weights) / gpu.bf16Flops, (c.weightRead * 2 * weights) / gpu.memoryBandwidth) + c.gemmKernelLatency
+  gemmRoofline((c.gemmCompute * 2 * batch * weights) / gpu.bf16Flops, (c.weightRead * 2 * weights) / gpu.memoryBandwidth, c.gemmKneeSoftness ?? 0) +
+  c.gemmKernelLatency
 
 const relativeSquares = (pred: ReadonlyArray<number>, meas: ReadonlyArray<number>): number => {
   let s = 0
