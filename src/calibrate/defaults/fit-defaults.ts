@@ -180,6 +180,7 @@ export const fitDefaults = async (
   const coefficientsOfScenario: CoefficientsOfSetup = (r) => withOverrides(final[genOf(r.gpu)]!, r.gpu)
   // Stage 4, first pass: the delivery delay stage 3's measured TTFTs include.
   const firstDelay = (await fitTokenDelivery(root, coefficientsOfScenario, DEFAULT_OVERHEADS)) ?? 0
+  if (process.env.FIT_DEBUG !== undefined) console.error(`first-pass delivery delay ${firstDelay}`)
   // Stage 3: served prefill, by simulating the InferenceX rows (fit-served.ts).
   const served = servedPoints(measuredTable(root, "silicon-sweeps.csv"), TRAIN_MAX_CONCURRENCY)
   const overheadsBefore: RequestOverheads = { ...DEFAULT_OVERHEADS, perOutputToken: round6(firstDelay) }
