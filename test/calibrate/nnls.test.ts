@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
-import { fitMaxRoofline, leastSquares, medianAbsPercentError, nnls, nnlsL1, nnlsRelative, predictMax } from "../../src/calibrate/nnls.ts"
+import { fitMaxRoofline, fitRooflineSoftness, leastSquares, medianAbsPercentError, nnls, nnlsL1, nnlsRelative, predictMax, predictSmooth } from "../../src/calibrate/nnls.ts"
+import { gemmRoofline } from "../../src/hw/physics-step-time.ts"
 
 describe("leastSquares", () => {
   it("solves an overdetermined consistent system exactly", () => {
@@ -121,5 +122,33 @@ describe("nnlsL1", () => {
     expect(Math.abs((l2[1] as number) - 0.5)).toBeGreaterThan(0.5)
     expect(l1[0]).toBeCloseTo(2, 3)
     expect(l1[1]).toBeCloseTo(0.5, 4)
+  })
+})
+
+describe("fitRooflineSoftness", () => {
+  // GEMM-like rows: compute ∝ m, weights fixed per shape, m from 1 to 8192 around a ridge near 150.
+  const compute: number[][] = []
+  const memory: number[][] = []
+  const fixed: number[][] = []
+  for (const w of [1e-5, 4e-5, 2e-4])
+    for (const m of [1, 4, 16, 48, 80, 128, 160, 256, 512, 1024, 4096, 8192]) {
+      compute.push([(w * m) / 150])
+      memory.push([w])
+      fixed.push([1])
+    }
+  const truth = { compute: [1.3], memory: [1.4], fixed: [6e-6], rmsRelativeError: 0 }
+  const timed = (s: number) => compute.map((_, i) => gemmRoofline(1.3 * compute[i]![0]!, 1.4 * memory[i]![0]!, s) + 6e-6)
+
+  it("recovers the softness the rows were made with, given their coefficients", () => {
+    for (const s of [0.2, 0.44, 0.7]) expect(fitRooflineSoftness({ compute, memory, fixed, y: timed(s) }, truth)).toBeCloseTo(s, 5)
+  })
+
+  it("finds no knee in rows made by the max rule, and the max fit recovers their coefficients exactly", () => {
+    const input = { compute, memory, fixed, y: timed(0) }
+    const fit = fitMaxRoofline(input)
+    expect(fit.compute[0]).toBeCloseTo(1.3, 6)
+    expect(fit.memory[0]).toBeCloseTo(1.4, 6)
+    expect(fitRooflineSoftness(input, fit)).toBeLessThan(1e-5)
+    expect(predictSmooth(fit, compute[0]!, memory[0]!, fixed[0]!, 0)).toBeCloseTo(predictMax(fit, compute[0]!, memory[0]!, fixed[0]!), 15)
   })
 })
