@@ -37,7 +37,7 @@ export const KNOBS: ReadonlyArray<Knob> = [
   },
   // Decode cost that grows with the batch's context: what separates TPOT at low and high load.
   { name: "kv-read", coefficients: ["kvRead", "attentionPerSlot"], floor: 0 },
-  { name: "compute", coefficients: ["gemmCompute", "gemmComputeLowPrecision", "moeCompute", "moeDispatch", "attentionCompute", "elementwise"], floor: 0 },
+  { name: "compute", coefficients: ["gemmCompute", "gemmComputeLowPrecision", "marlinDequant", "moeCompute", "moeDispatch", "attentionCompute", "elementwise"], floor: 0 },
   { name: "ingress", coefficients: [], overhead: "ingressBase", floor: 2e-3 },
   { name: "per-request-step", coefficients: ["perRequestStepOverhead"], floor: 2e-5 },
 ]

@@ -71,6 +71,8 @@ export interface MeasuredPoint {
   readonly requestRate?: number
   /** Every request sent at once (vllm bench with request_rate inf and no max_concurrency). */
   readonly burst?: boolean
+  /** Open loop: gamma shape of the arrival gaps (vllm bench --burstiness; absent: 1, Poisson). */
+  readonly burstiness?: number
   readonly numRequests?: number
   readonly completed?: number
   readonly failed?: number
@@ -297,6 +299,7 @@ export const measuredPointFromBenchResult = (o: Record<string, unknown>, source:
     concurrency: maxConc ?? (burst ? numPrompts : undefined),
     requestRate,
     burst: burst ? true : undefined,
+    burstiness: requestRate !== undefined && finite(o.burstiness) !== undefined && o.burstiness !== 1 ? finite(o.burstiness) : undefined,
     numRequests: numPrompts,
     completed,
     failed,
@@ -511,7 +514,9 @@ export const measuredPointsFromRunDir = (run: RunDirContents): MeasuredSet => {
       isl: body.mean_input_tokens ?? manifest.plan.isl,
       osl: body.mean_output_tokens ?? manifest.plan.osl,
       concurrency: spec.kind === "concurrency" ? spec.concurrency : manifest.plan.maxConcurrency || undefined,
-      requestRate: spec.kind === "concurrency" ? undefined : spec.rate,
+      requestRate: spec.kind === "concurrency" || spec.rate === "inf" ? undefined : spec.rate,
+      burst: spec.kind === "rate" && spec.rate === "inf" && !(manifest.plan.maxConcurrency! > 0) ? true : undefined,
+      burstiness: spec.kind === "rate" && spec.rate !== "inf" && manifest.plan.burstiness !== undefined && manifest.plan.burstiness !== 1 ? manifest.plan.burstiness : undefined,
       numRequests: planned,
       completed: body.completed,
       failed: body.failed,

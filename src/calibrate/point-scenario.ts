@@ -75,7 +75,7 @@ export const scenarioForPoint = (p: MeasuredPoint, o: PointScenarioOptions = {})
     const h = o.harness ?? harnessOf(p)
     if (p.concurrency !== undefined && p.requestRate !== undefined)
       // vllm bench --request-rate R --max-concurrency N: arrivals at R, at most N in flight (not a closed loop).
-      workload = { concurrency: p.concurrency, rate: p.requestRate, input: isl, output: osl, numRequests: p.numRequests ?? 1000 }
+      workload = defined({ concurrency: p.concurrency, rate: p.requestRate, burstiness: p.burstiness, input: isl, output: osl, numRequests: p.numRequests ?? 1000 })
     else if (p.concurrency !== undefined)
       workload = {
         concurrency: p.concurrency,
@@ -84,7 +84,7 @@ export const scenarioForPoint = (p: MeasuredPoint, o: PointScenarioOptions = {})
         // A known client's count stays, even when a caller simulates fewer (the first wave's share of the mean depends on it).
         numRequests: p.numRequests ?? (h.requestsPerConcurrency !== undefined ? h.requestsPerConcurrency * p.concurrency : closedCount(p.concurrency)),
       }
-    else if (p.requestRate !== undefined) workload = { rate: p.requestRate, input: isl, output: osl, numRequests: p.numRequests ?? 1000 }
+    else if (p.requestRate !== undefined) workload = defined({ rate: p.requestRate, burstiness: p.burstiness, input: isl, output: osl, numRequests: p.numRequests ?? 1000 })
     else if (p.burst === true) workload = { rate: "inf", input: isl, output: osl, numRequests: p.numRequests ?? 1000 }
     else return "the measurement has neither a concurrency nor a request rate"
   }

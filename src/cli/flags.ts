@@ -152,6 +152,14 @@ export interface ScenarioFlags {
   kvOffloadingSize?: number
 }
 
+/** vllm bench's --burstiness (one definition: simulate, sweep, search and probe). */
+export const burstinessOption = (): Option =>
+  new Option("--burstiness <k>", "vllm bench: gamma shape of the arrival gaps with a request rate (1 = Poisson; < 1 burstier, > 1 more regular)").argParser(positiveNumber)
+
+/** vllm bench's --goodput (one definition: simulate, sweep, search and probe). */
+export const goodputOption = (): Option =>
+  new Option("--goodput <slo...>", "vllm bench: SLOs for goodput, e.g. ttft:500 tpot:50 (ms)").argParser((v: string, prev: Record<string, number> | undefined) => goodputSpec(v, prev))
+
 /** Adds the scenario flags (vLLM's names) to a command. */
 export const addScenarioFlags = (cmd: Command): Command =>
   cmd
@@ -178,7 +186,7 @@ export const addScenarioFlags = (cmd: Command): Command =>
     .option("--long-prefill-token-threshold <n>", "cap on one request's prefill chunk per step", nonNegativeInt)
     .option("--concurrency <n>", "requests in flight: alone a closed loop; with --rate/--stages a cap on the open loop (vllm bench --max-concurrency)", positiveInt)
     .option("--rate <r>", "open loop: requests/s, or inf", rateValue)
-    .option("--burstiness <k>", "gamma shape of arrival gaps (1 = Poisson)", positiveNumber)
+    .addOption(burstinessOption())
     .option("--stages <rate:seconds,...>", "open loop in rate stages, e.g. 5:600,10:600 (inference-perf's constant load)", stagesSpec)
     .option("--isl <len>", 'input length: N, "sharegpt", uniform:MIN:MAX, normal:MEAN:SD, lognormal:MEAN:SD', lengthSpec)
     .option("--osl <len>", "output length (same forms as --isl)", lengthSpec)
@@ -197,7 +205,7 @@ export const addScenarioFlags = (cmd: Command): Command =>
     .option("--seed <s>", "random seed")
     .option("--policy <name|module>", "fcfs, priority, spf, or a .ts/.js module exporting a SchedulingPolicy (loading a module runs its code: use only modules you trust; a scenario's module path is relative to the scenario file)")
     .addOption(new Option("--router <name>", "replica router").choices(["round-robin", "least-outstanding-requests", "least-kv-usage", "prefix-affinity"]))
-    .option("--goodput <slo...>", "SLOs for goodput, e.g. ttft:500 tpot:50 (ms)", (v: string, prev: Record<string, number> | undefined) => goodputSpec(v, prev))
+    .addOption(goodputOption())
     .option("--profile <profile.json>", "calibrated step-time profile (servesim calibrate)")
     .option("--disagg <pools>", "P/D disaggregation: prefill=NxtpT,decode=NxtpT[@gpu], e.g. prefill=2xtp2,decode=4xtp1", disaggSpec)
     .option("--kv-transfer-gbps <GB/s>", "P/D: bandwidth of the KV-transfer link every transfer shares (default 50)", positiveNumber)

@@ -1,5 +1,5 @@
 // `servesim probe`: sweep a live vLLM (or the twin) and write a crash-safe run directory.
-import { resolve } from "node:path"
+import { join, resolve } from "node:path"
 import { Command, Option as CliOption } from "commander"
 import { Effect } from "effect"
 import { FetchHttpClient } from "effect/http"
@@ -13,10 +13,54 @@ import type { PointSpec } from "../probe/types.ts"
 import { workloadPlan } from "../probe/workload.ts"
 import { InputError } from "../scenario/errors.ts"
 import { runCommand } from "./run-effect.ts"
-import { addVllmBenchProbeFlags, probeVllmAliases } from "./vllm-bench-flags.ts"
+import { addVllmBenchProbeFlags, addVllmBenchResultFlags, probeVllmAliases, selectedStatLines, vllmBenchMapping, type VllmBenchFlags, type VllmBenchResultFlags } from "./vllm-bench-flags.ts"
+import { goodputOption } from "./flags.ts"
+import { makeDir, writeJson } from "./simulate.ts"
+import { benchDate } from "../scenario/bench-result.ts"
+import { probeBenchResult, resultFilenames, type SummaryHead } from "../probe/bench-file.ts"
+import { readRunDir } from "../probe/run-dir.ts"
+import { recordsInSimulatedTime } from "../probe/lag.ts"
+import type { GoodputSlo } from "../sim/spec.ts"
 import { parseStructured, readText } from "../scenario/schema.ts"
+import { datasetRequests, sha256 } from "../probe/dataset.ts"
+import type { LengthRange, ProbeDataset, ProbeDatasetSpec } from "../probe/dataset.ts"
 
-interface ProbeFlags {
+type DatasetFlags = Pick<
+  VllmBenchFlags,
+  | "datasetName"
+  | "datasetPath"
+  | "inputLen"
+  | "outputLen"
+  | "randomInputLen"
+  | "randomOutputLen"
+  | "randomRangeRatio"
+  | "randomPrefixLen"
+  | "prefixRepetitionPrefixLen"
+  | "prefixRepetitionSuffixLen"
+  | "prefixRepetitionNumPrefixes"
+  | "prefixRepetitionOutputLen"
+  | "sharegptOutputLen"
+  | "customOutputLen"
+>
+
+const DATASET_KEYS: ReadonlyArray<keyof DatasetFlags> = [
+  "datasetName",
+  "datasetPath",
+  "inputLen",
+  "outputLen",
+  "randomInputLen",
+  "randomOutputLen",
+  "randomRangeRatio",
+  "randomPrefixLen",
+  "prefixRepetitionPrefixLen",
+  "prefixRepetitionSuffixLen",
+  "prefixRepetitionNumPrefixes",
+  "prefixRepetitionOutputLen",
+  "sharegptOutputLen",
+  "customOutputLen"
+]
+
+interface ProbeFlags extends DatasetFlags, VllmBenchResultFlags {
   readonly url?: string
   readonly model?: string
   readonly concurrency?: string
@@ -27,8 +71,7 @@ interface ProbeFlags {
   readonly maxConcurrency?: string
   readonly requestRate?: string
   readonly numPrompts?: string
-  readonly randomInputLen?: string
-  readonly randomOutputLen?: string
+  readonly burstiness?: number
   readonly isl: string
   readonly osl: string
   readonly numRequests: string
@@ -43,6 +86,7 @@ interface ProbeFlags {
   readonly seed: string
   readonly scrapeInterval: string
   readonly json?: boolean
+  readonly goodput?: GoodputSlo
 }
 
 const DEFAULT_TIMEOUT_S = 600
@@ -55,6 +99,19 @@ const parseList = (flag: string, text: string): ReadonlyArray<number> | string =
     const n = Number(p)
     if (!Number.isFinite(n) || n <= 0) return `${flag} ${text}: "${p}" is not a positive number`
     out.push(n)
+  }
+  return out
+}
+
+/** `--rate 1,2,inf` → rates (inf: every request at once, as vllm bench). */
+const parseRates = (flag: string, text: string): ReadonlyArray<number | "inf"> | string => {
+  const parts = text.split(",").map((s) => s.trim()).filter((s) => s !== "")
+  if (parts.length === 0) return `${flag} ${text}: expected a comma-separated list`
+  const out: Array<number | "inf"> = []
+  for (const p of parts) {
+    const n = Number(p)
+    if (p !== "inf" && !(Number.isFinite(n) && n > 0)) return `${flag} ${text}: "${p}" is not a positive number or inf`
+    out.push(p === "inf" ? "inf" : n)
   }
   return out
 }
@@ -84,6 +141,8 @@ const parseStages = (text: string): ReadonlyArray<number> | string => {
 export interface PlanInputs {
   /** The parsed --workload file (JSON or YAML), read by the caller. */
   readonly workloadSpec?: unknown
+  /** The text of the --dataset-path file, read by the caller. */
+  readonly datasetText?: string
   /** Whether a flag with a default was given on the command line (attribute name, e.g. "numRequests"). */
   readonly given?: (attribute: string) => boolean
 }
@@ -96,6 +155,9 @@ const workloadPlanFromFlags = (f: ProbeFlags & { url: string; model: string }, i
   for (const [attr, flag] of [["isl", "--isl"], ["osl", "--osl"], ["numRequests", "--num-requests"], ["warmup", "--warmup"]] as const) {
     if (inputs.given?.(attr) === true) return `${flag}: --workload takes lengths and request counts from the spec; give one or the other`
   }
+  const datasetFlag = DATASET_KEYS.find((k) => f[k] !== undefined)
+  if (datasetFlag !== undefined) return `${flagOf(datasetFlag)}: --workload sends the spec's own prompts; give one or the other`
+  if (f.burstiness !== undefined) return "--burstiness: --workload runs the spec's own arrivals (its load.stages); give one or the other"
   if (inputs.workloadSpec === undefined) return `--workload ${file}: the spec was not read`
   let stages: ReadonlyArray<number> | undefined
   if (f.stages !== undefined) {
@@ -130,6 +192,65 @@ const workloadPlanFromFlags = (f: ProbeFlags & { url: string; model: string }, i
   }
 }
 
+const flagOf = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
+
+const lengthRange = (v: unknown): LengthRange => {
+  if (typeof v === "number") return { min: v, max: v }
+  const d = v as { min: number; max: number }
+  return { min: d.min, max: d.max }
+}
+
+/**
+ * The vllm bench dataset flags as the probe runs them: vllmBenchMapping (the one mapping simulate uses)
+ * decides the dataset and its lengths; a fixed-length random dataset without a prefix is the probe's
+ * plain --isl/--osl run. `lengths`: the probe's own --isl/--osl (typed or not) and request counts.
+ */
+const probeDataset = (
+  f: ProbeFlags,
+  lengths: { readonly isl: number; readonly osl: number; readonly numRequests: number; readonly warmup: number },
+  inputs: PlanInputs
+): { readonly isl: number; readonly osl: number; readonly numRequests: number; readonly dataset?: ProbeDataset } | string => {
+  const bench: Record<string, unknown> = { numRequests: lengths.numRequests }
+  for (const k of DATASET_KEYS) if (f[k] !== undefined) bench[k] = f[k]
+  if (inputs.given?.("isl") === true) bench.isl = lengths.isl
+  if (inputs.given?.("osl") === true) bench.osl = lengths.osl
+  if ((f.datasetName === "sharegpt" || f.datasetName === "custom") && f.datasetPath === undefined)
+    return `--dataset-name ${f.datasetName} needs --dataset-path FILE: the probe sends the file's prompts (${f.datasetName === "sharegpt" ? "a ShareGPT JSON list of {conversations: [...]}" : 'one {"prompt": ...} per line'})`
+  if (f.datasetPath !== undefined && f.datasetName === undefined) return "--dataset-path needs --dataset-name sharegpt or custom"
+  const m = vllmBenchMapping(bench, false, false)
+  if (typeof m === "string") return m
+  if (m.dropWorkload.length === 0) return lengths
+  const seed = f.seed
+  const count = lengths.warmup + (m.flags.numRequests ?? lengths.numRequests)
+  const numRequests = m.flags.numRequests ?? lengths.numRequests
+  const file = m.workload.dataset as { name: "sharegpt" | "custom"; path: string; outputLen?: number } | undefined
+  const prefix = m.workload.prefix as { numGroups: number; length: number } | undefined
+  let spec: ProbeDatasetSpec
+  if (file !== undefined) {
+    if (inputs.datasetText === undefined) return `--dataset-path ${file.path}: the file was not read`
+    spec = { name: file.name, path: resolve(file.path), ...(file.outputLen === undefined ? {} : { outputLen: file.outputLen }), sha256: sha256(inputs.datasetText) }
+  } else if (f.datasetName === "prefix_repetition" || (prefix !== undefined && prefix.numGroups > 1)) {
+    spec = { name: "prefix_repetition", prefixLen: prefix?.length ?? 256, suffixLen: Number(m.flags.isl), numPrefixes: prefix?.numGroups ?? 10, outputLen: Number(m.flags.osl) }
+  } else {
+    const input = lengthRange(m.flags.isl)
+    const output = lengthRange(m.flags.osl)
+    const prefixLen = prefix?.length ?? 0
+    // vllm's random dataset at range ratio 0 without a prefix: every request isl in / osl out.
+    if (input.min === input.max && output.min === output.max && prefixLen === 0) return { isl: input.min, osl: output.min, numRequests }
+    spec = { name: "random", input, output, prefixLen }
+  }
+  const requests = datasetRequests(spec, count, seed, inputs.datasetText)
+  if (typeof requests === "string") return `--dataset-path ${f.datasetPath ?? ""}: ${requests}`
+  const dataset: ProbeDataset = { spec, requests }
+  const measured = requests.slice(lengths.warmup)
+  return {
+    isl: Math.max(1, Math.round(measured.reduce((a, r) => a + r.input, 0) / measured.length)),
+    osl: Math.max(1, Math.round(measured.reduce((a, r) => a + r.output, 0) / measured.length)),
+    numRequests,
+    dataset
+  }
+}
+
 /** Flags → plan, or a one-line error naming the flag. */
 export const planFromFlags = (f: ProbeFlags, inputs: PlanInputs = {}): ProbePlan | string => {
   if (f.url === undefined) return "--url is required (the server root, e.g. http://127.0.0.1:8000)"
@@ -147,19 +268,23 @@ export const planFromFlags = (f: ProbeFlags, inputs: PlanInputs = {}): ProbePlan
     if (typeof list === "string") return list
     if (list.some((c) => !Number.isInteger(c))) return `--concurrency ${f.concurrency}: expected integers`
     points = list.map((c) => ({ id: pointId({ kind: "concurrency", concurrency: c }), kind: "concurrency", concurrency: c }))
+    if (f.burstiness !== undefined) return "--burstiness shapes the arrivals of a --rate/--request-rate sweep; a --concurrency sweep is a closed loop"
   } else {
-    const list = parseList("--rate", f.rate!)
+    const list = parseRates("--rate", f.rate!)
     if (typeof list === "string") return list
     points = list.map((r) => ({ id: pointId({ kind: "rate", rate: r }), kind: "rate", rate: r }))
   }
-  const isl = parseNumber("--isl", f.isl, true, 1)
-  if (typeof isl === "string") return isl
-  const osl = parseNumber("--osl", f.osl, true, 1)
-  if (typeof osl === "string") return osl
-  const numRequests = parseNumber("--num-requests", f.numRequests, true, 1)
-  if (typeof numRequests === "string") return numRequests
+  const islFlag = parseNumber("--isl", f.isl, true, 1)
+  if (typeof islFlag === "string") return islFlag
+  const oslFlag = parseNumber("--osl", f.osl, true, 1)
+  if (typeof oslFlag === "string") return oslFlag
+  const requestsFlag = parseNumber("--num-requests", f.numRequests, true, 1)
+  if (typeof requestsFlag === "string") return requestsFlag
   const warmup = parseNumber("--warmup", f.warmup, true, 0)
   if (typeof warmup === "string") return warmup
+  const ds = probeDataset(f, { isl: islFlag, osl: oslFlag, numRequests: requestsFlag, warmup }, inputs)
+  if (typeof ds === "string") return ds
+  const { isl, osl, numRequests } = ds
   const timeoutS = parseNumber("--timeout", f.timeout ?? String(DEFAULT_TIMEOUT_S), false, 0.001)
   if (typeof timeoutS === "string") return timeoutS
   let maxConcurrency: number | undefined
@@ -182,7 +307,9 @@ export const planFromFlags = (f: ProbeFlags, inputs: PlanInputs = {}): ProbePlan
     timeoutS,
     seed: f.seed,
     ...(f.apiKeyEnv === undefined ? {} : { apiKeyEnv: f.apiKeyEnv }),
-    ...(maxConcurrency === undefined ? {} : { maxConcurrency })
+    ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
+    ...(f.burstiness === undefined ? {} : { burstiness: f.burstiness }),
+    ...(ds.dataset === undefined ? {} : { dataset: ds.dataset })
   }
 }
 
@@ -208,6 +335,49 @@ export const formatResultTable = (result: ProbeResult): string => {
   return [line(head), ...rows.map(line), `(latencies in ms; run directory ${result.dir})`].join("\n")
 }
 
+/** --save-detailed, --result-dir and --result-filename shape --save-result's files: alone they would do nothing. */
+const resultFlagProblem = (f: ProbeFlags): string | undefined => {
+  for (const [v, flag] of [[f.saveDetailed, "--save-detailed"], [f.resultDir, "--result-dir"], [f.resultFilename, "--result-filename"]] as const)
+    if (v !== undefined && f.saveResult !== true) return `${flag}: shapes the files of --save-result; give --save-result too`
+  return undefined
+}
+
+/** Whether the printed results carry vllm bench's selected statistics (--percentile-metrics, --metric-percentiles, --goodput). */
+const selects = (f: ProbeFlags): boolean => f.percentileMetrics !== undefined || f.metricPercentiles !== undefined || f.goodput !== undefined
+
+/**
+ * Each point of the run as a vllm bench result, from the run directory's records in simulated time
+ * (the ones its summary was computed from).
+ */
+const benchResults = (result: ProbeResult, f: ProbeFlags, date: string, detailed: boolean) =>
+  Effect.map(readRunDir(result.dir), (run) =>
+    result.points.map((p) => ({
+      id: p.id,
+      bench: probeBenchResult(
+        p.summary as unknown as Record<string, unknown> & SummaryHead,
+        recordsInSimulatedTime(run.requests.filter((r) => r.point === p.id), run.manifest.server.timeScale ?? 1),
+        {
+          date,
+          detailed,
+          ...(f.percentileMetrics === undefined ? {} : { percentileMetrics: f.percentileMetrics }),
+          ...(f.metricPercentiles === undefined ? {} : { metricPercentiles: f.metricPercentiles }),
+          ...(f.goodput === undefined ? {} : { goodput: f.goodput }),
+          ...(f.label === undefined ? {} : { label: f.label }),
+          ...(f.metadata === undefined ? {} : { metadata: f.metadata })
+        }
+      )
+    }))
+  )
+
+/** The selected statistics of each point under the table, as vllm bench prints them. */
+const selectedBlock = (benches: ReadonlyArray<{ readonly id: string; readonly bench: Record<string, unknown> }>, f: ProbeFlags): string[] =>
+  benches.flatMap(({ id, bench }) => [
+    "",
+    `${id}:`,
+    ...(typeof bench.request_goodput === "number" ? [`${"Request goodput (req/s):".padEnd(40)} ${bench.request_goodput.toFixed(2)}`] : []),
+    ...selectedStatLines(bench, f)
+  ])
+
 /** Recorded in the manifest: the command line without values that could be secrets (none are taken as flags). */
 const argvForManifest = (): string => process.argv.slice(2).join(" ")
 
@@ -224,7 +394,7 @@ export const register = (program: Command): void => {
     .option("--url <url>", "server root, e.g. http://127.0.0.1:8000")
     .option("--model <name>", "served model name (as /v1/models lists it)")
     .option("--concurrency <list>", "closed-loop sweep: requests in flight, e.g. 1,4,16,64 (like vllm bench --max-concurrency)")
-    .option("--rate <list>", "open-loop sweep: Poisson arrivals per second, e.g. 1,2,4")
+    .option("--rate <list>", "open-loop sweep: arrivals per second, e.g. 1,2,4 (Poisson, or gamma with --burstiness; inf = all at once)")
     .option(
       "--workload <file>",
       "inference-perf shared-prefix workload spec (JSON/YAML, as ../shared/data/serving/workloads): its system prompts, " +
@@ -261,7 +431,13 @@ export const register = (program: Command): void => {
     .option("--seed <seed>", "seed for prompts and arrivals (--workload: the simulator's seed; calibrate/validate simulate seed 0)", "0")
     .option("--scrape-interval <seconds>", "/metrics period during a point (0 = off)", "1")
     .addOption(new CliOption("--json", "print the point summaries as JSON instead of a table"))
-  addVllmBenchProbeFlags(probeCommand)
+  addVllmBenchResultFlags(addVllmBenchProbeFlags(probeCommand), {
+    saveResult: "vllm bench: also write each point as a vllm bench result JSON, named {backend}-{rate}qps[-concurrency{N}]-{model}-{date}.json " +
+      "(points that would share a name, or every point with --result-filename, get -POINT before .json)",
+    saveDetailed: "vllm bench: add the per-request arrays (input_lens, output_lens, ttfts, itls, start_times, latencies, generated_texts, errors) to --save-result's files",
+    resultDir: "vllm bench: folder for --save-result's files (created if missing; default the run directory)"
+  })
+    .addOption(goodputOption())
     .action((given: ProbeFlags, cmd: Command) =>
       runCommand(
         Effect.gen(function*() {
@@ -273,6 +449,8 @@ export const register = (program: Command): void => {
           if (flags.out === undefined && flags.resume === undefined) {
             return yield* new InputError({ message: "--out RUN_DIR is required (or --resume RUN_DIR)" })
           }
+          const resultProblem = resultFlagProblem(flags)
+          if (resultProblem !== undefined) return yield* new InputError({ message: resultProblem })
           const scrape = parseNumber("--scrape-interval", flags.scrapeInterval, false, 0)
           if (typeof scrape === "string") return yield* new InputError({ message: scrape })
           const connectTimeoutS = parseNumber("--connect-timeout", flags.connectTimeout ?? String(DEFAULT_CONNECT_TIMEOUT_S), false, 0.001)
@@ -309,8 +487,11 @@ export const register = (program: Command): void => {
             )
           } else {
             const workloadSpec = flags.workload === undefined ? undefined : yield* parseStructured(yield* readText(flags.workload), flags.workload)
+            const fileDataset = flags.datasetName === "sharegpt" || flags.datasetName === "custom"
+            const datasetText = flags.datasetPath === undefined || flags.workload !== undefined || !fileDataset ? undefined : yield* readText(flags.datasetPath)
             const plan = planFromFlags(flags, {
               ...(workloadSpec === undefined ? {} : { workloadSpec }),
+              ...(datasetText === undefined ? {} : { datasetText }),
               given: (attribute) => cmd.getOptionValueSource(attribute) === "cli"
             })
             if (typeof plan === "string") return yield* new InputError({ message: plan })
@@ -326,9 +507,22 @@ export const register = (program: Command): void => {
               ...(key === undefined ? {} : { apiKey: key })
             })
           }
+          const date = benchDate()
+          if (flags.saveResult === true) {
+            const files = yield* benchResults(result, flags, date, flags.saveDetailed === true)
+            const dir = flags.resultDir ?? result.dir
+            yield* makeDir(dir)
+            const names = resultFilenames(files, date, flags.resultFilename)
+            for (let i = 0; i < files.length; i++) {
+              const file = join(dir, names[i]!)
+              yield* writeJson(file, files[i]!.bench)
+              progress.info(`${files[i]!.id}: vllm bench result ${file}`)
+            }
+          }
+          const shown = selects(flags) ? yield* benchResults(result, flags, date, false) : undefined
           if (flags.json === true) {
-            console.log(JSON.stringify(result.points.map((p) => p.summary), null, 2))
-          } else console.log(formatResultTable(result))
+            console.log(JSON.stringify(shown === undefined ? result.points.map((p) => p.summary) : shown.map((b) => b.bench), null, 2))
+          } else console.log([formatResultTable(result), ...(shown === undefined ? [] : selectedBlock(shown, flags))].join("\n"))
         }).pipe(Effect.provide(FetchHttpClient.layer))
       )
     )

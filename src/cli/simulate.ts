@@ -6,25 +6,19 @@ import { join } from "node:path"
 import { formatSummaryTable } from "../report/table.ts"
 import { runScenarioDetailed } from "../scenario/run-scenario.ts"
 import { FileError, InputError } from "../scenario/errors.ts"
-import { benchDate, benchResult, defaultResultFilename, extraStatsFor, runTitle, type BenchOutputOptions, type PercentileMetric } from "../scenario/bench-result.ts"
+import { benchDate, benchResult, defaultResultFilename, extraStatsFor, runTitle, type BenchOutputOptions } from "../scenario/bench-result.ts"
 import { addScenarioFlags, positiveNumber, type ScenarioFlags } from "./flags.ts"
 import { loadScenario } from "./load-scenario.ts"
 import { runCommand } from "./run-effect.ts"
-import { addVllmBenchLoadFlags, metadataSpec, metricPercentilesSpec, percentileMetricsSpec, type VllmBenchFlags } from "./vllm-bench-flags.ts"
+import { addVllmBenchLoadFlags, addVllmBenchResultFlags, selectedStatLines, type VllmBenchFlags, type VllmBenchResultFlags } from "./vllm-bench-flags.ts"
 import { predictionIntervals, withIntervals } from "../calibrate/intervals.ts"
 import { addIntervalFlags, formatIntervals } from "./intervals.ts"
 
-interface SimulateFlags extends ScenarioFlags, VllmBenchFlags {
+interface SimulateFlags extends ScenarioFlags, VllmBenchFlags, VllmBenchResultFlags {
   json?: boolean
   out?: string
   timelineInterval?: number
   cloudPrice?: string
-  percentileMetrics?: PercentileMetric[]
-  metricPercentiles?: number[]
-  saveResult?: boolean
-  saveDetailed?: boolean
-  resultDir?: string
-  resultFilename?: string
   label?: string
   backend?: string
   metadata?: Record<string, string>
@@ -89,28 +83,12 @@ const program = (path: string | undefined, flags: SimulateFlags) =>
       const title = runTitle(resolved, run.numSent)
       yield* Console.log(formatSummaryTable(summary, path !== undefined && resolved.scenario.name !== undefined ? `${title}\n  scenario: ${resolved.scenario.name}` : title))
       if (pi !== undefined) yield* Console.log(formatIntervals(summary, pi).join("\n"))
-      const asked = selectedLines(bench, flags)
+      const asked = selectedStatLines(bench, flags)
       if (asked.length > 0) yield* Console.log(["", ...asked].join("\n"))
     }
   })
 
-/** The statistics --percentile-metrics/--metric-percentiles asked for, as vllm bench prints them. */
-const selectedLines = (bench: Record<string, unknown>, flags: SimulateFlags): string[] => {
-  if (flags.percentileMetrics === undefined && flags.metricPercentiles === undefined) return []
-  const out: string[] = []
-  const line = (name: string, v: unknown) => {
-    if (typeof v === "number") out.push(`${`${name} (ms):`.padEnd(40)} ${v.toFixed(2)}`)
-  }
-  for (const m of flags.percentileMetrics ?? ["ttft", "tpot", "itl"]) {
-    const label = m.toUpperCase()
-    line(`Mean ${label}`, bench[`mean_${m}_ms`])
-    line(`Median ${label}`, bench[`median_${m}_ms`])
-    for (const p of flags.metricPercentiles ?? [99]) line(`P${String(p)} ${label}`, bench[`p${String(p)}_${m}_ms`])
-  }
-  return out
-}
-
-const makeDir = (dir: string): Effect.Effect<void, FileError> =>
+export const makeDir = (dir: string): Effect.Effect<void, FileError> =>
   Effect.tryPromise({
     try: () => mkdir(dir, { recursive: true }).then(() => undefined),
     catch: (e) => new FileError({ message: `cannot create --result-dir ${dir}: ${e instanceof Error ? e.message : String(e)}` }),
@@ -123,16 +101,12 @@ export const register = (cli: Command): void => {
       .description("simulate vLLM serving a workload and print vllm-bench metrics")
       .argument("[scenario]", "scenario file (JSON or YAML); default scenarios/default.json"),
   )
-  addIntervalFlags(addVllmBenchLoadFlags(cmd)
-    .option("--percentile-metrics <list>", "vllm bench: metrics whose percentiles the result lists (ttft,tpot,itl,e2el,client_queue_time,e2el_including_client_queue; default ttft,tpot,itl)", percentileMetricsSpec)
-    .option("--metric-percentiles <list>", "vllm bench: percentiles to list, e.g. 50,90,99.9 (default 99; p50/p90/p95/p99 are always there)", metricPercentilesSpec)
-    .option("--save-result", "vllm bench: write the result JSON to --result-dir/--result-filename (default name {label}-{rate}qps[-concurrency{N}]-{model}-{date}.json)")
-    .option("--save-detailed", "vllm bench: add the per-request arrays (input_lens, output_lens, ttfts, itls, start_times, latencies, queue_times, generated_texts, errors); at most 1,000,000 requests")
-    .option("--result-dir <dir>", "vllm bench: folder for --save-result (created if missing)")
-    .option("--result-filename <name>", "vllm bench: file name for --save-result")
-    .option("--label <label>", "vllm bench: the result's label and filename prefix (default the backend)")
+  addIntervalFlags(addVllmBenchResultFlags(addVllmBenchLoadFlags(cmd), {
+    saveResult: "vllm bench: write the result JSON to --result-dir/--result-filename (default name {label}-{rate}qps[-concurrency{N}]-{model}-{date}.json)",
+    saveDetailed: "vllm bench: add the per-request arrays (input_lens, output_lens, ttfts, itls, start_times, latencies, queue_times, generated_texts, errors); at most 1,000,000 requests",
+    resultDir: "vllm bench: folder for --save-result (created if missing; default the current directory)",
+  })
     .option("--backend <name>", "vllm bench: recorded as the result's backend and endpoint_type (default servesim)")
-    .option("--metadata <KEY=VALUE...>", "vllm bench: fields recorded in the result (e.g. version=0.11.0 gpu=h100)", metadataSpec)
     .option("--ignore-eos", "vllm bench: accepted; simulated outputs always run to their full length")
     .option("--json", "print the result as JSON (vllm bench serve --save-result field names)")
     .option("--out <file>", "write the JSON result to a file")

@@ -4,7 +4,7 @@
 // flag or field, and giving both spellings with different values is refused.
 import { Command, InvalidArgumentError, Option } from "commander"
 import { PERCENTILE_METRICS, type PercentileMetric } from "../scenario/bench-result.ts"
-import { decimal, flagsToScenario, nonNegativeInt, positiveInt, rateValue, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
+import { burstinessOption, decimal, flagsToScenario, nonNegativeInt, positiveInt, rateValue, workloadKindOverride, type ScenarioFlags } from "./flags.ts"
 import { mergeScenario } from "../scenario/schema.ts"
 
 export interface VllmBenchFlags {
@@ -51,6 +51,53 @@ export const metadataSpec = (v: string, previous: Record<string, string> | undef
   return { ...previous, [v.slice(0, i).trim()]: v.slice(i + 1).trim() }
 }
 
+/** What addVllmBenchResultFlags (and --goodput, flags.ts goodputOption) parse. */
+export interface VllmBenchResultFlags {
+  readonly percentileMetrics?: ReadonlyArray<PercentileMetric>
+  readonly metricPercentiles?: ReadonlyArray<number>
+  readonly saveResult?: boolean
+  readonly saveDetailed?: boolean
+  readonly resultDir?: string
+  readonly resultFilename?: string
+  readonly label?: string
+  readonly metadata?: Record<string, string>
+}
+
+/** The help texts that differ between simulate and probe. */
+export interface ResultFlagHelp {
+  readonly saveResult: string
+  readonly saveDetailed: string
+  readonly resultDir: string
+}
+
+/** vllm bench's result flags (one definition: simulate and probe). */
+export const addVllmBenchResultFlags = (cmd: Command, help: ResultFlagHelp): Command =>
+  cmd
+    .option("--percentile-metrics <list>", "vllm bench: metrics whose percentiles the result lists (ttft,tpot,itl,e2el,client_queue_time,e2el_including_client_queue; default ttft,tpot,itl)", percentileMetricsSpec)
+    .option("--metric-percentiles <list>", "vllm bench: percentiles to list, e.g. 50,90,99.9 (default 99; p50/p90/p95/p99 are always there)", metricPercentilesSpec)
+    .option("--save-result", help.saveResult)
+    .option("--save-detailed", help.saveDetailed)
+    .option("--result-dir <dir>", help.resultDir)
+    .option("--result-filename <name>", "vllm bench: file name for --save-result")
+    .option("--label <label>", "vllm bench: the result's label and filename prefix (default the backend)")
+    .option("--metadata <KEY=VALUE...>", "vllm bench: fields recorded in the result (e.g. version=0.11.0 gpu=h100)", metadataSpec)
+
+/** The statistics --percentile-metrics/--metric-percentiles asked for, as vllm bench prints them (none when neither was given). */
+export const selectedStatLines = (bench: Record<string, unknown>, o: { readonly percentileMetrics?: ReadonlyArray<PercentileMetric>; readonly metricPercentiles?: ReadonlyArray<number> }): string[] => {
+  if (o.percentileMetrics === undefined && o.metricPercentiles === undefined) return []
+  const out: string[] = []
+  const line = (name: string, v: unknown) => {
+    if (typeof v === "number") out.push(`${`${name} (ms):`.padEnd(40)} ${v.toFixed(2)}`)
+  }
+  for (const m of o.percentileMetrics ?? ["ttft", "tpot", "itl"]) {
+    const label = m.toUpperCase()
+    line(`Mean ${label}`, bench[`mean_${m}_ms`])
+    line(`Median ${label}`, bench[`median_${m}_ms`])
+    for (const p of o.metricPercentiles ?? [99]) line(`P${String(p)} ${label}`, bench[`p${String(p)}_${m}_ms`])
+  }
+  return out
+}
+
 /** vllm's --random-range-ratio: a number in [0, 1). */
 const rangeRatio = (v: string): number => {
   const n = decimal(v)
@@ -71,8 +118,12 @@ export const addVllmBenchLoadFlags = (cmd: Command, o: { readonly listLoad?: boo
       .option("--request-rate <r>", "vllm bench: requests/s (gamma arrivals with --burstiness), or inf = all at once (alias of --rate)", rateValue)
   if (o.listTp === true) cmd.option("--tensor-parallel-size <list>", "vLLM's name for --tp (comma-separated)")
   else cmd.option("--tensor-parallel-size <n>", "vLLM's name for --tp", positiveInt)
-  return cmd
-    .option("--num-prompts <n>", "vllm bench: requests to send (alias of --num-requests; default 1000)", positiveInt)
+  return addVllmBenchDatasetFlags(cmd.option("--num-prompts <n>", "vllm bench: requests to send (alias of --num-requests; default 1000)", positiveInt))
+}
+
+/** vllm bench's dataset flags (one definition: simulate, sweep, search, validate's scenario and probe). */
+export const addVllmBenchDatasetFlags = (cmd: Command): Command =>
+  cmd
     .addOption(
       new Option("--dataset-name <name>", "vllm bench dataset: random (default when other vllm bench flags are given), sharegpt, prefix_repetition, custom").choices([
         "random",
@@ -94,7 +145,6 @@ export const addVllmBenchLoadFlags = (cmd: Command, o: { readonly listLoad?: boo
     .option("--prefix-repetition-output-len <n>", "vllm bench prefix_repetition: output tokens (default 128)", positiveInt)
     .option("--sharegpt-output-len <n>", "vllm bench sharegpt: every request's output tokens (default: the reply's)", positiveInt)
     .option("--custom-output-len <n>", "vllm bench custom: output tokens per request (default 256)", positiveInt)
-}
 
 /** What the vllm bench flags amount to: our flags, plus workload fields no flag of ours sets. */
 export interface VllmBenchMapping {
@@ -244,39 +294,35 @@ export const listAliases = <F extends object>(flags: F, pairs: ReadonlyArray<rea
   return out as F
 }
 
-/** probe's vllm bench spellings (lists and numbers stay text, as probe's own flags are). */
+/** probe's vllm bench spellings: the load's (lists and numbers stay text, as probe's own flags are), the dataset's and --burstiness. */
 export const addVllmBenchProbeFlags = (cmd: Command): Command =>
-  cmd
-    .option("--request-rate <list>", "vllm bench's name for --rate")
-    .option("--num-prompts <n>", "vllm bench's name for --num-requests")
-    .option("--random-input-len <tokens>", "vllm bench's name for --isl")
-    .option("--random-output-len <tokens>", "vllm bench's name for --osl")
+  addVllmBenchDatasetFlags(
+    cmd
+      .option("--request-rate <list>", "vllm bench's name for --rate")
+      .option("--num-prompts <n>", "vllm bench's name for --num-requests")
+      .addOption(burstinessOption()),
+  )
 
 interface ProbeAliasFlags {
   readonly concurrency?: string
   readonly rate?: string
   readonly maxConcurrency?: string
   readonly numRequests?: string
-  readonly isl?: string
-  readonly osl?: string
   readonly requestRate?: string
   readonly numPrompts?: string
-  readonly randomInputLen?: string
-  readonly randomOutputLen?: string
 }
 
 /**
- * Applies probe's vllm bench spellings. `fromCommandLine(key)`: whether our flag was typed (not its
- * default), so `--num-prompts 50` replaces the default --num-requests but not a typed one that differs.
- * `--max-concurrency N` alone is vllm bench's closed loop at N.
+ * Applies probe's vllm bench spellings of the load. `fromCommandLine(key)`: whether our flag was typed
+ * (not its default), so `--num-prompts 50` replaces the default --num-requests but not a typed one that
+ * differs. `--max-concurrency N` alone is vllm bench's closed loop at N. The dataset flags are mapped by
+ * vllmBenchMapping (src/cli/probe.ts probeDataset).
  */
 export const probeVllmAliases = <F extends ProbeAliasFlags>(f: F, fromCommandLine: (key: string) => boolean): F | string => {
   const out = { ...f } as Record<string, unknown>
   const pairs: ReadonlyArray<readonly [keyof ProbeAliasFlags, keyof ProbeAliasFlags, string, string]> = [
     ["rate", "requestRate", "--rate", "--request-rate"],
     ["numRequests", "numPrompts", "--num-requests", "--num-prompts"],
-    ["isl", "randomInputLen", "--isl", "--random-input-len"],
-    ["osl", "randomOutputLen", "--osl", "--random-output-len"],
   ]
   for (const [ours, theirs, ourFlag, theirFlag] of pairs) {
     const v = f[theirs]

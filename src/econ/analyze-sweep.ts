@@ -5,6 +5,7 @@ import { defaultOwnedInputs, defaultSources, hourlyCost, validateCostInputs, typ
 import { costSpeedFrontier, qualityCostFrontier, serialTokensPerSecond, type ParseResult, type QualityScore } from "./pareto.ts"
 import {
   CORE_METRIC_KEYS,
+  formatLoad,
   OPTIONAL_METRIC_KEYS,
   type BenchMetrics,
   type PointConfig,
@@ -79,12 +80,13 @@ export const seriesKey = (c: PointConfig): string => {
   if (c.maxNumSeqs !== undefined) parts.push(`seqs${c.maxNumSeqs}`)
   if (c.maxNumBatchedTokens !== undefined) parts.push(`mbt${c.maxNumBatchedTokens}`)
   for (const [k, v] of Object.entries(c.extra ?? {}).sort(([a], [b]) => a.localeCompare(b))) parts.push(`${k}=${v}`)
+  // Each concurrency cap of an open loop is its own series (its curve over the rates).
+  if (c.load.maxConcurrency !== undefined) parts.push(`c≤${c.load.maxConcurrency}`)
   parts.push(c.load.kind)
   return parts.join(" ")
 }
 
-export const loadLabel = (c: PointConfig): string =>
-  c.load.kind === "concurrency" ? `c=${c.load.value}` : `${c.load.value} req/s`
+export const loadLabel = (c: PointConfig): string => formatLoad(c.load)
 
 const aggregateMetrics = (runs: ReadonlyArray<SeedRun>): PointMetrics => {
   const stat = (get: (m: BenchMetrics) => number) => summarize(runs.map((r) => get(r.metrics)))

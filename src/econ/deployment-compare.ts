@@ -3,6 +3,7 @@
 // Pure: reads a SweepResult. Cost is the sweep's objective, $ per 1M output tokens; at one offered
 // load every configuration that keeps up serves the same tokens, so this ranks them as $/h would.
 import type { SweepPoint, SweepResult } from "./sweep-result.ts"
+import type { LoadSpec } from "./point.ts"
 
 export interface DeploymentVerdict {
   readonly pointId: string
@@ -14,8 +15,8 @@ export interface DeploymentVerdict {
 }
 
 export interface LoadComparison {
-  readonly load: number
-  readonly loadKind: "concurrency" | "rate"
+  /** The load the configurations are compared at (a capped open loop: the rate and the cap). */
+  readonly load: LoadSpec
   readonly best?: DeploymentVerdict
   readonly others: ReadonlyArray<DeploymentVerdict>
 }
@@ -30,14 +31,19 @@ export const comparesDeployments = (r: SweepResult): boolean => new Set(r.points
 
 export const compareDeployments = (r: SweepResult): LoadComparison[] => {
   const seriesLabel = new Map(r.series.map((s) => [s.id, s.label]))
-  const byLoad = new Map<number, SweepPoint[]>()
+  // One group per load: kind, value and cap (a rate under two caps is two loads).
+  const byLoad = new Map<string, SweepPoint[]>()
   for (const p of r.points) {
-    const list = byLoad.get(p.config.load.value) ?? []
+    const l = p.config.load
+    const key = `${l.kind}:${l.value}:${l.maxConcurrency ?? ""}`
+    const list = byLoad.get(key) ?? []
     list.push(p)
-    byLoad.set(p.config.load.value, list)
+    byLoad.set(key, list)
   }
   const out: LoadComparison[] = []
-  for (const [load, points] of [...byLoad.entries()].sort(([a], [b]) => a - b)) {
+  const groups = [...byLoad.values()].sort((a, b) => a[0]!.config.load.value - b[0]!.config.load.value || (a[0]!.config.load.maxConcurrency ?? 0) - (b[0]!.config.load.maxConcurrency ?? 0))
+  for (const points of groups) {
+    const load = points[0]!.config.load
     if (points.length < 2) continue
     const cost = (p: SweepPoint) => p.cost.usdPerMOutput.mean
     const meeting = points.filter((p) => p.flags.meetsSlo).sort((a, b) => cost(a) - cost(b))
@@ -51,7 +57,7 @@ export const compareDeployments = (r: SweepResult): LoadComparison[] => {
         const d = cost(p) - cost(winner!)
         return verdict(p, `meets the SLOs but costs $${fmt(d)} more per 1M output tokens (+${fmt((100 * d) / cost(winner!))}%): $${fmt(cost(p))} vs $${fmt(cost(winner!))}`)
       })
-    out.push({ load, loadKind: points[0]!.config.load.kind, ...(winner === undefined ? {} : { best: verdict(winner, "") }), others })
+    out.push({ load, ...(winner === undefined ? {} : { best: verdict(winner, "") }), others })
   }
   return out
 }

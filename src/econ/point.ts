@@ -37,7 +37,13 @@ export type OptionalMetricKey = (typeof OPTIONAL_METRIC_KEYS)[number]
 export interface LoadSpec {
   readonly kind: "concurrency" | "rate"
   readonly value: number
+  /** An open loop capped at this many requests in flight (vllm bench --request-rate with --max-concurrency). */
+  readonly maxConcurrency?: number
 }
+
+/** A load as tables print it: "c=16", "4 req/s", "4 req/s c≤16" (short: "4/s c≤16"). */
+export const formatLoad = (l: LoadSpec, short = false): string =>
+  l.kind === "concurrency" ? `c=${l.value}` : `${l.value}${short ? "/s" : " req/s"}${l.maxConcurrency === undefined ? "" : ` c≤${l.maxConcurrency}`}`
 
 /** What was simulated. `numGpus` = tp·pp·replicas unless the engine says otherwise. */
 export interface PointConfig {

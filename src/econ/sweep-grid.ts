@@ -154,9 +154,11 @@ const withoutKeys = (obj: Record<string, unknown>, keys: ReadonlyArray<string>):
   Object.fromEntries(Object.entries(obj).filter(([k]) => !keys.includes(k)))
 
 /** Workload fields that name another kind of load than the one a load axis sets. */
-const OTHER_LOAD_KEYS: Readonly<Record<"concurrency" | "rate", ReadonlyArray<string>>> = {
+const OTHER_LOAD_KEYS: Readonly<Record<"concurrency" | "rate" | "capped", ReadonlyArray<string>>> = {
   concurrency: ["rate", "burstiness", "stages", "arrival", "file", "trace"],
   rate: ["concurrency", "stages", "arrival", "file", "trace"],
+  // A point with both: arrivals at the rate, the concurrency a cap on them (vllm bench --request-rate with --max-concurrency).
+  capped: ["stages", "arrival", "file", "trace"],
 }
 
 /** The disagg axis value of an aggregated deployment. */
@@ -174,6 +176,7 @@ const withDisaggregation = (s: Record<string, unknown>, value: string): Record<s
 /** The scenario object of one grid point: `base` with each axis value written at its path. */
 export const applyPoint = (base: Readonly<Record<string, unknown>>, point: GridPoint): Record<string, unknown> => {
   let out: Record<string, unknown> = { ...base }
+  const capped = point.some(([k]) => k === "rate") && point.some(([k]) => k === "concurrency")
   for (const [key, value] of point) {
     if (key === "disagg") {
       out = withDisaggregation(out, String(value))
@@ -181,7 +184,7 @@ export const applyPoint = (base: Readonly<Record<string, unknown>>, point: GridP
     }
     if (key === "concurrency" || key === "rate" || key === "prefixShare") {
       const wl = isRecord(out.workload) ? out.workload : {}
-      const drop = key === "prefixShare" ? ["prefix"] : OTHER_LOAD_KEYS[key]
+      const drop = key === "prefixShare" ? ["prefix"] : OTHER_LOAD_KEYS[capped ? "capped" : key]
       out = { ...out, workload: withoutKeys(wl, drop) }
     }
     out = setPath(out, AXES[key].path, value)

@@ -11,7 +11,7 @@
 // Everything else runs as separate kernels or on other resources (attention, elementwise, collectives,
 // CPU) and adds. (`npm run fit-defaults` prints these comparisons.)
 //
-//   step = max(gemmCompute·gemmComputeTime, weightRead·weightReadTime)
+//   step = max(gemmCompute·gemmComputeTime + marlinDequant·marlinDequantTime, weightRead·weightReadTime)
 //        + q·(moeCompute·moeComputeTime + moeDispatch·moeDispatchTime) + w·moeExpertWeight·moeExpertWeightTime
 //        + (moeLayerLatency + l)·moeLayerCount
 //        + attentionCompute·attentionComputeTime + kvRead·kvReadTime + attentionPerSlot·attentionSlotCount
@@ -27,9 +27,11 @@
 //   step = GPU + cpu, or max(GPU, cpu) with async scheduling (the CPU prepares the next step meanwhile)
 //
 // fp8/fp4 weights use gemmComputeLowPrecision and gemmKernelLatencyLowPrecision instead (their GEMMs
-// quantize activations first and reach a smaller fraction of their peak).
+// quantize activations first and reach a smaller fraction of their peak). Weight-only GEMMs that vLLM
+// runs as Marlin (INT4; fp8 on GPUs without fp8 tensor cores, i.e. Ampere) read their stored bytes,
+// multiply at the 16-bit peak and add the dequantization time (marlinDequantTime, 0 otherwise).
 
-import { stepTimeBasis, type HardwareSetup, type StepTimeBasis } from "./step-time-terms.ts"
+import { MARLIN_TILE_ROWS, stepTimeBasis, type HardwareSetup, type StepTimeBasis } from "./step-time-terms.ts"
 import { moeExpertsTouched } from "./model-costs.ts"
 import type { BatchShape, RequestOverheads, StepTimeModel } from "./types.ts"
 import { zeroOverheads } from "./types.ts"
@@ -40,6 +42,11 @@ export interface StepTimeCoefficients {
   readonly gemmCompute: number
   /** × gemmComputeTime for fp8/fp4 weights, relative to their own (fp8/fp4) peak. */
   readonly gemmComputeLowPrecision: number
+  /**
+   * × marlinDequantTime: Marlin's in-register dequantization of weight-only GEMMs, once per 64-row slice
+   * of the batch, relative to that slice's MMA time at the 16-bit peak (0 = free dequantization).
+   */
+  readonly marlinDequant: number
   /** × moeComputeTime (fused-MoE grouped GEMMs, relative to the bf16 peak). */
   readonly moeCompute: number
   /** × moeDispatchTime: passes over the routed token copies (permute, gather, combine) at HBM bandwidth. */
@@ -94,6 +101,7 @@ export interface StepTimeCoefficients {
 export const COEFFICIENT_NAMES: ReadonlyArray<keyof StepTimeCoefficients> = [
   "gemmCompute",
   "gemmComputeLowPrecision",
+  "marlinDequant",
   "moeCompute",
   "moeDispatch",
   "moeQuantizedServed",
@@ -130,12 +138,14 @@ export const COEFFICIENTS_ADDED_LATER: Readonly<Partial<Record<keyof StepTimeCoe
   moeQuantizedServed: 1,
   moeCutlassExpertWeight: 1,
   moeCutlassLayerLatency: 0,
+  marlinDequant: 0,
 }
 
 /** The datasheet roofline: every multiplier 1, no fixed latencies. */
 export const unitCoefficients: StepTimeCoefficients = {
   gemmCompute: 1,
   gemmComputeLowPrecision: 1,
+  marlinDequant: 1,
   moeCompute: 1,
   moeDispatch: 1,
   moeQuantizedServed: 1,
@@ -213,6 +223,8 @@ const setupName = (s: HardwareSetup): string =>
  */
 export interface FoldedStepTime {
   readonly computePerToken: number
+  /** Marlin dequantization per 64-row slice of each micro-batch (0 unless the GEMMs are Marlin). */
+  readonly marlinPerSlice: number
   readonly moePerToken: number
   readonly computePerRequest: number
   readonly weightSeconds: number
@@ -236,6 +248,7 @@ export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): Fol
   const cutlass = b.cutlassExperts
   return {
     computePerToken: gc * b.gemmSecondsPerToken,
+    marlinPerSlice: b.marlinGemm ? c.marlinDequant * b.gemmSecondsPerToken * MARLIN_TILE_ROWS : 0,
     moePerToken: served * c.moeCompute * b.moeSecondsPerToken,
     computePerRequest: gc * b.lmHeadSecondsPerRequest,
     weightSeconds: c.weightRead * b.weightReadSeconds,
@@ -268,7 +281,8 @@ export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): Fol
 const evaluate = (b: StepTimeBasis, f: FoldedStepTime, batch: BatchShape): number => {
   if (batch.numTokens <= 0) return 0
   const pp = b.pipelineFactor
-  const compute = f.computePerToken * batch.numTokens + f.computePerRequest * batch.numReqs
+  let compute = f.computePerToken * batch.numTokens + f.computePerRequest * batch.numReqs
+  if (f.marlinPerSlice > 0) compute += f.marlinPerSlice * pp * Math.ceil(batch.numTokens / (pp * MARLIN_TILE_ROWS))
   const memory = f.weightSeconds
   let t = compute > memory ? compute : memory
   if (b.moeLayersPerStep > 0)

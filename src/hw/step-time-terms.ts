@@ -41,7 +41,8 @@ export const ACTIVATION_BYTES = 2
 /**
  * Peak dense FLOP/s of the GEMMs at a weight precision. fp8/fp4 checkpoints run W8A8/W4A4 tensor-core
  * GEMMs (vLLM quantizes activations on the fly); int4 (GPTQ/AWQ) runs W4A16 Marlin kernels, which
- * dequantize to 16 bits and so run at the bf16 rate.
+ * dequantize to 16 bits and so run at the bf16 rate (plus marlinDequantTime), as do fp8 weights on a GPU
+ * without fp8 tensor cores (its fp8Flops equals its bf16Flops).
  */
 export const gemmPeakFlops = (gpu: GpuProfile, p: Precision): number => {
   switch (p) {
@@ -58,6 +59,18 @@ export const gemmPeakFlops = (gpu: GpuProfile, p: Precision): number => {
 
 /** fp8/fp4 GEMMs quantize activations per call and use different kernels: their own fitted efficiency. */
 export const isLowPrecisionGemm = (p: Precision): boolean => p === "fp8" || p === "fp4"
+
+/**
+ * Weight-only GEMMs that vLLM runs as Marlin kernels: INT4 (GPTQ/AWQ, W4A16: gptq_marlin/awq_marlin on
+ * SM ≥ 8.0), and fp8/fp4 on a GPU without tensor cores of that precision (W8A16/W4A16 FP8/FP4 Marlin:
+ * vllm/model_executor/layers/quantization/utils/marlin_utils_fp8.py, used below SM 8.9). Marlin reads
+ * the weights at their stored bytes, dequantizes them in registers and multiplies at the 16-bit rate.
+ */
+export const isMarlinGemm = (gpu: GpuProfile, p: Precision): boolean =>
+  p === "int4" || (p === "fp8" && !(gpu.fp8Flops > gpu.bf16Flops)) || (p === "fp4" && !(gpu.fp4Flops > gpu.bf16Flops))
+
+/** Batch rows one Marlin tile covers (thread_m_blocks ≤ 4 of 16 rows): larger batches loop over 64-row slices. */
+export const MARLIN_TILE_ROWS = 64
 
 /**
  * One-direction bandwidth of the GPU-to-GPU link used by collectives: NVLink when present, else PCIe.
@@ -144,6 +157,8 @@ export interface StepTimeBasis {
   /** Transformer layer passes per step over all stage passes: (layers/pp) × pp micro-batches. */
   readonly layersPerStep: number
   readonly lowPrecisionGemm: boolean
+  /** The non-expert linear layers run as Marlin weight-only GEMMs (isMarlinGemm). */
+  readonly marlinGemm: boolean
   /** Routed experts stored below 16 bits with block or group scales (block-fp8, MXFP4/NVFP4, INT4): served by other fused-MoE kernels than the tables time. */
   readonly quantizedExperts: boolean
   /** Per-channel fp8 experts on Hopper/Blackwell, which vLLM serves with CUTLASS grouped GEMMs instead of the Triton fused-MoE kernel the tables time. */
@@ -182,6 +197,11 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
 
   // KV heads are split over TP and replicated when there are fewer than tp (vLLM); an MLA latent is replicated.
   const kvShare = m.mlaKvDim > 0 ? 1 : Math.max(1, Math.floor(m.numKeyValueHeads / tp)) / m.numKeyValueHeads
+  // An fp8 KV cache halves the bytes on every GPU, Ampere included: FlashAttention 2 (SM 8.x) cannot
+  // read fp8, so vLLM picks FlashInfer or Triton attention there (vllm/platforms/cuda.py backend
+  // priorities; fp8 KV on those backends off SM 10.0 since vllm-project/vllm#24577, 2025-09). Measured on
+  // an A100 with vLLM 0.26 (vllm-project/vllm#42058): prefill 2.5–5% slower, decode 0.4–5.5% faster.
+  // vLLM 0.5's 3.8× slowdown (argonne) was its old paged-attention path and is not modelled.
   const kvPerToken = (kvBytesPerToken(m, kvBytesPerElement(kvCacheDtype, precision)) * kvShare) / pp
   const slidingFraction = m.numLayers > 0 ? m.numSlidingLayers / m.numLayers : 0
 
@@ -234,6 +254,7 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
     gemmKernelsPerStep: 4 * nDense + (3 + (m.numSharedExperts > 0 ? 2 : 0)) * nMoe + pp,
     layersPerStep: m.numLayers,
     lowPrecisionGemm: isLowPrecisionGemm(denseGemmPrecision),
+    marlinGemm: isMarlinGemm(gpu, denseGemmPrecision),
     // Per-channel fp8 experts are served by fp8 w8a8 kernels without block scales (vllm/model_executor/
     // layers/quantization/compressed_tensors/compressed_tensors_moe.py, CompressedTensorsW8A8Fp8MoEMethod),
     // so moeQuantizedServed, fitted on block-fp8/MXFP4/INT4 checkpoints, does not apply to them. On SM90
@@ -250,6 +271,19 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
 /** Linear layers' FLOPs (non-expert, all new tokens; lm_head for each request) / peak at the weight precision. */
 export const gemmComputeTime = (b: StepTimeBasis, batch: BatchShape): number =>
   b.gemmSecondsPerToken * batch.numTokens + b.lmHeadSecondsPerRequest * batch.numReqs
+
+/**
+ * Marlin's dequantization of the non-expert weights (0 unless marlinGemm): every 64-row slice of the
+ * batch dequantizes each weight once more on the CUDA cores before its tensor-core MMAs, so the cost is
+ * the weights' MMA time for one full slice (64 × gemmSecondsPerToken, at the 16-bit peak) per slice of
+ * each micro-batch. Small batches pay it once, which caps Marlin's speed-up over 16-bit weights below
+ * the byte ratio; large ones pay it per 64 tokens, a constant addition to the compute coefficient.
+ */
+export const marlinDequantTime = (b: StepTimeBasis, batch: BatchShape): number => {
+  if (!b.marlinGemm || batch.numTokens <= 0) return 0
+  const pp = b.pipelineFactor
+  return b.gemmSecondsPerToken * MARLIN_TILE_ROWS * pp * Math.ceil(batch.numTokens / (pp * MARLIN_TILE_ROWS))
+}
 
 /**
  * Routed-expert FLOPs of all new tokens (top-k experts each) / peak bf16. vLLM's fused-MoE kernels
@@ -381,6 +415,7 @@ export const scheduledRequestCount = (batch: BatchShape): number => batch.numReq
 /** Every term of a step by name (allocates; for fitting, tests and reports, not the hot path). */
 export interface StepTerms {
   readonly gemmComputeTime: number
+  readonly marlinDequantTime: number
   readonly moeComputeTime: number
   readonly moeDispatchTime: number
   readonly weightReadTime: number
@@ -405,6 +440,7 @@ export interface StepTerms {
 
 export const stepTerms = (b: StepTimeBasis, batch: BatchShape): StepTerms => ({
   gemmComputeTime: gemmComputeTime(b, batch),
+  marlinDequantTime: marlinDequantTime(b, batch),
   moeComputeTime: moeComputeTime(b, batch),
   moeDispatchTime: moeDispatchTime(b, batch),
   weightReadTime: weightReadTime(b),

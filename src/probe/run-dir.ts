@@ -16,6 +16,7 @@ import * as fsp from "node:fs/promises"
 import * as path from "node:path"
 import { Effect, Schema, Scope, Semaphore } from "effect"
 import { FileError, InputError } from "../scenario/errors.ts"
+import type { ProbeDatasetSpec } from "./dataset.ts"
 import type { RequestRecord, ScrapeRecord } from "./types.ts"
 
 export const MANIFEST_FORMAT = "servesim-probe-run/1"
@@ -72,7 +73,7 @@ void _recordCheck
 
 const PointSpecSchema = Schema.Union([
   Schema.Struct({ id: Schema.String, kind: Schema.Literal("concurrency"), concurrency: Schema.Number }),
-  Schema.Struct({ id: Schema.String, kind: Schema.Literal("rate"), rate: Schema.Number }),
+  Schema.Struct({ id: Schema.String, kind: Schema.Literal("rate"), rate: Schema.Union([Schema.Number, Schema.Literal("inf")]) }),
   Schema.Struct({
     id: Schema.String,
     kind: Schema.Literal("stage"),
@@ -82,6 +83,22 @@ const PointSpecSchema = Schema.Union([
     numRequests: Schema.Number
   })
 ])
+
+const LengthRangeSchema = Schema.Struct({ min: Schema.Number, max: Schema.Number })
+const DatasetSpecSchema = Schema.Union([
+  Schema.Struct({ name: Schema.Literal("random"), input: LengthRangeSchema, output: LengthRangeSchema, prefixLen: Schema.Number }),
+  Schema.Struct({
+    name: Schema.Literal("prefix_repetition"),
+    prefixLen: Schema.Number,
+    suffixLen: Schema.Number,
+    numPrefixes: Schema.Number,
+    outputLen: Schema.Number
+  }),
+  Schema.Struct({ name: Schema.Literals(["sharegpt", "custom"]), path: Schema.String, outputLen: Schema.optionalKey(Schema.Number), sha256: Schema.String })
+])
+// Compile-time check that the schema decodes to the plan's dataset spec.
+const _datasetCheck = (d: typeof DatasetSpecSchema.Type): ProbeDatasetSpec => d
+void _datasetCheck
 
 export const ManifestSchema = Schema.Struct({
   format: Schema.Literal(MANIFEST_FORMAT),
@@ -103,6 +120,10 @@ export const ManifestSchema = Schema.Struct({
     apiKeyEnv: Schema.optionalKey(Schema.String),
     /** Open loop only: cap on requests in flight (0 = none). */
     maxConcurrency: Schema.optionalKey(Schema.Number),
+    /** Open loop: vllm bench's --burstiness, the gamma shape of the arrival gaps (absent: 1, Poisson). */
+    burstiness: Schema.optionalKey(Schema.Number),
+    /** --dataset-name and its settings (src/probe/dataset.ts ProbeDatasetSpec); absent: fixed isl/osl filler prompts. */
+    dataset: Schema.optionalKey(DatasetSpecSchema),
     /**
      * --workload: the shared-prefix spec that was run. `file` is the absolute path it was read from;
      * `spec` is what was sent, in inference-perf's own key names (after --inference-perf-defaults when

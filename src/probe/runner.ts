@@ -9,9 +9,12 @@
 import { monitorEventLoopDelay } from "node:perf_hooks"
 import { Duration, Effect, Fiber, Redacted, Semaphore } from "effect"
 import { HttpClient } from "effect/http"
-import seedrandom from "seedrandom"
 import pkg from "../../package.json" with { type: "json" }
 import { FileError, InputError } from "../scenario/errors.ts"
+import { readText } from "../scenario/schema.ts"
+import { arrivalStream } from "../sim/workload/arrivals.ts"
+import { datasetLabel, datasetMeans, datasetPrompt, datasetRequests, sha256 } from "./dataset.ts"
+import type { ProbeDataset } from "./dataset.ts"
 import { getText, maskUrlCredentials, nowEpochMs, ProbeError, sendStreamingRequest } from "./client.ts"
 import { parseVllmMetrics } from "./metrics-parser.ts"
 import { makePrompt, fitPromptModel, IDENTITY_PROMPT_MODEL, wordsForTokens } from "./prompt.ts"
@@ -50,6 +53,13 @@ export interface ProbePlan {
   readonly apiKeyEnv?: string
   /** Open loop: cap on requests in flight (0 or absent: none). */
   readonly maxConcurrency?: number
+  /** Open loop: vllm bench's --burstiness, the gamma shape of the arrival gaps (absent: 1, Poisson). */
+  readonly burstiness?: number
+  /**
+   * --dataset-name: every request's prompt and lengths (warm-ups first; isl/osl are then the measured
+   * requests' means). Absent: fixed isl/osl filler prompts.
+   */
+  readonly dataset?: ProbeDataset
   /** mode "workload": the shared-prefix spec whose stages are the points. */
   readonly workload?: WorkloadPlan
 }
@@ -92,6 +102,8 @@ export type PointSummary =
     readonly request_rate: number | "inf"
     readonly burstiness: number
     readonly max_concurrency: number | null
+    readonly dataset_name: "random" | "sharegpt" | "prefix_repetition" | "custom" | null
+    readonly dataset_path: string | null
     readonly point: string
     readonly input_len: number
     readonly output_len: number
@@ -157,7 +169,14 @@ const discoverServer = Effect.fnUntraced(function*(
     })
   }
   const maxModelLen = card.max_model_len
-  if (maxModelLen !== undefined && plan.isl + plan.osl > maxModelLen) {
+  if (maxModelLen !== undefined && plan.dataset !== undefined) {
+    const longest = datasetMeans(plan.dataset, plan.warmup).longest
+    if (longest > maxModelLen) {
+      return yield* new InputError({
+        message: `--dataset-name ${datasetLabel(plan.dataset.spec)}: a request of ${longest} prompt + output tokens exceeds the server's max_model_len ${maxModelLen}`
+      })
+    }
+  } else if (maxModelLen !== undefined && plan.isl + plan.osl > maxModelLen) {
     return yield* new InputError({
       message: `--isl ${plan.isl} + --osl ${plan.osl} exceeds the server's max_model_len ${maxModelLen}`
     })
@@ -267,26 +286,27 @@ interface PointDriver {
   readonly finished: (task: Task, record: RequestRecord) => void
 }
 
-/** Poisson arrival offsets (ms) for warm-ups then measured requests, from the seed and point. */
-export const arrivalOffsetsMs = (seed: string, point: string, rate: number, count: number): ReadonlyArray<number> => {
-  const rng = seedrandom.alea(`${seed}:${point}:arrivals`)
+/**
+ * Arrival offsets (ms) of warm-ups then measured requests, from the seed and point: vllm bench's
+ * get_request (vllm/benchmarks/serve.py) as the simulator draws it (src/sim/workload/arrivals.ts) —
+ * gamma gaps of shape `burstiness` and scale 1/(rate·burstiness) (burstiness 1: Poisson), rescaled so
+ * the last request lands at count/rate, the first after one gap; rate "inf": every request at 0.
+ */
+export const arrivalOffsetsMs = (seed: string, point: string, rate: number | "inf", count: number, burstiness = 1): ReadonlyArray<number> => {
+  const stream = arrivalStream({ kind: "rate", rate, burstiness }, { seed: `${seed}:${point}`, numRequests: count })
   const out: number[] = []
-  let t = 0
-  for (let i = 0; i < count; i++) {
-    if (i > 0) t += (-Math.log(1 - rng()) / rate) * 1000
-    out.push(t)
-  }
+  for (let a = stream.next(); a !== undefined; a = stream.next()) out.push(a.time * 1000)
   return out
 }
 
 /** The tasks still to run for a point, given the measured requests already on disk. */
 export const remainingTasks = (
-  plan: Pick<ProbePlan, "seed" | "warmup" | "numRequests">,
+  plan: Pick<ProbePlan, "seed" | "warmup" | "numRequests" | "burstiness">,
   point: PointSpec,
   doneMeasured: ReadonlySet<number>
 ): ReadonlyArray<Task> => {
   const total = plan.warmup + plan.numRequests
-  const offsets = point.kind === "rate" ? arrivalOffsetsMs(plan.seed, point.id, point.rate, total) : undefined
+  const offsets = point.kind === "rate" ? arrivalOffsetsMs(plan.seed, point.id, point.rate, total, plan.burstiness) : undefined
   const tasks: Task[] = []
   const anyMeasuredLeft = doneMeasured.size < plan.numRequests
   if (!anyMeasuredLeft) return []
@@ -339,12 +359,15 @@ const pointSummary = (
     tokenizer_id: null,
     num_prompts: requestsInPoint(point, plan.numRequests),
     request_rate: point.kind === "concurrency" ? "inf" : point.rate,
-    burstiness: 1.0,
+    burstiness: plan.burstiness ?? 1.0,
     max_concurrency: point.kind === "concurrency"
       ? point.concurrency
       : plan.maxConcurrency !== undefined && plan.maxConcurrency > 0
       ? plan.maxConcurrency
       : null,
+    // vllm bench's --dataset-name/--dataset-path (a --workload stage is an inference-perf shared_prefix spec).
+    dataset_name: point.kind === "stage" ? null : plan.dataset?.spec.name ?? "random",
+    dataset_path: plan.dataset !== undefined && "path" in plan.dataset.spec ? plan.dataset.spec.path : null,
     point: point.id,
     input_len: plan.isl,
     output_len: plan.osl,
@@ -419,6 +442,20 @@ const pointDriver = (
       ...(ctx.maxModelLen === undefined ? {} : { maxModelLen: ctx.maxModelLen }),
       previous
     })
+  }
+  const dataset = plan.dataset
+  if (dataset !== undefined) {
+    const model = { overhead: ctx.manifest.prompt.overhead, perWord: ctx.manifest.prompt.perWord }
+    return {
+      tasks: remainingTasks(plan, point, doneMeasured),
+      job: (task) =>
+        Effect.sync(() => {
+          const r = dataset.requests[task.warmup ? task.index : plan.warmup + task.index]!
+          const key = task.warmup ? `${plan.seed}:${point.id}:w${task.index}:s${ctx.session}` : `${plan.seed}:${point.id}:${task.index}`
+          return { ...datasetPrompt(r, model, `${plan.seed}:${ctx.runTag}:${point.id}`, key), keepText: false }
+        }),
+      finished: () => undefined
+    }
   }
   const words = ctx.manifest.prompt.words
   return {
@@ -647,12 +684,18 @@ const validatePlan = (plan: ProbePlan): string | undefined => {
   if (!Number.isInteger(plan.numRequests) || plan.numRequests < 1) return `--num-requests ${plan.numRequests}: expected a positive integer`
   if (!Number.isInteger(plan.warmup) || plan.warmup < 0) return `--warmup ${plan.warmup}: expected an integer ≥ 0`
   if (!(plan.timeoutS > 0)) return `--timeout ${plan.timeoutS}: expected seconds > 0`
+  if (plan.burstiness !== undefined && !(plan.burstiness > 0 && Number.isFinite(plan.burstiness))) return `--burstiness ${plan.burstiness}: expected a number > 0`
+  if (plan.dataset !== undefined) {
+    if (plan.mode === "workload") return "--dataset-name: a --workload run sends the spec's own prompts"
+    if (plan.dataset.requests.length !== plan.warmup + plan.numRequests)
+      return `--dataset-name: ${plan.dataset.requests.length} sampled requests for ${plan.warmup} warm-ups + ${plan.numRequests} measured`
+  }
   const ids = new Set<string>()
   for (const p of plan.points) {
     if (p.kind === "concurrency" && (!Number.isInteger(p.concurrency) || p.concurrency < 1)) {
       return `--concurrency ${p.concurrency}: expected positive integers`
     }
-    if (p.kind === "rate" && !(p.rate > 0 && Number.isFinite(p.rate))) return `--rate ${p.rate}: expected positive numbers`
+    if (p.kind === "rate" && p.rate !== "inf" && !(p.rate > 0 && Number.isFinite(p.rate))) return `--rate ${p.rate}: expected positive numbers or inf`
     if (ids.has(p.id)) return `sweep point ${p.id} is listed twice`
     ids.add(p.id)
   }
@@ -733,6 +776,10 @@ export const startProbe = (plan: ProbePlan, options: RunOptions) =>
       `server ${info.server.version ?? "(version unknown)"}; prompt ${plan.isl} tokens ≈ ${words} words ` +
         `(overhead ${cal.model.overhead.toFixed(1)}, ${cal.model.perWord.toFixed(3)} tokens/word)`
     )
+    if (plan.dataset !== undefined) {
+      const m = datasetMeans(plan.dataset, plan.warmup)
+      progress.info(`dataset ${datasetLabel(plan.dataset.spec)}: ${plan.numRequests} requests per point, mean ${m.isl} prompt / ${m.osl} output tokens`)
+    }
     if (plan.workload !== undefined) {
       const w = plan.workload.spec
       progress.info(
@@ -760,6 +807,8 @@ export const startProbe = (plan: ProbePlan, options: RunOptions) =>
         seed: plan.seed,
         ...(plan.apiKeyEnv === undefined ? {} : { apiKeyEnv: plan.apiKeyEnv }),
         ...(plan.maxConcurrency === undefined ? {} : { maxConcurrency: plan.maxConcurrency }),
+        ...(plan.burstiness === undefined ? {} : { burstiness: plan.burstiness }),
+        ...(plan.dataset === undefined ? {} : { dataset: plan.dataset.spec }),
         ...(plan.workload === undefined ? {} : { workload: workloadToManifest(plan.workload) })
       },
       prompt: { overhead: cal.model.overhead, perWord: cal.model.perWord, words, calibration: cal.samples },
@@ -767,6 +816,22 @@ export const startProbe = (plan: ProbePlan, options: RunOptions) =>
       sessions: [{ session: 0, startedAt: createdAt, ...(options.argv === undefined ? {} : { argv: options.argv }) }]
     }
     return yield* runPoints(plan, manifest, 0, [], new Map(), options, "fresh")
+  })
+
+/** A resumed run's dataset: the same requests again (a file is re-read and must be unchanged). */
+const datasetFromManifest = (spec: ProbeDataset["spec"], count: number, seed: string) =>
+  Effect.gen(function*() {
+    let text: string | undefined
+    if (spec.name === "sharegpt" || spec.name === "custom") {
+      text = yield* readText(spec.path)
+      if (sha256(text) !== spec.sha256) {
+        return yield* new InputError({ message: `--dataset-path ${spec.path}: the file changed since the run started; a resumed run must send the same prompts` })
+      }
+    }
+    const requests = datasetRequests(spec, count, seed, text)
+    if (typeof requests === "string") return yield* new InputError({ message: `--dataset-path ${"path" in spec ? spec.path : spec.name}: ${requests}` })
+    const dataset: ProbeDataset = { spec, requests }
+    return dataset
   })
 
 /** Overrides accepted on --resume (the server may have moved; the plan itself is the manifest's). */
@@ -783,12 +848,14 @@ export const resumeProbe = (overrides: ResumeOverrides, options: RunOptions) =>
     const old = contents.manifest
     const progress = options.progress ?? silentProgress
     if (contents.discardedTail) progress.info(`${options.outDir}: discarded a half-written last record (an interrupted append)`)
-    const { workload: workloadJson, ...oldPlan } = old.plan
+    const { workload: workloadJson, dataset: datasetSpec, ...oldPlan } = old.plan
     const workload = workloadJson === undefined ? undefined : workloadFromManifest(workloadJson)
     if (typeof workload === "string") return yield* new InputError({ message: `${options.outDir}: ${workload}` })
+    const dataset = datasetSpec === undefined ? undefined : yield* datasetFromManifest(datasetSpec, old.plan.warmup + old.plan.numRequests, old.plan.seed)
     const plan: ProbePlan = {
       ...oldPlan,
       ...(workload === undefined ? {} : { workload }),
+      ...(dataset === undefined ? {} : { dataset }),
       points: old.plan.points,
       ...(overrides.url === undefined ? {} : { url: overrides.url }),
       ...(overrides.timeoutS === undefined ? {} : { timeoutS: overrides.timeoutS }),

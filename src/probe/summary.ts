@@ -7,7 +7,7 @@
 import type { ErrorClass, RequestRecord } from "./types.ts"
 import { ERROR_CLASSES } from "./types.ts"
 import { LATENCY_METRICS, PERCENTILES, type BenchSummary, type LatencyMetric, type StatKey } from "../sim/bench-summary.ts"
-import { maxOf, quantileSortedLinear } from "../sim/stats.ts"
+import { maxOf, minOf, quantileSortedLinear } from "../sim/stats.ts"
 
 type AdjustedPrefix = "median" | "p50" | "p90" | "p95" | "p99"
 export type AdjustedKey = `${AdjustedPrefix}_${"ttft" | "tpot" | "e2el"}_ms`
@@ -72,6 +72,8 @@ export type InfOr = number | "inf"
 
 /** What the probe adds to vllm bench's fields for one point. */
 export interface PointSummaryCore {
+  /** vllm bench's peaks over one-second buckets (as its result file has them). */
+  readonly max_output_tokens_per_s: number
   readonly max_concurrent_requests: number
   readonly errors_by_class: Readonly<Record<ErrorClass, number>>
   readonly failure_rate: number
@@ -116,20 +118,29 @@ export const measuredDurationS = (records: ReadonlyArray<RequestRecord>): number
   return total / 1000
 }
 
-const peakConcurrency = (records: ReadonlyArray<RequestRecord>): number => {
-  const events: Array<readonly [number, number]> = []
-  for (const r of records) {
-    if (r.lastChunkMs === undefined) continue
-    events.push([r.sentAt, 1], [r.sentAt + r.lastChunkMs, -1])
+/**
+ * vllm bench's max_output_tokens_per_s and max_concurrent_requests: one-second buckets from the first
+ * successful send; each token (the first, then one per ITL gap) lands in the bucket of its arrival, and a
+ * request counts in every bucket from its start's to its end's, inclusive.
+ */
+export const peakPerSecond = (ok: ReadonlyArray<RequestRecord>): { max_output_tokens_per_s: number; max_concurrent_requests: number } => {
+  const done = ok.filter((r) => r.firstTokenMs !== undefined && r.lastChunkMs !== undefined)
+  if (done.length === 0) return { max_output_tokens_per_s: 0, max_concurrent_requests: 0 }
+  const t0 = minOf(done.map((r) => r.sentAt))
+  const end = maxOf(done.map((r) => r.sentAt + r.lastChunkMs!))
+  const n = Math.ceil((end - t0) / 1000) + 1
+  const tokens = new Float64Array(n)
+  const conc = new Float64Array(n)
+  for (const r of done) {
+    for (const [t] of r.chunks) {
+      if (t < r.firstTokenMs!) continue
+      const b = Math.floor((r.sentAt + t - t0) / 1000)
+      if (b >= 0 && b < n) tokens[b]!++
+    }
+    const last = Math.min(Math.floor((r.sentAt + r.lastChunkMs! - t0) / 1000), n - 1)
+    for (let b = Math.floor((r.sentAt - t0) / 1000); b <= last; b++) conc[b]!++
   }
-  events.sort((a, b) => a[0] - b[0] || a[1] - b[1])
-  let cur = 0
-  let peak = 0
-  for (const [, d] of events) {
-    cur += d
-    if (cur > peak) peak = cur
-  }
-  return peak
+  return { max_output_tokens_per_s: maxOf(tokens), max_concurrent_requests: maxOf(conc) }
 }
 
 /** The summary body of one point from its measured (non-warm-up) records. */
@@ -202,7 +213,7 @@ export const summarizeRecords = (all: ReadonlyArray<RequestRecord>): PointSummar
     request_throughput: rate(okRecords.length),
     output_throughput: rate(totalOut),
     total_token_throughput: rate(totalIn + totalOut),
-    max_concurrent_requests: peakConcurrency(okRecords),
+    ...peakPerSecond(okRecords),
     ...stats,
     errors_by_class: errors,
     failure_rate: records.length === 0 ? 0 : failed / records.length,

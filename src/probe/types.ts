@@ -114,13 +114,14 @@ export interface StagePointSpec {
 /** A sweep point: closed loop at a concurrency, open loop (Poisson) at a rate, or a workload-spec stage. */
 export type PointSpec =
   | { readonly id: string; readonly kind: "concurrency"; readonly concurrency: number }
-  | { readonly id: string; readonly kind: "rate"; readonly rate: number }
+  /** Open loop at `rate` requests/s (vllm bench --request-rate; "inf": every request at once). */
+  | { readonly id: string; readonly kind: "rate"; readonly rate: number | "inf" }
   | StagePointSpec
 
 export const pointId = (
   p:
     | { readonly kind: "concurrency"; readonly concurrency: number }
-    | { readonly kind: "rate"; readonly rate: number }
+    | { readonly kind: "rate"; readonly rate: number | "inf" }
     | { readonly kind: "stage"; readonly stage: number }
 ): string => (p.kind === "concurrency" ? `concurrency-${p.concurrency}` : p.kind === "rate" ? `rate-${p.rate}` : `stage-${p.stage}`)
 

@@ -4,6 +4,7 @@ import { compareDeployments, comparesDeployments } from "../econ/deployment-comp
 import type { SloSpec } from "../econ/saturation.ts"
 import type { MetricStat } from "../econ/stats.ts"
 import type { SweepPoint, SweepResult } from "../econ/sweep-result.ts"
+import { formatLoad } from "../econ/point.ts"
 import { csvField } from "../format/csv.ts"
 import type { SweepOutput } from "../sweep/plan.ts"
 
@@ -24,7 +25,7 @@ const intervalText = (p: SweepPoint, field: string): string => {
   return pi === undefined ? "" : ` [${sig(pi[0])}, ${sig(pi[1])}]`
 }
 
-const loadText = (p: SweepPoint): string => (p.config.load.kind === "concurrency" ? `c=${p.config.load.value}` : `${p.config.load.value}/s`)
+const loadText = (p: SweepPoint): string => formatLoad(p.config.load, true)
 
 const marks = (p: SweepPoint): string =>
   [p.flags.saturation ? "S" : "", p.flags.slaBoundary ? "B" : "", p.flags.optimal ? "O" : "", p.flags.pareto ? "P" : ""].join("")
@@ -64,9 +65,11 @@ export const formatSweepTable = (o: SweepOutput): string => {
         : `owned: depreciation $${b.depreciation.toFixed(4)} + power $${b.power.toFixed(4)} + maintenance $${b.maintenance.toFixed(4)}`
     lines.push(`  ${g.gpu}: $${b.total.toFixed(4)} per GPU-hour (${how})`)
   }
+  // Wide enough for "4/s c≤256" when the sweep caps its rates.
+  const loadWidth = Math.max(8, ...r.points.map((p) => loadText(p).length))
   const head = [
     pad("id", 4),
-    pad("load", 8),
+    pad("load", loadWidth),
     pad("req/s", 14, true),
     pad("out tok/s", 16, true),
     pad("TTFT ms", 16 + piWidth, true),
@@ -89,7 +92,7 @@ export const formatSweepTable = (o: SweepOutput): string => {
       lines.push(
         [
           pad(p.id, 4),
-          pad(loadText(p), 8),
+          pad(loadText(p), loadWidth),
           pad(withCi(p.metrics.request_throughput), 14, true),
           pad(withCi(p.metrics.output_throughput, 4), 16, true),
           pad(withCi(p.metrics.mean_ttft_ms) + intervalText(p, "mean_ttft_ms"), 16 + piWidth, true),
@@ -114,7 +117,7 @@ export const formatSweepTable = (o: SweepOutput): string => {
   if (comparesDeployments(r)) {
     lines.push("aggregated vs disaggregated, at each load (cheapest $/1M output tokens meeting the SLOs):")
     for (const c of compareDeployments(r)) {
-      const load = c.loadKind === "concurrency" ? `c=${c.load}` : `${c.load}/s`
+      const load = formatLoad(c.load, true)
       lines.push(`  ${load}: ${c.best === undefined ? "none meets the SLOs" : `${c.best.pointId} ${c.best.label} at $${sig(c.best.usdPerMOutput)}/1M`}`)
       for (const o of c.others) lines.push(`    ${o.pointId} ${o.label}: ${o.why}`)
     }
@@ -172,6 +175,7 @@ export const formatSweepCsv = (r: SweepResult): string => {
     "extra",
     "load_kind",
     "load",
+    "max_concurrency",
     "seeds",
     ...CSV_METRICS.flatMap((m) => [`${m}`, `${m}_ci_low`, `${m}_ci_high`]),
     "serial_tok_s_per_request",
@@ -208,6 +212,7 @@ export const formatSweepCsv = (r: SweepResult): string => {
       extra,
       c.load.kind,
       c.load.value,
+      c.load.maxConcurrency,
       p.seeds.length,
       ...CSV_METRICS.flatMap((m) => [p.metrics[m].mean, p.metrics[m].ciLow, p.metrics[m].ciHigh]),
       p.serialTokensPerSecond,

@@ -7,6 +7,7 @@
 // Pareto-optimal: no other point has both more tokens/s/GPU and more tokens/s/user.
 import type { TopLevelSpec } from "vega-lite"
 import type { SweepPoint, SweepResult } from "../econ/sweep-result.ts"
+import { formatLoad } from "../econ/point.ts"
 import { base, type ChartSpec, type Row } from "./chart-common.ts"
 import { legendNames, legendTitle } from "./legend-names.ts"
 
@@ -55,7 +56,7 @@ export const frontierPoints = (r: SweepResult): FrontierPoint[] => {
       ...(gpus.size > 1 ? [c.gpu] : []),
       `tp${c.tp}${c.pp !== 1 ? ` pp${c.pp}` : ""} ×${c.replicas}`,
       ...(seqs.size > 1 && c.maxNumSeqs !== undefined ? [`seqs${c.maxNumSeqs}`] : []),
-      c.load.kind === "concurrency" ? `c=${c.load.value}` : `${c.load.value} req/s`,
+      formatLoad(c.load),
     ]
     return { id: p.id, tokensPerGpu: out / c.numGpus, tokensPerUser: users > 0 ? out / users : Number.NaN, users, config: parts.join(" ") }
   })

@@ -42,13 +42,27 @@ export const benchDate = (env: NodeJS.ProcessEnv = process.env, now: Date = new 
 const pyFloat = (x: number): string => (Number.isInteger(x) ? `${x}.0` : String(x))
 
 /** vllm's default result filename (compute_result_filename): {label}-{rate}qps[-concurrency{N}]-{model}-{date}.json. */
-export const defaultResultFilename = (r: ResolvedScenario, date: string, o: { readonly label?: string; readonly backend?: string }): string => {
-  const load = loadOf(r)
-  const rate = load.request_rate === null ? "stages" : load.request_rate === "inf" ? "inf" : pyFloat(load.request_rate)
-  const conc = r.scenario.workload?.concurrency
-  const model = r.scenario.model.split("/").pop() ?? r.scenario.model
-  return `${o.label ?? o.backend ?? "servesim"}-${rate}qps${conc !== undefined ? `-concurrency${conc}` : ""}-${model}-${date}.json`
+export const benchResultFilename = (o: {
+  readonly label: string
+  readonly requestRate: number | "inf" | null
+  readonly maxConcurrency: number | undefined
+  readonly model: string
+  readonly date: string
+}): string => {
+  const rate = o.requestRate === null ? "stages" : o.requestRate === "inf" ? "inf" : pyFloat(o.requestRate)
+  const model = o.model.split("/").pop() ?? o.model
+  return `${o.label}-${rate}qps${o.maxConcurrency !== undefined ? `-concurrency${o.maxConcurrency}` : ""}-${model}-${o.date}.json`
 }
+
+/** A scenario run's default result filename. */
+export const defaultResultFilename = (r: ResolvedScenario, date: string, o: { readonly label?: string; readonly backend?: string }): string =>
+  benchResultFilename({
+    label: o.label ?? o.backend ?? "servesim",
+    requestRate: loadOf(r).request_rate,
+    maxConcurrency: r.scenario.workload?.concurrency,
+    model: r.scenario.model,
+    date,
+  })
 
 /** The statistics the selection asks for beyond servesim's default set. */
 export const extraStatsFor = (r: ResolvedScenario, o: BenchOutputOptions) => {
@@ -81,24 +95,71 @@ export const benchResult = (
   const metrics = (o.percentileMetrics ?? ["ttft", "tpot", "itl"]).filter(
     (m) => (m !== "client_queue_time" || extra.clientQueue) && (m !== "e2el_including_client_queue" || extra.e2elIncludingClientQueue),
   )
-  const selected: Record<string, unknown> = {}
+  return benchResultFields(
+    {
+      date,
+      backend,
+      label: o.label ?? null,
+      model: r.scenario.model,
+      numPrompts,
+      ...(o.metadata !== undefined ? { metadata: o.metadata } : {}),
+      ...load,
+    },
+    summary,
+    selectedStatKeys(metrics, extra.percentiles),
+    detailed,
+  )
+}
+
+/** What a vllm bench result records about the run besides its metrics. */
+export interface BenchHead {
+  readonly date: string
+  readonly backend: string
+  readonly endpointType?: string
+  readonly label: string | null
+  readonly model: string
+  readonly tokenizer?: string | null
+  readonly numPrompts: number
+  readonly metadata?: Readonly<Record<string, string>>
+  readonly request_rate: number | "inf" | null
+  readonly burstiness: number
+  readonly max_concurrency: number | null
+}
+
+/** The percentile keys of the selected metrics, in vllm's order: mean, median, std, then each percentile. */
+export const selectedStatKeys = (metrics: ReadonlyArray<PercentileMetric>, percentiles: ReadonlyArray<number>): string[] => {
+  const keys: string[] = []
   for (const m of PERCENTILE_METRICS) {
     if (!metrics.includes(m)) continue
-    for (const k of [`mean_${m}_ms`, `median_${m}_ms`, `std_${m}_ms`, ...extra.percentiles.map((p) => `p${String(p)}_${m}_ms`)]) selected[k] = summary[k]
+    keys.push(`mean_${m}_ms`, `median_${m}_ms`, `std_${m}_ms`, ...percentiles.map((p) => `p${String(p)}_${m}_ms`))
   }
+  return keys
+}
+
+/**
+ * A vllm bench result in vllm's field order (vllm/benchmarks/serve.py main_async and benchmark): the
+ * head, the benchmark fields, the per-request arrays, the `selected` statistic keys, then every other
+ * field of `summary` (a key the head already holds is not repeated). One layout for simulate and probe.
+ */
+export const benchResultFields = (
+  head: BenchHead,
+  summary: Record<string, unknown>,
+  selected: ReadonlyArray<string>,
+  detailed: Record<string, unknown[]> | undefined,
+): Record<string, unknown> => {
   const pick = (k: string): unknown => summary[k]
-  return {
-    date,
-    endpoint_type: backend,
-    backend,
-    label: o.label ?? null,
-    model_id: r.scenario.model,
-    tokenizer_id: r.scenario.model,
-    num_prompts: numPrompts,
-    ...o.metadata,
-    request_rate: load.request_rate,
-    burstiness: load.burstiness,
-    max_concurrency: load.max_concurrency,
+  const out: Record<string, unknown> = {
+    date: head.date,
+    endpoint_type: head.endpointType ?? head.backend,
+    backend: head.backend,
+    label: head.label,
+    model_id: head.model,
+    tokenizer_id: head.tokenizer === undefined ? head.model : head.tokenizer,
+    num_prompts: head.numPrompts,
+    ...head.metadata,
+    request_rate: head.request_rate,
+    burstiness: head.burstiness,
+    max_concurrency: head.max_concurrency,
     duration: pick("duration"),
     completed: pick("completed"),
     failed: pick("failed"),
@@ -112,9 +173,10 @@ export const benchResult = (
     max_output_tokens_per_s: pick("max_output_tokens_per_s"),
     max_concurrent_requests: pick("max_concurrent_requests"),
     rtfx: 0,
-    ...selected,
-    ...summary,
   }
+  for (const k of selected) out[k] = summary[k]
+  for (const [k, v] of Object.entries(summary)) if (!(k in out)) out[k] = v
+  return out
 }
 
 const lengthText = (v: unknown): string => {

@@ -24,10 +24,11 @@ import { parseLengthDist, sharegptInput, sharegptOutput, type LengthDist } from 
 import { asRunByInferencePerf, parseSharedPrefixSpec, sharedPrefixWorkload } from "../sim/workload/shared-prefix.ts"
 import { closedLoopWorkload, openLoopWorkload } from "../sim/workload/synthetic.ts"
 import { parseTrace, traceWorkload } from "../sim/workload/trace.ts"
-import { parseCustomJsonl, parseShareGpt, sampleDataset, type SampledLengths } from "../sim/workload/vllm-datasets.ts"
+import { parseDatasetFile, sampleDataset, type SampledLengths } from "../sim/workload/vllm-datasets.ts"
 import { FileError, InputError } from "./errors.ts"
 import { parseStructured, readText, type Scenario } from "./schema.ts"
 import { stepTimeFor } from "./step-time-source.ts"
+import { isRecord } from "../format/json.ts"
 
 /** Everything resolved from a scenario, for reports and for building specs again (sweeps, seeds). */
 export interface ResolvedScenario {
@@ -143,9 +144,14 @@ const resolvePolicy = (name: string | undefined): Effect.Effect<SchedulingPolicy
     if (!/\.(ts|js|mjs)$/.test(name)) return yield* new InputError({ message: `policy: unknown policy "${name}" (fcfs, priority, spf, or a path to a .ts/.js module)` })
     const mod = yield* Effect.tryPromise({
       try: async () => {
-        // The compiled CLI has no TypeScript loader: a .ts policy module brings in tsx's.
-        if (name.endsWith(".ts") && import.meta.url.endsWith(".js")) (await import("tsx/esm/api")).register()
-        return (await import(pathToFileURL(resolvePath(name)).href)) as Record<string, unknown>
+        const url = pathToFileURL(resolvePath(name)).href
+        if (!name.endsWith(".ts")) return (await import(url)) as Record<string, unknown>
+        // The compiled CLI has no TypeScript loader: tsx's tsImport loads the module on its own. Outside
+        // a "type": "module" package tsx compiles it as CommonJS, and the import's default is then the
+        // whole exports object, whose own default is the policy.
+        const mod = (await (await import("tsx/esm/api")).tsImport(url, import.meta.url)) as Record<string, unknown>
+        const inner = mod.default
+        return policyShapeError(inner) !== undefined && isRecord(inner) && "default" in inner ? inner : mod
       },
       catch: (e) => new InputError({ message: `policy ${name}: cannot load module: ${e instanceof Error ? e.message : String(e)}` }),
     })
@@ -172,7 +178,7 @@ const readDataset = (
 ): Effect.Effect<SampledLengths, InputError | FileError> =>
   Effect.gen(function* () {
     const text = yield* readText(d.path)
-    const pairs = d.name === "sharegpt" ? parseShareGpt(text) : parseCustomJsonl(text)
+    const pairs = parseDatasetFile(d.name, text)
     if (typeof pairs === "string") return yield* new InputError({ message: `workload.dataset ${d.path}: ${pairs}` })
     const lengths = sampleDataset(pairs, { seed, numRequests, kind: d.name, ...(d.outputLen !== undefined ? { outputLen: d.outputLen } : {}) })
     if (typeof lengths === "string") return yield* new InputError({ message: `workload.dataset ${d.path}: ${lengths}` })

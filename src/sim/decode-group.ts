@@ -7,7 +7,16 @@
 // c + (G − syncStep) computed tokens. The step after G computes token position c(G), which needs a new
 // KV block iff c(G) ≡ 0 (mod blockSize), i.e. iff G ≡ syncStep − c (mod blockSize): members are
 // counted by that residue, so the blocks the next step needs are one array read.
+//
+// Members wait for their last token in a ring of buckets by finishing step (mod FINISH_RING): the group
+// steps one step at a time while it has members, so the step's bucket holds every member finishing now
+// (and, rarely, one finishing whole laps later, which stays). Joining and finishing are O(1), where a
+// heap cost O(log batch) sifts of three arrays per request. The order in which a step's finishers come
+// out does not matter: the engine sorts them by admission before acting on them.
 import type { RequestState } from "./request-state.ts"
+
+/** Buckets in the ring (a power of two); ShareGPT-like outputs finish within one lap. */
+const FINISH_RING = 4096
 
 export class DecodeGroup {
   private readonly blockSize: number
@@ -20,11 +29,13 @@ export class DecodeGroup {
   size = 0
   /** Largest admission sequence number among members (monotone until cleared). */
   maxAdmittedSeq = -1
-  // Min-heap of members by the step that samples their last token.
-  private heapReq: RequestState[] = []
-  private heapKey: number[] = []
-  /** Admission order of each heap entry (the tie-break), kept beside the key to avoid object reads. */
-  private heapSeq: number[] = []
+  /**
+   * Members by finishing step mod FINISH_RING: each bucket a list linked through groupNext (arrays
+   * that fill and empty every few steps cost an allocation each time V8 trims and regrows them).
+   */
+  private readonly finishing: Array<RequestState | undefined> = new Array<RequestState | undefined>(FINISH_RING).fill(undefined)
+  /** Every member, for dissolving the group; a member's index is its groupSlot. */
+  private readonly members: RequestState[] = []
 
   constructor(blockSize: number) {
     this.blockSize = blockSize
@@ -57,7 +68,13 @@ export class DecodeGroup {
     req.countsItl = measured
     if (req.admittedSeq > this.maxAdmittedSeq) this.maxAdmittedSeq = req.admittedSeq
     // The step that samples the last token.
-    this.heapPush(req, g + (req.outputTokens - req.numOutputTokensDone))
+    const finish = g + (req.outputTokens - req.numOutputTokensDone)
+    req.groupFinishStep = finish
+    req.groupSlot = this.members.length
+    this.members.push(req)
+    const k = finish & (FINISH_RING - 1)
+    req.groupNext = this.finishing[k]
+    this.finishing[k] = req
   }
 
   /** Brings a member's fields up to step `g` (idempotent; leaves the aggregates unchanged). */
@@ -77,27 +94,40 @@ export class DecodeGroup {
     this.size--
     if (req.countsItl) this.measuredByStage[req.spec.stage]!--
     req.inDecodeGroup = false
+    const last = this.members.pop()!
+    if (last !== req) {
+      this.members[req.groupSlot] = last
+      last.groupSlot = req.groupSlot
+    }
   }
 
-  /** Removes and returns the next member finishing at step `g`, synced, or undefined. */
+  /** Removes and returns a member finishing at step `g`, synced, or undefined when none is left. */
   popFinished(g: number, lastStepEnd: number): RequestState | undefined {
-    if (this.heapReq.length === 0 || this.heapKey[0]! > g) return undefined
-    const req = this.heapPop()
-    DecodeGroup.sync(req, g, lastStepEnd, this.blockSize)
-    this.leave(req)
-    if (this.size === 0) this.maxAdmittedSeq = -1
-    return req
+    const k = g & (FINISH_RING - 1)
+    let prev: RequestState | undefined
+    for (let req = this.finishing[k]; req !== undefined; prev = req, req = req.groupNext) {
+      if (req.groupFinishStep !== g) continue // a lap or more ahead
+      if (prev === undefined) this.finishing[k] = req.groupNext
+      else prev.groupNext = req.groupNext
+      req.groupNext = undefined
+      DecodeGroup.sync(req, g, lastStepEnd, this.blockSize)
+      this.leave(req)
+      if (this.size === 0) this.maxAdmittedSeq = -1
+      return req
+    }
+    return undefined
   }
 
   /** Syncs every member to step `g` and empties the group; returns the members. */
   dissolve(g: number, lastStepEnd: number): void {
-    for (const req of this.heapReq) {
+    const members = this.members
+    for (const req of members) {
       DecodeGroup.sync(req, g, lastStepEnd, this.blockSize)
       req.inDecodeGroup = false
+      req.groupNext = undefined
+      this.finishing[req.groupFinishStep & (FINISH_RING - 1)] = undefined
     }
-    this.heapReq = []
-    this.heapKey = []
-    this.heapSeq = []
+    while (members.length > 0) members.pop()
     this.byResidue.fill(0)
     this.contextBase = 0
     this.size = 0
@@ -107,61 +137,6 @@ export class DecodeGroup {
 
   /** Syncs members' fields without leaving the group (for inspection). */
   syncAll(g: number, lastStepEnd: number): void {
-    for (const req of this.heapReq) DecodeGroup.sync(req, g, lastStepEnd, this.blockSize)
-  }
-
-  // Sift with a hole (one write per level instead of a three-array swap): a pop per finishing request.
-  private heapPush(req: RequestState, key: number): void {
-    const reqs = this.heapReq
-    const keys = this.heapKey
-    const seqs = this.heapSeq
-    const seq = req.admittedSeq
-    let i = reqs.length
-    reqs.push(req)
-    keys.push(key)
-    seqs.push(seq)
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      const pk = keys[p]!
-      if (!(key < pk || (key === pk && seq < seqs[p]!))) break
-      reqs[i] = reqs[p]!
-      keys[i] = pk
-      seqs[i] = seqs[p]!
-      i = p
-    }
-    reqs[i] = req
-    keys[i] = key
-    seqs[i] = seq
-  }
-
-  private heapPop(): RequestState {
-    const reqs = this.heapReq
-    const keys = this.heapKey
-    const seqs = this.heapSeq
-    const top = reqs[0]!
-    const lastReq = reqs.pop()!
-    const lastKey = keys.pop()!
-    const lastSeq = seqs.pop()!
-    const n = reqs.length
-    if (n > 0) {
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        if (l >= n) break
-        const r = l + 1
-        let m = l
-        if (r < n && (keys[r]! < keys[l]! || (keys[r] === keys[l] && seqs[r]! < seqs[l]!))) m = r
-        const mk = keys[m]!
-        if (!(mk < lastKey || (mk === lastKey && seqs[m]! < lastSeq))) break
-        reqs[i] = reqs[m]!
-        keys[i] = mk
-        seqs[i] = seqs[m]!
-        i = m
-      }
-      reqs[i] = lastReq
-      keys[i] = lastKey
-      seqs[i] = lastSeq
-    }
-    return top
+    for (const req of this.members) DecodeGroup.sync(req, g, lastStepEnd, this.blockSize)
   }
 }

@@ -7,7 +7,7 @@ import type { Engine, EngineListener } from "./engine.ts"
 import type { RequestState } from "./request-state.ts"
 import type { BenchSummary } from "./bench-summary.ts"
 import type { GoodputSlo } from "./spec.ts"
-import { type Column, distributionOf, floatColumn, int32Column, sortPairs, uint8Column, weightedDistributionOf, type Distribution } from "./stats.ts"
+import { type Column, distributionOf, floatColumn, int32Column, sortPairs, SortScratch, uint8Column, weightedDistributionOf, type Distribution } from "./stats.ts"
 
 /** A request's state in the recorder's status column. */
 export const PENDING = 0
@@ -28,9 +28,9 @@ export class MetricsRecorder implements EngineListener {
   readonly stage: Column<Int32Array>
   readonly status: Column<Uint8Array>
   readonly rejected = new Map<string, number>()
-  private readonly itlGap = floatColumn()
-  private readonly itlCount = int32Column()
-  private readonly itlStage = int32Column()
+  private readonly itlGap: Column<Float64Array>
+  private readonly itlCount: Column<Int32Array>
+  private readonly itlStage: Column<Int32Array>
   private curGap = -1
   private curStage = -1
   private curCount = 0
@@ -47,8 +47,8 @@ export class MetricsRecorder implements EngineListener {
   kvUsageTimeSum = 0
   kvUsageMax = 0
   /** Engine-step end times at which measured requests received tokens, and how many (for vllm's peak output tokens/s). */
-  readonly tokenStepTime = floatColumn()
-  readonly tokenStepCount = int32Column()
+  readonly tokenStepTime: Column<Float64Array>
+  readonly tokenStepCount: Column<Int32Array>
   private stepTokens = 0
   /**
    * Per-request token times and refusal reasons, kept only for vllm bench's --save-detailed arrays
@@ -73,23 +73,35 @@ export class MetricsRecorder implements EngineListener {
     this.clientQueueTime = floatColumn(n)
     this.stage = int32Column(n)
     this.status = uint8Column(n)
+    // Per-step records start at one per request, about what a loaded engine takes (ShareGPT-like chat
+    // at 90% load: 1.15 steps a request), so long runs grow them once or twice rather than ten times.
+    this.itlGap = floatColumn(n)
+    this.itlCount = int32Column(n)
+    this.itlStage = int32Column(n)
+    this.tokenStepTime = floatColumn(n)
+    this.tokenStepCount = int32Column(n)
   }
 
   /** A request was sent by the client. */
   onSend(req: RequestState, clientQueueTime = 0): void {
-    this.send.set(req.id, req.arrival)
-    this.clientQueueTime.set(req.id, clientQueueTime)
-    this.inputTokens.set(req.id, req.inputTokens)
-    this.stage.set(req.id, req.spec.stage)
-    this.status.set(req.id, PENDING)
+    const id = req.id
+    this.send.at(id)[id] = req.arrival
+    this.clientQueueTime.at(id)[id] = clientQueueTime
+    this.inputTokens.at(id)[id] = req.inputTokens
+    this.stage.at(id)[id] = req.spec.stage
+    this.status.at(id)[id] = PENDING
+  }
+
+  /** One ITL record (see Column.at for why the stores are written out here). */
+  private pushItl(gap: number, count: number, stage: number): void {
+    const k = this.itlGap.append()
+    this.itlGap.data[k] = gap
+    this.itlCount.at(k)[k] = count
+    this.itlStage.at(k)[k] = stage
   }
 
   private flushItl(): void {
-    if (this.curCount > 0) {
-      this.itlGap.push(this.curGap)
-      this.itlCount.push(this.curCount)
-      this.itlStage.push(this.curStage)
-    }
+    if (this.curCount > 0) this.pushItl(this.curGap, this.curCount, this.curStage)
     this.curCount = 0
     this.curGap = -1
   }
@@ -119,21 +131,19 @@ export class MetricsRecorder implements EngineListener {
       const count = measuredByStage[stage]
       if (count === undefined || count === 0) continue
       this.stepTokens += count
-      this.itlGap.push(gap)
-      this.itlCount.push(count)
-      this.itlStage.push(stage)
+      this.pushItl(gap, count, stage)
     }
   }
 
   onFinish(req: RequestState, time: number): void {
     const o = this.overheads
     const id = req.id
-    this.status.set(id, DONE)
-    this.ttft.set(id, req.firstTokenStep + o.perOutputToken - req.arrival)
+    this.status.at(id)[id] = DONE
+    this.ttft.at(id)[id] = req.firstTokenStep + o.perOutputToken - req.arrival
     const clientDone = time + o.perOutputToken + o.completion
-    this.e2el.set(id, clientDone - req.arrival)
-    this.outputTokens.set(id, req.numOutputTokensDone)
-    this.queueTime.set(id, req.firstScheduled - req.engineArrival)
+    this.e2el.at(id)[id] = clientDone - req.arrival
+    this.outputTokens.at(id)[id] = req.numOutputTokensDone
+    this.queueTime.at(id)[id] = req.firstScheduled - req.engineArrival
     this.onClientDone(clientDone)
   }
 
@@ -151,8 +161,9 @@ export class MetricsRecorder implements EngineListener {
   onStep(engine: Engine, start: number, end: number, batch: ScheduledBatch): void {
     this.flushItl()
     if (this.stepTokens > 0) {
-      this.tokenStepTime.push(end)
-      this.tokenStepCount.push(this.stepTokens)
+      const k = this.tokenStepTime.append()
+      this.tokenStepTime.data[k] = end
+      this.tokenStepCount.at(k)[k] = this.stepTokens
       this.stepTokens = 0
     }
     const dt = end - start
@@ -192,10 +203,12 @@ export class MetricsRecorder implements EngineListener {
     const done = new Array<number>(n).fill(0)
     const rejected = new Array<number>(n).fill(0)
     const pending = new Array<number>(n).fill(0)
+    const stages = this.stage.data
+    const status = this.status.data
     for (let i = this.warmupRequests; i < this.status.length; i++) {
-      const s = Math.min(n - 1, this.stage.get(i))
+      const s = Math.min(n - 1, stages[i]!)
       sent[s]!++
-      const st = this.status.get(i)
+      const st = status[i]!
       if (st === DONE) done[s]!++
       else if (st === REJECTED) rejected[s]!++
       else pending[s]!++
@@ -255,12 +268,16 @@ export const peakFields = (
   denseBuckets = Math.max(1 << 20, 4 * done.length),
 ): { max_output_tokens_per_s: number; max_concurrent_requests: number } => {
   if (done.length === 0) return { max_output_tokens_per_s: 0, max_concurrent_requests: 0 }
+  // Indexed loops over the columns' arrays: this runs over every request of a long run.
+  const sendOf = rec.send.data
+  const e2elOf = rec.e2el.data
   let minStart = Number.POSITIVE_INFINITY
   let maxEnd = Number.NEGATIVE_INFINITY
-  for (const i of done) {
-    const s = rec.send.get(i)
+  for (let k = 0; k < done.length; k++) {
+    const i = done[k]!
+    const s = sendOf[i]!
     if (s < minStart) minStart = s
-    if (s + rec.e2el.get(i) > maxEnd) maxEnd = s + rec.e2el.get(i)
+    if (s + e2elOf[i]! > maxEnd) maxEnd = s + e2elOf[i]!
   }
   const numBuckets = Math.ceil(maxEnd - minStart) + 1
   const times = rec.tokenStepTime.view()
@@ -279,10 +296,11 @@ export const peakFields = (
     }
     // Concurrency: +1 at the send's bucket, −1 after the end's bucket, summed in bucket order.
     const delta = new Int32Array(numBuckets + 1)
-    for (const i of done) {
-      const s = rec.send.get(i)
+    for (let k = 0; k < done.length; k++) {
+      const i = done[k]!
+      const s = sendOf[i]!
       delta[Math.floor(s - minStart)]!++
-      delta[Math.min(Math.floor(s + rec.e2el.get(i) - minStart), numBuckets - 1) + 1]!--
+      delta[Math.min(Math.floor(s + e2elOf[i]! - minStart), numBuckets - 1) + 1]!--
     }
     let cur = 0
     let most = 0
@@ -337,6 +355,7 @@ export const benchFields = (
   itl: Distribution,
   goodput: GoodputSlo | undefined,
   extra: ExtraStats = {},
+  scratch: SortScratch = new SortScratch(),
 ): BenchFields => {
   const n = done.length
   const ttftOf = rec.ttft.data
@@ -345,6 +364,8 @@ export const benchFields = (
   // vllm/benchmarks/serve.py: TPOT = (latency − ttft) / (output_len − 1) for output_len > 1.
   const tpotOf = (i: number): number => (e2elOf[i]! - ttftOf[i]!) / (outOf[i]! - 1)
   const cqOf = rec.clientQueueTime.data
+  const inOf = rec.inputTokens.data
+  const sendOf = rec.send.data
   let tpotCount = 0
   let inTok = 0
   let outTok = 0
@@ -361,9 +382,9 @@ export const benchFields = (
       reqTpot = tpotOf(i)
       tpotCount++
     }
-    inTok += rec.inputTokens.get(i)
+    inTok += inOf[i]!
     outTok += out
-    const s = rec.send.get(i)
+    const s = sendOf[i]!
     if (s < firstSend) firstSend = s
     if (s + e > lastDone) lastDone = s + e
     if (
@@ -395,24 +416,24 @@ export const benchFields = (
     return buf
   }
   const pcts = extra.percentiles ?? []
-  ms(distributionOf(column(ttftOf)), "ttft", fields, pcts)
+  ms(distributionOf(column(ttftOf), scratch), "ttft", fields, pcts)
   let m = 0
   for (let k = 0; k < n; k++) {
     const i = done[k]!
     if (outOf[i]! > 1) buf[m++] = tpotOf(i)
   }
-  ms(distributionOf(buf.subarray(0, tpotCount)), "tpot", fields, pcts)
+  ms(distributionOf(buf.subarray(0, tpotCount), scratch), "tpot", fields, pcts)
   ms(itl, "itl", fields, pcts)
   if (extra.e2elIncludingClientQueue === true) {
     for (let k = 0; k < n; k++) {
       const i = done[k]!
       buf[k] = e2elOf[i]! + cqOf[i]!
     }
-    ms(distributionOf(buf), "e2el_including_client_queue", fields, pcts)
+    ms(distributionOf(buf, scratch), "e2el_including_client_queue", fields, pcts)
   }
-  ms(distributionOf(column(e2elOf)), "e2el", fields, pcts)
-  if (extra.clientQueue === true) ms(distributionOf(column(cqOf)), "client_queue_time", fields, pcts)
-  const q = distributionOf(column(rec.queueTime.data))
+  ms(distributionOf(column(e2elOf), scratch), "e2el", fields, pcts)
+  if (extra.clientQueue === true) ms(distributionOf(column(cqOf), scratch), "client_queue_time", fields, pcts)
+  const q = distributionOf(column(rec.queueTime.data), scratch)
   fields.mean_queue_time_ms = q.mean * 1000
   fields.median_queue_time_ms = q.median * 1000
   fields.p99_queue_time_ms = q.p99 * 1000

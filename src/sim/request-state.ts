@@ -39,6 +39,11 @@ export class RequestState implements PolicyRequestView {
   aborted = false
   syncStep = 0
   countsItl = false
+  /** The engine step that samples the last token, and the index among the members (decode-group.ts). */
+  groupFinishStep = 0
+  groupSlot = 0
+  /** The next member in this one's finishing bucket (decode-group.ts). */
+  groupNext: RequestState | undefined = undefined
   /**
    * P/D disaggregation: prompt tokens whose KV came from a prefill replica over the KV connector
    * (vLLM's num_external_computed_tokens); taken at admission, then 0.

@@ -133,8 +133,9 @@ export const simulate = (spec: SimSpec, hooks: SimulateHooks = {}): SimResult =>
     if (d >= 0) queue.push(t + d, e.index * 2)
   }
 
+  const closed = workload.kind === "closed"
   for (;;) {
-    sendClosed()
+    if (closed) sendClosed()
     // Send every open-loop request due before the next event (ingress only delays, never reorders sends).
     while (nextOpen !== undefined && (cap === undefined || outstanding < cap) && (nextOpen.arrival <= queue.peekTime() || queue.size === 0)) {
       if (cap === undefined) send(nextOpen)

@@ -4,6 +4,7 @@ import type { DisaggregatedRun, PoolStats } from "./disaggregated.ts"
 import type { Engine } from "./engine.ts"
 import { DONE, REJECTED, benchFields, peakFields, type BenchFields, type ExtraStats } from "./metrics.ts"
 import type { SimResult, Timeline } from "./simulate.ts"
+import { SortScratch } from "./stats.ts"
 
 /** The simulator's own counters, beside vllm bench's fields. */
 export type EngineCounters = {
@@ -109,7 +110,12 @@ export const summarize = (result: SimResult, options: SummaryOptions = {}): SimS
   const { recorder: rec, spec, engines } = result
   const done = rec.select(DONE)
   const failed = rec.select(REJECTED).length
-  const fields = { ...benchFields(rec, done, failed, rec.itlDistribution(), spec.goodput, options.extra), ...peakFields(rec, done, spec.stepTime.overheads.perOutputToken) }
+  // One set of sort buffers serves every distribution of the summary (stats.ts SortScratch).
+  const scratch = new SortScratch()
+  const fields = {
+    ...benchFields(rec, done, failed, rec.itlDistribution(), spec.goodput, options.extra, scratch),
+    ...peakFields(rec, done, spec.stepTime.overheads.perOutputToken),
+  }
   let prefixQueries = 0
   let prefixHits = 0
   for (const e of engines) {
@@ -163,7 +169,7 @@ export const summarize = (result: SimResult, options: SummaryOptions = {}): SimS
     for (let s = 0; s < stageCount; s++) {
       const stageDone = rec.select(DONE, s)
       const stageFailed = rec.select(REJECTED, s).length
-      stages.push({ stage: s, requests_generated: acc.sent[s] ?? 0, ...roundAll(benchFields(rec, stageDone, stageFailed, rec.itlDistribution(s), spec.goodput)) })
+      stages.push({ stage: s, requests_generated: acc.sent[s] ?? 0, ...roundAll(benchFields(rec, stageDone, stageFailed, rec.itlDistribution(s), spec.goodput, {}, scratch)) })
     }
     summary.stages = stages
   }

@@ -7,10 +7,10 @@ import { Effect, Result } from "effect"
 import { analyzeSweep, type SweepPointInput } from "../econ/analyze-sweep.ts"
 import type { GpuCostInputs } from "../econ/cost-model.ts"
 import type { ParseResult } from "../econ/pareto.ts"
-import type { PointConfig, SeedRun } from "../econ/point.ts"
+import type { LoadSpec, PointConfig, SeedRun } from "../econ/point.ts"
 import type { SloSpec } from "../econ/saturation.ts"
 import { pdUnitLabel } from "../econ/search.ts"
-import { AGGREGATED, applyPoint, gpuCountOf, LOAD_AXES, type AxisKey, type GridPoint } from "../econ/sweep-grid.ts"
+import { AGGREGATED, applyPoint, gpuCountOf, type AxisKey, type GridPoint } from "../econ/sweep-grid.ts"
 import type { SweepResult } from "../econ/sweep-result.ts"
 import { InputError, type FileError } from "../scenario/errors.ts"
 import { deploymentGpus, resolveScenario, type ResolvedScenario } from "../scenario/resolve.ts"
@@ -124,7 +124,7 @@ const extrasOf = (s: Scenario, swept: ReadonlySet<AxisKey>): Record<string, stri
   return out
 }
 
-export const pointConfigOf = (r: ResolvedScenario, load: { kind: "concurrency" | "rate"; value: number }, swept: ReadonlySet<AxisKey>): PointConfig => {
+export const pointConfigOf = (r: ResolvedScenario, load: LoadSpec, swept: ReadonlySet<AxisKey>): PointConfig => {
   const s = r.scenario
   const replicas = s.replicas ?? 1
   const extra = extrasOf(s, swept)
@@ -157,14 +157,15 @@ export interface PlanOptions {
   readonly maxGpus?: number
   /** Scenario fields set by command-line flags, with their flags (schema.ts decodeScenario). */
   readonly flagged?: ReadonlyMap<string, string>
-  /** At most this many requests in flight at every rate (vllm bench --max-concurrency with --request-rate). */
-  readonly maxConcurrency?: number
 }
 
-/** A point's scenario with its open loop capped at `cap` requests in flight. */
-const withCap = (scenario: Record<string, unknown>, cap: number): Record<string, unknown> => {
-  const w = scenario.workload
-  return { ...scenario, workload: { ...(typeof w === "object" && w !== null ? w : {}), concurrency: cap } }
+/** A grid point's load: its rate (capped by its concurrency when it has both, as vllm bench) or its concurrency. */
+export const gridLoad = (g: GridPoint): LoadSpec => {
+  const rate = g.find(([k]) => k === "rate")
+  const concurrency = g.find(([k]) => k === "concurrency")
+  if (rate !== undefined)
+    return { kind: "rate", value: Number(rate[1]), ...(concurrency !== undefined ? { maxConcurrency: Number(concurrency[1]) } : {}) }
+  return { kind: "concurrency", value: Number(concurrency?.[1] ?? 1) }
 }
 
 /** Decodes and resolves every grid point; fails when none can run. */
@@ -181,7 +182,7 @@ export const planSweepPoints = (
     const planned: PlannedPoint[] = []
     const skipped: SkippedPoint[] = []
     for (const g of grid) {
-      const scenarioObj = o.maxConcurrency === undefined ? applyPoint(base, g) : withCap(applyPoint(base, g), o.maxConcurrency)
+      const scenarioObj = applyPoint(base, g)
       const gpus = gpuCountOf(scenarioObj)
       if (maxGpus !== undefined && gpus > maxGpus) {
         skipped.push({ point: describePoint(g), reason: `uses ${gpus} GPUs, more than --max-gpus ${maxGpus}` })
@@ -200,9 +201,7 @@ export const planSweepPoints = (
         skipped.push({ point: describePoint(g), reason: `the P/D pools run on different GPU types (${[...types].join(", ")}); the sweep prices one type per point (simulate prices each pool)` })
         continue
       }
-      const loadEntry = g.find(([k]) => LOAD_AXES.includes(k))
-      const load = { kind: loadEntry?.[0] === "rate" ? ("rate" as const) : ("concurrency" as const), value: Number(loadEntry?.[1] ?? 1) }
-      planned.push({ grid: g, scenario: scenarioObj, resolved: resolved.success, config: pointConfigOf(resolved.success, load, swept) })
+      planned.push({ grid: g, scenario: scenarioObj, resolved: resolved.success, config: pointConfigOf(resolved.success, gridLoad(g), swept) })
     }
     if (planned.length === 0)
       return yield* new InputError({ message: `no grid point can run: ${skipped[0]?.point ?? ""}: ${skipped[0]?.reason ?? "empty grid"}` })

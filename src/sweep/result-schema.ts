@@ -27,7 +27,7 @@ export const PointConfig = Schema.Struct({
   tp: Num,
   pp: Num,
   replicas: Num,
-  load: Schema.Struct({ kind: Schema.Literals(["concurrency", "rate"]), value: Num }),
+  load: Schema.Struct({ kind: Schema.Literals(["concurrency", "rate"]), value: Num, maxConcurrency: opt(Num) }),
   model: opt(Schema.String),
   maxNumSeqs: opt(Num),
   maxNumBatchedTokens: opt(Num),

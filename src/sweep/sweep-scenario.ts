@@ -55,16 +55,9 @@ export const prepareSweep = (
 ): Effect.Effect<PreparedSweep, InputError | FileError> =>
   Effect.gen(function* () {
     const base = withSloGoodput(merged, o.slo)
+    // Concurrencies with rates are vllm bench's caps (--request-rate 1,2,4 --max-concurrency 16,64): a grid
+    // of caps × rates, each point arrivals at its rate with at most its cap in flight (applyPoint).
     const axes = [...givenAxes]
-    // One concurrency with rates is vllm bench's cap on each rate (--request-rate 1,2,4 --max-concurrency 64).
-    let cap: number | undefined
-    const concurrencyAxis = axes.find((a) => a.key === "concurrency")
-    if (concurrencyAxis !== undefined && axes.some((a) => a.key === "rate")) {
-      if (concurrencyAxis.values.length !== 1)
-        return yield* new InputError({ message: "give either --concurrency or --rate (closed or open loop), not both lists (one --concurrency/--max-concurrency value with --rate caps each rate)" })
-      cap = Number(concurrencyAxis.values[0])
-      axes.splice(axes.indexOf(concurrencyAxis), 1)
-    }
     // Without a load list, the scenario's own load is the only point of the load axis.
     if (!axes.some((a) => LOAD_AXES.includes(a.key))) {
       const w = isRecord(base.workload) ? base.workload : {}
@@ -80,7 +73,6 @@ export const prepareSweep = (
       file: o.file,
       ...(o.maxGpus !== undefined ? { maxGpus: o.maxGpus } : {}),
       ...(o.flagged !== undefined ? { flagged: o.flagged } : {}),
-      ...(cap !== undefined ? { maxConcurrency: cap } : {}),
     })
     const gpuIds = [...new Set(planned.map((p) => p.config.gpu))]
     const costs = yield* gpuCostsFor(gpuIds, base.cost, o.costFlags ?? {}, o.file)

@@ -24,6 +24,12 @@ describe("a rate + concurrency point", () => {
     expect(scenarioForPoint(point({ concurrency: 8, requestRate: 2 }))).toMatchObject({ workload: { concurrency: 8, rate: 2, input: 512, output: 64, numRequests: 200 } })
   })
 
+  it("keeps its burstiness: a probe or bench file's gamma arrivals are simulated as such", () => {
+    expect(scenarioForPoint(point({ concurrency: 8, requestRate: 2, burstiness: 0.5 }))).toMatchObject({ workload: { concurrency: 8, rate: 2, burstiness: 0.5 } })
+    expect(scenarioForPoint(point({ requestRate: 2, burstiness: 4 }))).toMatchObject({ workload: { rate: 2, burstiness: 4 } })
+    expect((scenarioForPoint(point({ requestRate: 2 })) as { workload: Record<string, unknown> }).workload.burstiness).toBeUndefined()
+  })
+
   it("is simulated at its rate: a light rate under a loose cap takes N/R seconds, unlike the closed loop", async () => {
     const capped = await Effect.runPromise(predictPoint(point({ concurrency: 64, requestRate: 2 })))
     const closed = await Effect.runPromise(predictPoint(point({ concurrency: 64 })))

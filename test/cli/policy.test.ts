@@ -35,6 +35,24 @@ describe("--policy", () => {
     expect(flag.stderr).toMatch(/policy policies\/lifo\.mjs: cannot load module/)
   })
 
+  it("loads a TypeScript policy kept outside any package (tsx compiles it as CommonJS there)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "servesim-policy-ts-"))
+    const file = join(dir, "longest-first.ts")
+    writeFileSync(
+      file,
+      [
+        "interface View { readonly outputTokens: number; readonly numOutputTokensDone: number }",
+        "const left = (r: View): number => r.outputTokens - r.numOutputTokensDone",
+        "export default { name: 'longest-first-ts', waitingKey: (r: View) => -left(r), pickVictim: (running: ReadonlyArray<View>) => running.length - 1 }",
+        "",
+      ].join("\n"),
+    )
+    const r = runCli([...common, "--policy", file])
+    expect(r.stderr).toBe("")
+    expect(r.status).toBe(0)
+    expect((JSON.parse(r.stdout) as { config: { policy: string } }).config.policy).toBe("longest-first-ts")
+  })
+
   it("--help says that a policy module's code is executed", () => {
     expect(runCli(["simulate", "--help"]).stdout).toMatch(/runs its code/)
   })

@@ -127,11 +127,44 @@ describe("servesim sweep", () => {
     })
   }
 
+  it("a grid of --max-concurrency caps × --request-rate rates: each point arrivals at its rate, at most its cap in flight", () => {
+    const common = ["--dataset-name", "random", "--random-input-len", "256", "--random-output-len", "32", "--num-prompts", "80"]
+    const csv = join(tmp, "caps.csv")
+    const r = runCli(["sweep", "--request-rate", "2,50", "--max-concurrency", "2,64", ...common, "--seeds", "1", "--workers", "0", "--quiet", "--json", "--csv", csv])
+    expect(r.status, r.stderr).toBe(0)
+    const res = JSON.parse(r.stdout) as SweepResult
+    // Caps outer, rates inner: one series per cap, its curve over the rates.
+    expect(res.points.map((p) => [p.config.load.kind, p.config.load.value, p.config.load.maxConcurrency])).toEqual([
+      ["rate", 2, 2],
+      ["rate", 50, 2],
+      ["rate", 2, 64],
+      ["rate", 50, 64],
+    ])
+    expect(res.series.map((s) => s.label)).toEqual([expect.stringMatching(/c≤2$/), expect.stringMatching(/c≤64$/)])
+    expect(res.points.map((p) => p.label)).toEqual([expect.stringMatching(/2 req\/s c≤2$/), expect.stringMatching(/50 req\/s c≤2$/), expect.stringMatching(/2 req\/s c≤64$/), expect.stringMatching(/50 req\/s c≤64$/)])
+    // Each point is exactly simulate's run of that rate and cap.
+    for (const p of res.points) {
+      const sim = JSON.parse(runCli(["simulate", "--json", "--request-rate", String(p.config.load.value), "--max-concurrency", String(p.config.load.maxConcurrency), ...common]).stdout) as Record<string, number>
+      expect(p.metrics.request_throughput.mean, p.label).toBeCloseTo(sim.request_throughput!, 6)
+      expect(p.metrics.mean_ttft_ms.mean, p.label).toBeCloseTo(sim.mean_ttft_ms!, 6)
+    }
+    // The cap binds at 50 req/s (two in flight cannot keep up), not at 64 in flight.
+    const tput = res.points.map((p) => p.metrics.request_throughput.mean)
+    expect(tput[1]!).toBeLessThan(tput[3]! * 0.7)
+    // The table labels rate and cap; the CSV has the cap as its own column.
+    const table = runCli(["sweep", "--request-rate", "2,50", "--max-concurrency", "2,64", ...common, "--seeds", "1", "--workers", "0", "--quiet"]).stdout
+    expect(table).toMatch(/p02\s+50\/s c≤2 /)
+    expect(table).toMatch(/p04\s+50\/s c≤64 /)
+    const [head, ...rows] = readFileSync(csv, "utf8").trim().split("\n")
+    const col = head!.split(",").indexOf("max_concurrency")
+    expect(rows.map((row) => row.split(",")[col])).toEqual(["2", "2", "64", "64"])
+  })
+
   it("bad list flags exit 2 with one line", async () => {
     await expectOneLineFailures([
       [["--concurrency", "8,x"], /--concurrency: "x" is not a positive integer/],
-      // One concurrency with a rate list caps each rate (vllm bench --max-concurrency); two lists are refused.
-      [["--concurrency", "8,16", "--rate", "1,2"], /either --concurrency or --rate/],
+      [["--rate", "1,2", "--max-concurrency", "4,x"], /--concurrency: "x" is not a positive integer/],
+      [["--rate", "1,2", "--max-concurrency", "4", "--concurrency", "8"], /--max-concurrency 4 and --concurrency 8 name the same setting/],
       [["--concurrency", "8", "--seeds", "0"], /--seeds: "0" is not a positive integer/],
       [["--concurrency", "8", "--tp", "1,0"], /--tp: "0" is not a positive integer/],
       [["--concurrency", "8", "--precision", "bf16,int3"], /--precision: "int3" is not one of/],

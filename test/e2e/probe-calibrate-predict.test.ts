@@ -106,8 +106,14 @@ describe("probe → calibrate → predict against the twin", () => {
         ttft: lagBias(measured).ttft + Math.max(...fitted.map((p) => lagBias(p).ttft)),
         e2el: lagBias(measured).e2el + Math.max(...fitted.map((p) => lagBias(p).e2el)),
       }
-      const within = (base: number, bias: number, what: string) => [base + bias, `${what}: ${base * 100}% + measured lag bias ${(bias * 100).toFixed(1)}%`] as const
-      for (const [metric, base, bias] of [["output_throughput", 0.05, extra.e2el], ["mean_tpot_ms", 0.05, extra.e2el], ["mean_ttft_ms", 0.1, extra.ttft]] as const) {
+      // TTFT also gets one engine step (≈ the measured TPOT): a twin's arrival comes an HTTP round trip
+      // after the response that freed its seat, and with async scheduling a request that misses the step
+      // being formed joins the next one — a step the simulator's closed loop (next arrival at the same
+      // instant) does not pay. Requests of one length then drift into other waves: on a slow CI host
+      // (client lag p99 17 ms against 3 ms here) the c=8 TTFT rose 13% with the lag bias at 0.4%.
+      const stepOfTtft = measured.mean_tpot_ms! / measured.mean_ttft_ms!
+      const within = (base: number, bias: number, what: string) => [base + bias, `${what}: ${base * 100}% + ${(bias * 100).toFixed(1)}% (measured lag bias; for TTFT one step more)`] as const
+      for (const [metric, base, bias] of [["output_throughput", 0.05, extra.e2el], ["mean_tpot_ms", 0.05, extra.e2el], ["mean_ttft_ms", 0.1, extra.ttft + stepOfTtft]] as const) {
         const [tol, msg] = within(base, bias, metric)
         expect(errors[metric], msg).toBeLessThan(tol)
       }

@@ -84,7 +84,7 @@ describe("the sweep's disagg axis", () => {
     } as unknown as SweepResult
     expect(comparesDeployments(r)).toBe(true)
     const c = compareDeployments(r)
-    expect(c.map((x) => [x.load, x.best?.pointId])).toEqual([
+    expect(c.map((x) => [x.load.value, x.best?.pointId])).toEqual([
       [1, "p1"],
       [2, "p4"],
     ])

@@ -9,6 +9,7 @@ import {
   scaleLength,
   type GridAxis,
 } from "../../src/econ/sweep-grid.ts"
+import { gridLoad } from "../../src/sweep/plan.ts"
 import { meanLength, sharegptInput } from "../../src/sim/workload/lengths.ts"
 
 const axis = (key: GridAxis["key"], text: string): GridAxis => {
@@ -101,6 +102,17 @@ describe("applyPoint", () => {
     expect(s.workload).toEqual({ numRequests: 100, prefix: { numGroups: 2, length: 10 }, concurrency: 32 })
     expect(base.engine.maxNumSeqs).toBe(64)
     expect(base.workload.rate).toBe(4)
+  })
+
+  test("a point with a concurrency and a rate is the rate capped at the concurrency (vllm bench --request-rate with --max-concurrency)", () => {
+    const s = applyPoint({ ...base, workload: { ...base.workload, burstiness: 0.5, stages: [{ rate: 1, duration: 5 }] } }, [
+      ["concurrency", 8],
+      ["rate", 16],
+    ])
+    expect(s.workload).toEqual({ rate: 16, burstiness: 0.5, numRequests: 100, prefix: { numGroups: 2, length: 10 }, concurrency: 8 })
+    expect(gridLoad([["concurrency", 8], ["rate", 16]])).toEqual({ kind: "rate", value: 16, maxConcurrency: 8 })
+    expect(gridLoad([["rate", 16]])).toEqual({ kind: "rate", value: 16 })
+    expect(gridLoad([["tp", 2], ["concurrency", 8]])).toEqual({ kind: "concurrency", value: 8 })
   })
 
   test("a prefix share replaces a fixed prefix", () => {

@@ -94,7 +94,8 @@ describe("summarizeRecords (vllm bench calculate_metrics definitions)", () => {
     expect(s.request_throughput).toBeCloseTo(3 / 0.31, 9)
     expect(s.output_throughput).toBeCloseTo(7 / 0.31, 9)
     expect(s.total_token_throughput).toBeCloseTo(37 / 0.31, 9)
-    expect(s.max_concurrent_requests).toBe(3)
+    expect(s.max_concurrent_requests).toBe(3) // vllm bench: requests per one-second bucket (all in the first here)
+    expect(s.max_output_tokens_per_s).toBe(6) // one per streamed chunk from the first token, as vllm counts ITL entries
     expect(s.errors_by_class.http_5xx).toBe(1)
     expect(s.failure_rate).toBe(0.25)
     expect(s.mean_tokens_per_chunk).toBeCloseTo(7 / 6, 12)

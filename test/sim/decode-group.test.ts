@@ -79,6 +79,13 @@ describe("decode group", () => {
     )
   })
 
+  it("lazy and eager decode agree when outputs outlast the finishing ring (4096 steps) by laps", () => {
+    // Members finishing 1, 2 and 3 laps ahead share buckets with short ones and must wait their lap.
+    const reqs = [request(0, 50, 9000), request(0, 40, 4096 + 7), request(0.001, 30, 7), request(0.002, 60, 4096 * 3 + 1)]
+    for (let i = 0; i < 40; i++) reqs.push(request(0.01 * i, 20 + i, 1 + ((i * 37) % 300)))
+    agree(() => spec({ workload: listWorkload(reqs), engine: engineConfig({ maxModelLen: 16384, numGpuBlocks: 5000 }), stepTime: linearStepTime(0.004, 0.00003, 2e-8) }))
+  })
+
   it("lazy and eager decode agree on a closed loop under KV pressure", () => {
     agree(() => spec({ workload: fixedClosedLoop(48, 400, 700, 150), engine: engineConfig({ numGpuBlocks: 900 }) }))
   })

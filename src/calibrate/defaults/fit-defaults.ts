@@ -5,6 +5,8 @@
 // Stage 1, GPU-side efficiencies, each on the microbenchmark that isolates it, per GPU generation
 // (ampere: A100; hopper: H100 + H200 pooled, so one set must serve both HBM3 and HBM3e):
 //   aiconfigurator gemm_perf            → gemmCompute(+LowPrecision), weightRead, gemmKernelLatency (max rule)
+//   vllm#2497 Marlin INT4 sweep (A100)  → marlinDequant, where the generation's GPUs lack fp8 tensor
+//                                         cores (ampere; fit-marlin.ts); 0 elsewhere (no Marlin data)
 //   aiconfigurator generation_attention → kvRead, attentionPerSlot
 //   vidur mlp (norm/rope/act/add ops)   → elementwise, layerLaunch (GPU part)
 //   aiconfigurator context_attention    → attentionCompute
@@ -53,6 +55,7 @@ import {
   type Collector,
 } from "./fit-kernels.ts"
 import { checkLlmServingSim, fitOverheads, predictObservation, wholeStepObservations } from "./fit-whole-step.ts"
+import { fitMarlin } from "./fit-marlin.ts"
 import { fitTokenDelivery, TOKEN_DELIVERY_FOLDER, type CoefficientsOfSetup } from "./fit-token-delivery.ts"
 import { fitCutlassMoe, withCutlassMoe } from "./fit-cutlass-moe.ts"
 import { fitStage2, predictTpot, predictTtftEngine, servingPoints, TRAIN_MAX_CONCURRENCY, type ClosedLoopPoint } from "./fit-serving.ts"
@@ -125,8 +128,12 @@ export const fitDefaults = async (
     for (const [shape, byGpu] of Object.entries(fitMoeShapes(root, dirs, gen.name, out))) moeShapeKernels[shape] = { ...moeShapeKernels[shape], ...byGpu }
     const { hasLowPrecision, ...gemmCoefficients } = gemm
     hasLowPrecisionData[gen.name] = hasLowPrecision
+    // Marlin runs fp8 checkpoints only where fp8 has no tensor cores (step-time-terms.ts isMarlinGemm);
+    // the sweep is an A100's, so it sets the coefficient of the generation whose GPUs are that.
+    const marlinGpu = gen.gpus.map(gpuOf).find((g) => !(g.fp8Flops > g.bf16Flops))
     stage1[gen.name] = {
       ...gemmCoefficients,
+      marlinDequant: marlinGpu === undefined ? 0 : fitMarlin(marlinGpu, gemmCoefficients, gen.name, out),
       moeCompute: moe.moeCompute,
       moeDispatch: moe.moeDispatch,
       moeQuantizedServed: 1,

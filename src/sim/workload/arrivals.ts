@@ -86,22 +86,37 @@ const rateArrivals = (seed: string | number, spec: Extract<ArrivalSpec, { kind: 
   let gap: ((rate: number) => number) | undefined
   let factor = 1
   let cum = 0
+  // Gaps of the first pass, replayed by the second (up to MAX_BUFFERED_GAPS of them).
+  let buffered: Float64Array | undefined
+  let i = 0
   return counted(n, () => {
     if (gap === undefined) {
       if (spec.normalize !== false) {
-        // First pass sums the gaps; the second regenerates them from a fresh copy of the same stream, so
-        // no O(n) buffer is needed.
+        // First pass sums the gaps. Up to a few million requests it keeps them (8 bytes each), since
+        // drawing a gap costs a log and a PRNG step; longer runs redraw them from a fresh copy of the
+        // same stream in the second pass, so memory stays O(1) in the request count.
         const sumGap = gapSampler(makeRng(seed, STREAMS.arrivals), burstiness)
+        if (n <= MAX_BUFFERED_GAPS) buffered = new Float64Array(n)
         let total = 0
-        for (let i = 0; i < n; i++) total += sumGap(rate)
+        for (let k = 0; k < n; k++) {
+          const g = sumGap(rate)
+          if (buffered !== undefined) buffered[k] = g
+          total += g
+        }
         if (total > 0) factor = n / rate / total
       }
       gap = gapSampler(makeRng(seed, STREAMS.arrivals), burstiness)
     }
-    cum += gap(rate)
+    if (buffered !== undefined) {
+      cum += buffered[i++]!
+      if (i === n) buffered = undefined // the last one: let the buffer go
+    } else cum += gap(rate)
     return cum * factor
   })
 }
+
+/** Most gaps rateArrivals keeps between its two passes (32 MiB). */
+const MAX_BUFFERED_GAPS = 1 << 22
 
 const rampArrivals = (seed: string | number, spec: Extract<ArrivalSpec, { kind: "ramp" }>, n: number): ArrivalStream => {
   const gap = gapSampler(makeRng(seed, STREAMS.arrivals), spec.burstiness ?? 1)

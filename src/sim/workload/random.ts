@@ -25,8 +25,26 @@ export const STREAMS = {
   priority: "priority",
 } as const
 
+/**
+ * seedrandom's Alea generator, stepped here on a typed array: the library keeps its state in object
+ * fields, and the workload draws a few numbers per request. Seeded by the library (its state after
+ * seeding), then the same arithmetic as its `next`, so the sequence is the library's bit for bit.
+ */
+const alea = (seed: string): (() => number) => {
+  const st = seedrandom.alea(seed, { state: true }).state()
+  const s = new Float64Array([st.s0, st.s1, st.s2, st.c])
+  return () => {
+    const t = 2091639 * s[0]! + s[3]! * 2.3283064365386963e-10 // 2^-32
+    s[0] = s[1]!
+    s[1] = s[2]!
+    const c = t | 0
+    s[3] = c
+    return (s[2] = t - c)
+  }
+}
+
 export const makeRng = (seed: string | number, stream: string): Rng => {
-  const prng = seedrandom.alea(`${String(seed)}/${stream}`)
+  const prng = alea(`${String(seed)}/${stream}`)
   // (0, 1]: safe under log.
   const open = (): number => 1 - prng()
 

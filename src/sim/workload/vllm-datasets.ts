@@ -18,7 +18,7 @@ export interface SampledLengths {
 }
 
 /** A prompt/completion pair of a dataset file, as texts. */
-interface TextPair {
+export interface TextPair {
   readonly prompt: string
   /** The reference completion (ShareGPT) or a given output length (custom JSONL's output_tokens). */
   readonly completion: string | number | undefined
@@ -95,33 +95,46 @@ export interface SampleOptions {
   readonly kind: "sharegpt" | "custom"
 }
 
+/** The parser of a dataset file by vllm's --dataset-name. */
+export const parseDatasetFile = (name: "sharegpt" | "custom", text: string): TextPair[] | string =>
+  name === "sharegpt" ? parseShareGpt(text) : parseCustomJsonl(text)
+
+/** One sampled request: the prompt text as the file has it, and its (estimated) token lengths. */
+export interface SampledRequest {
+  readonly prompt: string
+  readonly input: number
+  readonly output: number
+}
+
 /**
  * vllm's sampling: shuffle the entries with the seed, take them in order (ShareGPT: skipping invalid
  * ones) until numRequests, then oversample — random picks with replacement — when the file has too few
  * (maybe_oversample_requests). vllm shuffles with Python's `random`; this uses servesim's seeded stream,
  * so the same seed picks other entries than vllm does, from the same file and by the same rule.
+ * The probe sends these prompts; the simulator uses their lengths (sampleDataset).
  */
-export const sampleDataset = (pairs: ReadonlyArray<TextPair>, o: SampleOptions): SampledLengths | string => {
+export const sampleDatasetRequests = (pairs: ReadonlyArray<TextPair>, o: SampleOptions): SampledRequest[] | string => {
   const rng = makeRng(o.seed, "dataset-sample")
   const order = shuffledIndices(pairs.length, rng)
-  const input: number[] = []
-  const output: number[] = []
+  const out: SampledRequest[] = []
   for (const idx of order) {
-    if (input.length >= o.numRequests) break
+    if (out.length >= o.numRequests) break
     const p = pairs[idx]!
     const promptLen = estimateTokens(p.prompt)
     const given = typeof p.completion === "number" ? p.completion : undefined
     const outLen = o.outputLen ?? given ?? (typeof p.completion === "string" ? estimateTokens(p.completion) : 256)
     if (o.kind === "sharegpt" && !isValidSequence(promptLen, outLen, o.outputLen !== undefined)) continue
-    input.push(promptLen)
-    output.push(outLen)
+    out.push({ prompt: p.prompt, input: promptLen, output: outLen })
   }
-  if (input.length === 0) return "no entry passes vllm's length filter (prompt 4–1024 tokens, prompt + output ≤ 2048; tokens estimated as characters / 4)"
-  const have = input.length
-  for (let k = have; k < o.numRequests; k++) {
-    const j = rng.int(0, have - 1)
-    input.push(input[j]!)
-    output.push(output[j]!)
-  }
-  return { input, output }
+  if (out.length === 0) return "no entry passes vllm's length filter (prompt 4–1024 tokens, prompt + output ≤ 2048; tokens estimated as characters / 4)"
+  const have = out.length
+  for (let k = have; k < o.numRequests; k++) out.push(out[rng.int(0, have - 1)]!)
+  return out
+}
+
+/** The sampled requests' lengths (what the simulator needs). */
+export const sampleDataset = (pairs: ReadonlyArray<TextPair>, o: SampleOptions): SampledLengths | string => {
+  const requests = sampleDatasetRequests(pairs, o)
+  if (typeof requests === "string") return requests
+  return { input: requests.map((r) => r.input), output: requests.map((r) => r.output) }
 }

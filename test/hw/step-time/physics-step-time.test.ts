@@ -43,6 +43,7 @@ const SETUPS: ReadonlyArray<HardwareSetup> = [
   setupOf("openai/gpt-oss-120b", "h100-sxm", "fp4", { tp: 2, pp: 1, ep: 1 }),
   setupOf("deepseek-ai/DeepSeek-V3", "b200-sxm", "fp8", { tp: 8, pp: 1, ep: 8 }),
   setupOf("Qwen/Qwen2.5-7B", "l40s", "int4", { tp: 1, pp: 1, ep: 1 }),
+  setupOf("Qwen/Qwen3-14B", "a100-sxm", "fp8", { tp: 1, pp: 2, ep: 1 }),
   // Per-channel fp8 experts (a RedHatAI FP8-dynamic checkpoint) on Hopper: CUTLASS grouped GEMMs.
   perChannelFp8(setupOf("mistralai/Mixtral-8x7B-v0.1", "h100-sxm", "fp8", { tp: 2, pp: 1, ep: 1 })),
 ]
@@ -88,7 +89,7 @@ const referenceStepTime = (setup: HardwareSetup, c: StepTimeCoefficients, batch:
   const t = stepTerms(b, batch)
   const low = b.lowPrecisionGemm
   const gpu =
-    Math.max((low ? c.gemmComputeLowPrecision : c.gemmCompute) * t.gemmComputeTime, c.weightRead * t.weightReadTime) +
+    Math.max((low ? c.gemmComputeLowPrecision : c.gemmCompute) * t.gemmComputeTime + c.marlinDequant * t.marlinDequantTime, c.weightRead * t.weightReadTime) +
     (b.quantizedExperts ? c.moeQuantizedServed : 1) * (c.moeCompute * t.moeComputeTime + c.moeDispatch * t.moeDispatchTime) +
     (b.cutlassExperts ? c.moeCutlassExpertWeight : 1) * c.moeExpertWeight * t.moeExpertWeightTime +
     (c.moeLayerLatency + (b.cutlassExperts ? c.moeCutlassLayerLatency : 0)) * t.moeLayerCount +
@@ -298,6 +299,26 @@ describe("shipped coefficients", () => {
         expect(c.moeExpertWeight).toBeGreaterThanOrEqual(1)
         expect(checkCoefficients({ ...unitCoefficients, ...c })).toBeUndefined()
       }
+  })
+
+  it("Marlin on an A100: fp8 and INT4 decode faster than bf16 (fewer bytes), a long prefill slower (dequantization); H100 fp8 unaffected", () => {
+    const decode = toBatch({ chunks: [], decodes: [1000] })
+    const prefill = toBatch({ chunks: [{ size: 4096, cached: 0 }], decodes: [] })
+    const at = (g: string, p: Precision) => defaultStepTime(setupOf("Qwen/Qwen3-14B", g, p, { tp: 1, pp: 1, ep: 1 }))
+    const bf16 = at("a100-sxm", "bf16")
+    for (const p of ["fp8", "int4"] as const) {
+      expect(at("a100-sxm", p).stepTime(decode)).toBeLessThan(bf16.stepTime(decode))
+      // 4096 tokens = 64 slices: the compute-bound GEMMs cost (gemmCompute + marlinDequant) / gemmCompute
+      // of bf16's, the other terms (attention, elementwise) the same.
+      const c = defaultCoefficients(gpu("a100-sxm"))
+      const b = stepTimeBasis(setupOf("Qwen/Qwen3-14B", "a100-sxm", p, { tp: 1, pp: 1, ep: 1 }))
+      const extra = c.marlinDequant * b.gemmSecondsPerToken * 4096
+      expect(at("a100-sxm", p).stepTime(prefill)).toBeCloseTo(bf16.stepTime(prefill) + extra, 9)
+    }
+    // H100 has fp8 tensor cores: fp8 runs W8A8 there, no dequantization term.
+    const h = setupOf("Qwen/Qwen3-14B", "h100-sxm", "fp8", { tp: 1, pp: 1, ep: 1 })
+    expect(stepTimeBasis(h).marlinGemm).toBe(false)
+    expect(physicsStepTime({ ...h, coefficients: { ...defaultCoefficients(gpu("h100-sxm")), marlinDequant: 5 } }).stepTime(prefill)).toBe(defaultStepTime(h).stepTime(prefill))
   })
 
   it("async scheduling hides CPU time behind the GPU's: a step takes max(GPU, CPU), not their sum", () => {

@@ -12,7 +12,9 @@ import {
   gemmKernelCount,
   kvReadTime,
   layerCount,
+  isMarlinGemm,
   linkBandwidthOneWay,
+  marlinDequantTime,
   moeAllToAllCount,
   moeAllToAllTime,
   moeComputeTime,
@@ -141,6 +143,37 @@ describe("basis terms, hand-computed (tiny model, tp = 1)", () => {
     rel(weightReadTime(f), (2 * (4_194_304 + 4096 + 12_582_912) + 65_536_000 + 2048) / 2e12)
     rel(gemmComputeTime(f, batch), (1004 * 67_119_104 + 5 * 65_536_000) / 2e15)
     expect(f.lowPrecisionGemm).toBe(true)
+  })
+
+  it("Marlin weight-only GEMMs: INT4 everywhere, fp8 only where the GPU has no fp8 tensor cores", () => {
+    const noFp8: GpuProfile = { ...tinyGpu, fp8Flops: 1e15, fp4Flops: 1e15 }
+    expect(isMarlinGemm(tinyGpu, "int4")).toBe(true)
+    expect(isMarlinGemm(tinyGpu, "fp8")).toBe(false)
+    expect(isMarlinGemm(noFp8, "fp8")).toBe(true)
+    expect(isMarlinGemm(noFp8, "fp4")).toBe(true)
+    expect(isMarlinGemm(noFp8, "bf16")).toBe(false)
+    expect(isMarlinGemm(noFp8, "fp16")).toBe(false)
+    // No dequantization term unless the GEMMs are Marlin's.
+    expect(marlinDequantTime(b, batch)).toBe(0)
+    expect(marlinDequantTime(stepTimeBasis(setup({ precision: "fp8" })), batch)).toBe(0)
+  })
+
+  it("marlinDequantTime: the weights' MMA time for 64 rows (16-bit peak) per 64-row slice of each micro-batch", () => {
+    // INT4 on the tiny GPU: 67,119,104 linear FLOPs per token / 1e15; 1,004 tokens = 16 slices of 64.
+    const q = stepTimeBasis(setup({ precision: "int4" }))
+    rel(marlinDequantTime(q, batch), (67_119_104 / 1e15) * 64 * 16)
+    // Half a slice still pays a whole one; 64 tokens exactly pay one.
+    rel(marlinDequantTime(q, { ...batch, numTokens: 1 }), (67_119_104 / 1e15) * 64)
+    rel(marlinDequantTime(q, { ...batch, numTokens: 64 }), (67_119_104 / 1e15) * 64)
+    rel(marlinDequantTime(q, { ...batch, numTokens: 65 }), (67_119_104 / 1e15) * 128)
+    // fp8 without fp8 tensor cores: Marlin at the 16-bit peak (fp8Flops = bf16Flops here).
+    const f = stepTimeBasis(setup({ precision: "fp8", gpu: { ...tinyGpu, fp8Flops: 1e15, fp4Flops: 1e15 } }))
+    expect(f.marlinGemm).toBe(true)
+    rel(marlinDequantTime(f, batch), (67_119_104 / 1e15) * 64 * 16)
+    // pp = 2: each micro-batch of 502 tokens is 8 slices over half the layers, two micro-batches per step.
+    const p = stepTimeBasis(setup({ precision: "int4", par: { tp: 1, pp: 2, ep: 1 } }))
+    rel(marlinDequantTime(p, batch), (67_119_104 / 2 / 1e15) * 64 * 2 * 8)
+    expect(marlinDequantTime(q, { ...batch, numTokens: 0 })).toBe(0)
   })
 
   it("fp8 KV cache halves the KV bytes", () => {

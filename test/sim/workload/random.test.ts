@@ -1,4 +1,5 @@
 import fc from "fast-check"
+import seedrandom from "seedrandom"
 import { describe, expect, it } from "vitest"
 import { makeRng, shuffledIndices } from "../../../src/sim/workload/random.ts"
 
@@ -14,6 +15,17 @@ describe("makeRng", () => {
     const a = makeRng(7, "arrivals")
     const b = makeRng("7", "arrivals")
     expect(draw(() => a.uniform(), 100)).toEqual(draw(() => b.uniform(), 100))
+  })
+
+  it("draws seedrandom's Alea sequence bit for bit (its stepping is reimplemented on a typed array)", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (seed, stream) => {
+        const lib = seedrandom.alea(`${seed}/${stream}`)
+        const ours = makeRng(seed, stream)
+        for (let i = 0; i < 2000; i++) expect(ours.uniform()).toBe(lib())
+      }),
+      { numRuns: 50 },
+    )
   })
 
   it("gives different sequences for different seeds and streams", () => {
