@@ -56,6 +56,7 @@ export const stepTimeWithCoefficients = (r: ResolvedScenario, coefficients: Step
     kvCacheDtype: r.kvCacheDtype,
     par: r.par,
     asyncScheduling: r.engine.asyncScheduling === true,
+    topKTopPSampling: r.topKTopPSampling,
     coefficients,
     overheads,
     ...(name !== undefined ? { name } : {}),

@@ -650,3 +650,39 @@ export const builtinModelNames = (): string[] => BUILTINS.map((e) => e.ids[0]).f
 
 /** Every Hugging Face id the built-in table lists (variants included). */
 export const builtinModelIds = (): string[] => BUILTINS.flatMap((e) => [...e.ids])
+
+// ---- Sampling defaults (generation_config.json) ----
+
+/** The sampling filters a checkpoint's generation_config.json asks for: top_p < 1 or top_k > 0 turn on vLLM's top-k/top-p filter. */
+export interface SamplingDefaults {
+  readonly topP: number
+  readonly topK: number
+}
+
+// generation_config.json of the checkpoints as published on the Hugging Face Hub. vLLM applies them to
+// every request that does not set its own sampling parameters (--generation-config auto, the default
+// since vLLM 0.7; vllm/config/model.py get_diff_sampling_param). Checkpoints absent here set no filter.
+const SAMPLING_DEFAULTS: ReadonlyArray<{ readonly ids: ReadonlyArray<string>; readonly defaults: SamplingDefaults }> = [
+  // Qwen2.5 Instruct: temperature 0.7, top_p 0.8, top_k 20, repetition_penalty 1.05.
+  { ids: ["Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-14B-Instruct", "Qwen/Qwen2.5-32B-Instruct", "Qwen/Qwen2.5-72B-Instruct"], defaults: { topP: 0.8, topK: 20 } },
+  // Qwen3 (thinking mode defaults): temperature 0.6, top_p 0.95, top_k 20.
+  { ids: ["Qwen/Qwen3-8B", "Qwen/Qwen3-14B", "Qwen/Qwen3-32B"], defaults: { topP: 0.95, topK: 20 } },
+  // Meta Llama 3.1 and Llama 2 checkpoints: temperature 0.6, top_p 0.9.
+  {
+    ids: [
+      "meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Meta-Llama-3.1-8B", "meta-llama/Meta-Llama-3.1-8B-Instruct",
+      "meta-llama/Llama-3.1-70B", "meta-llama/Llama-3.1-70B-Instruct", "meta-llama/Meta-Llama-3.1-70B", "meta-llama/Meta-Llama-3.1-70B-Instruct",
+      "meta-llama/Llama-2-7b-hf", "meta-llama/Llama-2-7b-chat-hf", "meta-llama/Llama-2-70b-hf", "meta-llama/Llama-2-70b-chat-hf",
+    ],
+    defaults: { topP: 0.9, topK: 0 },
+  },
+]
+
+/** The sampling defaults of a checkpoint by Hugging Face id (case-insensitive), when its generation_config.json sets any. */
+export const samplingDefaults = (id: string): SamplingDefaults | undefined => {
+  const key = id.trim().toLowerCase()
+  return SAMPLING_DEFAULTS.find((e) => e.ids.some((i) => i.toLowerCase() === key))?.defaults
+}
+
+/** Whether sampling with these parameters runs vLLM's top-k/top-p filter (vllm/v1/worker/gpu_input_batch.py: top_p < 1, 0 < top_k < vocab). */
+export const usesTopKTopP = (d: SamplingDefaults | undefined): boolean => d !== undefined && (d.topP < 1 || d.topK > 0)

@@ -16,10 +16,12 @@
 //        + (moeLayerLatency + l)·moeLayerCount
 //        + attentionCompute·attentionComputeTime + kvRead·kvReadTime + attentionPerSlot·attentionSlotCount
 //        + elementwise·elementwiseTime
-//        + allReduceLatency·allReduceCount + allReduceRankSkew·allReduceRankCount + allReduceBandwidth·allReduceTime
+//        + allReduceLatency·allReduceCount + allReduceTwoShotLatency·allReduceTwoShotCount
+//        + allReduceRankSkew·allReduceRankCount + allReduceBandwidth·allReduceTime
 //        + moeAllToAllLatency·moeAllToAllCount + moeAllToAllBandwidth·moeAllToAllTime
 //        + ppHandoffLatency·ppHandoffCount + ppHandoffBandwidth·ppHandoffTime
-//        + gemmKernelLatency·gemmKernelCount + layerLaunch·layerCount               (GPU)
+//        + gemmKernelLatency·gemmKernelCount + layerLaunch·layerCount
+//        + samplerFilterTime                                                       (GPU; measured, no coefficient)
 //   q    = moeQuantizedServed for quantized experts, else 1
 //   w, l = moeCutlassExpertWeight, moeCutlassLayerLatency for experts vLLM serves with CUTLASS grouped
 //          GEMMs (per-channel fp8 on Hopper/Blackwell), else 1, 0
@@ -79,6 +81,8 @@ export interface StepTimeCoefficients {
   readonly elementwise: number
   /** Seconds per all-reduce call. */
   readonly allReduceLatency: number
+  /** Extra seconds per all-reduce that runs two-shot or through NCCL (above vLLM's one-shot sizes). */
+  readonly allReduceTwoShotLatency: number
   /** Seconds per all-reduce per other rank (straggler wait, grows with tp). */
   readonly allReduceRankSkew: number
   /** × allReduceTime: 1 / achieved fraction of one-way link bandwidth (bus bandwidth). */
@@ -115,6 +119,7 @@ export const COEFFICIENT_NAMES: ReadonlyArray<keyof StepTimeCoefficients> = [
   "attentionPerSlot",
   "elementwise",
   "allReduceLatency",
+  "allReduceTwoShotLatency",
   "allReduceRankSkew",
   "allReduceBandwidth",
   "moeAllToAllLatency",
@@ -139,6 +144,7 @@ export const COEFFICIENTS_ADDED_LATER: Readonly<Partial<Record<keyof StepTimeCoe
   moeCutlassExpertWeight: 1,
   moeCutlassLayerLatency: 0,
   marlinDequant: 0,
+  allReduceTwoShotLatency: 0,
 }
 
 /** The datasheet roofline: every multiplier 1, no fixed latencies. */
@@ -159,6 +165,7 @@ export const unitCoefficients: StepTimeCoefficients = {
   attentionPerSlot: 0,
   elementwise: 1,
   allReduceLatency: 0,
+  allReduceTwoShotLatency: 0,
   allReduceRankSkew: 0,
   allReduceBandwidth: 1,
   moeAllToAllLatency: 0,
@@ -178,6 +185,7 @@ const SECONDS_COEFFICIENTS: ReadonlySet<keyof StepTimeCoefficients> = new Set([
   "moeCutlassLayerLatency",
   "attentionPerSlot",
   "allReduceLatency",
+  "allReduceTwoShotLatency",
   "allReduceRankSkew",
   "moeAllToAllLatency",
   "ppHandoffLatency",
@@ -233,9 +241,16 @@ export interface FoldedStepTime {
   readonly slidingAttentionPerPair: number
   readonly kvPerToken: number
   readonly slidingKvPerToken: number
-  readonly perToken: number // elementwise + collective and hand-off payloads
+  readonly perToken: number // elementwise + collective and hand-off payloads (all-reduce below)
   readonly fixed: number // latencies, kernel and layer launches
+  /** TP all-reduce: payload per token one-shot and two-shot/ring, the two-shot extra per step, and the one-shot bound. */
+  readonly allReduceOneShotPerToken: number
+  readonly allReduceRingPerToken: number
+  readonly allReduceTwoShotFixed: number
   readonly perRequest: number
+  /** The top-k/top-p sampler filter: seconds per step and per scheduled request (not fitted: step-time-terms.ts). */
+  readonly samplerFixed: number
+  readonly samplerPerRequest: number
   /** CPU per step (scheduler, input preparation, sampling, output processing) and per scheduled request. */
   readonly cpuFixed: number
   readonly cpuPerRequest: number
@@ -260,7 +275,6 @@ export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): Fol
     perToken:
       c.elementwise * b.elementwiseSecondsPerToken +
       served * c.moeDispatch * b.moeDispatchSecondsPerToken +
-      c.allReduceBandwidth * b.allReduceSecondsPerToken +
       c.moeAllToAllBandwidth * b.allToAllSecondsPerToken +
       c.ppHandoffBandwidth * b.ppHandoffSecondsPerToken,
     fixed:
@@ -271,7 +285,12 @@ export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): Fol
       (low ? c.gemmKernelLatencyLowPrecision : c.gemmKernelLatency) * b.gemmKernelsPerStep +
       c.layerLaunch * b.layersPerStep +
       (c.moeLayerLatency + (cutlass ? c.moeCutlassLayerLatency : 0)) * b.moeLayersPerStep,
+    allReduceOneShotPerToken: c.allReduceBandwidth * b.allReduceOneShotSecondsPerToken,
+    allReduceRingPerToken: c.allReduceBandwidth * b.allReduceSecondsPerToken,
+    allReduceTwoShotFixed: c.allReduceTwoShotLatency * b.allReducesPerStep,
     perRequest: c.attentionPerSlot * b.attentionSlotsPerRequest,
+    samplerFixed: b.samplerFilterSecondsPerStep,
+    samplerPerRequest: b.samplerFilterSecondsPerRequest,
     cpuFixed: c.stepOverhead * b.pipelineFactor,
     cpuPerRequest: c.perRequestStepOverhead,
   }
@@ -297,7 +316,10 @@ const evaluate = (b: StepTimeBasis, f: FoldedStepTime, batch: BatchShape): numbe
       (Math.min(batch.prefillAttentionWork, batch.prefillTokens * w) + Math.min(batch.decodeContextTokens, batch.numDecodeReqs * w))
     t += f.slidingKvPerToken * Math.min(ctx, (batch.numDecodeReqs + batch.numPrefillReqs) * w)
   }
-  const gpu = t + f.perToken * batch.numTokens + f.fixed + f.perRequest * batch.numReqs
+  // csrc/custom_all_reduce.cuh: one-shot below a size that depends on tp, two-shot (or NCCL) above.
+  if (b.allReducesPerStep > 0)
+    t += batch.numTokens / pp < b.allReduceOneShotBelowTokens ? f.allReduceOneShotPerToken * batch.numTokens : f.allReduceRingPerToken * batch.numTokens + f.allReduceTwoShotFixed
+  const gpu = t + f.perToken * batch.numTokens + f.fixed + f.samplerFixed + (f.perRequest + f.samplerPerRequest) * batch.numReqs
   const cpu = f.cpuFixed + f.cpuPerRequest * batch.numReqs
   // vllm/v1/engine/core.py step_with_batch_queue: with async scheduling the CPU work of the next step
   // overlaps this step's GPU work; synchronously it runs between steps.

@@ -33,6 +33,12 @@ export interface HardwareSetup {
    * for step N+1 runs while the GPU executes step N, so a step takes max(GPU, CPU) instead of their sum.
    */
   readonly asyncScheduling?: boolean
+  /**
+   * The requests sample with top-p or top-k (their own parameters, or the checkpoint's generation_config
+   * that vLLM applies when a client sends none): every step runs vLLM's top-k/top-p filter over the
+   * logits of every scheduled request (samplerFilterTime).
+   */
+  readonly topKTopPSampling?: boolean
 }
 
 /** Activations (hidden states, all-reduce payloads, stage hand-offs) stay 16-bit under every weight scheme. */
@@ -73,6 +79,18 @@ export const isMarlinGemm = (gpu: GpuProfile, p: Precision): boolean =>
 export const MARLIN_TILE_ROWS = 64
 
 /**
+ * vLLM's top-k/top-p filter (vllm/v1/sample/ops/topk_topp_sampler.py apply_top_k_top_p, the PyTorch path
+ * vLLM 0.15 runs by default: the FlashInfer sampler is opt-in) sorts every request's full row of logits,
+ * masks by the k-th value and the cumulative probability, and scatters back. Measured on H100 (vllm PR
+ * #33538, PyTorch column, top-k + top-p on every row): 2.57 ms for 512 × 32,768 logits, 5.04 ms for
+ * 1,024 × 32,768, 0.13 ms for 1 × 32,768 — 0.147 ns per logit plus 0.1 ms of launches. The per-logit
+ * part streams the rows through the sort's passes, so it scales with HBM bandwidth on other GPUs.
+ */
+export const SAMPLER_FILTER_SECONDS_PER_LOGIT_H100 = 0.147e-9
+export const SAMPLER_FILTER_LAUNCH_SECONDS = 0.1e-3
+const H100_SXM_BANDWIDTH = 3.35e12
+
+/**
  * One-direction bandwidth of the GPU-to-GPU link used by collectives: NVLink when present, else PCIe.
  * Datasheets quote both directions (H100 NVLink 900 GB/s = 450 each way), a ring moves data one way.
  */
@@ -81,6 +99,26 @@ export const linkBandwidthOneWay = (gpu: GpuProfile): number =>
 
 /** Ring all-reduce moves 2(n−1)/n of the message through each GPU's link (NCCL's "bus bandwidth" factor). */
 export const ringAllReduceFactor = (n: number): number => (n > 1 ? (2 * (n - 1)) / n : 0)
+
+/** vLLM's custom all-reduce serves messages up to this size (vllm/distributed/device_communicators/custom_all_reduce.py max_size); NCCL above. */
+export const CUSTOM_ALLREDUCE_MAX_BYTES = 8 * 1024 * 1024
+
+/**
+ * The largest message (exclusive, bytes) vLLM's custom all-reduce sends one-shot on `n` GPUs: every rank
+ * reads the n − 1 other ranks' whole buffers over NVLink and reduces (cross_device_reduce_1stage). Above
+ * it, two-shot (reduce-scatter then all-gather through an intermediate buffer, a second barrier:
+ * cross_device_reduce_2stage) moves the ring's 2(n−1)/n. csrc/custom_all_reduce.cuh allreduce: 2 GPUs
+ * always one-shot; with full NVLink, ≤ 4 GPUs below 512 KiB, ≤ 8 GPUs below 256 KiB. Without NVLink
+ * vLLM runs the custom kernel on 2 GPUs only (NCCL otherwise). 0 = never one-shot.
+ */
+export const oneShotAllReduceMaxBytes = (n: number, nvlink: boolean): number => {
+  if (n === 2) return CUSTOM_ALLREDUCE_MAX_BYTES
+  if (!nvlink || ![4, 6, 8].includes(n)) return 0
+  return n <= 4 ? 512 * 1024 : 256 * 1024
+}
+
+/** Bytes through each GPU's link per byte of message: one-shot reads n − 1 peer buffers, two-shot and ring 2(n−1)/n. */
+export const oneShotAllReduceFactor = (n: number): number => (n > 1 ? n - 1 : 0)
 
 /**
  * Activation bytes per token over all layers on one GPU that no GEMM moves, 16-bit: two RMSNorms fused
@@ -138,8 +176,12 @@ export interface StepTimeBasis {
   readonly slidingKvReadSecondsPerToken: number
   /** Elementwise kernels (norms, residual adds, RoPE, activation): bytes touched per token / bandwidth (s). */
   readonly elementwiseSecondsPerToken: number
-  /** TP all-reduce payload per token through the ring, summed over the step's all-reduces (s). */
+  /** TP all-reduce payload per token through the ring (two-shot, NCCL), summed over the step's all-reduces (s). */
   readonly allReduceSecondsPerToken: number
+  /** The same for one-shot all-reduces, each rank reading n − 1 peer buffers (s). */
+  readonly allReduceOneShotSecondsPerToken: number
+  /** Micro-batches of fewer tokens than this all-reduce one-shot (vLLM custom all-reduce); 0 = never. */
+  readonly allReduceOneShotBelowTokens: number
   /** All-reduces per step, times the pipeline factor (each pays a fixed latency). */
   readonly allReducesPerStep: number
   /** All-reduces per step × the other ranks each waits for (tp − 1): what rank skew grows with. */
@@ -159,6 +201,10 @@ export interface StepTimeBasis {
   readonly lowPrecisionGemm: boolean
   /** The non-expert linear layers run as Marlin weight-only GEMMs (isMarlinGemm). */
   readonly marlinGemm: boolean
+  /** The top-k/top-p filter's fixed cost per step (s; 0 when the requests do not filter). */
+  readonly samplerFilterSecondsPerStep: number
+  /** Its cost per scheduled request: the request's vocab-sized row of logits (s). */
+  readonly samplerFilterSecondsPerRequest: number
   /** Routed experts stored below 16 bits with block or group scales (block-fp8, MXFP4/NVFP4, INT4): served by other fused-MoE kernels than the tables time. */
   readonly quantizedExperts: boolean
   /** Per-channel fp8 experts on Hopper/Blackwell, which vLLM serves with CUTLASS grouped GEMMs instead of the Triton fused-MoE kernel the tables time. */
@@ -242,6 +288,8 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
     slidingKvReadSecondsPerToken: (kvPerToken * slidingFraction) / bw,
     elementwiseSecondsPerToken: ewBytes / pp / bw,
     allReduceSecondsPerToken: (allReducesPerStage * h * ACTIVATION_BYTES * ringAllReduceFactor(tp)) / link,
+    allReduceOneShotSecondsPerToken: (allReducesPerStage * h * ACTIVATION_BYTES * oneShotAllReduceFactor(tp)) / link,
+    allReduceOneShotBelowTokens: tp > 1 ? oneShotAllReduceMaxBytes(tp, gpu.nvlinkBandwidth > 0) / (h * ACTIVATION_BYTES) : 0,
     allReducesPerStep: allReducesPerStage * pp,
     allReduceRankWaits: allReducesPerStage * pp * (tp - 1),
     allToAllSecondsPerToken: (allToAllsPerStage * h * ACTIVATION_BYTES * (ep - 1)) / ep / link,
@@ -255,6 +303,10 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
     layersPerStep: m.numLayers,
     lowPrecisionGemm: isLowPrecisionGemm(denseGemmPrecision),
     marlinGemm: isMarlinGemm(gpu, denseGemmPrecision),
+    // The sampler runs once per step on the last stage, on the full (gathered) vocabulary.
+    samplerFilterSecondsPerStep: setup.topKTopPSampling === true ? SAMPLER_FILTER_LAUNCH_SECONDS : 0,
+    samplerFilterSecondsPerRequest:
+      setup.topKTopPSampling === true ? (m.vocabSize * SAMPLER_FILTER_SECONDS_PER_LOGIT_H100 * H100_SXM_BANDWIDTH) / bw : 0,
     // Per-channel fp8 experts are served by fp8 w8a8 kernels without block scales (vllm/model_executor/
     // layers/quantization/compressed_tensors/compressed_tensors_moe.py, CompressedTensorsW8A8Fp8MoEMethod),
     // so moeQuantizedServed, fitted on block-fp8/MXFP4/INT4 checkpoints, does not apply to them. On SM90
@@ -357,12 +409,25 @@ export const kvReadTime = (b: StepTimeBasis, batch: BatchShape): number => {
 /** Norms, residual adds, RoPE, attention Q/O and activation: activation bytes touched / HBM bandwidth. */
 export const elementwiseTime = (b: StepTimeBasis, batch: BatchShape): number => b.elementwiseSecondsPerToken * batch.numTokens
 
+/** Whether the step's all-reduces (each of one micro-batch's tokens × hidden × 2 bytes) run one-shot. */
+export const allReduceOneShot = (b: StepTimeBasis, batch: BatchShape): boolean => batch.numTokens / b.pipelineFactor < b.allReduceOneShotBelowTokens
+
 /**
- * TP all-reduce payload time: 2 per layer, numTokens × hidden × 2 bytes each, × 2(tp−1)/tp through one
- * direction of NVLink (PCIe when the GPU has none). The A800's 400 GB/s NVLink makes this 1.5× the
- * A100's 600 GB/s. The fixed per-call latency is allReduceCount × a fitted seconds coefficient.
+ * TP all-reduce payload time: 2 per layer, numTokens × hidden × 2 bytes each, through one direction of
+ * NVLink (PCIe when the GPU has none): × (tp − 1) one-shot, × 2(tp−1)/tp two-shot or NCCL ring. The
+ * A800's 400 GB/s NVLink makes this 1.5× the A100's 600 GB/s. The fixed per-call latency is
+ * allReduceCount × a fitted seconds coefficient, plus allReduceTwoShotCount × the two-shot extra.
  */
-export const allReduceTime = (b: StepTimeBasis, batch: BatchShape): number => b.allReduceSecondsPerToken * batch.numTokens
+export const allReduceTime = (b: StepTimeBasis, batch: BatchShape): number =>
+  (allReduceOneShot(b, batch) ? b.allReduceOneShotSecondsPerToken : b.allReduceSecondsPerToken) * batch.numTokens
+
+/**
+ * All-reduces that run two-shot or through NCCL (0 when one-shot): the second barrier and the pass
+ * through the intermediate buffer cost a fixed extra per call. On the aiconfigurator custom all-reduce
+ * and NCCL tables (H100 + H200) modelling the two algorithms fits at 6.1% median error against 9.9% for
+ * one ring formula with one latency (`npm run fit-defaults` prints both).
+ */
+export const allReduceTwoShotCount = (b: StepTimeBasis, batch: BatchShape): number => (allReduceOneShot(b, batch) ? 0 : b.allReducesPerStep)
 
 /** All-reduces per step (0 at TP = 1). */
 export const allReduceCount = (b: StepTimeBasis): number => b.allReducesPerStep
@@ -406,6 +471,15 @@ export const gemmKernelCount = (b: StepTimeBasis): number => b.gemmKernelsPerSte
  */
 export const layerCount = (b: StepTimeBasis): number => b.layersPerStep
 
+/**
+ * vLLM's top-k/top-p filter over the step's logits (GPU, after the forward pass and before the next step
+ * can start, so async scheduling does not hide it): a fixed part per step and a vocab-sized row per
+ * scheduled request. Zero for greedy sampling (vllm bench serve sends temperature 0) and for requests
+ * without top-p/top-k.
+ */
+export const samplerFilterTime = (b: StepTimeBasis, batch: BatchShape): number =>
+  batch.numTokens > 0 ? b.samplerFilterSecondsPerStep + b.samplerFilterSecondsPerRequest * batch.numReqs : 0
+
 /** Scheduler / input preparation / sampling passes per step: one per micro-batch. */
 export const stepCount = (b: StepTimeBasis): number => b.pipelineFactor
 
@@ -426,6 +500,7 @@ export interface StepTerms {
   readonly elementwiseTime: number
   readonly allReduceTime: number
   readonly allReduceCount: number
+  readonly allReduceTwoShotCount: number
   readonly allReduceRankCount: number
   readonly moeAllToAllTime: number
   readonly moeAllToAllCount: number
@@ -436,6 +511,7 @@ export interface StepTerms {
   readonly layerCount: number
   readonly stepCount: number
   readonly scheduledRequestCount: number
+  readonly samplerFilterTime: number
 }
 
 export const stepTerms = (b: StepTimeBasis, batch: BatchShape): StepTerms => ({
@@ -451,6 +527,7 @@ export const stepTerms = (b: StepTimeBasis, batch: BatchShape): StepTerms => ({
   elementwiseTime: elementwiseTime(b, batch),
   allReduceTime: allReduceTime(b, batch),
   allReduceCount: allReduceCount(b),
+  allReduceTwoShotCount: allReduceTwoShotCount(b, batch),
   allReduceRankCount: allReduceRankCount(b),
   moeAllToAllTime: moeAllToAllTime(b, batch),
   moeAllToAllCount: moeAllToAllCount(b),
@@ -461,4 +538,5 @@ export const stepTerms = (b: StepTimeBasis, batch: BatchShape): StepTerms => ({
   layerCount: layerCount(b),
   stepCount: stepCount(b),
   scheduledRequestCount: scheduledRequestCount(batch),
+  samplerFilterTime: samplerFilterTime(b, batch),
 })

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs"
 import { pathToFileURL } from "node:url"
 import { resolve as resolvePath } from "node:path"
 import { builtinGpuIds, lookupGpu, parseGpuJson } from "../hw/gpus.ts"
-import { builtinModelNames, lookupModel, modelFromHfConfig } from "../hw/models.ts"
+import { builtinModelNames, lookupModel, modelFromHfConfig, samplingDefaults, usesTopKTopP } from "../hw/models.ts"
 import { kvOffloadTier, kvShortfall, numGpuBlocksFor } from "../hw/kv-capacity.ts"
 import { kvBytesPerElement, kvBytesPerToken } from "../hw/model-costs.ts"
 import { defaultCoefficients } from "../hw/default-coefficients.ts"
@@ -40,6 +40,8 @@ export interface ResolvedScenario {
   readonly par: Parallelism
   readonly engine: EngineConfig
   readonly stepTime: StepTimeModel
+  /** The requests sample with top-k/top-p, so every step runs vLLM's sampler filter (workload.sampling). */
+  readonly topKTopPSampling: boolean
   readonly policy: SchedulingPolicy
   /** How num_gpu_blocks was obtained: "given", "profile" or "derived". */
   readonly numGpuBlocksSource: string
@@ -308,6 +310,17 @@ export const withSpeculative = (
     return speculativeStepTime(target, { method: sp.method, numTokens: sp.numTokens, acceptance: sp.acceptance, ...(draft !== undefined ? { draft } : {}) })
   })
 
+/**
+ * Whether the scenario's requests sample with top-k/top-p: asked for ("top-p"), or left to the server
+ * ("model-defaults": inference-perf sends no sampling parameters) whose checkpoint's generation_config
+ * sets top_p < 1 or top_k > 0. vllm bench serve sends temperature 0 (greedy), the default otherwise.
+ */
+export const topKTopPSamplingOf = (s: Scenario, model: ModelProfile): boolean => {
+  const w = s.workload
+  const mode = w?.sampling ?? (w?.inferencePerfDefaults === true ? "model-defaults" : "greedy")
+  return mode === "top-p" || (mode === "model-defaults" && usesTopKTopP(samplingDefaults(model.id)))
+}
+
 export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, InputError | FileError> =>
   Effect.gen(function* () {
     if (s.disaggregation !== undefined) return yield* resolveDisaggregated(s, s.disaggregation)
@@ -340,7 +353,8 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
     const maxNumSeqs = e.maxNumSeqs ?? defaults.maxNumSeqs
     const modelMax = vllmDefaultMaxModelLen(model)
     const asyncScheduling = e.asyncScheduling ?? asyncSchedulingDefault(par.pp)
-    const stepTime = yield* stepTimeFor(s, { model, gpu, precision, kvCacheDtype, par, asyncScheduling })
+    const topKTopPSampling = topKTopPSamplingOf(s, model)
+    const stepTime = yield* stepTimeFor(s, { model, gpu, precision, kvCacheDtype, par, asyncScheduling, topKTopPSampling })
     const stepTimeModel = yield* withSpeculative(s, stepTime.model, { gpu, precision, kvCacheDtype, par, asyncScheduling })
     let maxModelLen = e.maxModelLen ?? modelMax
     // vllm/config/scheduler.py: without chunked prefill the budget must hold a whole prompt.
@@ -411,7 +425,7 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
     }
     const policy = yield* resolvePolicy(s.policy)
     const makeWorkload = yield* workloadFactory(s, engine, notes)
-    return { scenario: s, model, gpu, precision, kvCacheDtype, par, engine, stepTime: stepTimeModel, policy, numGpuBlocksSource, notes, makeWorkload }
+    return { scenario: s, model, gpu, precision, kvCacheDtype, par, engine, stepTime: stepTimeModel, topKTopPSampling, policy, numGpuBlocksSource, notes, makeWorkload }
   })
 
 /** Default bound on the requests one run simulates (each costs ~100 B of typed columns). */

@@ -97,6 +97,13 @@ const Workload = Schema.Struct({
    * defaults, 10 system prompts × 10 single-turn questions (the runs of inference-sim-h100-poisson.csv).
    */
   inferencePerfDefaults: opt(Schema.Boolean),
+  /**
+   * What the client asks the sampler for: "greedy" (temperature 0, what vllm bench serve sends),
+   * "model-defaults" (no sampling parameters: vLLM applies the checkpoint's generation_config, e.g. top_p
+   * 0.9 for Llama 3.1; what inference-perf sends) or "top-p" (top-p/top-k on every request). Default:
+   * model-defaults with inferencePerfDefaults, else greedy.
+   */
+  sampling: opt(Schema.Literals(["greedy", "model-defaults", "top-p"])),
   /** A request trace to replay (JSONL or CSV). */
   trace: opt(Schema.String),
   /**

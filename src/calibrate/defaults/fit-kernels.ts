@@ -4,7 +4,7 @@
 import { lookupGpu } from "../../hw/gpus.ts"
 import { moeExpertsTouched } from "../../hw/model-costs.ts"
 import type { StepTimeCoefficients } from "../../hw/physics-step-time.ts"
-import { linkBandwidthOneWay, ringAllReduceFactor } from "../../hw/step-time-terms.ts"
+import { CUSTOM_ALLREDUCE_MAX_BYTES, linkBandwidthOneWay, oneShotAllReduceFactor, oneShotAllReduceMaxBytes, ringAllReduceFactor } from "../../hw/step-time-terms.ts"
 import type { DatasetFitError } from "../../hw/default-coefficients.ts"
 import type { GpuProfile, ModelProfile } from "../../hw/types.ts"
 import {
@@ -152,11 +152,15 @@ export const fitPrefillAttention = (
   return { attentionCompute: x[1]! }
 }
 
-/** vLLM 0.14 uses its custom all-reduce below 8 MiB (CUDA-graph variant in graphs) and NCCL above. */
-const CUSTOM_ALLREDUCE_MAX_BYTES = 8 * 1024 * 1024
-
+/**
+ * vLLM 0.14 uses its custom all-reduce up to 8 MiB (CUDA-graph variant in graphs), one-shot below a size
+ * that depends on the GPU count and two-shot above (step-time-terms.ts oneShotAllReduceMaxBytes), and
+ * NCCL's ring above 8 MiB: latency ≈ allReduceLatency (+ allReduceTwoShotLatency when not one-shot) +
+ * allReduceBandwidth · bytes through one link direction. The comparison row fits one ring formula.
+ */
 export const fitAllReduce = (root: string, dirs: ReadonlyArray<{ dir: string; gpu: string }>, gen: string, out: Collector) => {
   const rows: number[][] = []
+  const ring: number[][] = []
   const y: number[] = []
   for (const { dir, gpu: id } of dirs) {
     const gpu = gpuOf(id)
@@ -166,13 +170,17 @@ export const fitAllReduce = (root: string, dirs: ReadonlyArray<{ dir: string; gp
       ...loadNccl(root, dir, id).filter((p) => p.op === "all_reduce" && p.dtype === "half" && p.bytes > CUSTOM_ALLREDUCE_MAX_BYTES),
     ]
     for (const p of points) {
-      rows.push([1, (p.bytes * ringAllReduceFactor(p.numGpus)) / link])
+      const oneShot = p.bytes <= CUSTOM_ALLREDUCE_MAX_BYTES && p.bytes < oneShotAllReduceMaxBytes(p.numGpus, gpu.nvlinkBandwidth > 0)
+      rows.push([1, oneShot ? 0 : 1, (p.bytes * (oneShot ? oneShotAllReduceFactor(p.numGpus) : ringAllReduceFactor(p.numGpus))) / link])
+      ring.push([1, (p.bytes * ringAllReduceFactor(p.numGpus)) / link])
       y.push(p.latency)
     }
   }
   const x = nnlsRelative(rows, y)
-  out.add("aiconfigurator all_reduce (custom < 8 MiB, nccl above)", gen, rows.map((r) => dotp(r, x)), y, true)
-  return { allReduceLatency: x[0]!, allReduceBandwidth: x[1]! }
+  out.add("aiconfigurator all_reduce (custom one-shot/two-shot ≤ 8 MiB, nccl above)", gen, rows.map((r) => dotp(r, x)), y, true)
+  const xr = nnlsRelative(ring, y)
+  out.add("aiconfigurator all_reduce, one ring formula", gen, ring.map((r) => dotp(r, xr)), y, "comparison")
+  return { allReduceLatency: x[0]!, allReduceTwoShotLatency: x[1]!, allReduceBandwidth: x[2]! }
 }
 
 /** EP dispatch/combine as vLLM's allgather_reducescatter backend: NCCL all_gather + reduce_scatter. */

@@ -98,6 +98,7 @@ const referenceStepTime = (setup: HardwareSetup, c: StepTimeCoefficients, batch:
     c.attentionPerSlot * t.attentionSlotCount +
     c.elementwise * t.elementwiseTime +
     c.allReduceLatency * t.allReduceCount +
+    c.allReduceTwoShotLatency * t.allReduceTwoShotCount +
     c.allReduceRankSkew * t.allReduceRankCount +
     c.allReduceBandwidth * t.allReduceTime +
     c.moeAllToAllLatency * t.moeAllToAllCount +
@@ -105,7 +106,8 @@ const referenceStepTime = (setup: HardwareSetup, c: StepTimeCoefficients, batch:
     c.ppHandoffLatency * t.ppHandoffCount +
     c.ppHandoffBandwidth * t.ppHandoffTime +
     (low ? c.gemmKernelLatencyLowPrecision : c.gemmKernelLatency) * t.gemmKernelCount +
-    c.layerLaunch * t.layerCount
+    c.layerLaunch * t.layerCount +
+    t.samplerFilterTime
   const cpu = c.stepOverhead * t.stepCount + c.perRequestStepOverhead * t.scheduledRequestCount
   return setup.asyncScheduling === true ? Math.max(gpu, cpu) : gpu + cpu
 }
@@ -117,8 +119,8 @@ const coefficientArb = fc
 describe("physicsStepTime", () => {
   it("equals Σ coefficient × term with the max(compute, weights) rule, plus CPU time (or max with it under async scheduling)", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: SETUPS.length - 1 }), coefficientArb, nonEmpty, fc.boolean(), (i, c, spec, asyncScheduling) => {
-        const setup = { ...(SETUPS[i] as HardwareSetup), asyncScheduling }
+      fc.property(fc.integer({ min: 0, max: SETUPS.length - 1 }), coefficientArb, nonEmpty, fc.boolean(), fc.boolean(), (i, c, spec, asyncScheduling, topKTopPSampling) => {
+        const setup = { ...(SETUPS[i] as HardwareSetup), asyncScheduling, topKTopPSampling }
         const batch = toBatch(spec)
         const fast = physicsStepTime({ ...setup, coefficients: c }).stepTime(batch)
         const ref = referenceStepTime(setup, c, batch)

@@ -5,6 +5,7 @@ import {
   allReduceCount,
   allReduceRankCount,
   allReduceTime,
+  allReduceTwoShotCount,
   attentionComputeTime,
   attentionSlotCount,
   elementwiseTime,
@@ -24,7 +25,11 @@ import {
   ppBubbleFactor,
   ppHandoffCount,
   ppHandoffTime,
+  oneShotAllReduceMaxBytes,
   ringAllReduceFactor,
+  SAMPLER_FILTER_LAUNCH_SECONDS,
+  SAMPLER_FILTER_SECONDS_PER_LOGIT_H100,
+  samplerFilterTime,
   scheduledRequestCount,
   stepCount,
   stepTimeBasis,
@@ -190,6 +195,36 @@ describe("collectives and pipeline terms", () => {
     rel(allReduceTime(b, batch), (4 * 1004 * 1024 * 2 * 1) / 200e9)
     // Compute and weights split over two GPUs.
     rel(gemmComputeTime(b, batch), (1004 * 67_119_104) / 2 / 1e15 + (5 * 65_536_000) / 2 / 1e15)
+  })
+
+  it("vLLM's custom all-reduce: one-shot ((n − 1) peer buffers) below its size limit, two-shot (ring bytes, extra latency) above", () => {
+    // csrc/custom_all_reduce.cuh: 2 GPUs one-shot up to the 8 MiB custom limit; ≤ 4 below 512 KiB; ≤ 8 below 256 KiB.
+    expect(oneShotAllReduceMaxBytes(2, true)).toBe(8 * 1024 * 1024)
+    expect(oneShotAllReduceMaxBytes(4, true)).toBe(512 * 1024)
+    expect(oneShotAllReduceMaxBytes(8, true)).toBe(256 * 1024)
+    expect(oneShotAllReduceMaxBytes(4, false)).toBe(0)
+    const b4 = stepTimeBasis(setup({ par: { tp: 4, pp: 1, ep: 1 } }))
+    // h = 1024 → 2 KiB per token: one-shot below 256 tokens at tp 4.
+    const small = { ...batch, numTokens: 255 }
+    const large = { ...batch, numTokens: 256 }
+    rel(allReduceTime(b4, small), (4 * 255 * 1024 * 2 * 3) / 200e9)
+    expect(allReduceTwoShotCount(b4, small)).toBe(0)
+    rel(allReduceTime(b4, large), (4 * 256 * 1024 * 2 * 1.5) / 200e9)
+    expect(allReduceTwoShotCount(b4, large)).toBe(4)
+    // Without NVLink vLLM runs NCCL on 4 GPUs: ring bytes and the extra latency at any size.
+    const pcie = stepTimeBasis({ ...setup({ par: { tp: 4, pp: 1, ep: 1 } }), gpu: { ...tinyGpu, nvlinkBandwidth: 0 } })
+    expect(allReduceTwoShotCount(pcie, { ...batch, numTokens: 1 })).toBe(4)
+    // At tp 2 one-shot and ring move the same bytes; the 1,004-token batch (2 MB) is one-shot.
+    const b2 = stepTimeBasis(setup({ par: { tp: 2, pp: 1, ep: 1 } }))
+    expect(allReduceTwoShotCount(b2, batch)).toBe(0)
+  })
+
+  it("samplerFilterTime: vLLM's top-k/top-p filter, 0.1 ms + 0.147 ns per logit at H100 bandwidth, only when the requests filter", () => {
+    expect(samplerFilterTime(stepTimeBasis(setup()), batch)).toBe(0)
+    const b = stepTimeBasis({ ...setup(), topKTopPSampling: true })
+    // 5 requests × 32,000 logits; the tiny GPU's 2 TB/s is 3.35 / 2 × slower than an H100 SXM per logit.
+    rel(samplerFilterTime(b, batch), SAMPLER_FILTER_LAUNCH_SECONDS + 5 * 32000 * SAMPLER_FILTER_SECONDS_PER_LOGIT_H100 * (3.35e12 / 2e12))
+    expect(samplerFilterTime(b, { ...batch, numTokens: 0, numReqs: 0 })).toBe(0)
   })
 
   it("ring factor 2(n−1)/n and the PCIe fallback when a GPU has no NVLink", () => {
