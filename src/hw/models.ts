@@ -31,6 +31,8 @@ export const MODEL_FIELD_MAX = {
   ffn_dim: 1_048_576,
   moe_intermediate_size: 1_048_576,
   shared_expert_intermediate_size: 1_048_576,
+  intermediate_size_mlp: 1_048_576,
+  interleave_moe_layer_step: 4096,
   num_local_experts: 65_536,
   num_experts: 65_536,
   n_routed_experts: 65_536,
@@ -54,9 +56,9 @@ const maxOfField = (field: ModelIntField): number => MODEL_FIELD_MAX[field]
 /**
  * A ModelProfile from a Hugging Face config.json object. Handles dense Llama/Qwen/Mistral, GQA, MoE
  * (Mixtral num_local_experts, Qwen3-MoE num_experts/moe_intermediate_size/mlp_only_layers, DeepSeek
- * n_routed_experts/n_shared_experts/first_k_dense_replace, gpt-oss), MLA (kv_lora_rank +
- * qk_rope_head_dim), sliding windows (layer_types, use_sliding_window/max_window_layers, Mistral-style
- * sliding_window on every layer), OPT (ffn_dim, fc1/fc2, LayerNorm, learned positions), and a nested
+ * n_routed_experts/n_shared_experts/first_k_dense_replace, gpt-oss, Llama-4 interleave_moe_layer_step
+ * and intermediate_size_mlp), MLA (kv_lora_rank + qk_rope_head_dim), sliding windows (layer_types,
+ * use_sliding_window/max_window_layers, Mistral-style sliding_window on every layer), OPT (ffn_dim, fc1/fc2, LayerNorm, learned positions), and a nested
  * text_config. Returns a one-line error naming the missing or invalid field on failure.
  * max_position_embeddings is taken as written (rope_scaling factors are not applied); OPT-350m's
  * word_embed_proj_dim projections are not counted.
@@ -171,6 +173,14 @@ const parse = (config: unknown, id: string): ModelProfile => {
       let dense = 0
       for (let i = 0; i < layers; i++) if (only.has(i) || (i + 1) % step !== 0) dense++
       denseLayers = Math.max(denseLayers, dense)
+    }
+    // Llama-4: layer i is MoE when (i + 1) % interleave_moe_layer_step == 0, the others dense MLPs of
+    // intermediate_size_mlp (vllm/model_executor/models/llama4.py Llama4DecoderLayer): Maverick's step 2
+    // halves the MoE layers, Scout's step 1 makes every layer MoE.
+    const interleave = optInt("interleave_moe_layer_step")
+    if (interleave !== undefined && interleave > 1) {
+      denseLayers = Math.max(denseLayers, layers - Math.floor(layers / interleave))
+      intermediate = optInt("intermediate_size_mlp") ?? intermediate
     }
     if (denseLayers > layers) fail("first_k_dense_replace", `at most num_hidden_layers ${layers}`)
   } else {

@@ -12,8 +12,8 @@
 // CPU) and adds. (`npm run fit-defaults` prints these comparisons.)
 //
 //   step = R(gemmCompute·gemmComputeTime + marlinDequant·marlinDequantTime, weightRead·weightReadTime)
-//        + q·(moeCompute·moeComputeTime + moeDispatch·moeDispatchTime) + moeExpertWeight·moeExpertWeightTime
-//        + moeLayerLatency·moeLayerCount
+//        + q·(moeCompute·moeComputeTime + moeDispatch·moeDispatchTime) + w·moeExpertWeight·moeExpertWeightTime
+//        + (moeLayerLatency + l)·moeLayerCount
 //        + attentionCompute·attentionComputeTime + kvRead·kvReadTime + attentionPerSlot·attentionSlotCount
 //        + elementwise·elementwiseTime
 //        + allReduceLatency·allReduceCount + allReduceTwoShotLatency·allReduceTwoShotCount
@@ -25,6 +25,8 @@
 //   R    = max (gemmKneeSoftness 0: Hopper), or the p-norm with p = 1/gemmKneeSoftness (Ampere: the
 //          A100 GEMM table's knee near the ridge, see gemmRoofline)
 //   q    = moeQuantizedServed for quantized experts, else 1
+//   w, l = moeCutlassExpertWeight, moeCutlassLayerLatency for experts vLLM serves with CUTLASS grouped
+//          GEMMs (per-channel fp8 on Hopper/Blackwell), else 1, 0
 //   cpu  = stepOverhead·stepCount + perRequestStepOverhead·scheduledRequestCount
 //   step = GPU + cpu, or max(GPU, cpu) with async scheduling (the CPU prepares the next step meanwhile)
 //
@@ -70,6 +72,13 @@ export interface StepTimeCoefficients {
   readonly moeExpertWeight: number
   /** Seconds per MoE layer pass (fused-MoE's routing, alignment, grouped GEMMs and reduction kernels). */
   readonly moeLayerLatency: number
+  /**
+   * Multiplies moeExpertWeight for experts served by CUTLASS grouped GEMMs (cutlass_moe_fp8: per-channel
+   * fp8 experts on Hopper/Blackwell) instead of the Triton fused-MoE kernel the tables time.
+   */
+  readonly moeCutlassExpertWeight: number
+  /** Seconds per MoE layer pass added for CUTLASS grouped-GEMM experts (their extra quantize, shuffle and offset kernels). */
+  readonly moeCutlassLayerLatency: number
   /** × attentionComputeTime (FlashAttention prefill). */
   readonly attentionCompute: number
   /** × kvReadTime (paged decode attention). */
@@ -112,6 +121,8 @@ export const COEFFICIENT_NAMES: ReadonlyArray<keyof StepTimeCoefficients> = [
   "weightRead",
   "moeExpertWeight",
   "moeLayerLatency",
+  "moeCutlassExpertWeight",
+  "moeCutlassLayerLatency",
   "attentionCompute",
   "kvRead",
   "attentionPerSlot",
@@ -139,6 +150,8 @@ export const COEFFICIENTS_ADDED_LATER: Readonly<Partial<Record<keyof StepTimeCoe
   moeDispatch: 0,
   allReduceRankSkew: 0,
   moeQuantizedServed: 1,
+  moeCutlassExpertWeight: 1,
+  moeCutlassLayerLatency: 0,
   marlinDequant: 0,
   allReduceTwoShotLatency: 0,
   gemmKneeSoftness: 0,
@@ -156,6 +169,8 @@ export const unitCoefficients: StepTimeCoefficients = {
   weightRead: 1,
   moeExpertWeight: 1,
   moeLayerLatency: 0,
+  moeCutlassExpertWeight: 1,
+  moeCutlassLayerLatency: 0,
   attentionCompute: 1,
   kvRead: 1,
   attentionPerSlot: 0,
@@ -178,6 +193,7 @@ export const unitCoefficients: StepTimeCoefficients = {
 /** Coefficients in seconds (per call, layer, kernel, step or request); the others multiply a roofline time. */
 const SECONDS_COEFFICIENTS: ReadonlySet<keyof StepTimeCoefficients> = new Set([
   "moeLayerLatency",
+  "moeCutlassLayerLatency",
   "attentionPerSlot",
   "allReduceLatency",
   "allReduceTwoShotLatency",
@@ -279,6 +295,7 @@ export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): Fol
   const low = b.lowPrecisionGemm
   const gc = low ? c.gemmComputeLowPrecision : c.gemmCompute
   const served = b.quantizedExperts ? c.moeQuantizedServed : 1
+  const cutlass = b.cutlassExperts
   return {
     computePerToken: gc * b.gemmSecondsPerToken,
     // Marlin GEMMs keep the max rule: Marlin pipelines its weight loads under the MMAs, and the A100
@@ -289,7 +306,7 @@ export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): Fol
     moePerToken: served * c.moeCompute * b.moeSecondsPerToken,
     computePerRequest: gc * b.lmHeadSecondsPerRequest,
     weightSeconds: c.weightRead * b.weightReadSeconds,
-    expertSecondsPerExpert: c.moeExpertWeight * b.expertReadSecondsPerExpert,
+    expertSecondsPerExpert: c.moeExpertWeight * (cutlass ? c.moeCutlassExpertWeight : 1) * b.expertReadSecondsPerExpert,
     attentionPerPair: c.attentionCompute * b.attentionSecondsPerPair,
     slidingAttentionPerPair: c.attentionCompute * b.slidingAttentionSecondsPerPair,
     kvPerToken: c.kvRead * b.kvReadSecondsPerToken,
@@ -306,7 +323,7 @@ export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): Fol
       c.ppHandoffLatency * b.ppHandoffsPerStep +
       (low ? c.gemmKernelLatencyLowPrecision : c.gemmKernelLatency) * b.gemmKernelsPerStep +
       c.layerLaunch * b.layersPerStep +
-      c.moeLayerLatency * b.moeLayersPerStep,
+      (c.moeLayerLatency + (cutlass ? c.moeCutlassLayerLatency : 0)) * b.moeLayersPerStep,
     allReduceOneShotPerToken: c.allReduceBandwidth * b.allReduceOneShotSecondsPerToken,
     allReduceRingPerToken: c.allReduceBandwidth * b.allReduceSecondsPerToken,
     allReduceTwoShotFixed: c.allReduceTwoShotLatency * b.allReducesPerStep,

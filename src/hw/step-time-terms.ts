@@ -207,6 +207,8 @@ export interface StepTimeBasis {
   readonly samplerFilterSecondsPerRequest: number
   /** Routed experts stored below 16 bits with block or group scales (block-fp8, MXFP4/NVFP4, INT4): served by other fused-MoE kernels than the tables time. */
   readonly quantizedExperts: boolean
+  /** Per-channel fp8 experts on Hopper/Blackwell, which vLLM serves with CUTLASS grouped GEMMs instead of the Triton fused-MoE kernel the tables time. */
+  readonly cutlassExperts: boolean
 }
 
 export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
@@ -305,10 +307,14 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
     samplerFilterSecondsPerStep: setup.topKTopPSampling === true ? SAMPLER_FILTER_LAUNCH_SECONDS : 0,
     samplerFilterSecondsPerRequest:
       setup.topKTopPSampling === true ? (m.vocabSize * SAMPLER_FILTER_SECONDS_PER_LOGIT_H100 * H100_SXM_BANDWIDTH) / bw : 0,
-    // Per-channel fp8 experts run the fp8 w8a8 fused-MoE kernels the moe tables time (vllm/model_executor/
+    // Per-channel fp8 experts are served by fp8 w8a8 kernels without block scales (vllm/model_executor/
     // layers/quantization/compressed_tensors/compressed_tensors_moe.py, CompressedTensorsW8A8Fp8MoEMethod),
-    // so moeQuantizedServed, fitted on block-fp8/MXFP4/INT4 checkpoints, does not apply to them.
+    // so moeQuantizedServed, fitted on block-fp8/MXFP4/INT4 checkpoints, does not apply to them. On SM90
+    // and SM100 that method sets use_cutlass (not block-quantized, _is_fp8_w8a8_sm90 / _sm100) and runs
+    // cutlass_moe_fp8: per-token activation quantization, row shuffles and two CUTLASS grouped GEMMs
+    // instead of the Triton fused_moe kernel the moe tables time (Ada runs Triton, Ampere Marlin W8A16).
     quantizedExperts: nMoe > 0 && expertBytesPerWeight < ACTIVATION_BYTES && m.expertScalesPerChannel !== true,
+    cutlassExperts: nMoe > 0 && m.expertScalesPerChannel === true && precision === "fp8" && (gpu.generation === "hopper" || gpu.generation === "blackwell"),
   }
 }
 

@@ -222,6 +222,24 @@ describe("modelFromHfConfig", () => {
     expect(stepped.numDenseLayers).toBe(2) // layers 0 and 2 dense, 1 and 3 sparse
   })
 
+  it("reads Llama-4's interleaved MoE layers (interleave_moe_layer_step) and their dense width (intermediate_size_mlp)", () => {
+    const cfg = {
+      ...llamaLike,
+      model_type: "llama4_text",
+      num_local_experts: 16,
+      num_experts_per_tok: 1,
+      intermediate_size: 32,
+      intermediate_size_mlp: 64,
+      n_shared_experts: 1,
+    }
+    // Maverick-style step 2 of 4 layers: layers 1 and 3 are MoE, 0 and 2 dense MLPs of intermediate_size_mlp.
+    const maverick = profile(modelFromHfConfig({ ...cfg, interleave_moe_layer_step: 2 }, "m"))
+    expect([maverick.numDenseLayers, maverick.intermediateSize, maverick.moeIntermediateSize]).toEqual([2, 64, 32])
+    // Scout-style step 1: every layer MoE; intermediate_size is the expert width.
+    const scout = profile(modelFromHfConfig({ ...cfg, interleave_moe_layer_step: 1 }, "s"))
+    expect([scout.numDenseLayers, scout.moeIntermediateSize, scout.numSharedExperts]).toEqual([0, 32, 1])
+  })
+
   it("reads DeepSeek MoE and MLA fields", () => {
     const cfg = {
       ...llamaLike,

@@ -21,6 +21,9 @@
 // on closed-loop vLLM runs: see fitStage2.
 // Stage 3, served prefill and ingress on the InferenceX rows of silicon-sweeps.csv (c ≤ 16; c > 16 held
 // out): see fit-served.ts.
+// Stage 5, the served cost of CUTLASS grouped-GEMM experts (per-channel fp8 on Hopper:
+// moeCutlassExpertWeight, moeCutlassLayerLatency) on the mean ITLs of sim2real-trainval's MoE runs (their
+// E2E and TTFT, and the dense runs, not used), before stage 4's final pass: see fit-cutlass-moe.ts.
 // Stage 4, the per-token delivery delay (perOutputToken) on the mean TTFTs of sim2real-trainval, the
 // benchmark's fitting half (its E2E, ITL and TTFT p99 held out): see fit-token-delivery.ts. A first
 // pass on the stage-2 coefficients gives stage 3 the delay its TTFTs include; the shipped value is
@@ -57,7 +60,8 @@ import {
 } from "./fit-kernels.ts"
 import { checkLlmServingSim, fitOverheads, predictObservation, wholeStepObservations } from "./fit-whole-step.ts"
 import { fitMarlin } from "./fit-marlin.ts"
-import { fitTokenDelivery, type CoefficientsOfSetup } from "./fit-token-delivery.ts"
+import { fitTokenDelivery, TOKEN_DELIVERY_FOLDER, type CoefficientsOfSetup } from "./fit-token-delivery.ts"
+import { fitCutlassMoe, withCutlassMoe } from "./fit-cutlass-moe.ts"
 import { fitStage2, predictTpot, predictTtftEngine, servingPoints, TRAIN_MAX_CONCURRENCY, type ClosedLoopPoint } from "./fit-serving.ts"
 
 export { TRAIN_MAX_CONCURRENCY }
@@ -144,6 +148,8 @@ export const fitDefaults = async (
       moeCompute: moe.moeCompute,
       moeDispatch: moe.moeDispatch,
       moeQuantizedServed: 1,
+      moeCutlassExpertWeight: 1,
+      moeCutlassLayerLatency: 0,
       moeExpertWeight: moe.moeExpertWeight,
       moeLayerLatency: moe.moeLayerLatency,
       attentionCompute: prefill.attentionCompute,
@@ -225,6 +231,15 @@ export const fitDefaults = async (
       out.add(`${name} TTFT`, "hopper", pred.map((x) => x.ttft), sel.map((p) => p.ttft), fitted)
       out.add(`${name} TPOT`, "hopper", pred.map((x) => x.tpot), sel.map((p) => p.tpot), fitted)
     }
+  }
+  // Stage 5: CUTLASS grouped-GEMM experts (per-channel fp8 on Hopper) on the benchmark's MoE runs'
+  // mean ITL (fit-cutlass-moe.ts); nothing else uses the two coefficients.
+  const cutlass = await fitCutlassMoe(root, coefficientsOfScenario, overheads)
+  if (cutlass !== undefined) {
+    for (const gen of GENERATIONS) final[gen.name] = withCutlassMoe(final[gen.name]!, cutlass.moeCutlassExpertWeight, cutlass.moeCutlassLayerLatency)
+    const name = `${TOKEN_DELIVERY_FOLDER} MoE itl_mean (simulated)`
+    out.errors.push({ dataset: `${name}, Triton fused-MoE costs`, generation: "hopper", points: cutlass.moeRows, medianAbsPercentError: round1(cutlass.before), role: "comparison" })
+    out.errors.push({ dataset: `${name}, CUTLASS grouped-GEMM costs`, generation: "hopper", points: cutlass.moeRows, medianAbsPercentError: round1(cutlass.after), role: "fit" })
   }
   // Stage 4 on the final coefficients: the shipped delivery delay.
   const delay = await fitTokenDelivery(root, coefficientsOfScenario, overheads, out)

@@ -33,6 +33,8 @@ const setupOf = (m: string, g: string, precision: Precision, par: Parallelism): 
   par,
 })
 
+const perChannelFp8 = (s: HardwareSetup): HardwareSetup => ({ ...s, model: { ...s.model, expertScalesPerChannel: true } })
+
 const SETUPS: ReadonlyArray<HardwareSetup> = [
   setupOf("meta-llama/Llama-3.1-8B", "h100-sxm", "bf16", { tp: 1, pp: 1, ep: 1 }),
   setupOf("meta-llama/Llama-3.1-70B", "a800-sxm", "bf16", { tp: 4, pp: 1, ep: 1 }),
@@ -42,6 +44,8 @@ const SETUPS: ReadonlyArray<HardwareSetup> = [
   setupOf("deepseek-ai/DeepSeek-V3", "b200-sxm", "fp8", { tp: 8, pp: 1, ep: 8 }),
   setupOf("Qwen/Qwen2.5-7B", "l40s", "int4", { tp: 1, pp: 1, ep: 1 }),
   setupOf("Qwen/Qwen3-14B", "a100-sxm", "fp8", { tp: 1, pp: 2, ep: 1 }),
+  // Per-channel fp8 experts (a RedHatAI FP8-dynamic checkpoint) on Hopper: CUTLASS grouped GEMMs.
+  perChannelFp8(setupOf("mistralai/Mixtral-8x7B-v0.1", "h100-sxm", "fp8", { tp: 2, pp: 1, ep: 1 })),
 ]
 
 /** A consistent batch: prefill chunks (size, cached prefix before it) and decodes (context each). */
@@ -90,8 +94,8 @@ const referenceStepTime = (setup: HardwareSetup, c: StepTimeCoefficients, batch:
   const gpu =
     pNorm((low ? c.gemmComputeLowPrecision : c.gemmCompute) * t.gemmComputeTime + c.marlinDequant * t.marlinDequantTime, c.weightRead * t.weightReadTime, b.marlinGemm ? 0 : c.gemmKneeSoftness) +
     (b.quantizedExperts ? c.moeQuantizedServed : 1) * (c.moeCompute * t.moeComputeTime + c.moeDispatch * t.moeDispatchTime) +
-    c.moeExpertWeight * t.moeExpertWeightTime +
-    c.moeLayerLatency * t.moeLayerCount +
+    (b.cutlassExperts ? c.moeCutlassExpertWeight : 1) * c.moeExpertWeight * t.moeExpertWeightTime +
+    (c.moeLayerLatency + (b.cutlassExperts ? c.moeCutlassLayerLatency : 0)) * t.moeLayerCount +
     c.attentionCompute * t.attentionComputeTime +
     c.kvRead * t.kvReadTime +
     c.attentionPerSlot * t.attentionSlotCount +
@@ -136,6 +140,20 @@ describe("physicsStepTime", () => {
       }),
       { numRuns: 300 },
     )
+  })
+
+  it("prices CUTLASS grouped-GEMM experts (per-channel fp8 on Hopper/Blackwell) with their own coefficients, and nothing else", () => {
+    const cutlass = perChannelFp8(setupOf("mistralai/Mixtral-8x7B-v0.1", "h100-sxm", "fp8", { tp: 2, pp: 1, ep: 1 }))
+    const triton = { ...cutlass, gpu: gpu("l40s") } // Ada: vLLM's Triton fused-MoE path
+    const block = setupOf("mistralai/Mixtral-8x7B-v0.1", "h100-sxm", "fp8", { tp: 2, pp: 1, ep: 1 })
+    expect([stepTimeBasis(cutlass).cutlassExperts, stepTimeBasis(triton).cutlassExperts, stepTimeBasis(block).cutlassExperts]).toEqual([true, false, false])
+    const batch = toBatch({ chunks: [], decodes: Array.from({ length: 8 }, () => 500) })
+    const own = { ...unitCoefficients, moeCutlassExpertWeight: 0.8, moeCutlassLayerLatency: 2e-5 }
+    const t = stepTerms(stepTimeBasis(cutlass), batch)
+    const at = (s: HardwareSetup, c: StepTimeCoefficients): number => physicsStepTime({ ...s, coefficients: c }).stepTime(batch)
+    expect(at(cutlass, unitCoefficients) - at(cutlass, own)).toBeCloseTo(0.2 * t.moeExpertWeightTime - 2e-5 * t.moeLayerCount, 12)
+    expect(at(triton, own)).toBe(at(triton, unitCoefficients))
+    expect(at(block, own)).toBe(at(block, unitCoefficients))
   })
 
   it("an empty step takes no time", () => {
