@@ -57,6 +57,7 @@ export const stepTimeWithCoefficients = (r: ResolvedScenario, coefficients: Step
     par: r.par,
     asyncScheduling: r.engine.asyncScheduling === true,
     topKTopPSampling: r.topKTopPSampling,
+    samplingPenalties: r.samplingPenalties,
     coefficients,
     overheads,
     ...(name !== undefined ? { name } : {}),

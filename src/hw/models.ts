@@ -653,19 +653,24 @@ export const builtinModelIds = (): string[] => BUILTINS.flatMap((e) => [...e.ids
 
 // ---- Sampling defaults (generation_config.json) ----
 
-/** The sampling filters a checkpoint's generation_config.json asks for: top_p < 1 or top_k > 0 turn on vLLM's top-k/top-p filter. */
+/**
+ * The sampling a checkpoint's generation_config.json asks for: top_p < 1 or top_k > 0 turn on vLLM's
+ * top-k/top-p filter, repetition_penalty ≠ 1 its penalties (absent = 1, no penalty).
+ */
 export interface SamplingDefaults {
   readonly topP: number
   readonly topK: number
+  readonly repetitionPenalty?: number
 }
 
 // generation_config.json of the checkpoints as published on the Hugging Face Hub. vLLM applies them to
 // every request that does not set its own sampling parameters (--generation-config auto, the default
-// since vLLM 0.7; vllm/config/model.py get_diff_sampling_param). Checkpoints absent here set no filter.
+// since vLLM 0.7; vllm/config/model.py get_diff_sampling_param reads repetition_penalty, temperature,
+// top_k, top_p, min_p, max_new_tokens). Checkpoints absent here set no filter and no penalty.
 const SAMPLING_DEFAULTS: ReadonlyArray<{ readonly ids: ReadonlyArray<string>; readonly defaults: SamplingDefaults }> = [
   // Qwen2.5 Instruct: temperature 0.7, top_p 0.8, top_k 20, repetition_penalty 1.05.
-  { ids: ["Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-14B-Instruct", "Qwen/Qwen2.5-32B-Instruct", "Qwen/Qwen2.5-72B-Instruct"], defaults: { topP: 0.8, topK: 20 } },
-  // Qwen3 (thinking mode defaults): temperature 0.6, top_p 0.95, top_k 20.
+  { ids: ["Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-14B-Instruct", "Qwen/Qwen2.5-32B-Instruct", "Qwen/Qwen2.5-72B-Instruct"], defaults: { topP: 0.8, topK: 20, repetitionPenalty: 1.05 } },
+  // Qwen3 (thinking mode defaults): temperature 0.6, top_p 0.95, top_k 20; no repetition_penalty.
   { ids: ["Qwen/Qwen3-8B", "Qwen/Qwen3-14B", "Qwen/Qwen3-32B"], defaults: { topP: 0.95, topK: 20 } },
   // Meta Llama 3.1 and Llama 2 checkpoints: temperature 0.6, top_p 0.9.
   {
@@ -686,3 +691,6 @@ export const samplingDefaults = (id: string): SamplingDefaults | undefined => {
 
 /** Whether sampling with these parameters runs vLLM's top-k/top-p filter (vllm/v1/worker/gpu_input_batch.py: top_p < 1, 0 < top_k < vocab). */
 export const usesTopKTopP = (d: SamplingDefaults | undefined): boolean => d !== undefined && (d.topP < 1 || d.topK > 0)
+
+/** Whether sampling with these parameters runs vLLM's penalties (vllm/v1/worker/gpu_input_batch.py add_request: repetition_penalty ≠ 1). */
+export const usesPenalties = (d: SamplingDefaults | undefined): boolean => d !== undefined && d.repetitionPenalty !== undefined && d.repetitionPenalty !== 1

@@ -22,6 +22,7 @@
 //        + ppHandoffLatency·ppHandoffCount + ppHandoffBandwidth·ppHandoffTime
 //        + gemmKernelLatency·gemmKernelCount + layerLaunch·layerCount
 //        + samplerFilterTime                                                       (GPU; measured, no coefficient)
+//        + elementwise·penaltyTime                                                 (GPU; derived bytes, elementwise efficiency)
 //   R    = max (gemmKneeSoftness 0: Hopper), or the p-norm with p = 1/gemmKneeSoftness (Ampere: the
 //          A100 GEMM table's knee near the ridge, see gemmRoofline)
 //   q    = moeQuantizedServed for quantized experts, else 1
@@ -283,7 +284,7 @@ export interface FoldedStepTime {
   readonly allReduceRingPerToken: number
   readonly allReduceTwoShotFixed: number
   readonly perRequest: number
-  /** The top-k/top-p sampler filter: seconds per step and per scheduled request (not fitted: step-time-terms.ts). */
+  /** The top-k/top-p sampler filter and the penalties: seconds per step and per scheduled request (not fitted: step-time-terms.ts). */
   readonly samplerFixed: number
   readonly samplerPerRequest: number
   /** CPU per step (scheduler, input preparation, sampling, output processing) and per scheduled request. */
@@ -329,7 +330,8 @@ export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): Fol
     allReduceTwoShotFixed: c.allReduceTwoShotLatency * b.allReducesPerStep,
     perRequest: c.attentionPerSlot * b.attentionSlotsPerRequest,
     samplerFixed: b.samplerFilterSecondsPerStep,
-    samplerPerRequest: b.samplerFilterSecondsPerRequest,
+    // vLLM's penalties are eager elementwise PyTorch passes: the efficiency fitted on Vidur's elementwise ops.
+    samplerPerRequest: b.samplerFilterSecondsPerRequest + c.elementwise * b.penaltySecondsPerRequest,
     cpuFixed: c.stepOverhead * b.pipelineFactor,
     cpuPerRequest: c.perRequestStepOverhead,
   }

@@ -39,6 +39,12 @@ export interface HardwareSetup {
    * logits of every scheduled request (samplerFilterTime).
    */
   readonly topKTopPSampling?: boolean
+  /**
+   * The requests sample with a repetition (or presence/frequency) penalty, e.g. Qwen2.5-Instruct's
+   * generation_config repetition_penalty 1.05: every step runs vLLM's penalties over the logits of every
+   * scheduled request (penaltyTime).
+   */
+  readonly samplingPenalties?: boolean
 }
 
 /** Activations (hidden states, all-reduce payloads, stage hand-offs) stay 16-bit under every weight scheme. */
@@ -88,6 +94,26 @@ export const MARLIN_TILE_ROWS = 64
  */
 export const SAMPLER_FILTER_SECONDS_PER_LOGIT_H100 = 0.147e-9
 export const SAMPLER_FILTER_LAUNCH_SECONDS = 0.1e-3
+
+/**
+ * HBM bytes per logit of vLLM's penalties (vllm/v1/sample/sampler.py apply_penalties →
+ * vllm/v1/sample/ops/penalties.py apply_all_penalties → vllm/model_executor/layers/utils.py
+ * apply_penalties), run eagerly on every step's float32 [num_seqs, vocab] logits whenever one request
+ * has a penalty (all three penalties are applied, the neutral ones with 0 or 1):
+ *   prompt bin counts: torch.zeros int64 [n, vocab+1] (8 B written), mask = counts > 0 (8 read, 1 written)
+ *   output bin counts: the same (8 + 9)
+ *   apply_repetition_penalties (CUDA kernel, csrc/sampler.cu): logits 4 read + 4 written, both masks 1 + 1
+ *   frequency: penalty × counts → float32 temporary (8 read, 4 written); logits −= it (8 read, 4 written)
+ *   presence: penalty × mask → float32 temporary (1 read, 4 written); logits −= it (8 read, 4 written)
+ * = 85 B. The scatter_add_ of the padded prompt ([n, max_prompt_len]) and output token ids moves ~24 B
+ * per token (int64 index, ones, the add), under 1% of a 152k-entry row even at a 4,096-token prompt, so
+ * the cost is per request and vocab-sized, not set by prompt length. The CPU side (the padded output
+ * history rebuilt per step by make_tensor_with_pad, the prompt tensor rebuilt when the batch changes,
+ * and the async-scheduling sync on the previous step's sampled ids, gpu_input_batch.py
+ * update_async_output_token_ids) runs while the GPU executes the forward pass it follows, ~0.35 ms at
+ * 11 rows × 1,448 tokens (vllm PR #47540: ~22 ns per history token), far under the step.
+ */
+export const PENALTY_BYTES_PER_LOGIT = 85
 const H100_SXM_BANDWIDTH = 3.35e12
 
 /**
@@ -205,6 +231,8 @@ export interface StepTimeBasis {
   readonly samplerFilterSecondsPerStep: number
   /** Its cost per scheduled request: the request's vocab-sized row of logits (s). */
   readonly samplerFilterSecondsPerRequest: number
+  /** vLLM's penalties per scheduled request at datasheet HBM bandwidth (PENALTY_BYTES_PER_LOGIT × vocab; 0 without penalties). */
+  readonly penaltySecondsPerRequest: number
   /** Routed experts stored below 16 bits with block or group scales (block-fp8, MXFP4/NVFP4, INT4): served by other fused-MoE kernels than the tables time. */
   readonly quantizedExperts: boolean
   /** Per-channel fp8 experts on Hopper/Blackwell, which vLLM serves with CUTLASS grouped GEMMs instead of the Triton fused-MoE kernel the tables time. */
@@ -307,6 +335,7 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
     samplerFilterSecondsPerStep: setup.topKTopPSampling === true ? SAMPLER_FILTER_LAUNCH_SECONDS : 0,
     samplerFilterSecondsPerRequest:
       setup.topKTopPSampling === true ? (m.vocabSize * SAMPLER_FILTER_SECONDS_PER_LOGIT_H100 * H100_SXM_BANDWIDTH) / bw : 0,
+    penaltySecondsPerRequest: setup.samplingPenalties === true ? (m.vocabSize * PENALTY_BYTES_PER_LOGIT) / bw : 0,
     // Per-channel fp8 experts are served by fp8 w8a8 kernels without block scales (vllm/model_executor/
     // layers/quantization/compressed_tensors/compressed_tensors_moe.py, CompressedTensorsW8A8Fp8MoEMethod),
     // so moeQuantizedServed, fitted on block-fp8/MXFP4/INT4 checkpoints, does not apply to them. On SM90
@@ -480,6 +509,13 @@ export const layerCount = (b: StepTimeBasis): number => b.layersPerStep
 export const samplerFilterTime = (b: StepTimeBasis, batch: BatchShape): number =>
   batch.numTokens > 0 ? b.samplerFilterSecondsPerStep + b.samplerFilterSecondsPerRequest * batch.numReqs : 0
 
+/**
+ * vLLM's penalties over the step's logits at datasheet HBM bandwidth (GPU, eager PyTorch passes after
+ * the forward pass, like the filter; × the fitted elementwise efficiency in the step model): a
+ * vocab-sized pass per scheduled request. Zero for requests without penalties.
+ */
+export const penaltyTime = (b: StepTimeBasis, batch: BatchShape): number => (batch.numTokens > 0 ? b.penaltySecondsPerRequest * batch.numReqs : 0)
+
 /** Scheduler / input preparation / sampling passes per step: one per micro-batch. */
 export const stepCount = (b: StepTimeBasis): number => b.pipelineFactor
 
@@ -512,6 +548,7 @@ export interface StepTerms {
   readonly stepCount: number
   readonly scheduledRequestCount: number
   readonly samplerFilterTime: number
+  readonly penaltyTime: number
 }
 
 export const stepTerms = (b: StepTimeBasis, batch: BatchShape): StepTerms => ({
@@ -539,4 +576,5 @@ export const stepTerms = (b: StepTimeBasis, batch: BatchShape): StepTerms => ({
   stepCount: stepCount(b),
   scheduledRequestCount: scheduledRequestCount(batch),
   samplerFilterTime: samplerFilterTime(b, batch),
+  penaltyTime: penaltyTime(b, batch),
 })

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs"
 import { pathToFileURL } from "node:url"
 import { resolve as resolvePath } from "node:path"
 import { builtinGpuIds, lookupGpu, parseGpuJson } from "../hw/gpus.ts"
-import { builtinModelNames, lookupModel, modelFromHfConfig, samplingDefaults, usesTopKTopP } from "../hw/models.ts"
+import { builtinModelNames, lookupModel, modelFromHfConfig, samplingDefaults, usesPenalties, usesTopKTopP } from "../hw/models.ts"
 import { kvOffloadTier, kvShortfall, numGpuBlocksFor } from "../hw/kv-capacity.ts"
 import { kvBytesPerElement, kvBytesPerToken } from "../hw/model-costs.ts"
 import { defaultCoefficients } from "../hw/default-coefficients.ts"
@@ -42,6 +42,8 @@ export interface ResolvedScenario {
   readonly stepTime: StepTimeModel
   /** The requests sample with top-k/top-p, so every step runs vLLM's sampler filter (workload.sampling). */
   readonly topKTopPSampling: boolean
+  /** The requests sample with penalties (the checkpoint's repetition_penalty), so every step runs vLLM's penalties. */
+  readonly samplingPenalties: boolean
   readonly policy: SchedulingPolicy
   /** How num_gpu_blocks was obtained: "given", "profile" or "derived". */
   readonly numGpuBlocksSource: string
@@ -315,11 +317,23 @@ export const withSpeculative = (
  * ("model-defaults": inference-perf sends no sampling parameters) whose checkpoint's generation_config
  * sets top_p < 1 or top_k > 0. vllm bench serve sends temperature 0 (greedy), the default otherwise.
  */
-export const topKTopPSamplingOf = (s: Scenario, model: ModelProfile): boolean => {
+const samplingModeOf = (s: Scenario): "greedy" | "model-defaults" | "top-p" => {
   const w = s.workload
-  const mode = w?.sampling ?? (w?.inferencePerfDefaults === true ? "model-defaults" : "greedy")
+  return w?.sampling ?? (w?.inferencePerfDefaults === true ? "model-defaults" : "greedy")
+}
+
+export const topKTopPSamplingOf = (s: Scenario, model: ModelProfile): boolean => {
+  const mode = samplingModeOf(s)
   return mode === "top-p" || (mode === "model-defaults" && usesTopKTopP(samplingDefaults(model.id)))
 }
+
+/**
+ * Whether the scenario's requests sample with penalties: only "model-defaults" on a checkpoint whose
+ * generation_config sets repetition_penalty ≠ 1 (Qwen2.5-Instruct: 1.05). Greedy requests keep their
+ * penalties in vLLM, but vllm bench serve sends none, and "top-p" asks for the filter alone.
+ */
+export const samplingPenaltiesOf = (s: Scenario, model: ModelProfile): boolean =>
+  samplingModeOf(s) === "model-defaults" && usesPenalties(samplingDefaults(model.id))
 
 export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, InputError | FileError> =>
   Effect.gen(function* () {
@@ -354,7 +368,8 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
     const modelMax = vllmDefaultMaxModelLen(model)
     const asyncScheduling = e.asyncScheduling ?? asyncSchedulingDefault(par.pp)
     const topKTopPSampling = topKTopPSamplingOf(s, model)
-    const stepTime = yield* stepTimeFor(s, { model, gpu, precision, kvCacheDtype, par, asyncScheduling, topKTopPSampling })
+    const samplingPenalties = samplingPenaltiesOf(s, model)
+    const stepTime = yield* stepTimeFor(s, { model, gpu, precision, kvCacheDtype, par, asyncScheduling, topKTopPSampling, samplingPenalties })
     const stepTimeModel = yield* withSpeculative(s, stepTime.model, { gpu, precision, kvCacheDtype, par, asyncScheduling })
     let maxModelLen = e.maxModelLen ?? modelMax
     // vllm/config/scheduler.py: without chunked prefill the budget must hold a whole prompt.
@@ -425,7 +440,7 @@ export const resolveScenario = (s: Scenario): Effect.Effect<ResolvedScenario, In
     }
     const policy = yield* resolvePolicy(s.policy)
     const makeWorkload = yield* workloadFactory(s, engine, notes)
-    return { scenario: s, model, gpu, precision, kvCacheDtype, par, engine, stepTime: stepTimeModel, topKTopPSampling, policy, numGpuBlocksSource, notes, makeWorkload }
+    return { scenario: s, model, gpu, precision, kvCacheDtype, par, engine, stepTime: stepTimeModel, topKTopPSampling, samplingPenalties, policy, numGpuBlocksSource, notes, makeWorkload }
   })
 
 /** Default bound on the requests one run simulates (each costs ~100 B of typed columns). */

@@ -29,7 +29,9 @@
 // pass on the stage-2 coefficients gives stage 3 the delay its TTFTs include; the shipped value is
 // refitted on the final coefficients.
 // Not fitted: the top-k/top-p sampler filter of requests that sample with top-p/top-k (step-time-terms.ts,
-// a measured H100 figure); the silicon rows' client samples greedily, sim2real-trainval's does not.
+// a measured H100 figure) and the penalties of requests with a repetition_penalty (bytes counted from
+// vLLM's source, at the elementwise efficiency); the silicon rows' client samples greedily,
+// sim2real-trainval's does not.
 // Everything not used for a coefficient is reported as a held-out check. The fits live in
 // fit-kernels.ts (stage 1), fit-serving.ts (stage 2) and fit-whole-step.ts (legacy tables, checks);
 // this file runs them in order and writes the file.

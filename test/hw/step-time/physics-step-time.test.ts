@@ -110,7 +110,8 @@ const referenceStepTime = (setup: HardwareSetup, c: StepTimeCoefficients, batch:
     c.ppHandoffBandwidth * t.ppHandoffTime +
     (low ? c.gemmKernelLatencyLowPrecision : c.gemmKernelLatency) * t.gemmKernelCount +
     c.layerLaunch * t.layerCount +
-    t.samplerFilterTime
+    t.samplerFilterTime +
+    c.elementwise * t.penaltyTime
   const cpu = c.stepOverhead * t.stepCount + c.perRequestStepOverhead * t.scheduledRequestCount
   return setup.asyncScheduling === true ? Math.max(gpu, cpu) : gpu + cpu
 }
@@ -131,8 +132,8 @@ const coefficientArb = fc
 describe("physicsStepTime", () => {
   it("equals Σ coefficient × term with the max(compute, weights) rule (p-norm with gemmKneeSoftness > 0, not for Marlin), plus CPU time (or max with it under async scheduling)", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: SETUPS.length - 1 }), coefficientArb, nonEmpty, fc.boolean(), fc.boolean(), (i, c, spec, asyncScheduling, topKTopPSampling) => {
-        const setup = { ...(SETUPS[i] as HardwareSetup), asyncScheduling, topKTopPSampling }
+      fc.property(fc.integer({ min: 0, max: SETUPS.length - 1 }), coefficientArb, nonEmpty, fc.boolean(), fc.boolean(), fc.boolean(), (i, c, spec, asyncScheduling, topKTopPSampling, samplingPenalties) => {
+        const setup = { ...(SETUPS[i] as HardwareSetup), asyncScheduling, topKTopPSampling, samplingPenalties }
         const batch = toBatch(spec)
         const fast = physicsStepTime({ ...setup, coefficients: c }).stepTime(batch)
         const ref = referenceStepTime(setup, c, batch)

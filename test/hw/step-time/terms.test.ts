@@ -30,6 +30,7 @@ import {
   SAMPLER_FILTER_LAUNCH_SECONDS,
   SAMPLER_FILTER_SECONDS_PER_LOGIT_H100,
   samplerFilterTime,
+  penaltyTime,
   scheduledRequestCount,
   stepCount,
   stepTimeBasis,
@@ -225,6 +226,14 @@ describe("collectives and pipeline terms", () => {
     // 5 requests × 32,000 logits; the tiny GPU's 2 TB/s is 3.35 / 2 × slower than an H100 SXM per logit.
     rel(samplerFilterTime(b, batch), SAMPLER_FILTER_LAUNCH_SECONDS + 5 * 32000 * SAMPLER_FILTER_SECONDS_PER_LOGIT_H100 * (3.35e12 / 2e12))
     expect(samplerFilterTime(b, { ...batch, numTokens: 0, numReqs: 0 })).toBe(0)
+  })
+
+  it("penaltyTime: vLLM's penalties, 85 B per logit of every scheduled request at HBM bandwidth, only when the requests have penalties", () => {
+    expect(penaltyTime(stepTimeBasis({ ...setup(), topKTopPSampling: true }), batch)).toBe(0)
+    const b = stepTimeBasis({ ...setup(), samplingPenalties: true })
+    // 5 requests × 32,000 logits × 85 B = 13.6 MB at the tiny GPU's 2 TB/s: 6.8 µs.
+    rel(penaltyTime(b, batch), 6.8e-6)
+    expect(penaltyTime(b, { ...batch, numTokens: 0, numReqs: 0 })).toBe(0)
   })
 
   it("ring factor 2(n−1)/n and the PCIe fallback when a GPU has no NVLink", () => {
