@@ -236,6 +236,8 @@ export const gemmRoofline = (compute: number, weights: number, softness: number)
   const hi = compute > weights ? compute : weights
   if (softness === 0 || hi === 0) return hi
   const lo = compute > weights ? weights : compute
+  // At the ridge the ratio is 1, and 1 ** Infinity (a softness so small that 1/s overflows) is NaN.
+  if (lo === hi) return hi * 2 ** softness
   return hi * (1 + (lo / hi) ** (1 / softness)) ** softness
 }
 

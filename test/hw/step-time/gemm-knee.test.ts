@@ -42,6 +42,8 @@ describe("gemmRoofline", () => {
   it("a small softness neither underflows nor overflows on microsecond times (p = 100)", () => {
     expect(gemmRoofline(1e-5, 1e-5, 0.01)).toBeCloseTo(1e-5 * 2 ** 0.01, 18)
     expect(gemmRoofline(1e-5, 0.5e-5, 0.01)).toBeCloseTo(1e-5, 18)
+    // A softness so small that 1/s overflows: at the ridge 1 ** Infinity would be NaN.
+    expect(gemmRoofline(1e-7, 1e-7, 5e-324)).toBe(1e-7)
   })
 
   it("lies between the max and the sum, grows with the softness, and scales with its arguments", () => {
