@@ -16,7 +16,7 @@
 import { createHash } from "node:crypto"
 import { makeRng, shuffledIndices } from "../sim/workload/random.ts"
 import { parseDatasetFile, sampleDatasetRequests } from "../sim/workload/vllm-datasets.ts"
-import { makePrompt, wordsForTokens } from "./prompt.ts"
+import { makePrompt, wordCount, wordsForTokens } from "./prompt.ts"
 import type { PromptModel } from "./prompt.ts"
 
 /** Integer token lengths drawn uniformly in [min, max] (min = max: fixed). */
@@ -103,11 +103,6 @@ export const datasetRequests = (
   })
   if (typeof sampled === "string") return sampled
   return sampled.map((r) => ({ input: r.input, output: r.output, text: r.prompt }))
-}
-
-const wordCount = (text: string): number => {
-  const m = text.match(/\S+/g)
-  return m === null ? 0 : m.length
 }
 
 /** What one request sends. */

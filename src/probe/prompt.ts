@@ -40,3 +40,9 @@ export const fitPromptModel = (a: { words: number; tokens: number }, b: { words:
 /** Words to send for `tokens` prompt tokens (at least 1). */
 export const wordsForTokens = (model: PromptModel, tokens: number): number =>
   Math.max(1, Math.round((tokens - model.overhead) / model.perWord))
+
+/** Whitespace-separated words of a prompt (what the record keeps beside the requested tokens). */
+export const wordCount = (text: string): number => {
+  const m = text.match(/\S+/g)
+  return m === null ? 0 : m.length
+}

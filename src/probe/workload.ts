@@ -26,7 +26,7 @@ import { Deferred, Effect } from "effect"
 import { asRunByInferencePerf, parseSharedPrefixSpec, sharedPrefixWorkload } from "../sim/workload/shared-prefix.ts"
 import type { SharedPrefixSpec } from "../sim/workload/shared-prefix.ts"
 import type { RateStage } from "../sim/workload/arrivals.ts"
-import { makePrompt, wordsForTokens } from "./prompt.ts"
+import { makePrompt, wordCount, wordsForTokens } from "./prompt.ts"
 import type { PromptModel } from "./prompt.ts"
 import { pointId } from "./types.ts"
 import type { RequestRecord, StagePointSpec } from "./types.ts"
@@ -236,11 +236,6 @@ export const makeWorkloadTexts = (salt: string, words: WorkloadWords): WorkloadT
       return t
     }
   }
-}
-
-const wordCount = (text: string): number => {
-  const m = text.match(/\S+/g)
-  return m === null ? 0 : m.length
 }
 
 // ---------------------------------------------------------------------------------------------
