@@ -14,7 +14,7 @@
 //   step = R(gemmCompute·gemmComputeTime + marlinDequant·marlinDequantTime, weightRead·weightReadTime)
 //        + q·(moeCompute·moeComputeTime + moeDispatch·moeDispatchTime) + w·moeExpertWeight·moeExpertWeightTime
 //        + (moeLayerLatency + l)·moeLayerCount
-//        + attentionCompute·attentionComputeTime + kvRead·kvReadTime + attentionPerSlot·attentionSlotCount
+//        + attentionCompute·attentionComputeTime + kvRead·k·kvReadTime + attentionPerSlot·attentionSlotCount
 //        + elementwise·elementwiseTime
 //        + allReduceLatency·allReduceCount + allReduceTwoShotLatency·allReduceTwoShotCount
 //        + allReduceRankSkew·allReduceRankCount + allReduceBandwidth·allReduceTime
@@ -26,6 +26,7 @@
 //   R    = max (gemmKneeSoftness 0: Hopper), or the p-norm with p = 1/gemmKneeSoftness (Ampere: the
 //          A100 GEMM table's knee near the ridge, see gemmRoofline)
 //   q    = moeQuantizedServed for quantized experts, else 1
+//   k    = kvReadFp8 for an fp8 KV cache, else 1
 //   w, l = moeCutlassExpertWeight, moeCutlassLayerLatency for experts vLLM serves with CUTLASS grouped
 //          GEMMs (per-channel fp8 on Hopper/Blackwell), else 1, 0
 //   cpu  = stepOverhead·stepCount + perRequestStepOverhead·scheduledRequestCount
@@ -82,8 +83,14 @@ export interface StepTimeCoefficients {
   readonly moeCutlassLayerLatency: number
   /** × attentionComputeTime (FlashAttention prefill). */
   readonly attentionCompute: number
-  /** × kvReadTime (paged decode attention). */
+  /** × kvReadTime (paged decode attention) of a 16-bit KV cache. */
   readonly kvRead: number
+  /**
+   * Multiplies kvRead for an fp8 KV cache: the decode kernel dequantizes every element it reads, so a
+   * byte costs more than a 16-bit cache's (aiconfigurator generation_attention, vLLM 0.14: H100 1.48 vs
+   * 1.11 × the datasheet time per byte). Fitted apart because pooling the two inflated the 16-bit figure.
+   */
+  readonly kvReadFp8: number
   /** Seconds per (request, KV head, layer) walked by the attention kernel. */
   readonly attentionPerSlot: number
   /** × elementwiseTime. */
@@ -92,7 +99,7 @@ export interface StepTimeCoefficients {
   readonly allReduceLatency: number
   /** Extra seconds per all-reduce that runs two-shot or through NCCL (above vLLM's one-shot sizes). */
   readonly allReduceTwoShotLatency: number
-  /** Seconds per all-reduce per other rank (straggler wait, grows with tp). */
+  /** Seconds of per-rank jitter each all-reduce's barrier waits on: × the expected slowest of tp ranks (allReduceRankCount). */
   readonly allReduceRankSkew: number
   /** × allReduceTime: 1 / achieved fraction of one-way link bandwidth (bus bandwidth). */
   readonly allReduceBandwidth: number
@@ -126,6 +133,7 @@ export const COEFFICIENT_NAMES: ReadonlyArray<keyof StepTimeCoefficients> = [
   "moeCutlassLayerLatency",
   "attentionCompute",
   "kvRead",
+  "kvReadFp8",
   "attentionPerSlot",
   "elementwise",
   "allReduceLatency",
@@ -156,6 +164,8 @@ export const COEFFICIENTS_ADDED_LATER: Readonly<Partial<Record<keyof StepTimeCoe
   marlinDequant: 0,
   allReduceTwoShotLatency: 0,
   gemmKneeSoftness: 0,
+  // Files fitted before the split pooled 16-bit and fp8 rows into one kvRead.
+  kvReadFp8: 1,
 }
 
 /** The datasheet roofline: every multiplier 1, no fixed latencies. */
@@ -174,6 +184,7 @@ export const unitCoefficients: StepTimeCoefficients = {
   moeCutlassLayerLatency: 0,
   attentionCompute: 1,
   kvRead: 1,
+  kvReadFp8: 1,
   attentionPerSlot: 0,
   elementwise: 1,
   allReduceLatency: 0,
@@ -299,6 +310,7 @@ export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): Fol
   const gc = low ? c.gemmComputeLowPrecision : c.gemmCompute
   const served = b.quantizedExperts ? c.moeQuantizedServed : 1
   const cutlass = b.cutlassExperts
+  const kvRead = c.kvRead * (b.fp8KvCache ? c.kvReadFp8 : 1)
   return {
     computePerToken: gc * b.gemmSecondsPerToken,
     // Marlin GEMMs keep the max rule: Marlin pipelines its weight loads under the MMAs, and the A100
@@ -312,8 +324,8 @@ export const foldCoefficients = (b: StepTimeBasis, c: StepTimeCoefficients): Fol
     expertSecondsPerExpert: c.moeExpertWeight * (cutlass ? c.moeCutlassExpertWeight : 1) * b.expertReadSecondsPerExpert,
     attentionPerPair: c.attentionCompute * b.attentionSecondsPerPair,
     slidingAttentionPerPair: c.attentionCompute * b.slidingAttentionSecondsPerPair,
-    kvPerToken: c.kvRead * b.kvReadSecondsPerToken,
-    slidingKvPerToken: c.kvRead * b.slidingKvReadSecondsPerToken,
+    kvPerToken: kvRead * b.kvReadSecondsPerToken,
+    slidingKvPerToken: kvRead * b.slidingKvReadSecondsPerToken,
     perToken:
       c.elementwise * b.elementwiseSecondsPerToken +
       served * c.moeDispatch * b.moeDispatchSecondsPerToken +

@@ -210,7 +210,7 @@ export interface StepTimeBasis {
   readonly allReduceOneShotBelowTokens: number
   /** All-reduces per step, times the pipeline factor (each pays a fixed latency). */
   readonly allReducesPerStep: number
-  /** All-reduces per step × the other ranks each waits for (tp − 1): what rank skew grows with. */
+  /** All-reduces per step × the expected slowest-of-tp straggler delay in jitter units (expectedMaxOfNormals(tp)). */
   readonly allReduceRankWaits: number
   /** EP dispatch + combine payload per token (s), and their count per step (times the pipeline factor). */
   readonly allToAllSecondsPerToken: number
@@ -237,6 +237,38 @@ export interface StepTimeBasis {
   readonly quantizedExperts: boolean
   /** Per-channel fp8 experts on Hopper/Blackwell, which vLLM serves with CUTLASS grouped GEMMs instead of the Triton fused-MoE kernel the tables time. */
   readonly cutlassExperts: boolean
+  /** The KV cache is fp8 (--kv-cache-dtype fp8): the decode kernel dequantizes what it reads (kvReadFp8). */
+  readonly fp8KvCache: boolean
+}
+
+/** erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7): enough for the expectation below. */
+const erf = (x: number): number => {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x))
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x)
+  return x >= 0 ? y : -y
+}
+
+const maxOfNormalsCache = new Map<number, number>()
+
+/**
+ * E[max of n independent standard normals] = ∫ z · n φ(z) Φ(z)^(n−1) dz (0 for n = 1; 1/√π for n = 2),
+ * by Simpson's rule on [−8, 8]. What the slowest of n ranks adds to a barrier, in units of their jitter.
+ */
+export const expectedMaxOfNormals = (n: number): number => {
+  if (!(n > 1)) return 0
+  const known = maxOfNormalsCache.get(n)
+  if (known !== undefined) return known
+  const steps = 1600
+  const h = 16 / steps
+  let sum = 0
+  for (let i = 0; i <= steps; i++) {
+    const z = -8 + i * h
+    const f = z * n * (Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI)) * (0.5 * (1 + erf(z / Math.SQRT2))) ** (n - 1)
+    sum += (i === 0 || i === steps ? 1 : i % 2 === 1 ? 4 : 2) * f
+  }
+  const v = (sum * h) / 3
+  maxOfNormalsCache.set(n, v)
+  return v
 }
 
 export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
@@ -319,7 +351,7 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
     allReduceOneShotSecondsPerToken: (allReducesPerStage * h * ACTIVATION_BYTES * oneShotAllReduceFactor(tp)) / link,
     allReduceOneShotBelowTokens: tp > 1 ? oneShotAllReduceMaxBytes(tp, gpu.nvlinkBandwidth > 0) / (h * ACTIVATION_BYTES) : 0,
     allReducesPerStep: allReducesPerStage * pp,
-    allReduceRankWaits: allReducesPerStage * pp * (tp - 1),
+    allReduceRankWaits: allReducesPerStage * pp * expectedMaxOfNormals(tp),
     allToAllSecondsPerToken: (allToAllsPerStage * h * ACTIVATION_BYTES * (ep - 1)) / ep / link,
     allToAllsPerStep: allToAllsPerStage * pp,
     // A micro-batch of batch/pp tokens crosses pp−1 stage boundaries per step.
@@ -344,6 +376,7 @@ export const stepTimeBasis = (setup: HardwareSetup): StepTimeBasis => {
     // instead of the Triton fused_moe kernel the moe tables time (Ada runs Triton, Ampere Marlin W8A16).
     quantizedExperts: nMoe > 0 && expertBytesPerWeight < ACTIVATION_BYTES && m.expertScalesPerChannel !== true,
     cutlassExperts: nMoe > 0 && m.expertScalesPerChannel === true && precision === "fp8" && (gpu.generation === "hopper" || gpu.generation === "blackwell"),
+    fp8KvCache: kvCacheDtype === "fp8",
   }
 }
 
@@ -462,9 +495,11 @@ export const allReduceTwoShotCount = (b: StepTimeBasis, batch: BatchShape): numb
 export const allReduceCount = (b: StepTimeBasis): number => b.allReducesPerStep
 
 /**
- * All-reduces × the other ranks: an all-reduce waits for the slowest of tp ranks, and the expected
- * straggler delay grows with their number (Vidur models skew · tp^1.25 per all-reduce,
- * ../shared/notes/simulators.md §4.3). Served TP 8 decode steps show it; microbenchmarks do not.
+ * All-reduces × the expected straggler wait in units of per-rank jitter: the custom all-reduce's barrier
+ * (csrc/custom_all_reduce.cuh, the start/end flags every rank sets and waits on) releases when the last
+ * of tp ranks arrives, so with independent jitter σ in when ranks reach it the wait is σ·E[max of tp
+ * standard normals] (0 at TP 1, 0.56 at 2, 1.03 at 4, 1.42 at 8): it grows with tp, but far slower than
+ * tp − 1. Microbenchmarks that start every rank together do not see it; served steps do.
  */
 export const allReduceRankCount = (b: StepTimeBasis): number => b.allReduceRankWaits
 

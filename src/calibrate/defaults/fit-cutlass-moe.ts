@@ -17,16 +17,11 @@
 // (ties: the larger multiplier, then the smaller latency). ITL is (E2E − TTFT) / (tokens − 1), so the
 // delivery delay stage 4 fits later does not move it; the folder's dense runs, E2E and TTFT columns
 // are not used.
-import { Effect } from "effect"
-import { existsSync } from "node:fs"
-import { join } from "node:path"
 import type { StepTimeCoefficients } from "../../hw/physics-step-time.ts"
 import type { RequestOverheads } from "../../hw/types.ts"
-import type { SimSummary } from "../../sim/summary.ts"
-import { validateFolder, type FolderRow } from "../benchmark-folder.ts"
+import type { FolderRow } from "../benchmark-folder.ts"
 import { medianAbs } from "../compare.ts"
-import { simulateWithCoefficients } from "../predict-point.ts"
-import { TOKEN_DELIVERY_FOLDER, type CoefficientsOfSetup } from "./fit-token-delivery.ts"
+import { candidateRows, type CoefficientsOfSetup } from "./fit-token-delivery.ts"
 
 export const CUTLASS_WEIGHT_GRID: ReadonlyArray<number> = [1, 0.95, 0.9, 0.85, 0.8]
 export const CUTLASS_LATENCY_GRID: ReadonlyArray<number> = [0, 1.5e-5, 3e-5, 4.5e-5]
@@ -53,47 +48,28 @@ export const withCutlassMoe = (c: StepTimeCoefficients, weight: number, latency:
  * 1 / moeExpertWeight of the deployment (no expert read faster than the datasheet bandwidth).
  */
 export const fitCutlassMoe = async (root: string, coefficientsOf: CoefficientsOfSetup, overheads: RequestOverheads): Promise<CutlassMoeFit | undefined> => {
-  const folder = join(root, "serving", TOKEN_DELIVERY_FOLDER)
-  if (!existsSync(folder)) return undefined
-  // validateFolder simulates the experiments in a fixed order; a run without CUTLASS experts does not
-  // depend on the two coefficients, so it is simulated once and reused by call index.
-  const fixed = new Map<number, SimSummary>()
   let floor = 0
-  const moeRowsAt = async (weight: number, latency: number): Promise<FolderRow[]> => {
-    const affected: boolean[] = []
-    let call = 0
-    const report = await Effect.runPromise(
-      Effect.mapError(
-        validateFolder(folder, (r) => {
-          const i = call++
-          const base = coefficientsOf(r)
-          const isMoe = r.model.numExperts > 0
-          affected.push(isMoe)
-          if (isMoe) {
-            floor = Math.max(floor, 1 / base.moeExpertWeight)
-            return simulateWithCoefficients(r, withCutlassMoe(base, weight, latency), overheads)
-          }
-          const known = fixed.get(i)
-          if (known !== undefined) return known
-          const s = simulateWithCoefficients(r, base, overheads)
-          fixed.set(i, s)
-          return s
-        }),
-        (e) => new Error(`${folder}: ${e.message}`),
-      ),
-    )
-    const order = [...new Set(report.rows.map((r) => r.experiment))]
-    return report.rows.filter((r) => affected[order.indexOf(r.experiment)] === true)
-  }
+  const moeRowsAt = candidateRows<{ weight: number; latency: number }>(
+    root,
+    (r) => r.model.numExperts > 0,
+    (r, { weight, latency }) => {
+      const base = coefficientsOf(r)
+      if (r.model.numExperts === 0) return base
+      floor = Math.max(floor, 1 / base.moeExpertWeight)
+      return withCutlassMoe(base, weight, latency)
+    },
+    overheads,
+  )
+  if (moeRowsAt === undefined) return undefined
   const score = (rows: ReadonlyArray<FolderRow>): number => medianAbs(rows.map((r) => r.errorPct.itl_mean))
-  const first = await moeRowsAt(1, 0)
+  const first = await moeRowsAt({ weight: 1, latency: 0 })
   if (first.length === 0) return undefined
   const before = score(first)
   let best = { weight: 1, latency: 0, e: before }
   for (const weight of CUTLASS_WEIGHT_GRID) {
     if (weight < floor) continue
     for (const latency of CUTLASS_LATENCY_GRID) {
-      const e = weight === 1 && latency === 0 ? before : score(await moeRowsAt(weight, latency))
+      const e = weight === 1 && latency === 0 ? before : score(await moeRowsAt({ weight, latency }))
       if (e < best.e - 1e-9) best = { weight, latency, e }
     }
   }

@@ -8,7 +8,7 @@
 //                                         ampere: the p-norm, its softness gemmKneeSoftness fitted too)
 //   vllm#2497 Marlin INT4 sweep (A100)  → marlinDequant, where the generation's GPUs lack fp8 tensor
 //                                         cores (ampere; fit-marlin.ts); 0 elsewhere (no Marlin data)
-//   aiconfigurator generation_attention → kvRead, attentionPerSlot
+//   aiconfigurator generation_attention → kvRead (16-bit KV), kvReadFp8 (fp8 KV), attentionPerSlot
 //   vidur mlp (norm/rope/act/add ops)   → elementwise, layerLaunch (GPU part)
 //   aiconfigurator context_attention    → attentionCompute
 //   aiconfigurator custom_allreduce (≤ 8 MiB, one-shot/two-shot as vLLM picks) + nccl all_reduce
@@ -21,6 +21,9 @@
 // on closed-loop vLLM runs: see fitStage2.
 // Stage 3, served prefill and ingress on the InferenceX rows of silicon-sweeps.csv (c ≤ 16; c > 16 held
 // out): see fit-served.ts.
+// Stage 6, the straggler wait of served all-reduces (allReduceRankSkew) on the mean E2E latencies of
+// sim2real-trainval's dense TP > 1 runs, after stage 3; stage 2 is then refitted with it held (its
+// silicon rows barely show it): see fit-all-reduce-wait.ts.
 // Stage 5, the served cost of CUTLASS grouped-GEMM experts (per-channel fp8 on Hopper:
 // moeCutlassExpertWeight, moeCutlassLayerLatency) on the mean ITLs of sim2real-trainval's MoE runs (their
 // E2E and TTFT, and the dense runs, not used), before stage 4's final pass: see fit-cutlass-moe.ts.
@@ -64,6 +67,7 @@ import { checkLlmServingSim, fitOverheads, predictObservation, wholeStepObservat
 import { fitMarlin } from "./fit-marlin.ts"
 import { fitTokenDelivery, TOKEN_DELIVERY_FOLDER, type CoefficientsOfSetup } from "./fit-token-delivery.ts"
 import { fitCutlassMoe, withCutlassMoe } from "./fit-cutlass-moe.ts"
+import { fitAllReduceWait } from "./fit-all-reduce-wait.ts"
 import { fitStage2, predictTpot, predictTtftEngine, servingPoints, TRAIN_MAX_CONCURRENCY, type ClosedLoopPoint } from "./fit-serving.ts"
 
 export { TRAIN_MAX_CONCURRENCY }
@@ -99,6 +103,9 @@ const collector = (): Collector => {
  * are the starting estimates; stage 3 fits the per-prompt-token part (fit-served.ts), stage 4 the
  * per-token delivery delay (fit-token-delivery.ts), the rest is left for `servesim calibrate` to replace.
  */
+/** Rounds of stage 6 and the stage-2 refit it triggers. */
+const ALL_REDUCE_WAIT_PASSES = 2
+
 export const DEFAULT_OVERHEADS: RequestOverheads = { ingressBase: 0.002, ingressPerInputToken: 0, perOutputToken: 0, completion: 0 }
 
 /**
@@ -156,6 +163,7 @@ export const fitDefaults = async (
       moeLayerLatency: moe.moeLayerLatency,
       attentionCompute: prefill.attentionCompute,
       kvRead: decode.kvRead,
+      kvReadFp8: decode.kvReadFp8,
       attentionPerSlot: decode.attentionPerSlot,
       elementwise: ew.elementwise,
       ...allReduce,
@@ -178,8 +186,8 @@ export const fitDefaults = async (
     for (const d of AICONFIGURATOR_GPUS.filter((x) => gen.gpus.includes(x.gpu))) {
       const own = collector()
       const weightRead = fitGemm(root, [d], gen.name, own, gen.gemmKnee === true).weightRead
-      const kvRead = fitDecodeAttention(root, [d], gen.name, own).kvRead
-      gpuOverrides[d.gpu] = { weightRead: round6(weightRead), kvRead: round6(kvRead) }
+      const { kvRead, kvReadFp8 } = fitDecodeAttention(root, [d], gen.name, own)
+      gpuOverrides[d.gpu] = { weightRead: round6(weightRead), kvRead: round6(kvRead), kvReadFp8: round6(kvReadFp8) }
       for (const e of own.errors) if (e.role === "fit") out.errors.push({ ...e, dataset: `${e.dataset}, ${d.gpu} alone` })
     }
   }
@@ -223,6 +231,20 @@ export const fitDefaults = async (
     // Stage 2 again on the served prefill costs: its decode windows carry the other requests' prefill chunks.
     const s2b = fitStage2(train, (p) => withOverrides(withServed(stage1[genOfPoint(p)]!, genOfPoint(p)), p.setup.gpu))
     for (const gen of GENERATIONS) final[gen.name] = withStage2(withServed(stage1[gen.name]!, gen.name), s2b, gen.name)
+    // Stage 6: the served all-reduce wait on the benchmark's dense TP runs (fit-all-reduce-wait.ts), then
+    // stage 2 once more with it held: twice, since each moves what the other sees.
+    for (let pass = 1; pass <= ALL_REDUCE_WAIT_PASSES; pass++) {
+      const wait = await fitAllReduceWait(root, coefficientsOfScenario, { ...overheadsBefore, ingressPerInputToken: round6(sf.ingressPerInputToken) })
+      if (wait === undefined) break
+      const s2c = fitStage2(train, (p) => withOverrides(withServed(stage1[genOfPoint(p)]!, genOfPoint(p)), p.setup.gpu), wait.allReduceRankSkew)
+      for (const gen of GENERATIONS) final[gen.name] = withStage2(withServed(stage1[gen.name]!, gen.name), s2c, gen.name)
+      if (pass === ALL_REDUCE_WAIT_PASSES) {
+        const name = `${TOKEN_DELIVERY_FOLDER} dense TP > 1`
+        out.errors.push({ dataset: `${name} e2e_mean (simulated), no all-reduce wait`, generation: "hopper", points: wait.rows, medianAbsPercentError: round1(wait.before), role: "comparison" })
+        out.errors.push({ dataset: `${name} e2e_mean (simulated), all-reduce wait`, generation: "hopper", points: wait.rows, medianAbsPercentError: round1(wait.after), role: "fit" })
+        out.errors.push({ dataset: `${name} itl_mean (simulated), all-reduce wait`, generation: "hopper", points: wait.rows, medianAbsPercentError: round1(wait.itlAfter), role: "held out" })
+      }
+    }
     overheads = { ...overheadsBefore, ingressPerInputToken: round6(sf.ingressPerInputToken) }
     for (const [name, fitted] of [
       [`silicon-sweeps InferenceX vLLM, c ≤ ${TRAIN_MAX_CONCURRENCY} (simulated)`, true],

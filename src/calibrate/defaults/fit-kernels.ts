@@ -108,7 +108,12 @@ export const fitGemm = (
 
 const kvElementBytes = (dtype: string): number => (dtype === "fp8" ? 1 : 2)
 
-/** Decode attention: latency ≈ launch + attentionPerSlot·batch·kv_heads + kvRead·KV bytes / BW. */
+/**
+ * Decode attention: latency ≈ launch + attentionPerSlot·batch·kv_heads + kvRead·KV bytes / BW, with a
+ * 16-bit cache's bytes and an fp8 cache's in separate columns (kvRead, kvRead·kvReadFp8): the fp8 kernel
+ * dequantizes what it reads, and one pooled multiplier overstates the 16-bit cost (H100: 1.20 pooled,
+ * 1.11 on the bf16 rows alone). kvReadFp8 is 1 where a table has no fp8 rows.
+ */
 export const fitDecodeAttention = (root: string, dirs: ReadonlyArray<{ dir: string; gpu: string }>, gen: string, out: Collector) => {
   const rows: number[][] = []
   const y: number[] = []
@@ -116,13 +121,16 @@ export const fitDecodeAttention = (root: string, dirs: ReadonlyArray<{ dir: stri
     const gpu = gpuOf(id)
     for (const p of loadGenerationAttention(root, dir, id)) {
       const kvBytes = p.batch * p.step * 2 * p.kvHeads * p.headDim * kvElementBytes(p.kvDtype)
-      rows.push([1, p.batch * p.kvHeads, kvBytes / gpu.memoryBandwidth])
+      const fp8 = kvElementBytes(p.kvDtype) === 1
+      rows.push([1, p.batch * p.kvHeads, fp8 ? 0 : kvBytes / gpu.memoryBandwidth, fp8 ? kvBytes / gpu.memoryBandwidth : 0])
       y.push(p.latency)
     }
   }
   const x = nnlsRelative(rows, y)
   out.add("aiconfigurator generation_attention", gen, rows.map((r) => dotp(r, x)), y, true)
-  return { launch: x[0]!, attentionPerSlot: x[1]!, kvRead: x[2]! }
+  const kvRead = x[2]!
+  const hasFp8 = rows.some((r) => r[3]! > 0)
+  return { launch: x[0]!, attentionPerSlot: x[1]!, kvRead, kvReadFp8: hasFp8 && kvRead > 0 ? x[3]! / kvRead : 1 }
 }
 
 const dotp = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number => {
@@ -139,7 +147,7 @@ export const fitPrefillAttention = (
   root: string,
   dirs: ReadonlyArray<{ dir: string; gpu: string }>,
   gen: string,
-  decode: { attentionPerSlot: number; kvRead: number },
+  decode: { attentionPerSlot: number; kvRead: number; kvReadFp8: number },
   elementwise: number,
   out: Collector,
 ) => {
@@ -153,7 +161,8 @@ export const fitPrefillAttention = (
       const kvBytes = p.batch * p.isl * 2 * p.kvHeads * p.headDim * kvElementBytes(p.kvDtype)
       // Q read + O write per token, counted with the elementwise traffic in the step model.
       const qoBytes = p.batch * p.isl * 2 * p.heads * p.headDim * 2
-      offsets.push(decode.attentionPerSlot * p.batch * p.kvHeads + (decode.kvRead * kvBytes + elementwise * qoBytes) / gpu.memoryBandwidth)
+      const kvRead = decode.kvRead * (kvElementBytes(p.kvDtype) === 1 ? decode.kvReadFp8 : 1)
+      offsets.push(decode.attentionPerSlot * p.batch * p.kvHeads + (kvRead * kvBytes + elementwise * qoBytes) / gpu.memoryBandwidth)
       rows.push([1, flops / gpu.bf16Flops])
       y.push(p.latency)
     }

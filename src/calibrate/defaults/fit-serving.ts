@@ -162,22 +162,32 @@ interface Stage2 {
 /**
  * TPOT of the closed-loop points ≈ GPU time (stage 1) + Σ stage-2 coefficient × count, fitted on
  * relative error in L1 (nnlsL1): some rows describe runs the table under-specifies (other vLLM
- * versions, DP, max_num_seqs caps), and L1 keeps them from dragging the rest.
+ * versions, DP, max_num_seqs caps), and L1 keeps them from dragging the rest. With `rankSkew` the
+ * all-reduce straggler wait is held at that value (fitted in stage 6 on the benchmark's own cluster)
+ * and the other five are fitted around it.
  */
-export const fitStage2 = (train: ReadonlyArray<ClosedLoopPoint>, base: (p: ClosedLoopPoint) => StepTimeCoefficients): Stage2 => {
+export const fitStage2 = (train: ReadonlyArray<ClosedLoopPoint>, base: (p: ClosedLoopPoint) => StepTimeCoefficients, rankSkew?: number): Stage2 => {
   const a: number[][] = []
   const b: number[] = []
   for (const p of train) {
     const y = p.row.tpotMean
     if (!(y > 0)) continue
-    const c0 = { ...base(p), stepOverhead: 0, perRequestStepOverhead: 0 }
+    const c0 = { ...base(p), stepOverhead: 0, perRequestStepOverhead: 0, ...(rankSkew !== undefined ? { allReduceRankSkew: rankSkew } : {}) }
     const st = physicsStepTime({ ...p.setup, coefficients: stepTimeBasis(p.setup).lowPrecisionGemm ? { ...c0, gemmKernelLatencyLowPrecision: 0 } : c0 })
     const t0 = weighted(p.decodeWindow, st.stepTime)
-    a.push(weightedCounts(p.setup, p.decodeWindow).map((v) => v / y))
+    const counts = weightedCounts(p.setup, p.decodeWindow).map((v) => v / y)
+    a.push(rankSkew !== undefined ? counts.slice(0, 5) : counts)
     b.push((y - t0) / y)
   }
   const x = nnlsL1(a, b)
-  return { stepOverhead: x[0]!, perRequestStepOverhead: x[1]!, allReduceSkew: x[2]!, gemmKernelLatencyLowPrecision: x[3]!, moeLayerSkew: x[4]!, allReduceRankSkew: x[5]! }
+  return {
+    stepOverhead: x[0]!,
+    perRequestStepOverhead: x[1]!,
+    allReduceSkew: x[2]!,
+    gemmKernelLatencyLowPrecision: x[3]!,
+    moeLayerSkew: x[4]!,
+    allReduceRankSkew: rankSkew ?? x[5]!,
+  }
 }
 
 export const predictTpot = (p: ClosedLoopPoint, c: StepTimeCoefficients): number => weighted(p.decodeWindow, physicsStepTime({ ...p.setup, coefficients: c }).stepTime)

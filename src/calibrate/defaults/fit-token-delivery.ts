@@ -20,7 +20,9 @@ import { existsSync } from "node:fs"
 import { join } from "node:path"
 import type { StepTimeCoefficients } from "../../hw/physics-step-time.ts"
 import type { GpuProfile, RequestOverheads } from "../../hw/types.ts"
-import { validateFolder, type FolderMetric, type FolderReport } from "../benchmark-folder.ts"
+import { validateFolder, type FolderMetric, type FolderReport, type FolderRow } from "../benchmark-folder.ts"
+import type { ResolvedScenario } from "../../scenario/resolve.ts"
+import type { SimSummary } from "../../sim/summary.ts"
 import type { Collector } from "./fit-kernels.ts"
 import { simulateWithCoefficients } from "../predict-point.ts"
 
@@ -41,6 +43,45 @@ export const simulateFolder = (
   return Effect.runPromise(
     Effect.mapError(validateFolder(folder, (r) => simulateWithCoefficients(r, coefficientsOf(r), overheads)), (e) => new Error(`${folder}: ${e.message}`)),
   )
+}
+
+/**
+ * The folder's rows as a function of a candidate value, for the grid fits (stages 5 and 6): experiments
+ * `affected` selects are simulated with `coefficientsOf(r, candidate)`, every other one once (at the
+ * first candidate) and reused by call index, validateFolder simulating in a fixed order. Returns the
+ * affected experiments' rows; undefined when the folder is absent.
+ */
+export const candidateRows = <A>(
+  root: string,
+  affected: (r: ResolvedScenario) => boolean,
+  coefficientsOf: (r: ResolvedScenario, candidate: A) => StepTimeCoefficients,
+  overheads: RequestOverheads,
+): ((candidate: A) => Promise<FolderRow[]>) | undefined => {
+  const folder = join(root, "serving", TOKEN_DELIVERY_FOLDER)
+  if (!existsSync(folder)) return undefined
+  const fixed = new Map<number, SimSummary>()
+  return async (candidate) => {
+    const hit: boolean[] = []
+    let call = 0
+    const report = await Effect.runPromise(
+      Effect.mapError(
+        validateFolder(folder, (r) => {
+          const i = call++
+          const moved = affected(r)
+          hit.push(moved)
+          if (moved) return simulateWithCoefficients(r, coefficientsOf(r, candidate), overheads)
+          const known = fixed.get(i)
+          if (known !== undefined) return known
+          const s = simulateWithCoefficients(r, coefficientsOf(r, candidate), overheads)
+          fixed.set(i, s)
+          return s
+        }),
+        (e) => new Error(`${folder}: ${e.message}`),
+      ),
+    )
+    const order = [...new Set(report.rows.map((r) => r.experiment))]
+    return report.rows.filter((r) => hit[order.indexOf(r.experiment)] === true)
+  }
 }
 
 /**

@@ -97,7 +97,7 @@ const referenceStepTime = (setup: HardwareSetup, c: StepTimeCoefficients, batch:
     (b.cutlassExperts ? c.moeCutlassExpertWeight : 1) * c.moeExpertWeight * t.moeExpertWeightTime +
     (c.moeLayerLatency + (b.cutlassExperts ? c.moeCutlassLayerLatency : 0)) * t.moeLayerCount +
     c.attentionCompute * t.attentionComputeTime +
-    c.kvRead * t.kvReadTime +
+    c.kvRead * (b.fp8KvCache ? c.kvReadFp8 : 1) * t.kvReadTime +
     c.attentionPerSlot * t.attentionSlotCount +
     c.elementwise * t.elementwiseTime +
     c.allReduceLatency * t.allReduceCount +
@@ -155,6 +155,20 @@ describe("physicsStepTime", () => {
     expect(at(cutlass, unitCoefficients) - at(cutlass, own)).toBeCloseTo(0.2 * t.moeExpertWeightTime - 2e-5 * t.moeLayerCount, 12)
     expect(at(triton, own)).toBe(at(triton, unitCoefficients))
     expect(at(block, own)).toBe(at(block, unitCoefficients))
+  })
+
+  it("prices an fp8 KV cache's reads at kvRead × kvReadFp8 per byte, and a 16-bit cache's at kvRead alone", () => {
+    const auto = setupOf("meta-llama/Llama-2-7b-hf", "h100-sxm", "bf16", { tp: 1, pp: 1, ep: 1 })
+    const fp8 = { ...auto, kvCacheDtype: "fp8" as const }
+    expect([stepTimeBasis(auto).fp8KvCache, stepTimeBasis(fp8).fp8KvCache]).toEqual([false, true])
+    const batch = toBatch({ chunks: [], decodes: Array.from({ length: 16 }, () => 2000) })
+    const base = { ...unitCoefficients, kvRead: 1.1 }
+    const at = (s: HardwareSetup, c: StepTimeCoefficients): number => physicsStepTime({ ...s, coefficients: c }).stepTime(batch)
+    // fp8 elements are half the bytes: the term's roofline time halves, the multiplier prices the dequantization.
+    const t = stepTerms(stepTimeBasis(fp8), batch)
+    expect(t.kvReadTime).toBeCloseTo(stepTerms(stepTimeBasis(auto), batch).kvReadTime / 2, 15)
+    expect(at(fp8, { ...base, kvReadFp8: 1.5 }) - at(fp8, base)).toBeCloseTo(1.1 * 0.5 * t.kvReadTime, 12)
+    expect(at(auto, { ...base, kvReadFp8: 1.5 })).toBe(at(auto, base))
   })
 
   it("an empty step takes no time", () => {
