@@ -87,8 +87,8 @@ export interface StepTimeCoefficients {
   readonly kvRead: number
   /**
    * Multiplies kvRead for an fp8 KV cache: the decode kernel dequantizes every element it reads, so a
-   * byte costs more than a 16-bit cache's (aiconfigurator generation_attention, vLLM 0.14: H100 1.48 vs
-   * 1.11 × the datasheet time per byte). Fitted apart because pooling the two inflated the 16-bit figure.
+   * byte costs more than a 16-bit cache's (aiconfigurator generation_attention, vLLM 0.14, H100: 1.53 vs
+   * 1.07 × the datasheet time per byte). Fitted apart because pooling the two inflated the 16-bit figure.
    */
   readonly kvReadFp8: number
   /** Seconds per (request, KV head, layer) walked by the attention kernel. */

@@ -103,10 +103,10 @@ const collector = (): Collector => {
  * are the starting estimates; stage 3 fits the per-prompt-token part (fit-served.ts), stage 4 the
  * per-token delivery delay (fit-token-delivery.ts), the rest is left for `servesim calibrate` to replace.
  */
+export const DEFAULT_OVERHEADS: RequestOverheads = { ingressBase: 0.002, ingressPerInputToken: 0, perOutputToken: 0, completion: 0 }
+
 /** Rounds of stage 6 and the stage-2 refit it triggers. */
 const ALL_REDUCE_WAIT_PASSES = 2
-
-export const DEFAULT_OVERHEADS: RequestOverheads = { ingressBase: 0.002, ingressPerInputToken: 0, perOutputToken: 0, completion: 0 }
 
 /**
  * Generations with kernel data. Vidur's a100_pairwise_nvlink and h100_pairwise_nvlink send_recv files
@@ -231,10 +231,11 @@ export const fitDefaults = async (
     // Stage 2 again on the served prefill costs: its decode windows carry the other requests' prefill chunks.
     const s2b = fitStage2(train, (p) => withOverrides(withServed(stage1[genOfPoint(p)]!, genOfPoint(p)), p.setup.gpu))
     for (const gen of GENERATIONS) final[gen.name] = withStage2(withServed(stage1[gen.name]!, gen.name), s2b, gen.name)
+    overheads = { ...overheadsBefore, ingressPerInputToken: round6(sf.ingressPerInputToken) }
     // Stage 6: the served all-reduce wait on the benchmark's dense TP runs (fit-all-reduce-wait.ts), then
     // stage 2 once more with it held: twice, since each moves what the other sees.
     for (let pass = 1; pass <= ALL_REDUCE_WAIT_PASSES; pass++) {
-      const wait = await fitAllReduceWait(root, coefficientsOfScenario, { ...overheadsBefore, ingressPerInputToken: round6(sf.ingressPerInputToken) })
+      const wait = await fitAllReduceWait(root, coefficientsOfScenario, overheads)
       if (wait === undefined) break
       const s2c = fitStage2(train, (p) => withOverrides(withServed(stage1[genOfPoint(p)]!, genOfPoint(p)), p.setup.gpu), wait.allReduceRankSkew)
       for (const gen of GENERATIONS) final[gen.name] = withStage2(withServed(stage1[gen.name]!, gen.name), s2c, gen.name)
@@ -245,7 +246,6 @@ export const fitDefaults = async (
         out.errors.push({ dataset: `${name} itl_mean (simulated), all-reduce wait`, generation: "hopper", points: wait.rows, medianAbsPercentError: round1(wait.itlAfter), role: "held out" })
       }
     }
-    overheads = { ...overheadsBefore, ingressPerInputToken: round6(sf.ingressPerInputToken) }
     for (const [name, fitted] of [
       [`silicon-sweeps InferenceX vLLM, c ≤ ${TRAIN_MAX_CONCURRENCY} (simulated)`, true],
       [`silicon-sweeps InferenceX vLLM, c > ${TRAIN_MAX_CONCURRENCY} (simulated, held out)`, false],
