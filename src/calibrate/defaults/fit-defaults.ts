@@ -21,9 +21,9 @@
 // on closed-loop vLLM runs: see fitStage2.
 // Stage 3, served prefill and ingress on the InferenceX rows of silicon-sweeps.csv (c ≤ 16; c > 16 held
 // out): see fit-served.ts.
-// Stage 6, the straggler wait of served all-reduces (allReduceRankSkew) on the mean E2E latencies of
-// sim2real-trainval's dense TP > 1 runs, after stage 3; stage 2 is then refitted with it held (its
-// silicon rows barely show it): see fit-all-reduce-wait.ts.
+// Stage 6, the straggler wait of served all-reduces (allReduceRankSkew) on the mean E2E latencies of the
+// benchmark cluster's dense TP > 1 runs (sim2real-trainval's and inference-sim-h100-poisson.csv's,
+// pooled), after stage 3; stage 2 is then refitted with it held: see fit-all-reduce-wait.ts.
 // Stage 5, the served cost of CUTLASS grouped-GEMM experts (per-channel fp8 on Hopper:
 // moeCutlassExpertWeight, moeCutlassLayerLatency) on the mean ITLs of sim2real-trainval's MoE runs (their
 // E2E and TTFT, and the dense runs, not used), before stage 4's final pass: see fit-cutlass-moe.ts.
@@ -67,7 +67,7 @@ import { checkLlmServingSim, fitOverheads, predictObservation, wholeStepObservat
 import { fitMarlin } from "./fit-marlin.ts"
 import { fitTokenDelivery, TOKEN_DELIVERY_FOLDER, type CoefficientsOfSetup } from "./fit-token-delivery.ts"
 import { fitCutlassMoe, withCutlassMoe } from "./fit-cutlass-moe.ts"
-import { fitAllReduceWait } from "./fit-all-reduce-wait.ts"
+import { fitAllReduceWait, POISSON_FILE } from "./fit-all-reduce-wait.ts"
 import { fitStage2, predictTpot, predictTtftEngine, servingPoints, TRAIN_MAX_CONCURRENCY, type ClosedLoopPoint } from "./fit-serving.ts"
 
 export { TRAIN_MAX_CONCURRENCY }
@@ -232,19 +232,24 @@ export const fitDefaults = async (
     const s2b = fitStage2(train, (p) => withOverrides(withServed(stage1[genOfPoint(p)]!, genOfPoint(p)), p.setup.gpu))
     for (const gen of GENERATIONS) final[gen.name] = withStage2(withServed(stage1[gen.name]!, gen.name), s2b, gen.name)
     overheads = { ...overheadsBefore, ingressPerInputToken: round6(sf.ingressPerInputToken) }
-    // Stage 6: the served all-reduce wait on the benchmark's dense TP runs (fit-all-reduce-wait.ts), then
-    // stage 2 once more with it held: twice, since each moves what the other sees.
-    for (let pass = 1; pass <= ALL_REDUCE_WAIT_PASSES; pass++) {
-      const wait = await fitAllReduceWait(root, coefficientsOfScenario, overheads)
-      if (wait === undefined) break
-      const s2c = fitStage2(train, (p) => withOverrides(withServed(stage1[genOfPoint(p)]!, genOfPoint(p)), p.setup.gpu), wait.allReduceRankSkew)
+    // Stage 6: the served all-reduce wait on the benchmark cluster's dense TP runs (fit-all-reduce-wait.ts),
+    // then stage 2 once more with it held: twice, since each moves what the other sees.
+    const firstWait = await fitAllReduceWait(root, coefficientsOfScenario, overheads)
+    let wait = firstWait
+    for (let pass = 1; wait !== undefined; pass++) {
+      const held = wait.allReduceRankSkew
+      const s2c = fitStage2(train, (p) => withOverrides(withServed(stage1[genOfPoint(p)]!, genOfPoint(p)), p.setup.gpu), held)
       for (const gen of GENERATIONS) final[gen.name] = withStage2(withServed(stage1[gen.name]!, gen.name), s2c, gen.name)
-      if (pass === ALL_REDUCE_WAIT_PASSES) {
-        const name = `${TOKEN_DELIVERY_FOLDER} dense TP > 1`
-        out.errors.push({ dataset: `${name} e2e_mean (simulated), no all-reduce wait`, generation: "hopper", points: wait.rows, medianAbsPercentError: round1(wait.before), role: "comparison" })
-        out.errors.push({ dataset: `${name} e2e_mean (simulated), all-reduce wait`, generation: "hopper", points: wait.rows, medianAbsPercentError: round1(wait.after), role: "fit" })
-        out.errors.push({ dataset: `${name} itl_mean (simulated), all-reduce wait`, generation: "hopper", points: wait.rows, medianAbsPercentError: round1(wait.itlAfter), role: "held out" })
-      }
+      if (pass === ALL_REDUCE_WAIT_PASSES) break
+      wait = await fitAllReduceWait(root, coefficientsOfScenario, overheads)
+    }
+    if (firstWait !== undefined && wait !== undefined) {
+      const name = `dense TP > 1 e2e_mean of ${TOKEN_DELIVERY_FOLDER} (${wait.trainvalRows}) and ${POISSON_FILE} (${wait.poissonRows}) (simulated)`
+      const points = wait.trainvalRows + wait.poissonRows
+      out.errors.push({ dataset: `${name}, stage 2's own all-reduce wait (${round6(s2b.allReduceRankSkew)} s)`, generation: "hopper", points, medianAbsPercentError: round1(firstWait.atCurrent), role: "comparison" })
+      out.errors.push({ dataset: `${name}, no all-reduce wait`, generation: "hopper", points, medianAbsPercentError: round1(wait.before), role: "comparison" })
+      out.errors.push({ dataset: `${name}, all-reduce wait`, generation: "hopper", points, medianAbsPercentError: round1(wait.after), role: "fit" })
+      out.errors.push({ dataset: `${TOKEN_DELIVERY_FOLDER} dense TP > 1 itl_mean (simulated), all-reduce wait`, generation: "hopper", points: wait.trainvalRows, medianAbsPercentError: round1(wait.itlAfter), role: "held out" })
     }
     for (const [name, fitted] of [
       [`silicon-sweeps InferenceX vLLM, c ≤ ${TRAIN_MAX_CONCURRENCY} (simulated)`, true],
