@@ -237,8 +237,7 @@ export const fitDefaults = async (
     const firstWait = await fitAllReduceWait(root, coefficientsOfScenario, overheads)
     let wait = firstWait
     for (let pass = 1; wait !== undefined; pass++) {
-      const held = wait.allReduceRankSkew
-      const s2c = fitStage2(train, (p) => withOverrides(withServed(stage1[genOfPoint(p)]!, genOfPoint(p)), p.setup.gpu), held)
+      const s2c = fitStage2(train, (p) => withOverrides(withServed(stage1[genOfPoint(p)]!, genOfPoint(p)), p.setup.gpu), wait.allReduceRankSkew)
       for (const gen of GENERATIONS) final[gen.name] = withStage2(withServed(stage1[gen.name]!, gen.name), s2c, gen.name)
       if (pass === ALL_REDUCE_WAIT_PASSES) break
       wait = await fitAllReduceWait(root, coefficientsOfScenario, overheads)
@@ -249,7 +248,8 @@ export const fitDefaults = async (
       out.errors.push({ dataset: `${name}, stage 2's own all-reduce wait (${round6(s2b.allReduceRankSkew)} s)`, generation: "hopper", points, medianAbsPercentError: round1(firstWait.atCurrent), role: "comparison" })
       out.errors.push({ dataset: `${name}, no all-reduce wait`, generation: "hopper", points, medianAbsPercentError: round1(wait.before), role: "comparison" })
       out.errors.push({ dataset: `${name}, all-reduce wait`, generation: "hopper", points, medianAbsPercentError: round1(wait.after), role: "fit" })
-      out.errors.push({ dataset: `${TOKEN_DELIVERY_FOLDER} dense TP > 1 itl_mean (simulated), all-reduce wait`, generation: "hopper", points: wait.trainvalRows, medianAbsPercentError: round1(wait.itlAfter), role: "held out" })
+      if (wait.trainvalRows > 0)
+        out.errors.push({ dataset: `${TOKEN_DELIVERY_FOLDER} dense TP > 1 itl_mean (simulated), all-reduce wait`, generation: "hopper", points: wait.trainvalRows, medianAbsPercentError: round1(wait.itlAfter), role: "held out" })
     }
     for (const [name, fitted] of [
       [`silicon-sweeps InferenceX vLLM, c ≤ ${TRAIN_MAX_CONCURRENCY} (simulated)`, true],
