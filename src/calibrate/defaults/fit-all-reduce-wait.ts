@@ -24,8 +24,6 @@
 // (CodeLlama-34B TP 2 wants about 3 µs, Llama-2-70B TP 4 about 5 µs) put 0.8–3.0% slow; three models
 // are too few to set one constant for every TP deployment.
 import { Effect } from "effect"
-import { existsSync, readFileSync } from "node:fs"
-import { join } from "node:path"
 import type { StepTimeCoefficients } from "../../hw/physics-step-time.ts"
 import type { RequestOverheads } from "../../hw/types.ts"
 import { resolveScenario, type ResolvedScenario } from "../../scenario/resolve.ts"
@@ -33,9 +31,9 @@ import { decodeScenario } from "../../scenario/schema.ts"
 import type { FolderRow } from "../benchmark-folder.ts"
 import { harnessOf } from "../client-harness.ts"
 import { medianAbs } from "../compare.ts"
-import { parseMeasurementCsv } from "../measurements.ts"
 import { pointScenario, simulateWithCoefficients } from "../predict-point.ts"
 import { candidateRows, type CoefficientsOfSetup } from "./fit-token-delivery.ts"
+import { measuredTable } from "./kernel-data.ts"
 
 /** Candidate waits (s of per-rank jitter): 0 to 8 µs by 0.25 µs. */
 export const ALL_REDUCE_WAIT_GRID: ReadonlyArray<number> = Array.from({ length: 33 }, (_, i) => i * 0.25e-6)
@@ -67,12 +65,8 @@ export interface PoissonRun {
 
 /** The Poisson file's dense TP > 1 runs the simulator can set up (none when the file is absent). */
 export const poissonDenseTpRuns = async (root: string): Promise<ReadonlyArray<PoissonRun>> => {
-  const path = join(root, "serving", POISSON_FILE)
-  if (!existsSync(path)) return []
-  const set = parseMeasurementCsv(readFileSync(path, "utf8"), path)
-  if (typeof set === "string") throw new Error(set)
   const runs: PoissonRun[] = []
-  for (const p of set.points) {
+  for (const p of measuredTable(root, POISSON_FILE)) {
     const e2e = p.metrics.mean_e2el_ms
     if (!(e2e !== undefined && e2e > 0)) continue
     const resolved = await Effect.runPromise(

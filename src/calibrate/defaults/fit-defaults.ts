@@ -38,14 +38,13 @@
 // Everything not used for a coefficient is reported as a held-out check. The fits live in
 // fit-kernels.ts (stage 1), fit-serving.ts (stage 2) and fit-whole-step.ts (legacy tables, checks);
 // this file runs them in order and writes the file.
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
-import { dirname, join, resolve } from "node:path"
+import { writeFileSync } from "node:fs"
+import { dirname, resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { COEFFICIENT_NAMES, type StepTimeCoefficients } from "../../hw/physics-step-time.ts"
 import type { CoefficientsFile, DatasetFitError, GenerationCoefficients } from "../../hw/default-coefficients.ts"
 import type { GpuProfile, RequestOverheads } from "../../hw/types.ts"
-import { AICONFIGURATOR_GPUS, dataRoot } from "./kernel-data.ts"
-import { parseMeasurementCsv, type MeasuredPoint } from "../measurements.ts"
+import { AICONFIGURATOR_GPUS, dataRoot, measuredTable } from "./kernel-data.ts"
 import { fitServed, servedPoints, simulateServed } from "./fit-served.ts"
 import { medianAbsPercentError } from "../nnls.ts"
 import {
@@ -353,15 +352,6 @@ export const fitDefaults = async (
     fit: out.errors,
   }
   return { file, errors: out.errors, legacy }
-}
-
-/** A serving table's points exactly as validate reads them (none when the file is absent). */
-const measuredTable = (root: string, file: string): ReadonlyArray<MeasuredPoint> => {
-  const path = join(root, "serving", file)
-  if (!existsSync(path)) return []
-  const set = parseMeasurementCsv(readFileSync(path, "utf8"), path)
-  if (typeof set === "string") throw new Error(set)
-  return set.points
 }
 
 export const COEFFICIENTS_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "hw", "coefficients.json")

@@ -6,6 +6,7 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { gunzipSync } from "node:zlib"
 import { parseCsvRecords } from "../../format/csv.ts"
+import { parseMeasurementCsv, type MeasuredPoint } from "../measurements.ts"
 
 /** ../shared/data relative to the repository root, or $SERVESIM_DATA. */
 export const dataRoot = (): string => {
@@ -420,4 +421,13 @@ export const loadServingTable = (root: string, file: string): ServingRow[] => {
     tpotMean: opt(r, "tpot_mean_ms") * 1e-3,
     e2eMean: opt(r, "e2e_mean_ms") * 1e-3,
   }))
+}
+
+/** A serving table's points exactly as validate reads them (none when the file is absent). */
+export const measuredTable = (root: string, file: string): ReadonlyArray<MeasuredPoint> => {
+  const path = join(root, "serving", file)
+  if (!existsSync(path)) return []
+  const set = parseMeasurementCsv(readFileSync(path, "utf8"), path)
+  if (typeof set === "string") throw new Error(set)
+  return set.points
 }
